@@ -1,0 +1,3 @@
+module github.com/odpswatch/odpswatch
+
+go 1.26
