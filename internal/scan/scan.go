@@ -1,0 +1,322 @@
+// Package scan finds MaxCompute error codes, ODPS-MMCCCCX, in raw log bytes
+// and reads the descriptions that follow them, without regular expressions.
+//
+// A code is "ODPS-" and exactly seven ASCII digits with no ASCII letter,
+// digit or underscore right before or right after it: the rule of the regexp
+// \bODPS-[0-9]{7}\b with Go's ASCII word boundary. Bytes of other scripts
+// count as non-word, so "报错ODPS-0130161" holds a code and "errorODPS-0130161"
+// does not.
+//
+// Scan works on a buffer of many lines: it jumps from one "ODPS-" to the next
+// with bytes.Index and finds line boundaries only around the codes it finds,
+// so text without codes costs what bytes.Index costs. It also works on a
+// single line. The end of the buffer counts as the end of a line.
+//
+// Scan allocates nothing and keeps nothing. It appends to the slice it is
+// given (allocating only when that slice is too small to hold the matches),
+// and a Match refers to the scanned buffer by offsets: the buffer must not be
+// changed while its matches are in use, and a match means nothing for another
+// buffer.
+package scan
+
+import "bytes"
+
+// Default bounds of the descriptions, in bytes.
+const (
+	DefaultMaxGeneral = 256
+	DefaultMaxContext = 512
+)
+
+// Span is a half-open byte range [Start, End) of the scanned buffer.
+type Span struct{ Start, End int }
+
+// Len returns the number of bytes in s.
+func (s Span) Len() int { return s.End - s.Start }
+
+// Of returns the bytes of buf that s covers. buf must be the scanned buffer.
+func (s Span) Of(buf []byte) []byte { return buf[s.Start:s.End] }
+
+// Match is one code found in a buffer.
+type Match struct {
+	Code Code
+	// Offset is where "ODPS-" starts.
+	Offset int
+	// Line is the line holding the code, without its "\n" or "\r\n".
+	Line Span
+	// General is the general description: the text after ":", ": " or
+	// ":[row,col] " up to " - ". Empty when the code is not followed by a colon.
+	General Span
+	// Context is the context-related description: the text after " - " to the
+	// end of the line.
+	Context Span
+	// GeneralCut and ContextCut report that the description was longer than
+	// its bound and was cut.
+	GeneralCut, ContextCut bool
+}
+
+// Scanner scans with bounds on the descriptions. The zero value uses the
+// defaults.
+type Scanner struct {
+	// MaxGeneral bounds the general description (0: DefaultMaxGeneral).
+	MaxGeneral int
+	// MaxContext bounds the context description (0: DefaultMaxContext).
+	MaxContext int
+}
+
+// Scan appends to dst every code in buf, in order, and returns the extended
+// slice. It uses the default bounds.
+func Scan(dst []Match, buf []byte) []Match { return Scanner{}.Scan(dst, buf) }
+
+// codeLen is the length of "ODPS-" and seven digits.
+const codeLen = len(Prefix) + 7
+
+var prefix = []byte(Prefix)
+
+// isWord holds the bytes that \b treats as word characters.
+var isWord = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	t['_'] = true
+	return t
+}()
+
+// Scan appends to dst every code in buf, in order, and returns the extended
+// slice.
+func (s Scanner) Scan(dst []Match, buf []byte) []Match {
+	maxGeneral, maxContext := s.MaxGeneral, s.MaxContext
+	if maxGeneral <= 0 {
+		maxGeneral = DefaultMaxGeneral
+	}
+	if maxContext <= 0 {
+		maxContext = DefaultMaxContext
+	}
+	// lineStart and lineEnd bound the line of the previous match; lineEnd is
+	// the offset of its '\n' (or len(buf)), so matches further along the same
+	// line reuse it, and the next line's start is searched for only between
+	// lineEnd and the new match: every byte is looked at a bounded number of
+	// times, however long the lines.
+	lineStart, lineEnd := 0, -1
+	for i := 0; i+codeLen <= len(buf); {
+		o := indexPrefix(buf, i)
+		if o < 0 {
+			break
+		}
+		// "ODPS-" cannot overlap itself, so the next one starts after this.
+		i = o + len(Prefix)
+		if o+codeLen > len(buf) || (o > 0 && isWord[buf[o-1]]) {
+			continue
+		}
+		var v uint32
+		digits := buf[o+len(Prefix) : o+codeLen]
+		ok := true
+		for _, d := range digits {
+			if d-'0' > 9 {
+				ok = false
+				break
+			}
+			v = v*10 + uint32(d-'0')
+		}
+		if !ok || (o+codeLen < len(buf) && isWord[buf[o+codeLen]]) {
+			continue
+		}
+		i = o + codeLen
+
+		if o > lineEnd {
+			from := max(lineEnd, 0)
+			lineStart = from + bytes.LastIndexByte(buf[from:o], '\n') + 1
+			if k := bytes.IndexByte(buf[i:], '\n'); k >= 0 {
+				lineEnd = i + k
+			} else {
+				lineEnd = len(buf)
+			}
+		}
+		end := lineEnd
+		if end > lineStart && buf[end-1] == '\r' {
+			end--
+		}
+		m := Match{Code: Code(v), Offset: o, Line: Span{lineStart, end}}
+		describe(&m, buf, end, maxGeneral, maxContext)
+		dst = append(dst, m)
+	}
+	return dst
+}
+
+// indexPrefix returns the offset of the first "ODPS-" in buf at or after
+// from, or -1.
+//
+// It looks for the 'P' with bytes.IndexByte rather than for the 'O' as
+// bytes.Index does: log lines are full of uppercase O's that start no code
+// (INFO, ERROR, OdpsException, SQL's ON, OR, ORDER, FROM), each of which
+// stops the vectorised search, while an uppercase P is rare. Where P's are
+// common after all, it hands over to bytes.Index, the way bytes.Index hands
+// over from IndexByte to its own fallback.
+func indexPrefix(buf []byte, from int) int {
+	const pAt = 2 // "ODPS-"[2] == 'P'
+	fails := 0
+	for i := from + pAt; i+len(Prefix)-pAt <= len(buf); {
+		k := bytes.IndexByte(buf[i:len(buf)-(len(Prefix)-pAt-1)], 'P')
+		if k < 0 {
+			return -1
+		}
+		o := i + k - pAt
+		if bytes.Equal(buf[o:o+len(Prefix)], prefix) {
+			return o
+		}
+		i += k + 1
+		// One false 'P' in 8 bytes, as bytes.Index allows for its first byte.
+		if fails++; fails > 4+(i-from)>>3 {
+			if j := bytes.Index(buf[i-pAt:], prefix); j >= 0 {
+				return i - pAt + j
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// quoting says how the text around a code is quoted, which decides where its
+// descriptions end besides the end of the line.
+type quoting uint8
+
+const (
+	bare     quoting = iota
+	inQuotes         // "ODPS-...": a JSON or log string, ends at an unescaped '"'
+	inCDATA          // <![CDATA[ODPS-...: XML, ends at "]]>"
+)
+
+func quotingBefore(buf []byte, o int) quoting {
+	switch {
+	case o > 0 && buf[o-1] == '"':
+		return inQuotes
+	case bytes.HasSuffix(buf[:o], []byte("[CDATA[")):
+		return inCDATA
+	}
+	return bare
+}
+
+// describe fills in m's descriptions from the text after the code, up to end
+// (the end of the line without its '\r').
+func describe(m *Match, buf []byte, end, maxGeneral, maxContext int) {
+	p := m.Offset + codeLen
+	m.General, m.Context = Span{p, p}, Span{p, p}
+	q := quotingBefore(buf, m.Offset)
+	switch rest := buf[p:end]; {
+	case len(rest) > 0 && rest[0] == ':':
+		p = skipRowCol(buf, p+1, end)
+	case bytes.HasPrefix(rest, fullWidthColon):
+		p += len(fullWidthColon)
+	case bytes.HasPrefix(rest, dash):
+		m.Context, m.ContextCut, _ = readText(buf, p+len(dash), end, maxContext, q, false)
+		return
+	default:
+		return // no colon: no description
+	}
+	var dashAt int
+	m.General, m.GeneralCut, dashAt = readText(buf, p, end, maxGeneral, q, true)
+	m.Context = Span{m.General.End, m.General.End}
+	if dashAt >= 0 {
+		m.Context, m.ContextCut, _ = readText(buf, dashAt+len(dash), end, maxContext, q, false)
+	}
+}
+
+var (
+	dash           = []byte(" - ")
+	fullWidthColon = []byte("：") // CJK logs write it after codes
+	cdataEnd       = []byte("]]>")
+)
+
+// skipRowCol skips the "[row,col]" of SQL compile errors at p, if there.
+func skipRowCol(buf []byte, p, end int) int {
+	if p >= end || buf[p] != '[' {
+		return p
+	}
+	digits, commas := 0, 0
+	for k := p + 1; k < end && k-p <= 24; k++ {
+		switch c := buf[k]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == ',' && digits > 0 && commas == 0:
+			digits, commas = 0, 1
+		case c == ']' && digits > 0 && commas == 1:
+			return k + 1
+		default:
+			return p
+		}
+	}
+	return p
+}
+
+// readText reads a description starting at p, after blanks. It ends at end,
+// at an escaped newline, where the quoting around the code ends, or, when
+// untilDash is set, before " - ", whose offset it returns as dashAt (else -1).
+// It is trimmed of blanks, and bounded by limit bytes: cut reports that the
+// text went on past the bound.
+func readText(buf []byte, p, end, limit int, q quoting, untilDash bool) (s Span, cut bool, dashAt int) {
+	for p < end && (buf[p] == ' ' || buf[p] == '\t') {
+		p++
+	}
+	// Look one byte past the bound, so that a text of exactly limit bytes
+	// is not taken for a cut one.
+	window := min(end, p+limit+1)
+	e, dashAt := window, -1
+scan:
+	for k := p; k < window; k++ {
+		switch buf[k] {
+		case '\\':
+			if k+1 < end {
+				switch buf[k+1] {
+				case 'n', 'r':
+					e = k
+					break scan
+				case '"', '\\':
+					if q == inQuotes {
+						k++ // an escaped quote or backslash does not end the string
+					}
+				}
+			}
+		case '"':
+			if q == inQuotes {
+				e = k
+				break scan
+			}
+		case ']':
+			if q == inCDATA && bytes.HasPrefix(buf[k:end], cdataEnd) {
+				e = k
+				break scan
+			}
+		case ' ':
+			if untilDash && bytes.HasPrefix(buf[k:end], dash) {
+				e, dashAt = k, k
+				break scan
+			}
+		}
+	}
+	s = Span{p, e}
+	for s.End > s.Start && (buf[s.End-1] == ' ' || buf[s.End-1] == '\t') {
+		s.End--
+	}
+	cut = s.Len() > limit || (e == window && window < end)
+	if cut {
+		s = bounded(buf, s, limit)
+	}
+	return s, cut, dashAt
+}
+
+// bounded shortens s to at most limit bytes without splitting a UTF-8
+// sequence.
+func bounded(buf []byte, s Span, limit int) Span {
+	if s.Len() <= limit {
+		return s
+	}
+	e := s.Start + limit
+	// Back off over continuation bytes (10xxxxxx) to the start of a sequence.
+	for k := 0; k < 3 && e > s.Start && buf[e]&0xC0 == 0x80; k++ {
+		e--
+	}
+	return Span{s.Start, e}
+}
