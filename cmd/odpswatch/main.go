@@ -1,0 +1,163 @@
+// Command odpswatch finds and classifies MaxCompute (ODPS) error codes in
+// logs. This package parses flags and wires the internal packages together;
+// nothing below it reads flags, globals or the environment.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitFound    = 1 // scan --fail-on-severity found a code at or above it
+	exitFailure  = 2 // bad usage, unreadable input, any other failure
+	usageSummary = `odpswatch finds and classifies MaxCompute (ODPS) error codes in logs.
+
+Usage:
+  odpswatch scan [flags] [FILE...|-]   classify files or standard input at once
+  odpswatch explain CODE...            all the format and the catalog say of a code
+  odpswatch codes [flags]              list the documented codes
+  odpswatch version                    print the version
+  odpswatch help [COMMAND]             help on a command
+
+Run 'odpswatch COMMAND --help' for a command's flags.
+`
+)
+
+// env is what a command may touch of the process: its arguments and
+// standard streams. Tests run commands with their own.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name, summary string
+	run           func(e env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"scan", "classify files or standard input at once", runScan},
+		{"explain", "all the format and the catalog say of a code", runExplain},
+		{"codes", "list the documented codes", runCodes},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func main() {
+	os.Exit(run(env{os.Stdin, os.Stdout, os.Stderr}, os.Args[1:]))
+}
+
+func run(e env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usageSummary)
+		return exitFailure
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		if len(rest) > 0 && rest[0] != "" {
+			return run(e, []string{rest[0], "--help"})
+		}
+		fmt.Fprint(e.stdout, usageSummary)
+		return exitOK
+	case "-version", "--version":
+		name = "version"
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(e, rest)
+		}
+	}
+	fmt.Fprintf(e.stderr, "odpswatch: unknown command %q\n\n%s", name, usageSummary)
+	return exitFailure
+}
+
+// newFlags returns a flag set that writes its usage to e.stderr.
+func newFlags(e env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: odpswatch %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseInterspersed parses flags wherever they stand among the arguments,
+// as users type them ("scan job.log --format json"); "--" ends the flags.
+// It returns the positional arguments, or an error that has been reported
+// (errHelp for --help).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		// The flag package stops at the first positional argument, or
+		// after a "--" that it swallows; tell which from the arguments.
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// usageError reports a parsing error's exit status: 0 for --help.
+func usageError(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitFailure
+}
+
+func runVersion(e env, args []string) int {
+	fs := newFlags(e, "version", "version")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return usageError(err)
+	}
+	fmt.Fprintf(e.stdout, "odpswatch %s\n", versionString())
+	return exitOK
+}
+
+func versionString() string {
+	v, goVersion, revision := version, "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "devel"
+	}
+	parts := []string{v}
+	if revision != "" {
+		parts = append(parts, "revision "+revision)
+	}
+	if goVersion != "" {
+		parts = append(parts, goVersion)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/odpswatch/odpswatch/internal/oneshot"
+)
+
+const scanUsage = `scan [flags] [FILE...|-]
+
+Classifies every ODPS error code in the files (gzip-compressed ones too,
+recognised by their magic bytes) or in standard input ("-" or no FILE), and
+prints one row per code: most severe first, then most frequent.
+
+Exit status: 0, or 1 when --fail-on-severity is set and a code at or above it
+was found, or 2 on any failure (an unreadable file, bad flags).`
+
+// progressThreshold is the input size from which a progress bar is drawn.
+const progressThreshold = 64 << 20
+
+func runScan(e env, args []string) int {
+	fs := newFlags(e, "scan", scanUsage)
+	format := fs.String("format", "table", "output format: table, json or prom")
+	minSeverity := fs.Int("min-severity", 0, "list only codes of this severity (0-9) or above")
+	failOn := fs.Int("fail-on-severity", -1, "exit with status 1 when a code of this severity (0-9) or above is found")
+	workers := fs.Int("workers", 0, "blocks scanned at once (0: one per CPU)")
+	maxLine := fs.Int("max-line-bytes", 1<<20, "bytes of a line scanned at most, when it crosses a 1 MiB block boundary; longer lines are cut and counted")
+	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal and the input is over 64 MiB), always or never")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageError(err)
+	}
+	write, ok := map[string]func(io.Writer, *oneshot.Report, int) error{
+		"table": oneshot.WriteTable, "json": oneshot.WriteJSON, "prom": oneshot.WriteProm,
+	}[*format]
+	switch {
+	case !ok:
+		return failUsage(e, "scan: --format %q: want table, json or prom", *format)
+	case *minSeverity < 0 || *minSeverity > 9:
+		return failUsage(e, "scan: --min-severity %d: want 0 to 9", *minSeverity)
+	case *failOn < -1 || *failOn > 9:
+		return failUsage(e, "scan: --fail-on-severity %d: want 0 to 9", *failOn)
+	case *workers < 0:
+		return failUsage(e, "scan: --workers %d: want 0 or more", *workers)
+	case *maxLine < 1024 || *maxLine > 1<<30:
+		return failUsage(e, "scan: --max-line-bytes %d: want 1024 to 1073741824", *maxLine)
+	case *progress != "auto" && *progress != "always" && *progress != "never":
+		return failUsage(e, "scan: --progress %q: want auto, always or never", *progress)
+	}
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	report := oneshot.NewReport()
+	status := exitOK
+	for _, name := range files {
+		opts := oneshot.Options{Workers: *workers, MaxLine: *maxLine}
+		bar := newProgressBar(e, name, *progress)
+		opts.Progress = bar.update
+		if name == "-" {
+			err = oneshot.ScanReader(ctx, report, "-", e.stdin, opts)
+		} else {
+			err = oneshot.ScanFile(ctx, report, name, opts)
+		}
+		bar.close()
+		if err != nil {
+			fmt.Fprintf(e.stderr, "odpswatch: %v\n", err)
+			status = exitFailure
+			if ctx.Err() != nil {
+				return exitFailure
+			}
+		}
+	}
+	for _, f := range report.Files {
+		if f.Binary {
+			fmt.Fprintf(e.stderr, "odpswatch: warning: %s holds NUL bytes, it may be binary; scanned as text\n", f.Name)
+		}
+		if f.CutLines > 0 {
+			fmt.Fprintf(e.stderr, "odpswatch: warning: %s: %d lines were longer than %d bytes; codes past that in them were not counted (see --max-line-bytes)\n", f.Name, f.CutLines, *maxLine)
+		}
+	}
+	if err := write(e.stdout, report, *minSeverity); err != nil {
+		fmt.Fprintf(e.stderr, "odpswatch: cannot write the report: %v\n", err)
+		return exitFailure
+	}
+	if status == exitOK && *failOn >= 0 && report.MaxSeverity() >= *failOn {
+		status = exitFound
+	}
+	return status
+}
+
+func failUsage(e env, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "odpswatch "+format+"\n", args...)
+	return exitFailure
+}
+
+// progressBar draws the bytes consumed of one input on a terminal's stderr.
+type progressBar struct {
+	consumed atomic.Int64
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+func newProgressBar(e env, name, mode string) *progressBar {
+	p := &progressBar{}
+	f, isFile := e.stderr.(*os.File)
+	if mode == "never" || !isFile || (mode == "auto" && !isTerminal(f)) {
+		return p
+	}
+	size := int64(-1)
+	if name != "-" {
+		if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+	}
+	if mode == "auto" && size >= 0 && size < progressThreshold {
+		return p
+	}
+	p.stop = make(chan struct{})
+	p.wg.Go(func() {
+		start := time.Now()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.stop:
+				fmt.Fprint(f, "\r\033[K")
+				return
+			case <-tick.C:
+				n := p.consumed.Load()
+				if mode == "auto" && size < 0 && n < progressThreshold {
+					continue
+				}
+				rate := float64(n) / time.Since(start).Seconds() / 1e6
+				if size > 0 {
+					const width = 30
+					done := int(min(n, size) * width / size)
+					fmt.Fprintf(f, "\r%s [%-*s] %3d%% %.0f MB/s", name, width, bar(done), min(n, size)*100/size, rate)
+				} else {
+					fmt.Fprintf(f, "\r%s %d MB %.0f MB/s", name, n/1e6, rate)
+				}
+			}
+		}
+	})
+	return p
+}
+
+func bar(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = '='
+	}
+	return string(b)
+}
+
+func (p *progressBar) update(consumed int64) { p.consumed.Store(consumed) }
+
+func (p *progressBar) close() {
+	if p.stop != nil {
+		close(p.stop)
+		p.wg.Wait()
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

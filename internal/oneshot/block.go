@@ -1,0 +1,166 @@
+package oneshot
+
+import (
+	"bytes"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// blockResult is what a worker learnt of a block. Its spans refer to the
+// block's data, so it is valid until the block's buffer is reused.
+type blockResult struct {
+	firstNL, lastNL int // offsets of the first and last '\n', -1 if none
+	newlines        int64
+	matches         int64
+	matchedLines    int64
+	codes           []codeInBlock
+	nul             bool // the first block holds a NUL byte
+}
+
+// codeInBlock aggregates one code over the whole lines of a block.
+type codeInBlock struct {
+	code  scan.Code
+	count int64
+	// first and last are the numbers of '\n' before the first and last
+	// occurrence, in the block.
+	first, last int64
+	// at is the first occurrence, for its sample line and descriptions.
+	at scan.Match
+}
+
+// worker scans blocks; it keeps its scratch space from one block to the
+// next.
+type worker struct {
+	matches []scan.Match
+	index   map[scan.Code]int
+}
+
+// process scans the whole lines of b, those between its first and last
+// '\n'. The partial lines at either end belong to lines that cross block
+// boundaries; the merger stitches and scans those.
+func (w *worker) process(b *block, sc scan.Scanner) {
+	data := b.data
+	res := blockResult{firstNL: bytes.IndexByte(data, '\n'), lastNL: -1}
+	if b.seq == 0 {
+		res.nul = bytes.IndexByte(data, 0) >= 0
+	}
+	if res.firstNL < 0 {
+		b.res = res
+		return
+	}
+	res.lastNL = bytes.LastIndexByte(data, '\n')
+	start := res.firstNL + 1
+	w.matches = sc.Scan(w.matches[:0], data[start:res.lastNL+1])
+	if w.index == nil {
+		w.index = make(map[scan.Code]int)
+	}
+	clear(w.index)
+	// Count newlines only between the lines that hold codes: one pass over
+	// the block in all, with no per-line work.
+	pos, nl := start, int64(1)
+	prevLine := -1
+	for _, m := range w.matches {
+		m = shift(m, start)
+		if m.Line.Start != prevLine {
+			nl += int64(bytes.Count(data[pos:m.Line.Start], newline))
+			pos, prevLine = m.Line.Start, m.Line.Start
+			res.matchedLines++
+		}
+		res.matches++
+		if i, ok := w.index[m.Code]; ok {
+			c := &res.codes[i]
+			c.count++
+			c.last = nl
+			continue
+		}
+		w.index[m.Code] = len(res.codes)
+		res.codes = append(res.codes, codeInBlock{code: m.Code, count: 1, first: nl, last: nl, at: m})
+	}
+	res.newlines = nl + int64(bytes.Count(data[pos:], newline))
+	b.res = res
+}
+
+var newline = []byte{'\n'}
+
+// shift moves a match found in data[off:] to data's offsets.
+func shift(m scan.Match, off int) scan.Match {
+	m.Offset += off
+	for _, s := range []*scan.Span{&m.Line, &m.General, &m.Context} {
+		s.Start += off
+		s.End += off
+	}
+	return m
+}
+
+// merger takes blocks in order: it numbers lines, stitches the lines that
+// cross block boundaries and adds everything to the report.
+type merger struct {
+	r       *Report
+	name    string
+	maxLine int
+	scanner scan.Scanner
+
+	lines      int64  // lines ended so far
+	pending    []byte // the start of the line being read, at most maxLine bytes
+	pendingLen int64  // its whole length so far
+	matches    []scan.Match
+}
+
+func (m *merger) add(b *block) {
+	res := &b.res
+	data := b.data
+	m.r.addBytes(int64(len(data)))
+	if res.nul {
+		m.r.markBinary()
+	}
+	if res.firstNL < 0 {
+		m.extend(data)
+		return
+	}
+	m.extend(data[:res.firstNL])
+	m.endLine()
+	base := m.lines
+	for i := range res.codes {
+		c := &res.codes[i]
+		m.r.addCode(c.code, c.count, base+c.first, base+c.last, data, c.at)
+	}
+	m.r.addMatches(res.matches, res.matchedLines)
+	// The first '\n' ended the pending line, counted by endLine.
+	m.lines += res.newlines - 1
+	m.r.addLines(res.newlines - 1)
+	m.extend(data[res.lastNL+1:])
+}
+
+// extend appends to the pending line, keeping at most maxLine bytes.
+func (m *merger) extend(p []byte) {
+	m.pendingLen += int64(len(p))
+	if room := m.maxLine - len(m.pending); room > 0 {
+		m.pending = append(m.pending, p[:min(room, len(p))]...)
+	}
+}
+
+// endLine scans the pending line, which a '\n' (or the end of the input)
+// has just ended, as line number lines+1.
+func (m *merger) endLine() {
+	m.lines++
+	m.r.addLines(1)
+	if m.pendingLen > int64(m.maxLine) {
+		m.r.addCut()
+	}
+	line := m.pending
+	m.matches = m.scanner.Scan(m.matches[:0], line)
+	if len(m.matches) > 0 {
+		m.r.addMatches(int64(len(m.matches)), 1)
+	}
+	for _, match := range m.matches {
+		m.r.addCode(match.Code, 1, m.lines, m.lines, line, match)
+	}
+	m.pending, m.pendingLen = m.pending[:0], 0
+}
+
+// finish ends the input: a last line without '\n' still counts.
+func (m *merger) finish() {
+	if m.pendingLen > 0 {
+		m.endLine()
+	}
+}

@@ -1,0 +1,323 @@
+// Package oneshot classifies whole files and streams in one pass, for
+// `odpswatch scan`: an engineer with one huge job log who wants to know, now,
+// what went wrong.
+//
+// A file is cut into fixed-size blocks that a pool of workers reads (with
+// pread, for regular files, so that reading is parallel too) and scans at the
+// same time; a single merger takes the blocks' results in order, stitches the
+// lines that cross block boundaries, and numbers lines. Memory is bounded by
+// the blocks in flight (Options.InFlight × Options.BlockSize) and by
+// Options.MaxLine for a line that crosses blocks, whatever the input's size.
+// Streams (stdin, gzip) are read by one goroutine and scanned by the pool.
+package oneshot
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// Options tune a scan. The zero value picks the defaults.
+type Options struct {
+	// Workers scanning blocks at once (0: every CPU).
+	Workers int
+	// BlockSize is the unit of reading and scanning (0: 1 MiB).
+	BlockSize int
+	// InFlight bounds the blocks read but not yet merged (0: 2 × Workers + 2).
+	InFlight int
+	// MaxLine bounds how much of a line that crosses a block boundary is
+	// kept and scanned (0: 1 MiB); codes past it are not counted and the line
+	// is counted in Report.CutLines. Lines that fit in a block are scanned
+	// whole.
+	MaxLine int
+	// Scanner bounds the descriptions.
+	Scanner scan.Scanner
+	// Progress, if set, is called from one goroutine after each block with
+	// the bytes of the input consumed so far (compressed bytes for gzip).
+	Progress func(consumed int64)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.BlockSize <= 0 {
+		o.BlockSize = 1 << 20
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = 2*o.Workers + 2
+	}
+	if o.MaxLine <= 0 {
+		o.MaxLine = 1 << 20
+	}
+	return o
+}
+
+// ErrIsDirectory is returned for an input that is a directory.
+var ErrIsDirectory = errors.New("is a directory")
+
+// gzipMagic starts every gzip member (RFC 1952).
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// ScanFile scans the file at path into r, under the name name (the path, or
+// "-" for standard input). A gzip file is recognised by its magic bytes,
+// whatever its name.
+func ScanFile(ctx context.Context, r *Report, path string, opts Options) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cannot open %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cannot stat %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("cannot scan %s: %w", path, ErrIsDirectory)
+	}
+	var magic [2]byte
+	n, err := f.ReadAt(magic[:], 0)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() || bytes.Equal(magic[:n], gzipMagic) {
+		return ScanReader(ctx, r, path, f, opts)
+	}
+	opts = opts.withDefaults()
+	r.beginFile(path, st.Size())
+	e := newEngine(r, path, opts)
+	return e.run(ctx, f, st.Size())
+}
+
+// ScanReader scans a stream into r under the name name. A gzip stream is
+// recognised by its magic bytes and decompressed.
+func ScanReader(ctx context.Context, r *Report, name string, in io.Reader, opts Options) error {
+	opts = opts.withDefaults()
+	br := bufio.NewReaderSize(in, 64<<10)
+	counted := &countingReader{r: br}
+	var src io.Reader = counted
+	if magic, _ := br.Peek(len(gzipMagic)); bytes.Equal(magic, gzipMagic) {
+		zr, err := gzip.NewReader(counted)
+		if err != nil {
+			return fmt.Errorf("cannot read %s as gzip: %w", name, err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	r.beginFile(name, -1)
+	e := newEngine(r, name, opts)
+	e.consumed = func() int64 { return counted.n }
+	return e.run(ctx, src, -1)
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// block is one unit of input, read into an aligned buffer.
+type block struct {
+	seq  int
+	buf  []byte // the whole buffer, BlockSize long, page-aligned
+	data []byte // what was read into it
+	last bool   // no input after this block
+	err  error  // a read error ends the input after this block
+	res  blockResult
+}
+
+type engine struct {
+	r        *Report
+	name     string
+	opts     Options
+	consumed func() int64
+	pool     chan []byte
+}
+
+func newEngine(r *Report, name string, opts Options) *engine {
+	e := &engine{r: r, name: name, opts: opts, pool: make(chan []byte, opts.InFlight)}
+	for range opts.InFlight {
+		e.pool <- alignedBuffer(opts.BlockSize)
+	}
+	return e
+}
+
+// alignedBuffer returns a page-aligned buffer: reads into a misaligned
+// destination copy from the page cache at a third of the speed
+// (landscape.md).
+func alignedBuffer(size int) []byte {
+	const page = 4096
+	b := make([]byte, size+page)
+	off := int(uintptr(unsafe.Pointer(&b[0])) & (page - 1))
+	if off != 0 {
+		off = page - off
+	}
+	return b[off : off+size : off+size]
+}
+
+// run reads the input (with pread from file when size >= 0, else
+// sequentially from src), scans blocks on the workers and merges them.
+func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	todo := make(chan *block, e.opts.InFlight)
+	done := make(chan *block, e.opts.InFlight)
+	var wg sync.WaitGroup
+
+	if ra, ok := src.(io.ReaderAt); ok && size >= 0 {
+		// Regular file: the workers read their own blocks. A block's number
+		// decides its offset; the feeder hands out numbers in order, as
+		// buffers free up, so blocks in flight stay bounded.
+		// An empty file is one empty block, so that the merger sees a last one.
+		nBlocks := max(1, int((size+int64(e.opts.BlockSize)-1)/int64(e.opts.BlockSize)))
+		go func() {
+			defer close(todo)
+			for seq := 0; seq < nBlocks; seq++ {
+				select {
+				case buf := <-e.pool:
+					todo <- &block{seq: seq, buf: buf, last: seq == nBlocks-1}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		for range e.opts.Workers {
+			wg.Go(func() {
+				var w worker
+				for b := range todo {
+					off := int64(b.seq) * int64(e.opts.BlockSize)
+					want := int(min(int64(e.opts.BlockSize), size-off))
+					n, err := ra.ReadAt(b.buf[:want], off)
+					if err == io.EOF && n == want {
+						err = nil
+					}
+					if err == nil && n < want {
+						err = fmt.Errorf("file shrank while being read: %w", io.ErrUnexpectedEOF)
+					}
+					b.data, b.err = b.buf[:n], err
+					w.process(b, e.opts.Scanner)
+					done <- b
+				}
+			})
+		}
+	} else {
+		feed := make(chan *block, e.opts.InFlight)
+		go func() {
+			defer close(feed)
+			for seq := 0; ; seq++ {
+				var buf []byte
+				select {
+				case buf = <-e.pool:
+				case <-ctx.Done():
+					return
+				}
+				n, err := fill(src, buf)
+				b := &block{seq: seq, buf: buf, data: buf[:n]}
+				switch {
+				case err == io.EOF:
+					b.last = true
+				case err != nil:
+					b.last, b.err = true, err
+				}
+				feed <- b
+				if b.last {
+					return
+				}
+			}
+		}()
+		go func() {
+			defer close(todo)
+			for b := range feed {
+				todo <- b
+			}
+		}()
+		for range e.opts.Workers {
+			wg.Go(func() {
+				var w worker
+				for b := range todo {
+					w.process(b, e.opts.Scanner)
+					done <- b
+				}
+			})
+		}
+	}
+	err := e.merge(ctx, done)
+	cancel()
+	if size >= 0 {
+		// The workers read from the file: let them stop before it is closed.
+		wg.Wait()
+	}
+	return err
+}
+
+// fill reads into buf until it is full or the input ends (io.EOF) or
+// fails. Unlike io.ReadFull it passes the reader's own io.ErrUnexpectedEOF
+// on, which is how a truncated gzip stream says so.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// merge takes the blocks in order, whatever order the workers finish them in.
+func (e *engine) merge(ctx context.Context, done <-chan *block) error {
+	m := merger{r: e.r, name: e.name, maxLine: e.opts.MaxLine, scanner: e.opts.Scanner}
+	waiting := make(map[int]*block, e.opts.InFlight)
+	var consumed int64
+	for next := 0; ; {
+		b, ok := waiting[next]
+		if !ok {
+			select {
+			case b = <-done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if b.seq != next {
+				waiting[b.seq] = b
+				continue
+			}
+		}
+		delete(waiting, next)
+		next++
+		m.add(b)
+		consumed += int64(len(b.data))
+		if e.opts.Progress != nil {
+			if e.consumed != nil {
+				e.opts.Progress(e.consumed())
+			} else {
+				e.opts.Progress(consumed)
+			}
+		}
+		e.pool <- b.buf
+		if b.err != nil {
+			m.finish()
+			return fmt.Errorf("cannot read %s: %w", e.name, b.err)
+		}
+		if b.last {
+			m.finish()
+			return nil
+		}
+	}
+}

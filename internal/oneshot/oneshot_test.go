@@ -1,0 +1,276 @@
+package oneshot
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+var reference = regexp.MustCompile(`\bODPS-[0-9]{7}\b`)
+
+// naive is the obvious implementation: one line at a time with the
+// reference regexp. Scan results must equal it.
+type naive struct {
+	lines, matches, matchedLines int64
+	count                        map[string]int64
+	first, last                  map[string]int64
+}
+
+func naiveScan(data []byte) naive {
+	n := naive{count: map[string]int64{}, first: map[string]int64{}, last: map[string]int64{}}
+	for lineNo, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		n.lines++
+		found := reference.FindAll(bytes.TrimSuffix(line, []byte("\n")), -1)
+		if len(found) > 0 {
+			n.matchedLines++
+		}
+		for _, f := range found {
+			c := string(f)
+			n.matches++
+			n.count[c]++
+			if _, ok := n.first[c]; !ok {
+				n.first[c] = int64(lineNo + 1)
+			}
+			n.last[c] = int64(lineNo + 1)
+		}
+	}
+	return n
+}
+
+func checkReport(t *testing.T, r *Report, data []byte) {
+	t.Helper()
+	want := naiveScan(data)
+	if r.Lines != want.lines || r.Matches != want.matches || r.MatchedLines != want.matchedLines || r.Bytes != int64(len(data)) {
+		t.Fatalf("lines %d, matches %d on %d lines, %d bytes; want %d, %d on %d, %d",
+			r.Lines, r.Matches, r.MatchedLines, r.Bytes, want.lines, want.matches, want.matchedLines, len(data))
+	}
+	codes := r.Codes(0)
+	if len(codes) != len(want.count) {
+		t.Fatalf("%d distinct codes, want %d", len(codes), len(want.count))
+	}
+	for _, s := range codes {
+		c := s.Class.Code.String()
+		if s.Count != want.count[c] || s.First.Line != want.first[c] || s.Last.Line != want.last[c] {
+			t.Errorf("%s: count %d lines %d-%d, want %d lines %d-%d", c, s.Count, s.First.Line, s.Last.Line, want.count[c], want.first[c], want.last[c])
+		}
+		if !strings.Contains(s.Sample, c) {
+			t.Errorf("%s: sample %q does not hold the code", c, s.Sample)
+		}
+	}
+}
+
+func examples(t *testing.T) []byte {
+	t.Helper()
+	files, _ := filepath.Glob("../../examples/*.log")
+	if len(files) == 0 {
+		t.Fatal("no example logs")
+	}
+	var all []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+func writeTemp(t *testing.T, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "job.log")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestBlockBoundaries scans the examples with blocks so small that nearly
+// every line crosses one, and with several workers finishing out of order:
+// the result must not depend on where the blocks fall.
+func TestBlockBoundaries(t *testing.T) {
+	data := examples(t)
+	path := writeTemp(t, data)
+	for _, bs := range []int{1, 7, 64, 4093, 1 << 20} {
+		for _, workers := range []int{1, 2, 5} {
+			t.Run(fmt.Sprintf("block=%d/workers=%d", bs, workers), func(t *testing.T) {
+				opts := Options{BlockSize: bs, Workers: workers, MaxLine: 1 << 20}
+				r := NewReport()
+				if err := ScanFile(context.Background(), r, path, opts); err != nil {
+					t.Fatal(err)
+				}
+				checkReport(t, r, data)
+				r = NewReport()
+				if err := ScanReader(context.Background(), r, "-", bytes.NewReader(data), opts); err != nil {
+					t.Fatal(err)
+				}
+				checkReport(t, r, data)
+			})
+		}
+	}
+}
+
+// TestOneByteReader feeds a stream one byte per Read.
+func TestOneByteReader(t *testing.T) {
+	data := examples(t)
+	r := NewReport()
+	err := ScanReader(context.Background(), r, "-", iotest.OneByteReader(bytes.NewReader(data)), Options{BlockSize: 4096, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, r, data)
+}
+
+func TestEdgeInputs(t *testing.T) {
+	for _, tc := range []struct{ name, data string }{
+		{"empty", ""},
+		{"no trailing newline", "a\nODPS-0130071:x - y"},
+		{"only newlines", "\n\n\n"},
+		{"code on the last byte", "ODPS-0130071"},
+		{"crlf", "ODPS-0130071:a\r\nODPS-0420095\r\n"},
+		{"nul bytes", "\x00\x00ODPS-0130071\x00\nbinary\xff\xfe ODPS-0420095\n"},
+		{"invalid utf-8", "\xc3\x28 ODPS-0130071:\xe2\x28\xa1 - \xf0\x28\x8c\x28\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, bs := range []int{1, 3, 1 << 20} {
+				r := NewReport()
+				if err := ScanFile(context.Background(), r, writeTemp(t, []byte(tc.data)), Options{BlockSize: bs}); err != nil {
+					t.Fatal(err)
+				}
+				checkReport(t, r, []byte(tc.data))
+			}
+		})
+	}
+}
+
+func TestBinaryIsFlagged(t *testing.T) {
+	r := NewReport()
+	if err := ScanFile(context.Background(), r, writeTemp(t, []byte("ok\x00ODPS-0130071\n")), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Files[0].Binary || r.Matches != 1 {
+		t.Errorf("binary %v matches %d, want true 1", r.Files[0].Binary, r.Matches)
+	}
+}
+
+func TestGzipByMagic(t *testing.T) {
+	data := examples(t)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(data[:len(data)/2])
+	zw.Close()
+	// A second member, as when logs are concatenated: still one stream.
+	zw = gzip.NewWriter(&z)
+	zw.Write(data[len(data)/2:])
+	zw.Close()
+	// No .gz suffix: detection is by content.
+	path := writeTemp(t, z.Bytes())
+	r := NewReport()
+	if err := ScanFile(context.Background(), r, path, Options{BlockSize: 4096}); err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, r, data)
+	if r.Files[0].Bytes != int64(len(data)) {
+		t.Errorf("file bytes %d, want the %d decompressed", r.Files[0].Bytes, len(data))
+	}
+}
+
+func TestCorruptGzip(t *testing.T) {
+	data := examples(t)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	cut := z.Bytes()[:z.Len()/2]
+	err := ScanFile(context.Background(), NewReport(), writeTemp(t, cut), Options{})
+	if err == nil || !strings.Contains(err.Error(), "cannot read") {
+		t.Errorf("truncated gzip: error %v, want a read error", err)
+	}
+}
+
+func TestLongLineIsCutAndCounted(t *testing.T) {
+	// A line of 3 MiB with a code in its first MiB and one past it, then a
+	// normal line.
+	var b bytes.Buffer
+	b.WriteString("head ODPS-0130071:kept - x ")
+	b.Write(bytes.Repeat([]byte("y"), 2<<20))
+	b.WriteString(" ODPS-0420095:lost\nODPS-0130161:next line\n")
+	r := NewReport()
+	if err := ScanFile(context.Background(), r, writeTemp(t, b.Bytes()), Options{BlockSize: 64 << 10, MaxLine: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	if r.CutLines != 1 || r.Lines != 2 || r.Matches != 2 {
+		t.Fatalf("cut %d lines %d matches %d, want 1, 2, 2", r.CutLines, r.Lines, r.Matches)
+	}
+	for _, s := range r.Codes(0) {
+		if s.Class.Code == 420095 {
+			t.Error("a code past the line bound was counted")
+		}
+	}
+}
+
+func TestUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if err := ScanFile(context.Background(), NewReport(), dir, Options{}); !errors.Is(err, ErrIsDirectory) {
+		t.Errorf("directory: %v, want ErrIsDirectory", err)
+	}
+	if err := ScanFile(context.Background(), NewReport(), filepath.Join(dir, "missing.log"), Options{}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v, want ErrNotExist", err)
+	}
+	if os.Geteuid() != 0 { // root reads everything
+		p := writeTemp(t, []byte("x"))
+		os.Chmod(p, 0)
+		if err := ScanFile(context.Background(), NewReport(), p, Options{}); !errors.Is(err, os.ErrPermission) {
+			t.Errorf("unreadable file: %v, want ErrPermission", err)
+		}
+	}
+}
+
+func TestManyFilesKeepTheirLines(t *testing.T) {
+	r := NewReport()
+	a := writeTemp(t, []byte("x\nODPS-0130071\n"))
+	b := filepath.Join(t.TempDir(), "b.log")
+	os.WriteFile(b, []byte("ODPS-0130071\ny\nz\nODPS-0130071\n"), 0o644)
+	for _, p := range []string{a, b} {
+		if err := ScanFile(context.Background(), r, p, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := r.Codes(0)[0]
+	if s.Count != 3 || s.First != (Position{a, 2}) || s.Last != (Position{b, 4}) || r.Lines != 6 {
+		t.Errorf("count %d first %v last %v lines %d", s.Count, s.First, s.Last, r.Lines)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	data := bytes.Repeat([]byte("ODPS-0130071 line\n"), 1<<16)
+	err := ScanFile(ctx, NewReport(), writeTemp(t, data), Options{BlockSize: 4096})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+func TestSampleIsBounded(t *testing.T) {
+	long := "ODPS-0130071:" + strings.Repeat("错", 1000) + "\n"
+	r := NewReport()
+	if err := ScanReader(context.Background(), r, "-", strings.NewReader(long), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s := r.Codes(0)[0]
+	if len(s.Sample) > MaxSample || !strings.HasPrefix(s.Sample, "ODPS-0130071:") || !bytes.Equal([]byte(s.Sample), bytes.ToValidUTF8([]byte(s.Sample), nil)) {
+		t.Errorf("sample of %d bytes (bound %d) is not a valid UTF-8 prefix of the line: %q", len(s.Sample), MaxSample, s.Sample[:40])
+	}
+}

@@ -1,0 +1,175 @@
+package oneshot
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/odpswatch/odpswatch/internal/sink"
+)
+
+// WriteTable writes the codes at or above minSeverity as a table, most
+// severe first, and a summary line.
+func WriteTable(w io.Writer, r *Report, minSeverity int) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	codes := r.Codes(minSeverity)
+	if len(codes) > 0 {
+		fmt.Fprintln(tw, "SEV\tCODE\tCOUNT\tFAMILY/MODULE\tTITLE\tFIRST\tLAST\tSAMPLE")
+	}
+	multi := len(r.Files) > 1
+	for _, s := range codes {
+		title := s.Class.Title()
+		if s.Class.Entry == nil {
+			title = "(undocumented)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s/%s\t%s\t%s\t%s\t%s\n",
+			s.Class.Severity, s.Class.Code, s.Count, s.Class.Family.Name, s.Class.ModuleName(),
+			cell(title, 48), where(s.First, multi), where(s.Last, multi), cell(s.Sample, 80))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	shown := ""
+	if minSeverity > 0 {
+		shown = fmt.Sprintf(", %d at severity %d or above", len(codes), minSeverity)
+	}
+	_, err := fmt.Fprintf(w, "\n%d lines, %d bytes: %d codes on %d lines, %d distinct%s\n",
+		r.Lines, r.Bytes, r.Matches, r.MatchedLines, len(r.codes), shown)
+	return err
+}
+
+func where(p Position, withFile bool) string {
+	if withFile {
+		return p.File + ":" + strconv.FormatInt(p.Line, 10)
+	}
+	return strconv.FormatInt(p.Line, 10)
+}
+
+// cell makes s fit a table cell: control characters (tabs included, which
+// would break the columns) become spaces, and it is cut to width runes.
+func cell(s string, width int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if n := 0; len(s) > width {
+		for i := range s {
+			if n == width-1 {
+				return s[:i] + "…"
+			}
+			n++
+		}
+	}
+	return s
+}
+
+// JSON is the document WriteJSON writes.
+type JSON struct {
+	Lines        int64      `json:"lines"`
+	Bytes        int64      `json:"bytes"`
+	Matches      int64      `json:"matches"`
+	MatchedLines int64      `json:"matched_lines"`
+	CutLines     int64      `json:"cut_lines"`
+	MinSeverity  int        `json:"min_severity"`
+	Files        []JSONFile `json:"files"`
+	Codes        []JSONCode `json:"codes"`
+}
+
+// JSONFile is one input of the JSON document.
+type JSONFile struct {
+	Name     string `json:"name"`
+	Bytes    int64  `json:"bytes"`
+	Lines    int64  `json:"lines"`
+	Matches  int64  `json:"matches"`
+	CutLines int64  `json:"cut_lines"`
+	Binary   bool   `json:"binary"`
+}
+
+// JSONCode is one code of the JSON document.
+type JSONCode struct {
+	Code        string `json:"code"`
+	Count       int64  `json:"count"`
+	Family      string `json:"family"`
+	FamilyName  string `json:"family_name"`
+	Module      string `json:"module"`
+	ModuleName  string `json:"module_name"`
+	Severity    int    `json:"severity"`
+	DocSeverity *int   `json:"doc_severity,omitempty"`
+	Documented  bool   `json:"documented"`
+	Title       string `json:"title"`
+	HTTPStatus  string `json:"http_status,omitempty"`
+	Hint        string `json:"hint,omitempty"`
+	FirstFile   string `json:"first_file"`
+	FirstLine   int64  `json:"first_line"`
+	LastFile    string `json:"last_file"`
+	LastLine    int64  `json:"last_line"`
+	General     string `json:"general"`
+	Context     string `json:"context"`
+	Sample      string `json:"sample"`
+}
+
+// WriteJSON writes the report as one JSON object. The totals count every
+// code; "codes" lists those at or above minSeverity.
+func WriteJSON(w io.Writer, r *Report, minSeverity int) error {
+	doc := JSON{
+		Lines: r.Lines, Bytes: r.Bytes, Matches: r.Matches, MatchedLines: r.MatchedLines,
+		CutLines: r.CutLines, MinSeverity: minSeverity, Files: []JSONFile{}, Codes: []JSONCode{},
+	}
+	for _, f := range r.Files {
+		doc.Files = append(doc.Files, JSONFile{f.Name, f.Bytes, f.Lines, f.Matches, f.CutLines, f.Binary})
+	}
+	for _, s := range r.Codes(minSeverity) {
+		c := s.Class
+		jc := JSONCode{
+			Code: c.Code.String(), Count: s.Count,
+			Family: c.Family.Label, FamilyName: c.Family.Name, Module: c.Module.Label, ModuleName: c.ModuleName(),
+			Severity: c.Severity, Documented: c.Entry != nil, Title: c.Title(),
+			FirstFile: s.First.File, FirstLine: s.First.Line, LastFile: s.Last.File, LastLine: s.Last.Line,
+			General: s.General, Context: s.Context, Sample: s.Sample,
+		}
+		if e := c.Entry; e != nil {
+			jc.HTTPStatus, jc.Hint = e.HTTPStatus, e.Hint
+			if e.DocSeverity >= 0 && e.DocSeverity != c.Severity {
+				jc.DocSeverity = &e.DocSeverity
+			}
+		}
+		doc.Codes = append(doc.Codes, jc)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// WriteProm writes the codes at or above minSeverity as the Prometheus
+// counters the daemon exports, with source="scan": a file for node
+// exporter's textfile collector, say.
+func WriteProm(w io.Writer, r *Report, minSeverity int) error {
+	reg := prometheus.NewRegistry()
+	counters, err := sink.NewErrorCounters(reg, 0)
+	if err != nil {
+		return err
+	}
+	for _, s := range r.Codes(minSeverity) {
+		counters.Add("scan", s.Class, int(s.Count))
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		return err
+	}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range families {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package oneshot
+
+import (
+	"cmp"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// MaxSample bounds the sample line kept for each code, in bytes.
+const MaxSample = 512
+
+// Report is what a scan found, over every input scanned into it. It is not
+// safe for concurrent use: one merger writes it at a time.
+type Report struct {
+	Lines        int64
+	Bytes        int64
+	Matches      int64
+	MatchedLines int64
+	// CutLines counts lines longer than Options.MaxLine that crossed a
+	// block boundary: only their first MaxLine bytes were scanned.
+	CutLines int64
+	Files    []*FileStat
+
+	codes map[scan.Code]*CodeStat
+	file  *FileStat
+}
+
+// FileStat is what one input held.
+type FileStat struct {
+	Name     string
+	Size     int64 // -1 when not known in advance (streams, gzip)
+	Bytes    int64 // bytes of text read (decompressed)
+	Lines    int64
+	Matches  int64
+	CutLines int64
+	// Binary reports a NUL byte in the first block: the input may not be
+	// text. It is scanned all the same.
+	Binary bool
+}
+
+// Position is a line of an input.
+type Position struct {
+	File string
+	Line int64 // 1-based
+}
+
+// CodeStat is one code over the whole report.
+type CodeStat struct {
+	Class       classify.Class
+	Count       int64
+	First, Last Position
+	// Sample is the line of the first occurrence, at most MaxSample bytes;
+	// General and Context are its descriptions.
+	Sample, General, Context string
+}
+
+// NewReport returns an empty report.
+func NewReport() *Report { return &Report{codes: make(map[scan.Code]*CodeStat)} }
+
+func (r *Report) beginFile(name string, size int64) {
+	r.file = &FileStat{Name: name, Size: size}
+	r.Files = append(r.Files, r.file)
+}
+
+func (r *Report) addBytes(n int64) { r.Bytes += n; r.file.Bytes += n }
+func (r *Report) addLines(n int64) { r.Lines += n; r.file.Lines += n }
+func (r *Report) addCut()          { r.CutLines++; r.file.CutLines++ }
+func (r *Report) markBinary()      { r.file.Binary = true }
+
+func (r *Report) addMatches(matches, lines int64) {
+	r.Matches += matches
+	r.MatchedLines += lines
+	r.file.Matches += matches
+}
+
+// addCode counts n occurrences of c between lines first and last of the
+// current file; at is the first occurrence, in buf.
+func (r *Report) addCode(c scan.Code, n, first, last int64, buf []byte, at scan.Match) {
+	s, ok := r.codes[c]
+	if !ok {
+		s = &CodeStat{
+			Class:   classify.Classify(c),
+			First:   Position{r.file.Name, first},
+			Sample:  sample(buf, at),
+			General: text(at.General.Of(buf), MaxSample),
+			Context: text(at.Context.Of(buf), MaxSample),
+		}
+		r.codes[c] = s
+	}
+	s.Count += n
+	s.Last = Position{r.file.Name, last}
+}
+
+// sample returns the line of m, or, if longer than MaxSample, a window of
+// it around the code, marked with "…" where it was cut.
+func sample(buf []byte, m scan.Match) string {
+	line := m.Line.Of(buf)
+	if len(line) <= MaxSample {
+		return string(line)
+	}
+	const before = 96 // of context kept before the code
+	start := max(0, m.Offset-m.Line.Start-before)
+	for start > 0 && !utf8.RuneStart(line[start]) {
+		start++
+	}
+	s := text(line[start:], MaxSample-2*len("…"))
+	if start+len(s) < len(line) {
+		s += "…"
+	}
+	if start > 0 {
+		s = "…" + s
+	}
+	return s
+}
+
+// text copies b, cut to at most limit bytes without splitting a UTF-8
+// sequence.
+func text(b []byte, limit int) string {
+	if len(b) > limit {
+		b = b[:limit]
+		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(b[i]) {
+				if !utf8.FullRune(b[i:]) {
+					b = b[:i]
+				}
+				break
+			}
+		}
+	}
+	return string(b)
+}
+
+// Codes returns the codes found with severity at least minSeverity, most
+// severe first, then most frequent, then by code.
+func (r *Report) Codes(minSeverity int) []*CodeStat {
+	var out []*CodeStat
+	for _, s := range r.codes {
+		if s.Class.Severity >= minSeverity {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b *CodeStat) int {
+		return cmp.Or(
+			cmp.Compare(b.Class.Severity, a.Class.Severity),
+			cmp.Compare(b.Count, a.Count),
+			cmp.Compare(a.Class.Code, b.Class.Code))
+	})
+	return out
+}
+
+// MaxSeverity returns the highest severity found, or -1 when no code was.
+func (r *Report) MaxSeverity() int {
+	sev := -1
+	for _, s := range r.codes {
+		sev = max(sev, s.Class.Severity)
+	}
+	return sev
+}

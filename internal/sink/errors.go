@@ -1,0 +1,85 @@
+// Package sink delivers classified matches to where operators read them.
+//
+// ErrorCounters is the Prometheus side: odpswatch_errors_total by code,
+// family, module, severity and source, with the number of distinct
+// undocumented codes bounded so that a flood of odd codes cannot blow up the
+// series count.
+package sink
+
+import (
+	"strconv"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// OtherCode is the code label of undocumented codes beyond the bound.
+const OtherCode = "other"
+
+// DefaultMaxUnknownCodes bounds the distinct undocumented codes that get
+// their own series.
+const DefaultMaxUnknownCodes = 100
+
+// ErrorCounters counts classified codes. It is safe for concurrent use.
+type ErrorCounters struct {
+	errors *prometheus.CounterVec
+	folded prometheus.Counter
+
+	maxUnknown int
+	mu         sync.Mutex
+	unknown    map[scan.Code]struct{}
+}
+
+// NewErrorCounters registers the counters with reg. maxUnknown bounds the
+// distinct undocumented codes with a series of their own; further ones are
+// counted with code="other" (0 means DefaultMaxUnknownCodes, a negative
+// value folds every undocumented code).
+func NewErrorCounters(reg prometheus.Registerer, maxUnknown int) (*ErrorCounters, error) {
+	if maxUnknown == 0 {
+		maxUnknown = DefaultMaxUnknownCodes
+	}
+	e := &ErrorCounters{
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odpswatch_errors_total",
+			Help: "ODPS error codes found in log lines, by code and its classification.",
+		}, []string{"code", "family", "module", "severity", "source"}),
+		folded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "odpswatch_errors_folded_total",
+			Help: `Undocumented codes counted as code="other" because max_unknown_codes distinct ones already had a series.`,
+		}),
+		maxUnknown: max(maxUnknown, 0),
+		unknown:    make(map[scan.Code]struct{}),
+	}
+	for _, c := range []prometheus.Collector{e.errors, e.folded} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Add counts n occurrences of a classified code seen in source.
+func (e *ErrorCounters) Add(source string, cl classify.Class, n int) {
+	code := cl.Code.String()
+	if cl.Entry == nil && !e.admitUnknown(cl.Code) {
+		code = OtherCode
+		e.folded.Add(float64(n))
+	}
+	e.errors.WithLabelValues(code, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
+}
+
+func (e *ErrorCounters) admitUnknown(c scan.Code) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.unknown[c]; ok {
+		return true
+	}
+	if len(e.unknown) >= e.maxUnknown {
+		return false
+	}
+	e.unknown[c] = struct{}{}
+	return true
+}
