@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -31,7 +32,7 @@ func WriteTable(w io.Writer, r *Report, minSeverity int) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s/%s\t%s\t%s\t%s\t%s\n",
 			s.Class.Severity, s.Class.Code, s.Count, s.Class.Family.Name, s.Class.ModuleName(),
-			cell(title, 48), where(s.First, multi), where(s.Last, multi), cell(s.Sample, 80))
+			cell(title, 48), where(s.First, multi), where(s.Last, multi), cell(around(s.Sample, s.Class.Code.String(), 16), 80))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -50,6 +51,24 @@ func where(p Position, withFile bool) string {
 		return p.File + ":" + strconv.FormatInt(p.Line, 10)
 	}
 	return strconv.FormatInt(p.Line, 10)
+}
+
+// around drops what stands more than keep runes before the first code in
+// s, so that a table cell shows the code.
+func around(s, code string, keep int) string {
+	i := strings.Index(s, code)
+	if i < 0 {
+		return s
+	}
+	start := i
+	for n := 0; n < keep && start > 0; n++ {
+		_, size := utf8.DecodeLastRuneInString(s[:start])
+		start -= size
+	}
+	if start == 0 {
+		return s
+	}
+	return "…" + s[start:]
 }
 
 // cell makes s fit a table cell: control characters (tabs included, which
@@ -146,6 +165,7 @@ func WriteJSON(w io.Writer, r *Report, minSeverity int) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // samples are log lines, not HTML
 	return enc.Encode(doc)
 }
 

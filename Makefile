@@ -1,0 +1,42 @@
+# odpswatch: the targets developers and CI use. `make help` lists them.
+GO        ?= go
+FUZZTIME  ?= 30s
+BINARY    ?= bin/odpswatch
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+
+.PHONY: help build test race bench bench-compare fuzz lint golden clean
+
+help:
+	@echo "make build          build $(BINARY)"
+	@echo "make test           vet and all tests with the race detector (the README's test command)"
+	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
+	@echo "make bench-compare  odpswatch scan against grep, ripgrep and Go regexp on a 1 GiB log"
+	@echo "make fuzz           fuzz the scanner against the reference regexp for FUZZTIME ($(FUZZTIME))"
+	@echo "make lint           gofmt and go vet"
+	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
+
+build:
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BINARY) ./cmd/odpswatch
+
+test: lint
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+bench-compare:
+	bash bench/compare.sh
+
+fuzz:
+	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+golden:
+	$(GO) test ./cmd/odpswatch -run Golden -update
+
+clean:
+	rm -rf bin

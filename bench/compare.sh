@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# compare.sh: throughput of `odpswatch scan` against grep, ripgrep and the Go
+# regexp baseline on one generated MaxCompute log in the page cache.
+#
+# Environment:
+#   BENCH_FILE  log to scan; generated if absent (default /tmp/odpswatch-bench/job-1g.log)
+#   BENCH_SIZE  bytes to generate (default 1073741824)
+#   BENCH_RUNS  timed runs per tool, best kept (default 3)
+#
+# Exit status: 0 when all tools agree (targets are reported, not enforced),
+# 1 when they disagree or a tool fails, 2 when a prerequisite is missing.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BENCH_FILE=${BENCH_FILE:-/tmp/odpswatch-bench/job-1g.log}
+BENCH_SIZE=${BENCH_SIZE:-1073741824}
+BENCH_RUNS=${BENCH_RUNS:-3}
+
+die() {
+	echo "compare.sh: $*" >&2
+	exit 1
+}
+
+[[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, got '$BENCH_RUNS'"
+[[ $BENCH_SIZE =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE must be a positive integer, got '$BENCH_SIZE'"
+
+# Prerequisites. Nothing is installed from here.
+missing=()
+command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
+/usr/bin/time --version 2>&1 | grep -q 'GNU Time' || missing+=(time)
+if ((${#missing[@]} > 0)); then
+	echo "compare.sh: missing ${missing[*]} (rg and GNU /usr/bin/time are required); install with:" >&2
+	echo "  apt-get install -y ${missing[*]}" >&2
+	exit 2
+fi
+for tool in go python3 grep; do
+	command -v "$tool" >/dev/null 2>&1 || {
+		echo "compare.sh: $tool not found in PATH" >&2
+		exit 2
+	}
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/odpswatch-compare.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+bin=$work/bin
+mkdir -p "$bin"
+
+echo "building into $bin" >&2
+go build -o "$bin/odpswatch" ./cmd/odpswatch || die "cannot build ./cmd/odpswatch"
+go build -o "$bin/genlog" ./bench/genlog || die "cannot build ./bench/genlog"
+go build -o "$bin/rebaseline" ./bench/rebaseline || die "cannot build ./bench/rebaseline"
+
+if [[ ! -f $BENCH_FILE ]]; then
+	mkdir -p "$(dirname "$BENCH_FILE")"
+	echo "generating $BENCH_SIZE bytes into $BENCH_FILE" >&2
+	# Write aside and rename, so an interrupted run leaves no short file
+	# to be reused next time.
+	"$bin/genlog" -size "$BENCH_SIZE" -o "$BENCH_FILE.tmp.$$" || {
+		rm -f "$BENCH_FILE.tmp.$$"
+		die "cannot generate $BENCH_FILE"
+	}
+	mv "$BENCH_FILE.tmp.$$" "$BENCH_FILE"
+fi
+file_bytes=$(stat -c %s "$BENCH_FILE")
+if ((file_bytes < BENCH_SIZE)); then
+	echo "compare.sh: note: existing $BENCH_FILE has $file_bytes bytes, less than BENCH_SIZE=$BENCH_SIZE; using it as is" >&2
+fi
+
+# A user ripgrep config could change what rg counts.
+unset RIPGREP_CONFIG_PATH
+
+echo "warming the page cache" >&2
+cat "$BENCH_FILE" >/dev/null
+
+# The tools, in table order. Each writes its stdout to $work/NAME.out.
+tools=(odpswatch grep rg regexp)
+declare -A cmd_text best_ns
+cmd_text[odpswatch]="odpswatch scan --format json FILE"
+cmd_text[grep]="grep -c ODPS- FILE"
+cmd_text[rg]="rg -c ODPS- FILE"
+cmd_text[regexp]="rebaseline FILE"
+
+run_tool() {
+	case $1 in
+	odpswatch) "$bin/odpswatch" scan --format json "$BENCH_FILE" ;;
+	grep) grep -c ODPS- "$BENCH_FILE" ;;
+	rg) rg -c ODPS- "$BENCH_FILE" ;;
+	regexp) "$bin/rebaseline" "$BENCH_FILE" ;;
+	esac
+}
+
+seconds() { # nanoseconds -> "S.mmm"
+	printf '%d.%03d' $(($1 / 1000000000)) $(($1 % 1000000000 / 1000000))
+}
+
+# Round-robin, so a slow spell on a shared machine hurts every tool alike.
+for ((run = 1; run <= BENCH_RUNS; run++)); do
+	for name in "${tools[@]}"; do
+		rc=0
+		t0=$(date +%s%N)
+		run_tool "$name" >"$work/$name.out" || rc=$?
+		t1=$(date +%s%N)
+		# grep and rg exit 1 when no line matches: a count of 0, not a failure.
+		if ((rc != 0)) && ! [[ $rc == 1 && ($name == grep || $name == rg) ]]; then
+			die "$name failed with exit status $rc: ${cmd_text[$name]}"
+		fi
+		ns=$((t1 - t0))
+		if [[ -z ${best_ns[$name]:-} ]] || ((ns < best_ns[$name])); then
+			best_ns[$name]=$ns
+		fi
+		echo "run $run/$BENCH_RUNS  $(printf '%-9s' "$name") $(seconds "$ns") s" >&2
+	done
+done
+
+# Counts. grep and rg print a bare number for one file (rg prints nothing
+# when there is no match).
+grep_count=$(tr -d '[:space:]' <"$work/grep.out")
+rg_count=$(tr -d '[:space:]' <"$work/rg.out")
+rg_count=${rg_count:-0}
+[[ $grep_count =~ ^[0-9]+$ ]] || die "cannot read grep's count from: $(head -c 200 "$work/grep.out")"
+[[ $rg_count =~ ^[0-9]+$ ]] || die "cannot read rg's count from: $(head -c 200 "$work/rg.out")"
+
+# json_counts FILE NAME: prints "bytes lines matches matched_lines" from a
+# JSON object (or the last such object of a JSON-lines stream).
+json_counts() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+
+path, name = sys.argv[1], sys.argv[2]
+text = open(path, encoding="utf-8").read()
+keys = ("bytes", "lines", "matches", "matched_lines")
+try:
+    docs = [json.loads(text)]
+except ValueError:
+    docs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            try:
+                docs.append(json.loads(line))
+            except ValueError:
+                pass
+objs = [d for d in docs if isinstance(d, dict) and all(k in d for k in keys)]
+if not objs:
+    sys.exit(f"compare.sh: {name} printed no JSON object with fields {', '.join(keys)}; output starts: {text[:300]!r}")
+d = objs[-1]
+for k in keys:
+    if not isinstance(d[k], int) or isinstance(d[k], bool):
+        sys.exit(f"compare.sh: {name}: field {k} is {d[k]!r}, want an integer")
+print(*(d[k] for k in keys))
+EOF
+}
+ow=$(json_counts "$work/odpswatch.out" odpswatch) || exit 1
+re=$(json_counts "$work/regexp.out" rebaseline) || exit 1
+read -r ow_bytes ow_lines ow_matches ow_matched <<<"$ow"
+read -r re_bytes re_lines re_matches re_matched <<<"$re"
+
+echo
+echo "file: $BENCH_FILE ($file_bytes bytes)"
+echo "machine: $(nproc) CPUs; $(go version | cut -d' ' -f3); $(grep --version | head -1); $(rg --version | head -1)"
+echo "timing: best of $BENCH_RUNS wall-clock runs each, page cache warm, LC_ALL=${LC_ALL:-} LANG=${LANG:-}"
+echo
+printf '%-10s %14s %10s %14s\n' tool matched_lines matches lines
+printf '%-10s %14s %10s %14s\n' odpswatch "$ow_matched" "$ow_matches" "$ow_lines"
+printf '%-10s %14s %10s %14s\n' regexp "$re_matched" "$re_matches" "$re_lines"
+printf '%-10s %14s %10s %14s\n' grep "$grep_count" - -
+printf '%-10s %14s %10s %14s\n' rg "$rg_count" - -
+
+disagree=()
+for other in "grep:$grep_count" "rg:$rg_count" "regexp:$re_matched"; do
+	if [[ ${other#*:} != "$ow_matched" ]]; then
+		disagree+=("matching lines: odpswatch $ow_matched, ${other%%:*} ${other#*:}")
+	fi
+done
+if [[ $ow_matches != "$re_matches" ]]; then
+	disagree+=("matches: odpswatch $ow_matches, regexp $re_matches")
+fi
+if ((${#disagree[@]} > 0)); then
+	echo >&2
+	echo "compare.sh: FAIL: the tools disagree:" >&2
+	printf '  %s\n' "${disagree[@]}" >&2
+	exit 1
+fi
+echo "counts agree"
+# Not part of the pass/fail rule, but worth seeing.
+for pair in "odpswatch bytes:$ow_bytes" "regexp bytes:$re_bytes"; do
+	[[ ${pair#*:} == "$file_bytes" ]] || echo "warning: ${pair%%:*} ${pair#*:} != file size $file_bytes"
+done
+[[ $ow_lines == "$re_lines" ]] || echo "warning: lines differ: odpswatch $ow_lines, regexp $re_lines"
+
+# Peak RSS of one more odpswatch run.
+/usr/bin/time -f %M -o "$work/rss" "$bin/odpswatch" scan --format json "$BENCH_FILE" >/dev/null ||
+	die "odpswatch failed under /usr/bin/time"
+rss_kib=$(tail -n 1 "$work/rss")
+[[ $rss_kib =~ ^[0-9]+$ ]] || die "cannot read peak RSS from /usr/bin/time: $(cat "$work/rss")"
+
+echo
+python3 - "$file_bytes" "$rss_kib" \
+	"${best_ns[odpswatch]}" "${best_ns[grep]}" "${best_ns[rg]}" "${best_ns[regexp]}" \
+	"${cmd_text[odpswatch]}" "${cmd_text[grep]}" "${cmd_text[rg]}" "${cmd_text[regexp]}" <<'EOF'
+import sys
+
+size, rss_kib = int(sys.argv[1]), int(sys.argv[2])
+names = ("odpswatch", "grep", "rg", "regexp")
+ns = dict(zip(names, map(int, sys.argv[3:7])))
+cmds = dict(zip(names, sys.argv[7:11]))
+sec = {n: ns[n] / 1e9 for n in names}
+mbps = {n: size / 1e6 / sec[n] for n in names}
+
+print(f"{'tool':<10} {'best s':>8} {'MB/s':>9} {'odpswatch/tool':>15}  command")
+for n in names:
+    ratio = mbps["odpswatch"] / mbps[n]
+    print(f"{n:<10} {sec[n]:>8.3f} {mbps[n]:>9.0f} {ratio:>14.2f}x  {cmds[n]}")
+print()
+
+def mark(ok):
+    return "ok" if ok else "BELOW TARGET"
+
+g = mbps["odpswatch"] / mbps["grep"]
+r = mbps["odpswatch"] / mbps["rg"]
+rss_mib = rss_kib / 1024
+print("targets")
+print(f"  odpswatch/grep   {g:6.2f}x     want >= 2.0x    {mark(g >= 2.0)}")
+print(f"  odpswatch/rg     {r:6.2f}x     want >= 0.4x    {mark(r >= 0.4)}")
+print(f"  odpswatch RSS    {rss_mib:6.1f} MiB  want <= 64 MiB  {mark(rss_kib <= 64 * 1024)}")
+EOF
