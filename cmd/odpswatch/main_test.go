@@ -279,7 +279,6 @@ func TestCodes(t *testing.T) {
 	}
 }
 
-
 func TestVersionAndHelp(t *testing.T) {
 	if out, _, s := odpswatch(t, "", "version"); s != exitOK || !strings.HasPrefix(out, "odpswatch ") {
 		t.Errorf("version: %d %q", s, out)
