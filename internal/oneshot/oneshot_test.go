@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -272,5 +274,51 @@ func TestSampleIsBounded(t *testing.T) {
 	s := r.Codes(0)[0]
 	if len(s.Sample) > MaxSample || !strings.HasPrefix(s.Sample, "ODPS-0130071:") || !bytes.Equal([]byte(s.Sample), bytes.ToValidUTF8([]byte(s.Sample), nil)) {
 		t.Errorf("sample of %d bytes (bound %d) is not a valid UTF-8 prefix of the line: %q", len(s.Sample), MaxSample, s.Sample[:40])
+	}
+}
+
+// lineReader yields one line of n bytes without a newline: a code at its
+// start, one in its middle, 'x' elsewhere. It makes the bytes as they are
+// read, so a 1 GiB line costs no memory in the test itself.
+type lineReader struct{ n, off int64 }
+
+var xs = bytes.Repeat([]byte("x"), 64<<10)
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	if l.off >= l.n {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), l.n-l.off)]
+	for k := 0; k < len(p); k += copy(p[k:], xs) {
+	}
+	for _, at := range []int64{0, l.n / 2} {
+		code := []byte(" ODPS-0420095 ")
+		for i, c := range code {
+			if k := at + int64(i) - l.off; k >= 0 && k < int64(len(p)) {
+				p[k] = c
+			}
+		}
+	}
+	l.off += int64(len(p))
+	return len(p), nil
+}
+
+// TestGigabyteLineMemoryIsBounded streams a 1 GiB line with no newline: the
+// code in its first MiB counts, the one past it does not, the line is
+// counted as cut, and the scan allocates a bounded amount whatever the
+// line's length.
+func TestGigabyteLineMemoryIsBounded(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := NewReport()
+	if err := ScanReader(context.Background(), r, "-", &lineReader{n: 1 << 30}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if r.Bytes != 1<<30 || r.Lines != 1 || r.CutLines != 1 || r.Matches != 1 {
+		t.Errorf("bytes %d lines %d cut %d matches %d; want 1 GiB, 1, 1, 1", r.Bytes, r.Lines, r.CutLines, r.Matches)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("scanning a 1 GiB line allocated %d MiB, want at most 64", alloc>>20)
 	}
 }
