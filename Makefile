@@ -11,7 +11,7 @@ help:
 	@echo "make test           vet and all tests with the race detector (the README's test command)"
 	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
 	@echo "make bench-compare  odpswatch scan against grep, ripgrep and Go regexp on a 1 GiB log"
-	@echo "make fuzz           fuzz the scanner against the reference regexp for FUZZTIME ($(FUZZTIME))"
+	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each"
 	@echo "make lint           gofmt and go vet"
 	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
 
@@ -29,6 +29,7 @@ bench-compare:
 
 fuzz:
 	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScanBounds$$' -fuzztime $(FUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

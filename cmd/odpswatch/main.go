@@ -55,7 +55,16 @@ func commands() []command {
 	}
 }
 
+// scanMemoryLimit is the Go runtime's soft memory limit for `scan`, unless
+// GOMEMLIMIT sets one: it makes the collector work harder before the heap
+// doubles, which keeps scan's peak RSS under 64 MiB even on adversarial
+// input (a distinct code every 13 bytes), at no cost on ordinary logs.
+const scanMemoryLimit = 40 << 20
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "scan" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(scanMemoryLimit)
+	}
 	os.Exit(run(env{os.Stdin, os.Stdout, os.Stderr}, os.Args[1:]))
 }
 
@@ -105,17 +114,17 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		// The flag package stops at the first positional argument, or
+		// after a "--", which it swallows: tell which from what it took.
+		if taken := len(args) - len(rest); taken > 0 && args[taken-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		if len(args) > 0 && args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		// The flag package stops at the first positional argument, or
-		// after a "--" that it swallows; tell which from the arguments.
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 }
 

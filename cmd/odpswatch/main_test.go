@@ -189,6 +189,21 @@ func TestScanUnreadableKeepsGoing(t *testing.T) {
 	}
 }
 
+// TestDoubleDash scans files whose names look like flags, after "--".
+func TestDoubleDash(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, name := range []string{"-a", "-b"} {
+		if err := os.WriteFile(name, []byte("ODPS-0130071:x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, s := odpswatch(t, "", "scan", "--format", "json", "--", "-a", "-b")
+	if s != exitOK || !strings.Contains(out, `"matches": 2`) {
+		t.Errorf("status %d stderr %q output %q", s, errOut, out)
+	}
+}
+
 func TestScanStdinAndGzip(t *testing.T) {
 	atRoot(t)
 	data, err := os.ReadFile("examples/mr-job.log")

@@ -49,8 +49,8 @@ func runScan(e env, args []string) int {
 		return failUsage(e, "scan: --fail-on-severity %d: want 0 to 9", *failOn)
 	case *workers < 0:
 		return failUsage(e, "scan: --workers %d: want 0 or more", *workers)
-	case *maxLine < 1024 || *maxLine > 1<<30:
-		return failUsage(e, "scan: --max-line-bytes %d: want 1024 to 1073741824", *maxLine)
+	case *maxLine < 1024 || *maxLine > 64<<20:
+		return failUsage(e, "scan: --max-line-bytes %d: want 1024 to 67108864 (64 MiB)", *maxLine)
 	case *progress != "auto" && *progress != "always" && *progress != "never":
 		return failUsage(e, "scan: --progress %q: want auto, always or never", *progress)
 	}

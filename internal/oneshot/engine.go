@@ -22,6 +22,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/odpswatch/odpswatch/internal/scan"
@@ -85,12 +86,17 @@ func ScanFile(ctx context.Context, r *Report, path string, opts Options) error {
 	if st.IsDir() {
 		return fmt.Errorf("cannot scan %s: %w", path, ErrIsDirectory)
 	}
+	if !st.Mode().IsRegular() {
+		// A pipe, /dev/stdin, <(cmd): a stream, which cannot be read at an
+		// offset.
+		return ScanReader(ctx, r, path, f, opts)
+	}
 	var magic [2]byte
 	n, err := f.ReadAt(magic[:], 0)
 	if err != nil && err != io.EOF {
 		return fmt.Errorf("cannot read %s: %w", path, err)
 	}
-	if !st.Mode().IsRegular() || bytes.Equal(magic[:n], gzipMagic) {
+	if bytes.Equal(magic[:n], gzipMagic) {
 		return ScanReader(ctx, r, path, f, opts)
 	}
 	opts = opts.withDefaults()
@@ -101,6 +107,10 @@ func ScanFile(ctx context.Context, r *Report, path string, opts Options) error {
 
 // ScanReader scans a stream into r under the name name. A gzip stream is
 // recognised by its magic bytes and decompressed.
+//
+// When ctx is cancelled ScanReader returns at once; a Read of in that is
+// blocked then is left to return by itself, so the caller must not use in
+// afterwards (closing it is fine).
 func ScanReader(ctx context.Context, r *Report, name string, in io.Reader, opts Options) error {
 	opts = opts.withDefaults()
 	br := bufio.NewReaderSize(in, 64<<10)
@@ -116,26 +126,34 @@ func ScanReader(ctx context.Context, r *Report, name string, in io.Reader, opts 
 	}
 	r.beginFile(name, -1)
 	e := newEngine(r, name, opts)
-	e.consumed = func() int64 { return counted.n }
+	e.consumed = counted.n.Load
 	return e.run(ctx, src, -1)
 }
 
+// countingReader counts the bytes read, for the progress bar; the merger
+// reads the count while the reading goroutine adds to it.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
-// block is one unit of input, read into an aligned buffer.
+// slot is the memory of one block in flight, reused from block to block.
+type slot struct {
+	buf   []byte        // BlockSize long, page-aligned
+	codes []codeInBlock // scratch for blockResult.codes
+}
+
+// block is one unit of input, read into a slot's buffer.
 type block struct {
-	seq  int
-	buf  []byte // the whole buffer, BlockSize long, page-aligned
-	data []byte // what was read into it
+	seq int
+	*slot
+	data []byte // what was read into buf
 	last bool   // no input after this block
 	err  error  // a read error ends the input after this block
 	res  blockResult
@@ -146,13 +164,13 @@ type engine struct {
 	name     string
 	opts     Options
 	consumed func() int64
-	pool     chan []byte
+	pool     chan *slot
 }
 
 func newEngine(r *Report, name string, opts Options) *engine {
-	e := &engine{r: r, name: name, opts: opts, pool: make(chan []byte, opts.InFlight)}
+	e := &engine{r: r, name: name, opts: opts, pool: make(chan *slot, opts.InFlight)}
 	for range opts.InFlight {
-		e.pool <- alignedBuffer(opts.BlockSize)
+		e.pool <- &slot{buf: alignedBuffer(opts.BlockSize)}
 	}
 	return e
 }
@@ -183,15 +201,15 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 	if ra, ok := src.(io.ReaderAt); ok && size >= 0 {
 		// Regular file: the workers read their own blocks. A block's number
 		// decides its offset; the feeder hands out numbers in order, as
-		// buffers free up, so blocks in flight stay bounded.
-		// An empty file is one empty block, so that the merger sees a last one.
+		// buffers free up, so blocks in flight stay bounded. An empty file
+		// is one empty block, so that the merger sees a last one.
 		nBlocks := max(1, int((size+int64(e.opts.BlockSize)-1)/int64(e.opts.BlockSize)))
 		go func() {
 			defer close(todo)
 			for seq := 0; seq < nBlocks; seq++ {
 				select {
-				case buf := <-e.pool:
-					todo <- &block{seq: seq, buf: buf, last: seq == nBlocks-1}
+				case s := <-e.pool:
+					todo <- &block{seq: seq, slot: s, last: seq == nBlocks-1}
 				case <-ctx.Done():
 					return
 				}
@@ -204,11 +222,11 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 					off := int64(b.seq) * int64(e.opts.BlockSize)
 					want := int(min(int64(e.opts.BlockSize), size-off))
 					n, err := ra.ReadAt(b.buf[:want], off)
-					if err == io.EOF && n == want {
+					switch {
+					case n < want:
+						err = fmt.Errorf("file shrank below %d bytes while being read: %w", size, io.ErrUnexpectedEOF)
+					case err == io.EOF:
 						err = nil
-					}
-					if err == nil && n < want {
-						err = fmt.Errorf("file shrank while being read: %w", io.ErrUnexpectedEOF)
 					}
 					b.data, b.err = b.buf[:n], err
 					w.process(b, e.opts.Scanner)
@@ -217,34 +235,28 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 			})
 		}
 	} else {
-		feed := make(chan *block, e.opts.InFlight)
+		// A stream: one goroutine reads it in order.
 		go func() {
-			defer close(feed)
+			defer close(todo)
 			for seq := 0; ; seq++ {
-				var buf []byte
+				var s *slot
 				select {
-				case buf = <-e.pool:
+				case s = <-e.pool:
 				case <-ctx.Done():
 					return
 				}
-				n, err := fill(src, buf)
-				b := &block{seq: seq, buf: buf, data: buf[:n]}
+				n, err := fill(src, s.buf)
+				b := &block{seq: seq, slot: s, data: s.buf[:n]}
 				switch {
 				case err == io.EOF:
 					b.last = true
 				case err != nil:
 					b.last, b.err = true, err
 				}
-				feed <- b
+				todo <- b
 				if b.last {
 					return
 				}
-			}
-		}()
-		go func() {
-			defer close(todo)
-			for b := range feed {
-				todo <- b
 			}
 		}()
 		for range e.opts.Workers {
@@ -310,7 +322,7 @@ func (e *engine) merge(ctx context.Context, done <-chan *block) error {
 				e.opts.Progress(consumed)
 			}
 		}
-		e.pool <- b.buf
+		e.pool <- b.slot
 		if b.err != nil {
 			m.finish()
 			return fmt.Errorf("cannot read %s: %w", e.name, b.err)

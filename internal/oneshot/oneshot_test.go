@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 )
@@ -321,4 +322,140 @@ func TestGigabyteLineMemoryIsBounded(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
 		t.Errorf("scanning a 1 GiB line allocated %d MiB, want at most 64", alloc>>20)
 	}
+}
+
+// TestProgressIsMonotonic checks the progress callback on a file and on a
+// stream: called from one goroutine, never decreasing, ending at the input's
+// size.
+func TestProgressIsMonotonic(t *testing.T) {
+	data := examples(t)
+	for _, stream := range []bool{false, true} {
+		var calls int
+		var last int64
+		opts := Options{BlockSize: 512, Workers: 3, Progress: func(n int64) {
+			if n < last {
+				t.Errorf("progress went back from %d to %d", last, n)
+			}
+			last = n
+			calls++
+		}}
+		var err error
+		if stream {
+			err = ScanReader(context.Background(), NewReport(), "-", bytes.NewReader(data), opts)
+		} else {
+			err = ScanFile(context.Background(), NewReport(), writeTemp(t, data), opts)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last != int64(len(data)) || calls < len(data)/512 {
+			t.Errorf("stream %v: progress ended at %d after %d calls, want %d after at least %d", stream, last, calls, len(data), len(data)/512)
+		}
+	}
+}
+
+// TestCutInventsNoCode cuts a long line right after the seventh digit of
+// an eight-digit non-code: the cut is no word boundary.
+func TestCutInventsNoCode(t *testing.T) {
+	for _, tail := range []string{" ODPS-01300712 tail\n", " ODPS-0130071 tail\n"} {
+		data := []byte(strings.Repeat("x", 1011) + tail) // the seventh digit is byte 1024
+		r := NewReport()
+		if err := ScanFile(context.Background(), r, writeTemp(t, data), Options{BlockSize: 512, MaxLine: 1024}); err != nil {
+			t.Fatal(err)
+		}
+		// A real code touching the cut cannot be told from a longer
+		// number either: neither counts, and the line is counted as cut.
+		if r.Matches != 0 || r.CutLines != 1 {
+			t.Errorf("%q: %d matches, %d cut lines; want 0, 1", tail, r.Matches, r.CutLines)
+		}
+	}
+}
+
+// TestFIFO scans a named pipe given as a file: a stream, not a regular file.
+func TestFIFO(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := examples(t)
+	go func() {
+		f, err := os.OpenFile(p, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.Write(data)
+		f.Close()
+	}()
+	r := NewReport()
+	if err := ScanFile(context.Background(), r, p, Options{BlockSize: 4096}); err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, r, data)
+}
+
+// TestFileShrinks reports a file that is shorter than its size said.
+func TestFileShrinks(t *testing.T) {
+	p := writeTemp(t, []byte("ODPS-0130071\nline\n"))
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := NewReport()
+	r.beginFile(p, 1<<20)
+	err = newEngine(r, p, Options{BlockSize: 4096}.withDefaults()).run(context.Background(), f, 1<<20)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "shrank") {
+		t.Errorf("error %v, want one saying the file shrank", err)
+	}
+}
+
+// TestDistinctCodesAreBounded feeds more undocumented codes than a report
+// details: the rest are folded by family, module and severity, and every
+// match is still counted.
+func TestDistinctCodesAreBounded(t *testing.T) {
+	var b bytes.Buffer
+	const n = MaxUndocumentedCodes + 500
+	for i := range n {
+		fmt.Fprintf(&b, "ODPS-%07d:g - c\n", 2_000_000+i*10+5) // family 20, severity 5: undocumented
+	}
+	b.WriteString("ODPS-0130071:documented\n")
+	r := NewReport()
+	if err := ScanReader(context.Background(), r, "-", &b, Options{BlockSize: 4096}); err != nil {
+		t.Fatal(err)
+	}
+	detailed := r.Codes(0)
+	if len(detailed) != MaxUndocumentedCodes+1 || r.FoldedMatches != 500 || r.Matches != n+1 {
+		t.Fatalf("%d codes detailed, %d folded, %d matches; want %d, 500, %d", len(detailed), r.FoldedMatches, r.Matches, MaxUndocumentedCodes+1, n+1)
+	}
+	f := r.Folded(0)
+	if len(f) != 1 || f[0].Count != 500 || f[0].Class.Severity != 5 || r.MaxSeverity() != 5 {
+		t.Errorf("folded %+v, max severity %d", f, r.MaxSeverity())
+	}
+	var out bytes.Buffer
+	if err := WriteProm(&out, r, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `odpswatch_errors_total{code="other",family="unknown",module="unknown",severity="5",source="scan"} `) {
+		t.Errorf("prom output lacks the folded codes:\n%s", out.String()[:400])
+	}
+}
+
+// TestStreamCancel cancels a scan of a stream that never ends: ScanReader
+// returns without waiting for it.
+func TestStreamCancel(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan struct{})
+	go func() {
+		pw.Write(bytes.Repeat([]byte("ODPS-0130071 line\n"), 1<<12))
+		close(first)
+		pw.Write([]byte("more")) // blocks: nobody reads past the cancel
+	}()
+	go func() { <-first; cancel() }()
+	err := ScanReader(ctx, NewReport(), "-", pr, Options{BlockSize: 4096})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+	pr.Close()
 }

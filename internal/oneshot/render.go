@@ -34,6 +34,10 @@ func WriteTable(w io.Writer, r *Report, minSeverity int) error {
 			s.Class.Severity, s.Class.Code, s.Count, s.Class.Family.Name, s.Class.ModuleName(),
 			cell(title, 48), where(s.First, multi), where(s.Last, multi), cell(around(s.Sample, s.Class.Code.String(), 16), 80))
 	}
+	for _, f := range r.Folded(minSeverity) {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s/%s\t%s\t\t\t\n", f.Class.Severity, "other", f.Count,
+			f.Class.Family.Name, f.Class.Module.Name, fmt.Sprintf("(undocumented codes past the first %d)", MaxUndocumentedCodes))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -101,6 +105,18 @@ type JSON struct {
 	MinSeverity  int        `json:"min_severity"`
 	Files        []JSONFile `json:"files"`
 	Codes        []JSONCode `json:"codes"`
+	// FoldedMatches and Folded describe the undocumented codes past
+	// MaxUndocumentedCodes, added up by family, module and severity.
+	FoldedMatches int64        `json:"folded_matches"`
+	Folded        []JSONFolded `json:"folded"`
+}
+
+// JSONFolded is one bucket of folded undocumented codes.
+type JSONFolded struct {
+	Family   string `json:"family"`
+	Module   string `json:"module"`
+	Severity int    `json:"severity"`
+	Count    int64  `json:"count"`
 }
 
 // JSONFile is one input of the JSON document.
@@ -142,6 +158,10 @@ func WriteJSON(w io.Writer, r *Report, minSeverity int) error {
 	doc := JSON{
 		Lines: r.Lines, Bytes: r.Bytes, Matches: r.Matches, MatchedLines: r.MatchedLines,
 		CutLines: r.CutLines, MinSeverity: minSeverity, Files: []JSONFile{}, Codes: []JSONCode{},
+		FoldedMatches: r.FoldedMatches, Folded: []JSONFolded{},
+	}
+	for _, f := range r.Folded(minSeverity) {
+		doc.Folded = append(doc.Folded, JSONFolded{f.Class.Family.Label, f.Class.Module.Label, f.Class.Severity, f.Count})
 	}
 	for _, f := range r.Files {
 		doc.Files = append(doc.Files, JSONFile{f.Name, f.Bytes, f.Lines, f.Matches, f.CutLines, f.Binary})
@@ -180,6 +200,9 @@ func WriteProm(w io.Writer, r *Report, minSeverity int) error {
 	}
 	for _, s := range r.Codes(minSeverity) {
 		counters.Add("scan", s.Class, int(s.Count))
+	}
+	for _, f := range r.Folded(minSeverity) {
+		counters.AddFolded("scan", f.Class, int(f.Count))
 	}
 	families, err := reg.Gather()
 	if err != nil {

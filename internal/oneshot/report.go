@@ -12,6 +12,12 @@ import (
 // MaxSample bounds the sample line kept for each code, in bytes.
 const MaxSample = 512
 
+// MaxUndocumentedCodes bounds the undocumented codes a report details. The
+// matches of further ones are added up by family, module and severity (see
+// Report.Folded), so memory stays bounded however many distinct codes an
+// input holds (there can be ten million).
+const MaxUndocumentedCodes = 1000
+
 // Report is what a scan found, over every input scanned into it. It is not
 // safe for concurrent use: one merger writes it at a time.
 type Report struct {
@@ -24,8 +30,28 @@ type Report struct {
 	CutLines int64
 	Files    []*FileStat
 
-	codes map[scan.Code]*CodeStat
-	file  *FileStat
+	// FoldedMatches counts the matches of undocumented codes beyond
+	// MaxUndocumentedCodes, which are not detailed.
+	FoldedMatches int64
+
+	codes        map[scan.Code]*CodeStat
+	undocumented int
+	folded       map[foldKey]*Folded
+	file         *FileStat
+}
+
+// Folded adds up the matches of undocumented codes past
+// MaxUndocumentedCodes that share a family, module and severity.
+type Folded struct {
+	// Class is the first code folded here; only its family, module and
+	// severity stand for the others.
+	Class classify.Class
+	Count int64
+}
+
+type foldKey struct {
+	family, module string
+	severity       int
 }
 
 // FileStat is what one input held.
@@ -58,7 +84,9 @@ type CodeStat struct {
 }
 
 // NewReport returns an empty report.
-func NewReport() *Report { return &Report{codes: make(map[scan.Code]*CodeStat)} }
+func NewReport() *Report {
+	return &Report{codes: make(map[scan.Code]*CodeStat), folded: make(map[foldKey]*Folded)}
+}
 
 func (r *Report) beginFile(name string, size int64) {
 	r.file = &FileStat{Name: name, Size: size}
@@ -76,13 +104,38 @@ func (r *Report) addMatches(matches, lines int64) {
 	r.file.Matches += matches
 }
 
+// count adds n occurrences of c, the last on line last of the current
+// file, if the report already details c or folds it, and reports whether it
+// did. Otherwise c is new: the caller adds it with addCode and its first
+// occurrence, which count spares it from finding for every block.
+func (r *Report) count(c scan.Code, n, last int64) bool {
+	if s, ok := r.codes[c]; ok {
+		s.Count += n
+		s.Last = Position{r.file.Name, last}
+		return true
+	}
+	if _, ok := classify.Lookup(c); !ok && r.undocumented >= MaxUndocumentedCodes {
+		r.fold(classify.Classify(c), n)
+		return true
+	}
+	return false
+}
+
 // addCode counts n occurrences of c between lines first and last of the
 // current file; at is the first occurrence, in buf.
 func (r *Report) addCode(c scan.Code, n, first, last int64, buf []byte, at scan.Match) {
 	s, ok := r.codes[c]
 	if !ok {
+		cl := classify.Classify(c)
+		if cl.Entry == nil {
+			if r.undocumented >= MaxUndocumentedCodes {
+				r.fold(cl, n)
+				return
+			}
+			r.undocumented++
+		}
 		s = &CodeStat{
-			Class:   classify.Classify(c),
+			Class:   cl,
 			First:   Position{r.file.Name, first},
 			Sample:  sample(buf, at),
 			General: text(at.General.Of(buf), MaxSample),
@@ -114,6 +167,35 @@ func sample(buf []byte, m scan.Match) string {
 		s = "…" + s
 	}
 	return s
+}
+
+func (r *Report) fold(cl classify.Class, n int64) {
+	k := foldKey{cl.Family.Label, cl.Module.Label, cl.Severity}
+	f, ok := r.folded[k]
+	if !ok {
+		f = &Folded{Class: cl}
+		r.folded[k] = f
+	}
+	f.Count += n
+	r.FoldedMatches += n
+}
+
+// Folded returns the folded undocumented codes with severity at least
+// minSeverity, most severe first, then most frequent.
+func (r *Report) Folded(minSeverity int) []*Folded {
+	var out []*Folded
+	for _, f := range r.folded {
+		if f.Class.Severity >= minSeverity {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Folded) int {
+		return cmp.Or(
+			cmp.Compare(b.Class.Severity, a.Class.Severity),
+			cmp.Compare(b.Count, a.Count),
+			cmp.Compare(a.Class.Family.Label+"/"+a.Class.Module.Label, b.Class.Family.Label+"/"+b.Class.Module.Label))
+	})
+	return out
 }
 
 // text copies b, cut to at most limit bytes without splitting a UTF-8
@@ -156,6 +238,9 @@ func (r *Report) MaxSeverity() int {
 	sev := -1
 	for _, s := range r.codes {
 		sev = max(sev, s.Class.Severity)
+	}
+	for _, f := range r.folded {
+		sev = max(sev, f.Class.Severity)
 	}
 	return sev
 }

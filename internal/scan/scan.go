@@ -257,12 +257,22 @@ func skipRowCol(buf []byte, p, end int) int {
 // It is trimmed of blanks, and bounded by limit bytes: cut reports that the
 // text went on past the bound.
 func readText(buf []byte, p, end, limit int, q quoting, untilDash bool) (s Span, cut bool, dashAt int) {
+	blank := p
 	for p < end && (buf[p] == ' ' || buf[p] == '\t') {
 		p++
 	}
+	// "ODPS-0010000: - text": the separator comes first, the general
+	// description is empty.
+	if untilDash && p > blank && bytes.HasPrefix(buf[p-1:end], dash) {
+		return Span{p - 1, p - 1}, false, p - 1
+	}
 	// Look one byte past the bound, so that a text of exactly limit bytes
-	// is not taken for a cut one.
-	window := min(end, p+limit+1)
+	// is not taken for a cut one. (Written so that a huge limit cannot
+	// overflow.)
+	window := end
+	if limit < end-p {
+		window = p + limit + 1
+	}
 	e, dashAt := window, -1
 scan:
 	for k := p; k < window; k++ {

@@ -3,11 +3,13 @@ package scan
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // reference is the rule the scanner implements, for tests only.
@@ -53,6 +55,8 @@ var forms = []struct {
 		[]found{{"ODPS-0740001", "", ""}}},
 	{"no colon then text", "job failed with ODPS-0123105 after 3 retries",
 		[]found{{"ODPS-0123105", "", ""}}},
+	{"colon then dash", "ODPS-0010000: - Fuxi job failed: worker lost",
+		[]found{{"ODPS-0010000", "", "Fuxi job failed: worker lost"}}},
 	{"dash only", "ODPS-0010000 - Fuxi job failed: worker lost",
 		[]found{{"ODPS-0010000", "", "Fuxi job failed: worker lost"}}},
 	{"cjk before", "然后会报错ODPS-0130161:Parse exception - 缺少右括号",
@@ -307,6 +311,42 @@ func TestScanExamples(t *testing.T) {
 		}
 		checkAgainstReference(t, buf)
 	}
+}
+
+func TestScanHugeBounds(t *testing.T) {
+	buf := []byte("ODPS-0130071:general - context")
+	m := Scanner{MaxGeneral: math.MaxInt, MaxContext: math.MaxInt}.Scan(nil, buf)
+	if g, c := string(m[0].General.Of(buf)), string(m[0].Context.Of(buf)); g != "general" || c != "context" {
+		t.Errorf("general %q context %q", g, c)
+	}
+}
+
+// FuzzScanBounds checks the descriptions under small custom bounds: inside
+// the line, after the code, in order, within the bounds, cut on UTF-8
+// boundaries.
+func FuzzScanBounds(f *testing.F) {
+	f.Add([]byte("\"ODPS-0130071:a \\\" - b\\n\"\n<![CDATA[ODPS-0420111:x - y]]>"), 3, 2)
+	f.Add([]byte("ODPS-0130071:[1,2] 错错错 - 错错"), 1, 1)
+	f.Fuzz(func(t *testing.T, buf []byte, g, c int) {
+		g, c = 1+int(uint(g)%16), 1+int(uint(c)%16)
+		for _, m := range (Scanner{MaxGeneral: g, MaxContext: c}).Scan(nil, buf) {
+			codeEnd := m.Offset + codeLen
+			for _, d := range []Span{m.General, m.Context} {
+				if d.Start < codeEnd || d.End < d.Start || d.End > m.Line.End {
+					t.Fatalf("span %v outside line %v", d, m.Line)
+				}
+			}
+			if m.General.Len() > g || m.Context.Len() > c {
+				t.Fatalf("too long: %d > %d or %d > %d", m.General.Len(), g, m.Context.Len(), c)
+			}
+			if m.Context.Len() > 0 && m.General.End > m.Context.Start {
+				t.Fatalf("general %v overlaps context %v", m.General, m.Context)
+			}
+			if utf8.Valid(m.Line.Of(buf)) && (!utf8.Valid(m.General.Of(buf)) || !utf8.Valid(m.Context.Of(buf))) {
+				t.Fatalf("cut inside a UTF-8 sequence: %q %q", m.General.Of(buf), m.Context.Of(buf))
+			}
+		}
+	})
 }
 
 func FuzzScan(f *testing.F) {

@@ -71,6 +71,14 @@ func (e *ErrorCounters) Add(source string, cl classify.Class, n int) {
 	e.errors.WithLabelValues(code, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
 }
 
+// AddFolded counts n occurrences of undocumented codes that were already
+// folded upstream (by family, module and severity, cl standing for them) as
+// code="other".
+func (e *ErrorCounters) AddFolded(source string, cl classify.Class, n int) {
+	e.folded.Add(float64(n))
+	e.errors.WithLabelValues(OtherCode, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
+}
+
 func (e *ErrorCounters) admitUnknown(c scan.Code) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
