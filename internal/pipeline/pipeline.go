@@ -1,0 +1,196 @@
+// Package pipeline runs the bounded pool of workers between the sources and
+// the sinks: sources hand over batches of whole lines, workers scan and
+// classify them and count the codes, then tell the source the batch is done
+// so that its position can move past it.
+//
+// The queue between sources and workers is a bounded channel: when workers
+// (or the sinks behind them) are slow, sources block on it and stop reading,
+// so nothing is ever dropped. A batch is never split: each goes to one
+// worker, which counts every code of it before calling its Done.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/scan"
+	"github.com/odpswatch/odpswatch/internal/sink"
+)
+
+// Batch is a run of whole lines from one origin.
+//
+// The source owns Data until it is told the batch is done: the pipeline
+// must not keep Data after calling Done.
+type Batch struct {
+	// Source is the name of the source (the `source` label).
+	Source string
+	// Origin says where the lines come from: a file's path.
+	Origin string
+	// Offset is the offset of Data[0] in the origin.
+	Offset int64
+	// Data holds whole lines. The last may lack its '\n' (a line emitted
+	// after the file went idle, or cut at max_line_bytes).
+	Data []byte
+	// Cut reports that the batch's single line was cut at max_line_bytes.
+	Cut bool
+	// Done is called once every code in Data has been counted.
+	Done func()
+}
+
+// Options configure a pipeline.
+type Options struct {
+	Workers      int // workers scanning at once (at least 1)
+	QueueBatches int // batches waiting for a worker (at least 1)
+	Scanner      scan.Scanner
+}
+
+// Pipeline scans and classifies batches and counts their codes.
+type Pipeline struct {
+	opts     Options
+	in       chan *Batch
+	counters *sink.ErrorCounters
+	metrics  *metrics
+
+	completed atomic.Uint64
+	wg        sync.WaitGroup
+}
+
+type metrics struct {
+	lines, bytes, cut *prometheus.CounterVec
+	scanSeconds       prometheus.Counter
+	queued            prometheus.GaugeFunc
+}
+
+// New returns a pipeline that counts into counters and registers its own
+// metrics with reg. Start it with Start.
+func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) (*Pipeline, error) {
+	opts.Workers = max(opts.Workers, 1)
+	opts.QueueBatches = max(opts.QueueBatches, 1)
+	p := &Pipeline{opts: opts, in: make(chan *Batch, opts.QueueBatches), counters: counters}
+	p.metrics = &metrics{
+		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odpswatch_source_lines_total", Help: "Lines read and scanned, by source.",
+		}, []string{"source"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odpswatch_source_bytes_total", Help: "Bytes of lines read and scanned, by source.",
+		}, []string{"source"}),
+		cut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odpswatch_source_lines_cut_total", Help: "Lines longer than max_line_bytes: only their first max_line_bytes were scanned.",
+		}, []string{"source"}),
+		scanSeconds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "odpswatch_scan_seconds_total", Help: "Time workers spent scanning, classifying and counting.",
+		}),
+		queued: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "odpswatch_pipeline_queued_batches", Help: "Batches waiting for a worker; the queue holds at most global.queue_batches.",
+		}, func() float64 { return float64(len(p.in)) }),
+	}
+	for _, c := range []prometheus.Collector{p.metrics.lines, p.metrics.bytes, p.metrics.cut, p.metrics.scanSeconds, p.metrics.queued} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Input is where sources send batches. A send blocks while the queue is
+// full: that is the back-pressure on sources.
+func (p *Pipeline) Input() chan<- *Batch { return p.in }
+
+// Start starts the workers. They run until Close.
+func (p *Pipeline) Start() {
+	for range p.opts.Workers {
+		p.wg.Go(p.work)
+	}
+}
+
+// Close stops the pipeline once every batch sent has been counted. Sources
+// must have stopped sending.
+func (p *Pipeline) Close() {
+	close(p.in)
+	p.wg.Wait()
+}
+
+// Completed returns how many batches have been counted, for the watchdog:
+// a pipeline with batches queued whose count does not move is wedged.
+func (p *Pipeline) Completed() uint64 { return p.completed.Load() }
+
+// Queued returns how many batches wait for a worker.
+func (p *Pipeline) Queued() int { return len(p.in) }
+
+func (p *Pipeline) work() {
+	w := worker{p: p, counts: make(map[scan.Code]int)}
+	for b := range p.in {
+		w.process(b)
+	}
+}
+
+type worker struct {
+	p       *Pipeline
+	matches []scan.Match
+	counts  map[scan.Code]int
+}
+
+func (w *worker) process(b *Batch) {
+	start := time.Now()
+	w.matches = w.p.opts.Scanner.Scan(w.matches[:0], b.Data)
+	clear(w.counts)
+	for _, m := range w.matches {
+		w.counts[m.Code]++
+	}
+	// One counter update per code and batch, not per match.
+	for c, n := range w.counts {
+		w.p.counters.Add(b.Source, classify.Classify(c), n)
+	}
+	lines := bytes.Count(b.Data, newline)
+	if len(b.Data) > 0 && b.Data[len(b.Data)-1] != '\n' {
+		lines++
+	}
+	m := w.p.metrics
+	m.lines.WithLabelValues(b.Source).Add(float64(lines))
+	m.bytes.WithLabelValues(b.Source).Add(float64(len(b.Data)))
+	if b.Cut {
+		m.cut.WithLabelValues(b.Source).Inc()
+	}
+	m.scanSeconds.Add(time.Since(start).Seconds())
+	if b.Done != nil {
+		b.Done()
+	}
+	w.p.completed.Add(1)
+}
+
+var newline = []byte{'\n'}
+
+// Watchdog reports whether the pipeline is making progress: it is, unless
+// batches have waited all along since the previous call while none was
+// counted. Call it from one goroutine, at the watchdog's interval.
+type Watchdog struct {
+	p    *Pipeline
+	last uint64
+}
+
+// NewWatchdog returns a progress check of p.
+func NewWatchdog(p *Pipeline) *Watchdog { return &Watchdog{p: p, last: p.Completed()} }
+
+// Healthy reports progress since the previous call.
+func (w *Watchdog) Healthy() bool {
+	done := w.p.Completed()
+	moved := done != w.last
+	w.last = done
+	return moved || w.p.Queued() == 0
+}
+
+// Send hands b to the pipeline, or gives up when ctx is done.
+func Send(ctx context.Context, in chan<- *Batch, b *Batch) bool {
+	select {
+	case in <- b:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,119 @@
+package positions
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func entries() []Entry {
+	return []Entry{
+		{Source: "jobs", Path: "/var/log/odps/a.log", Device: 2049, Inode: 12, Fingerprint: strings.Repeat("ab", 32), FingerprintLen: 1024, Offset: 4096},
+		{Source: "jobs", Path: "/var/log/odps/b.log", Device: 2049, Inode: 13, Offset: 0},
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	s := NewStore(t.TempDir())
+	if got, err := s.Load(); got != nil || err != nil {
+		t.Fatalf("no file: %v, %v; want nothing", got, err)
+	}
+	if err := s.Save(entries()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load()
+	if err != nil || !reflect.DeepEqual(got, entries()) {
+		t.Fatalf("Load = %v, %v; want %v", got, err, entries())
+	}
+	// Nothing but the positions file is left behind.
+	names, _ := os.ReadDir(s.dir)
+	if len(names) != 1 || names[0].Name() != FileName {
+		t.Errorf("state directory holds %v", names)
+	}
+	if err := s.Save(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Load(); len(got) != 0 || err != nil {
+		t.Errorf("after saving none: %v, %v", got, err)
+	}
+}
+
+func TestSaveRecreatesDeletedDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s := NewStore(dir)
+	if err := s.Save(entries()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(entries()); err != nil {
+		t.Fatalf("save after the directory was deleted: %v", err)
+	}
+	if got, _ := s.Load(); len(got) != 2 {
+		t.Errorf("loaded %d entries", len(got))
+	}
+}
+
+func TestCorruptIsKeptAside(t *testing.T) {
+	for name, content := range map[string]string{
+		"not json":      "{\"version\": 1, \"files\": [",
+		"wrong version": `{"version": 7, "files": []}`,
+		"bad entry":     `{"version": 1, "files": [{"source": "", "path": "x", "offset": 3}]}`,
+		"negative":      `{"version": 1, "files": [{"source": "s", "path": "x", "offset": -3}]}`,
+		"empty file":    ``,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := NewStore(t.TempDir())
+			s.now = func() time.Time { return time.Unix(1700000000, 0) }
+			if err := os.WriteFile(s.Path(), []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Load()
+			kept := s.Path() + ".bad-1700000000"
+			if got != nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "kept as "+kept) {
+				t.Fatalf("Load = %v, %v; want nothing and ErrCorrupt kept as %s", got, err, kept)
+			}
+			if b, err := os.ReadFile(kept); err != nil || string(b) != content {
+				t.Errorf("kept file: %q, %v", b, err)
+			}
+			if _, err := os.Stat(s.Path()); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the corrupt file is still in place: %v", err)
+			}
+			// The next save works and the next load uses it.
+			if err := s.Save(entries()); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Load(); err != nil || len(got) != 2 {
+				t.Errorf("after a new save: %v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestUnreadableIsKeptAside(t *testing.T) {
+	s := NewStore(t.TempDir())
+	// A directory where the file should be cannot be read as one.
+	if err := os.Mkdir(s.Path(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load()
+	if got != nil || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Load = %v, %v", got, err)
+	}
+}
+
+func TestSaveFailsClearly(t *testing.T) {
+	parent := t.TempDir()
+	blocker := filepath.Join(parent, "file")
+	os.WriteFile(blocker, nil, 0o600)
+	s := NewStore(filepath.Join(blocker, "state")) // a file stands where a directory must be
+	err := s.Save(entries())
+	if err == nil || !strings.Contains(err.Error(), "cannot create state directory") {
+		t.Errorf("Save under a file: %v", err)
+	}
+}
