@@ -19,6 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// sendTimeout bounds one notification.
+const sendTimeout = time.Second
+
 // Notifier sends notifications to the service manager's socket.
 type Notifier struct {
 	addr *net.UnixAddr // nil: not under a service manager
@@ -73,6 +76,9 @@ func (n *Notifier) send(state string) error {
 		return fmt.Errorf("cannot reach the service manager at %s: %w", n.addr.Name, err)
 	}
 	defer conn.Close()
+	// A service manager that does not read must not stall the caller: a
+	// datagram socket blocks when its queue is full.
+	conn.SetWriteDeadline(time.Now().Add(sendTimeout))
 	if _, err := conn.Write([]byte(state)); err != nil {
 		return fmt.Errorf("cannot notify the service manager at %s: %w", n.addr.Name, err)
 	}

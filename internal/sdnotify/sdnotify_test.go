@@ -87,6 +87,20 @@ func TestAbstractSocket(t *testing.T) {
 	}
 }
 
+// TestFullQueueDoesNotBlock fills the socket's queue, as a service manager
+// that does not read would: sends fail after a bound instead of blocking.
+func TestFullQueueDoesNotBlock(t *testing.T) {
+	path, _ := listen(t)
+	n, _ := New(path)
+	var err error
+	for i := 0; i < 10000 && err == nil; i++ {
+		err = n.Watchdog()
+	}
+	if err == nil || !strings.Contains(err.Error(), "cannot notify") {
+		t.Errorf("sending to a queue nobody reads: %v, want a timeout error", err)
+	}
+}
+
 func TestNoSocketIsANoOp(t *testing.T) {
 	n, err := New("")
 	if err != nil || n.Enabled() {

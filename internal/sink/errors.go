@@ -61,6 +61,17 @@ func NewErrorCounters(reg prometheus.Registerer, maxUnknown int) (*ErrorCounters
 	return e, nil
 }
 
+// SetMaxUnknown changes the bound on undocumented codes with a series of
+// their own (a reload). Codes already admitted keep their series.
+func (e *ErrorCounters) SetMaxUnknown(maxUnknown int) {
+	if maxUnknown == 0 {
+		maxUnknown = DefaultMaxUnknownCodes
+	}
+	e.mu.Lock()
+	e.maxUnknown = max(maxUnknown, 0)
+	e.mu.Unlock()
+}
+
 // Add counts n occurrences of a classified code seen in source.
 func (e *ErrorCounters) Add(source string, cl classify.Class, n int) {
 	code := cl.Code.String()
