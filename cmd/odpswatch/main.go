@@ -19,11 +19,13 @@ var version = ""
 // Exit statuses.
 const (
 	exitOK       = 0
-	exitFound    = 1 // scan --fail-on-severity found a code at or above it
+	exitFound    = 1 // scan --fail-on-severity found a code at or above it; check-config found an invalid file
 	exitFailure  = 2 // bad usage, unreadable input, any other failure
 	usageSummary = `odpswatch finds and classifies MaxCompute (ODPS) error codes in logs.
 
 Usage:
+  odpswatch run [flags] [GLOB...]      follow log files, serve Prometheus metrics
+  odpswatch check-config FILE...       check configuration files
   odpswatch scan [flags] [FILE...|-]   classify files or standard input at once
   odpswatch explain CODE...            all the format and the catalog say of a code
   odpswatch codes [flags]              list the documented codes
@@ -39,6 +41,7 @@ Run 'odpswatch COMMAND --help' for a command's flags.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	getenv         func(string) string
 }
 
 type command struct {
@@ -48,6 +51,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "follow log files and serve Prometheus metrics", runRun},
+		{"check-config", "check configuration files", runCheckConfig},
 		{"scan", "classify files or standard input at once", runScan},
 		{"explain", "all the format and the catalog say of a code", runExplain},
 		{"codes", "list the documented codes", runCodes},
@@ -65,7 +70,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "scan" && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(scanMemoryLimit)
 	}
-	os.Exit(run(env{os.Stdin, os.Stdout, os.Stderr}, os.Args[1:]))
+	os.Exit(run(env{os.Stdin, os.Stdout, os.Stderr, os.Getenv}, os.Args[1:]))
 }
 
 func run(e env, args []string) int {

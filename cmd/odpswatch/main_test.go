@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files from the curre
 func odpswatch(t *testing.T, stdin string, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	status = run(env{strings.NewReader(stdin), &out, &errOut}, args)
+	status = run(env{strings.NewReader(stdin), &out, &errOut, func(string) string { return "" }}, args)
 	return out.String(), errOut.String(), status
 }
 

@@ -66,7 +66,10 @@ type Options struct {
 	MaxFiles           int
 	MaxLineBytes       int
 	BatchBytes         int
-	// Buffers bounds the batch buffers of the source (in flight or in use).
+	// Pool holds the batch buffers, each BatchBytes long, shared by the
+	// sources of a daemon: the bound on the memory of lines in flight. Nil
+	// gives the source a pool of its own, of Buffers buffers.
+	Pool    chan []byte
 	Buffers int
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -110,7 +113,7 @@ func New(opts Options, out chan<- *pipeline.Batch, saved []positions.Entry) *Sou
 		opts:     opts,
 		out:      out,
 		saved:    make(map[fileKey]positions.Entry),
-		pool:     make(chan []byte, opts.Buffers),
+		pool:     opts.Pool,
 		files:    make(map[fileKey]*file),
 		byPath:   make(map[string]*file),
 		byReal:   make(map[string]*file),
@@ -121,13 +124,22 @@ func New(opts Options, out chan<- *pipeline.Batch, saved []positions.Entry) *Sou
 		now:      time.Now,
 		ready:    make(chan struct{}),
 	}
-	for range opts.Buffers {
-		s.pool <- make([]byte, opts.BatchBytes)
+	if s.pool == nil {
+		s.pool = NewPool(opts.Buffers, opts.BatchBytes)
 	}
 	for _, e := range saved {
 		s.saved[fileKey{e.Device, e.Inode}] = e
 	}
 	return s
+}
+
+// NewPool returns a pool of n batch buffers of size bytes.
+func NewPool(n, size int) chan []byte {
+	p := make(chan []byte, n)
+	for range n {
+		p <- make([]byte, size)
+	}
+	return p
 }
 
 // Ready is closed once the source has found its files and set their

@@ -1,0 +1,179 @@
+// Package config reads odpswatch's configuration: one strict YAML file.
+//
+// A *Config that Load, Parse or ForGlobs returns is complete and valid: every
+// key absent from the file has its default, every value is within its
+// bounds, and every source has a unique name that is a valid label value, a
+// supported type and valid globs. Nothing is guessed: unknown keys, duplicate
+// keys, values of the wrong type and a second YAML document are errors.
+//
+// When a file is wrong, the error names every problem at once, one per line
+// in file order, each as "file:line: what is wrong: what is wanted", so that
+// a user fixes them all in one go.
+//
+// The package reads no flags, no environment and no global state: Load reads
+// the one file it is given.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is odpswatch's configuration.
+type Config struct {
+	Global  Global   `yaml:"global"`
+	Sources []Source `yaml:"sources"`
+	Sinks   Sinks    `yaml:"sinks"`
+}
+
+// Global holds the settings of the daemon as a whole.
+type Global struct {
+	// PositionsSaveInterval is how often the positions of followed files
+	// are saved. Default 5s; 1s to 10m.
+	PositionsSaveInterval model.Duration `yaml:"positions_save_interval"`
+	// ShutdownTimeout bounds a graceful shutdown. Default 15s; 1s to 25s,
+	// so that it ends before systemd's TimeoutStopSec of 30s.
+	ShutdownTimeout model.Duration `yaml:"shutdown_timeout"`
+	// Workers is the number of scanning workers; 0 is one per CPU.
+	// Default 0; 0 to 256.
+	Workers int `yaml:"workers"`
+	// QueueBatches is the number of batches buffered between sources and
+	// workers. Default 64; 1 to 4096.
+	QueueBatches int `yaml:"queue_batches"`
+	// BatchBytes is how many bytes of whole lines a file source hands over
+	// at once. Default 262144; 4096 to 16777216.
+	BatchBytes int `yaml:"batch_bytes"`
+	// MaxLineBytes is how much of a line is scanned; longer lines are cut
+	// and counted. Default 1048576; 256 to 67108864.
+	MaxLineBytes int `yaml:"max_line_bytes"`
+}
+
+// Source is one place log lines come from.
+type Source struct {
+	// Name is the source label of its metrics: 1 to 63 letters, digits,
+	// '_', '.' or '-', starting with a letter or '_'. Required and unique.
+	Name string `yaml:"name"`
+	// Type is "file", the only type so far. Required.
+	Type string `yaml:"type"`
+
+	// Paths are the globs of the files to follow (type file): 1 to 64,
+	// absolute or relative, with doublestar's syntax (`**` included).
+	Paths []string `yaml:"paths"`
+	// Exclude are globs of files not to follow, matched against a file's
+	// base name and its full path.
+	Exclude []string `yaml:"exclude"`
+	// StartAt is where reading starts in files never seen before that
+	// exist at start-up: "end" (the default) or "beginning".
+	StartAt string `yaml:"start_at"`
+	// Watch is how files are watched: "auto" (the default: inotify, with
+	// polling where inotify is unavailable) or "poll".
+	Watch string `yaml:"watch"`
+	// PollInterval is how often files are polled. Default 250ms; 10ms to 1m.
+	PollInterval model.Duration `yaml:"poll_interval"`
+	// RescanInterval is how often the globs are expanded again. Default
+	// 10s; 100ms to 1h.
+	RescanInterval model.Duration `yaml:"rescan_interval"`
+	// PartialLineTimeout is how long a file must be idle before its last
+	// line without a newline is emitted. Default 5s; 10ms to 1h.
+	PartialLineTimeout model.Duration `yaml:"partial_line_timeout"`
+	// MaxFiles bounds the files followed at once; more are skipped and
+	// counted. Default 10000; 1 to 100000.
+	MaxFiles int `yaml:"max_files"`
+
+	// Line is the line of this source's entry in the file, for messages (0
+	// for defaults).
+	Line int `yaml:"-"`
+}
+
+// Sinks says where classified codes go.
+type Sinks struct {
+	Prometheus PrometheusSink `yaml:"prometheus"`
+}
+
+// PrometheusSink configures the Prometheus counters.
+type PrometheusSink struct {
+	// MaxUnknownCodes bounds the distinct undocumented codes that get their
+	// own series; more are counted as code="other". Default 100; 0 to 10000.
+	MaxUnknownCodes int `yaml:"max_unknown_codes"`
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		// The *fs.PathError repeats the path; keep only its cause, which
+		// still answers errors.Is(err, fs.ErrNotExist).
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == path {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot read config %s: %w", path, err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes and validates YAML; name is used in messages (the file's
+// path; "config" when empty). The error, if any, joins one error per
+// problem, in file order.
+func Parse(data []byte, name string) (*Config, error) {
+	if name == "" {
+		name = "config"
+	}
+	d := &decoder{name: name}
+	c := d.parse(data)
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ForGlobs is the configuration of `odpswatch run GLOB...` without a config
+// file: defaults everywhere and one file source named "files" with the globs
+// as paths and start_at "beginning".
+func ForGlobs(globs []string) (*Config, error) {
+	var errs []error
+	switch {
+	case len(globs) == 0:
+		errs = append(errs, errors.New("no globs given: want at least one"))
+	case len(globs) > maxPaths:
+		errs = append(errs, fmt.Errorf("%d globs given: want at most %d", len(globs), maxPaths))
+	}
+	for _, g := range globs {
+		if why := globProblem(g); why != "" {
+			errs = append(errs, fmt.Errorf("invalid glob %q: %s", g, why))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s := defaultSource()
+	s.Name = "files"
+	s.Type = typeFile
+	s.Paths = slices.Clone(globs)
+	s.StartAt = "beginning"
+	c := defaultConfig()
+	c.Sources = []Source{s}
+	return c, nil
+}
+
+// String returns the effective configuration as YAML, every default
+// written out. Parse reads it back to an equal Config (but for Source.Line).
+func (c *Config) String() string {
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return fmt.Sprintf("# cannot encode the configuration: %v\n", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Sprintf("# cannot encode the configuration: %v\n", err)
+	}
+	return b.String()
+}

@@ -1,0 +1,628 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+
+	"github.com/odpswatch/odpswatch/internal/sink"
+)
+
+func dur(d time.Duration) model.Duration { return model.Duration(d) }
+
+// wantDefaults is the configuration with every default, written out by hand
+// from the documented defaults rather than taken from the field tables.
+func wantDefaults() Config {
+	return Config{
+		Global: Global{
+			PositionsSaveInterval: dur(5 * time.Second),
+			ShutdownTimeout:       dur(15 * time.Second),
+			Workers:               0,
+			QueueBatches:          64,
+			BatchBytes:            262144,
+			MaxLineBytes:          1048576,
+		},
+		Sinks: Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 100}},
+	}
+}
+
+// wantDefaultSource is a file source with every default, but for its name,
+// type and paths.
+func wantDefaultSource(name string, line int, paths ...string) Source {
+	return Source{
+		Name:               name,
+		Type:               "file",
+		Paths:              paths,
+		StartAt:            "end",
+		Watch:              "auto",
+		PollInterval:       dur(250 * time.Millisecond),
+		RescanInterval:     dur(10 * time.Second),
+		PartialLineTimeout: dur(5 * time.Second),
+		MaxFiles:           10000,
+		Line:               line,
+	}
+}
+
+func TestLoadMinimal(t *testing.T) {
+	got, err := Load("testdata/good-minimal.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wantDefaults()
+	want.Sources = []Source{wantDefaultSource("jobs", 2, "/var/log/odps/*.log")}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
+	}
+	roundTrip(t, got)
+}
+
+func TestLoadFull(t *testing.T) {
+	got, err := Load("testdata/good-full.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	skip := []string{"*.gz", "/var/log/odps/tmp/**"}
+	want := Config{
+		Global: Global{
+			PositionsSaveInterval: dur(time.Minute),
+			ShutdownTimeout:       dur(25 * time.Second),
+			Workers:               8,
+			QueueBatches:          16,
+			BatchBytes:            65536,
+			MaxLineBytes:          4096,
+		},
+		Sources: []Source{{
+			Name:               "jobs",
+			Type:               "file",
+			Paths:              []string{"/var/log/odps/**/*.log", "relative/*.log"},
+			Exclude:            skip,
+			StartAt:            "beginning",
+			Watch:              "poll",
+			PollInterval:       dur(time.Second),
+			RescanInterval:     dur(90 * time.Second),
+			PartialLineTimeout: dur(10 * time.Millisecond),
+			MaxFiles:           50,
+			Line:               11,
+		}, {
+			Name:               "pyodps_2.x-console",
+			Type:               "file",
+			Paths:              []string{"/home/*/pyodps/{logs,log}/*.txt"},
+			Exclude:            skip,
+			StartAt:            "end",
+			Watch:              "auto",
+			PollInterval:       dur(10 * time.Millisecond),
+			RescanInterval:     dur(time.Hour),
+			PartialLineTimeout: dur(time.Hour),
+			MaxFiles:           100000,
+			Line:               25,
+		}},
+		Sinks: Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 0}},
+	}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
+	}
+	roundTrip(t, got)
+}
+
+// roundTrip checks that String writes c so that Parse reads it back.
+func roundTrip(t *testing.T, c *Config) {
+	t.Helper()
+	again, err := Parse([]byte(c.String()), "printed")
+	if err != nil {
+		t.Fatalf("cannot parse String's output: %v\n%s", err, c)
+	}
+	for i := range again.Sources {
+		again.Sources[i].Line = c.Sources[i].Line
+	}
+	if !reflect.DeepEqual(again, c) {
+		t.Errorf("round trip: got\n%+v\nwant\n%+v", *again, *c)
+	}
+}
+
+func TestString(t *testing.T) {
+	c, err := ForGlobs([]string{"/var/log/odps/*.log", "*.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `global:
+  positions_save_interval: 5s
+  shutdown_timeout: 15s
+  workers: 0
+  queue_batches: 64
+  batch_bytes: 262144
+  max_line_bytes: 1048576
+sources:
+  - name: files
+    type: file
+    paths:
+      - /var/log/odps/*.log
+      - '*.txt'
+    exclude: []
+    start_at: beginning
+    watch: auto
+    poll_interval: 250ms
+    rescan_interval: 10s
+    partial_line_timeout: 5s
+    max_files: 10000
+sinks:
+  prometheus:
+    max_unknown_codes: 100
+`
+	if got := c.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestForGlobs(t *testing.T) {
+	got, err := ForGlobs([]string{"/var/log/odps/**/*.log", "job-[0-9].log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wantDefaults()
+	s := wantDefaultSource("files", 0, "/var/log/odps/**/*.log", "job-[0-9].log")
+	s.StartAt = "beginning"
+	want.Sources = []Source{s}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
+	}
+	roundTrip(t, got)
+}
+
+func TestForGlobsErrors(t *testing.T) {
+	many := make([]string, 65)
+	for i := range many {
+		many[i] = fmt.Sprintf("/var/log/%d/*.log", i)
+	}
+	for _, tc := range []struct {
+		name  string
+		globs []string
+		want  string
+	}{
+		{"none", nil, "no globs given: want at least one"},
+		{"too many", many, "65 globs given: want at most 64"},
+		{"invalid", []string{"/var/log/[", "*.log", "{a", ""},
+			"invalid glob \"/var/log/[\": [ without a closing ]\n" +
+				"invalid glob \"{a\": { without a closing }\n" +
+				"invalid glob \"\": empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ForGlobs(tc.globs)
+			if err == nil {
+				t.Fatalf("no error; config:\n%s", c)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+// badFiles maps each testdata/bad-*.yml, one kind of error each, to its
+// exact message.
+var badFiles = []struct{ file, want string }{
+	{"bad-syntax.yml",
+		`testdata/bad-syntax.yml:3: cannot parse YAML: mapping values are not allowed in this context`},
+	{"bad-two-documents.yml",
+		`testdata/bad-two-documents.yml:5: only one YAML document is allowed`},
+	{"bad-empty.yml",
+		`testdata/bad-empty.yml: no sources: add at least one under "sources"`},
+	{"bad-no-sources.yml",
+		`testdata/bad-no-sources.yml: no sources: add at least one under "sources"`},
+	{"bad-sources-empty.yml",
+		`testdata/bad-sources-empty.yml:3: no sources: add at least one under "sources"`},
+	{"bad-top-level-list.yml",
+		`testdata/bad-top-level-list.yml:1: want a mapping with global, sources and sinks at the top level, not a list`},
+	{"bad-unknown-top-key.yml",
+		`testdata/bad-unknown-top-key.yml:1: unknown key "source" at the top level (known: global, sources, sinks)` + "\n" +
+			`testdata/bad-unknown-top-key.yml: no sources: add at least one under "sources"`},
+	{"bad-unknown-key.yml",
+		`testdata/bad-unknown-key.yml:7: unknown key "pathz" in a source (known: name, type, paths, exclude, start_at, watch, poll_interval, rescan_interval, partial_line_timeout, max_files)`},
+	{"bad-duplicate-key.yml",
+		`testdata/bad-duplicate-key.yml:4: duplicate key "workers" in global (first at line 2)`},
+	{"bad-merge-key.yml",
+		`testdata/bad-merge-key.yml:6: merge key "<<" in a source is not supported: write the keys out` + "\n" +
+			`testdata/bad-merge-key.yml:6: source "more": type is required: want file`},
+	{"bad-list-for-mapping.yml",
+		`testdata/bad-list-for-mapping.yml:2: global: want a mapping, not a list`},
+	{"bad-mapping-for-list.yml",
+		`testdata/bad-mapping-for-list.yml:2: sources: want a list of sources, not a mapping`},
+	{"bad-string-for-list.yml",
+		`testdata/bad-string-for-list.yml:4: source "jobs": paths: want a list of globs, not "/var/log/odps/*.log"`},
+	{"bad-source-not-mapping.yml",
+		`testdata/bad-source-not-mapping.yml:2: sources[0]: want a mapping with name, type and paths, not "/var/log/odps/*.log"`},
+	{"bad-not-an-integer.yml",
+		`testdata/bad-not-an-integer.yml:2: global.workers "many": want an integer`},
+	{"bad-not-a-duration.yml",
+		`testdata/bad-not-a-duration.yml:5: source "jobs": poll_interval "1.5s": want a duration such as 250ms, 5s or 1m30s`},
+	{"bad-int-range.yml",
+		`testdata/bad-int-range.yml:2: global.workers 300: want 0 to 256`},
+	{"bad-duration-range.yml",
+		`testdata/bad-duration-range.yml:5: source "jobs": poll_interval 5ms: want 10ms to 1m`},
+	{"bad-start-at.yml",
+		`testdata/bad-start-at.yml:3: source "jobs": start_at "middle": want end or beginning`},
+	{"bad-name-missing.yml",
+		`testdata/bad-name-missing.yml:5: sources[1]: name is required`},
+	{"bad-name-invalid.yml",
+		`testdata/bad-name-invalid.yml:2: source name "odps jobs": want 1 to 63 letters, digits, _, . or -, starting with a letter or _`},
+	{"bad-name-twice.yml",
+		`testdata/bad-name-twice.yml:8: source name "jobs" is used twice (first at line 2)`},
+	{"bad-type-missing.yml",
+		`testdata/bad-type-missing.yml:2: source "jobs": type is required: want file`},
+	{"bad-type-unsupported.yml",
+		`testdata/bad-type-unsupported.yml:3: source "jobs": type "kafka" is not supported: want file`},
+	{"bad-paths-missing.yml",
+		`testdata/bad-paths-missing.yml:2: source "jobs": paths: at least one glob is needed for a file source`},
+	{"bad-too-many-paths.yml",
+		`testdata/bad-too-many-paths.yml:4: source "jobs": paths: 65 globs: want at most 64`},
+	{"bad-glob.yml",
+		`testdata/bad-glob.yml:6: source "jobs": paths[1] "/var/log/[": invalid glob: [ without a closing ]`},
+	{"bad-glob-not-string.yml",
+		`testdata/bad-glob-not-string.yml:6: source "jobs": paths[1]: want a glob, not a mapping`},
+	{"bad-many.yml", strings.Join([]string{
+		`testdata/bad-many.yml:3: global.shutdown_timeout 30s: want 1s to 25s`,
+		`testdata/bad-many.yml:4: global.batch_bytes "1k": want an integer`,
+		`testdata/bad-many.yml:9: source "jobs": exclude[0] "{a,b": invalid glob: { without a closing }`,
+		`testdata/bad-many.yml:10: source "jobs": watch "inotify": want auto or poll`,
+		`testdata/bad-many.yml:11: source "jobs": max_files 0: want 1 to 100000`,
+		`testdata/bad-many.yml:14: sinks.prometheus.max_unknown_codes 20000: want 0 to 10000`,
+		`testdata/bad-many.yml:15: unknown key "alertmanager" in sinks (known: prometheus)`,
+	}, "\n")},
+}
+
+func TestLoadBad(t *testing.T) {
+	for _, tc := range badFiles {
+		t.Run(tc.file, func(t *testing.T) {
+			c, err := Load(filepath.Join("testdata", tc.file))
+			if err == nil {
+				t.Fatalf("no error; config:\n%s", c)
+			}
+			if c != nil {
+				t.Errorf("a config came with the error")
+			}
+			if err.Error() != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBadFilesListed keeps badFiles and testdata/bad-*.yml the same set.
+func TestBadFilesListed(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad-*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onDisk, listed []string
+	for _, f := range files {
+		onDisk = append(onDisk, filepath.Base(f))
+	}
+	for _, tc := range badFiles {
+		listed = append(listed, tc.file)
+	}
+	slices.Sort(listed)
+	if !slices.Equal(onDisk, listed) {
+		t.Errorf("testdata has\n%v\nthe table has\n%v", onDisk, listed)
+	}
+}
+
+func TestParseBad(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"no line on yaml's error", "a: b: c\n",
+			`x.yml: cannot parse YAML: mapping values are not allowed in this context`},
+		{"document marker only", "---\n",
+			`x.yml: no sources: add at least one under "sources"`},
+		{"syntax error in a second document", "sources: []\n---\n[\n",
+			`x.yml:1: no sources: add at least one under "sources"` + "\n" +
+				`x.yml:3: cannot parse YAML: did not find expected node content`},
+		{"name used three times", "sources:\n- {name: a, type: file, paths: [x]}\n- {name: a, type: file, paths: [x]}\n- {name: a, type: file, paths: [x]}\n",
+			`x.yml:3: source name "a" is used twice (first at line 2)` + "\n" +
+				`x.yml:4: source name "a" is used 3 times (first at line 2)`},
+		{"wrong type is not also missing", "sources:\n- name: [a]\n  type: {file: 1}\n  paths: [x]\n",
+			`x.yml:2: sources[0]: name: want a string, not a list` + "\n" +
+				`x.yml:3: sources[0]: type: want a string, not a mapping`},
+		{"empty name", "sources:\n- name: ''\n  type: file\n  paths: [x]\n",
+			`x.yml:2: sources[0]: name is required`},
+		{"paths: empty list", "sources:\n- name: a\n  type: file\n  paths: []\n",
+			`x.yml:4: source "a": paths: at least one glob is needed for a file source`},
+		{"null is absent", "sources:\n- name: a\n  type: file\n  paths:\n",
+			`x.yml:4: source "a": paths: at least one glob is needed for a file source`},
+		{"empty glob", "sources:\n- name: a\n  type: file\n  paths: ['']\n",
+			`x.yml:4: source "a": paths[0] "": invalid glob: empty`},
+		{"list item empty", "sources:\n-\n",
+			`x.yml:2: sources[0]: want a mapping with name, type and paths, not an empty value`},
+		{"quoted integer", "global: {workers: '4'}\nsources: []\n",
+			`x.yml:1: global.workers "4": want an integer` + "\n" +
+				`x.yml:2: no sources: add at least one under "sources"`},
+		{"duration without unit", "global: {shutdown_timeout: 10}\nsources: []\n",
+			`x.yml:1: global.shutdown_timeout "10": want a duration such as 250ms, 5s or 1m30s` + "\n" +
+				`x.yml:2: no sources: add at least one under "sources"`},
+		{"zero duration", "global: {shutdown_timeout: 0}\nsources: []\n",
+			`x.yml:1: global.shutdown_timeout 0: want 1s to 25s` + "\n" +
+				`x.yml:2: no sources: add at least one under "sources"`},
+		{"sinks.prometheus not a mapping", "sinks: {prometheus: yes}\nsources: []\n",
+			`x.yml:1: sinks.prometheus: want a mapping, not "yes"` + "\n" +
+				`x.yml:2: no sources: add at least one under "sources"`},
+		{"a list for an integer, a mapping for a duration", "global: {workers: [1], shutdown_timeout: {}}\nsources: []\n",
+			`x.yml:1: global.workers: want an integer, not a list` + "\n" +
+				`x.yml:1: global.shutdown_timeout: want a duration, not a mapping` + "\n" +
+				`x.yml:2: no sources: add at least one under "sources"`},
+		{"key not a name", "? [a]\n: 1\nsources: []\n",
+			`x.yml:1: a key at the top level must be a name, not a list` + "\n" +
+				`x.yml:3: no sources: add at least one under "sources"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.yaml), "x.yml")
+			if err == nil {
+				t.Fatalf("no error; config:\n%s", c)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSyntaxErrorWraps checks that a syntax error keeps yaml's error.
+func TestSyntaxErrorWraps(t *testing.T) {
+	_, err := Parse([]byte("a: [\n"), "x.yml")
+	var p *problem
+	if !errors.As(err, &p) || p.err == nil || errors.Unwrap(p) != p.err {
+		t.Fatalf("%v does not wrap yaml's error", err)
+	}
+	if want := "yaml: line 1: did not find expected node content"; p.err.Error() != want {
+		t.Errorf("wraps %q, want %q", p.err, want)
+	}
+}
+
+// FuzzParse checks that no input makes Parse panic, and that what it
+// accepts String prints back to the same configuration.
+func FuzzParse(f *testing.F) {
+	files, err := filepath.Glob("testdata/*.yml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, name := range append(files, example) {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "fuzz.yml")
+		if (c == nil) == (err == nil) {
+			t.Fatalf("config %v with error %v", c, err)
+		}
+		if c != nil {
+			roundTrip(t, c)
+		}
+	})
+}
+
+func TestParseNoName(t *testing.T) {
+	_, err := Parse(nil, "")
+	if want := `config: no sources: add at least one under "sources"`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+func TestLoadUnreadable(t *testing.T) {
+	_, err := Load("testdata/missing.yml")
+	if want := "cannot read config testdata/missing.yml: no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("errors.Is(%v, fs.ErrNotExist) is false", err)
+	}
+	_, err = Load("testdata")
+	if want := "cannot read config testdata: is a directory"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestGlobProblem checks that globProblem agrees with doublestar on every
+// pattern of up to 4 bytes from the bytes that matter, and explains each
+// pattern it rejects.
+func TestGlobProblem(t *testing.T) {
+	alphabet := []byte(`[]{}\!^a/*,`)
+	var walk func(p []byte)
+	walk = func(p []byte) {
+		s := string(p)
+		why := globProblem(s)
+		if valid := doublestar.ValidatePattern(s); (why == "") != valid && s != "" {
+			t.Errorf("globProblem(%q) = %q, but ValidatePattern says %v", s, why, valid)
+		}
+		if why == "not a valid pattern" {
+			t.Errorf("globProblem(%q) does not say why", s)
+		}
+		if len(p) == 4 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(append(p, c))
+		}
+	}
+	walk(nil)
+
+	for _, tc := range []struct{ glob, want string }{
+		{"/var/log/**/*.log", ""},
+		{`/var/log/\[x\].log`, ""},
+		{"/var/log/[", "[ without a closing ]"},
+		{`/var/log/[a\]`, "[ without a closing ]"},
+		{"/var/log/[]a]", `empty character class "[]"`},
+		{"/var/log/[!]", `empty character class "[!]"`},
+		{"/var/log/{a,b", "{ without a closing }"},
+		{"/var/log/a}", "} without an opening {"},
+		{`/var/log/a\`, `\ at the end escapes nothing`},
+		{"", "empty"},
+	} {
+		if got := globProblem(tc.glob); got != tc.want {
+			t.Errorf("globProblem(%q) = %q, want %q", tc.glob, got, tc.want)
+		}
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"jobs", true},
+		{"_x", true},
+		{"pyodps_2.x-console", true},
+		{"A" + strings.Repeat("b", 62), true},
+		{"A" + strings.Repeat("b", 63), false},
+		{"", false},
+		{"9jobs", false},
+		{".jobs", false},
+		{"-jobs", false},
+		{"odps jobs", false},
+		{"jobs/sql", false},
+		{"jöbs", false},
+	} {
+		if got := validName(tc.name); got != tc.want {
+			t.Errorf("validName(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestMaxUnknownCodesDefault keeps the default the same as the sink's.
+func TestMaxUnknownCodesDefault(t *testing.T) {
+	if got := defaultSinks().Prometheus.MaxUnknownCodes; got != sink.DefaultMaxUnknownCodes {
+		t.Errorf("default max_unknown_codes is %d, sink.DefaultMaxUnknownCodes %d", got, sink.DefaultMaxUnknownCodes)
+	}
+}
+
+const example = "../../configs/odpswatch.yaml"
+
+// TestExample loads the annotated reference: every value is the default
+// but for the example source's name, paths and exclusions.
+func TestExample(t *testing.T) {
+	got, err := Load(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Sources) != 1 {
+		t.Fatalf("%d sources, want 1", len(got.Sources))
+	}
+	s := got.Sources[0]
+	want := wantDefaults()
+	ws := wantDefaultSource(s.Name, s.Line, s.Paths...)
+	ws.Exclude = s.Exclude
+	want.Sources = []Source{ws}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
+	}
+}
+
+// TestExampleComments checks that every key of the reference has a comment
+// above it, and that the comments state the defaults and bounds that the
+// code applies.
+func TestExampleComments(t *testing.T) {
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// comments maps each key's path to the comment above it.
+	comments := make(map[string]string)
+	var walk func(n *yaml.Node, path, above string)
+	walk = func(n *yaml.Node, path, above string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				c := k.HeadComment
+				if i == 0 && c == "" {
+					c = above // the first key of a list item: yaml gives the item the comment
+				}
+				p := strings.TrimPrefix(path+"."+k.Value, ".")
+				comments[p] = c
+				walk(n.Content[i+1], p, "")
+			}
+		case yaml.SequenceNode:
+			for _, item := range n.Content {
+				walk(item, path, item.HeadComment)
+			}
+		}
+	}
+	walk(doc.Content[0], "", "")
+	for p, c := range comments {
+		if c == "" {
+			t.Errorf("%s has no comment above it", p)
+		}
+	}
+
+	type want struct{ key, def, allowed string }
+	var wants []want
+	add := func(section string, key string, def, allowed string) {
+		wants = append(wants, want{strings.TrimPrefix(section+"."+key, "."), def, allowed})
+	}
+	for _, f := range globalFields {
+		add("global", f.key, f.defaultText(), f.allowedText())
+	}
+	for _, f := range prometheusFields {
+		add("sinks.prometheus", f.key, f.defaultText(), f.allowedText())
+	}
+	for _, f := range sourceFields {
+		switch f.key {
+		case "name":
+			add("sources", f.key, "", "")
+		case "type":
+			add("sources", f.key, "", orList(sourceTypes))
+		case "paths":
+			add("sources", f.key, "", fmt.Sprintf("1 to %d globs", f.max))
+		case "exclude":
+			add("sources", f.key, "none", "")
+		default:
+			add("sources", f.key, f.defaultText(), f.allowedText())
+		}
+	}
+	for _, w := range wants {
+		c, ok := comments[w.key]
+		if !ok {
+			t.Errorf("%s is missing", w.key)
+			continue
+		}
+		if w.def != "" && !hasPhrase(c, "Default: "+w.def) {
+			t.Errorf("the comment of %s does not say %q:\n%s", w.key, "Default: "+w.def, c)
+		}
+		if w.allowed != "" && !hasPhrase(c, "Allowed: "+w.allowed) {
+			t.Errorf("the comment of %s does not say %q:\n%s", w.key, "Allowed: "+w.allowed, c)
+		}
+	}
+}
+
+// hasPhrase reports whether s holds phrase, not followed by a letter or
+// digit (so "Default: 5s" is not found in "Default: 5s0").
+func hasPhrase(s, phrase string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], phrase)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(phrase)
+		if end == len(s) || !isWordByte(s[end]) {
+			return true
+		}
+		i = end
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}

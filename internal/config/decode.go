@@ -1,0 +1,392 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// problem is one thing wrong with a file, at a line when it is known.
+type problem struct {
+	name string // the file
+	line int    // 0: unknown
+	msg  string
+	err  error // what caused it, if anything
+}
+
+func (p *problem) Error() string {
+	if p.line > 0 {
+		return p.name + ":" + strconv.Itoa(p.line) + ": " + p.msg
+	}
+	return p.name + ": " + p.msg
+}
+
+func (p *problem) Unwrap() error { return p.err }
+
+// decoder walks the yaml.Node tree of one file and collects its problems.
+// The tree rather than yaml's own decoding gives every message a line and
+// lets every problem be reported, not just the first.
+type decoder struct {
+	name     string
+	problems []*problem
+}
+
+func (d *decoder) errorf(line int, format string, args ...any) {
+	d.problems = append(d.problems, &problem{name: d.name, line: line, msg: fmt.Sprintf(format, args...)})
+}
+
+// err joins the problems in file order; those without a line come last.
+func (d *decoder) err() error {
+	slices.SortStableFunc(d.problems, func(a, b *problem) int {
+		return lineKey(a.line) - lineKey(b.line)
+	})
+	errs := make([]error, len(d.problems))
+	for i, p := range d.problems {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+func lineKey(line int) int {
+	if line <= 0 {
+		return int(^uint(0) >> 1)
+	}
+	return line
+}
+
+// parse decodes data into a Config, with defaults where keys are absent.
+func (d *decoder) parse(data []byte) *Config {
+	c := defaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	switch err := dec.Decode(&doc); {
+	case errors.Is(err, io.EOF): // empty, or only comments
+		d.errorf(0, noSources)
+		return c
+	case err != nil:
+		d.syntaxError(err)
+		return c
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		d.syntaxError(err)
+	default:
+		d.errorf(next.Line, "only one YAML document is allowed")
+	}
+	d.root(doc.Content[0], c)
+	return c
+}
+
+const noSources = `no sources: add at least one under "sources"`
+
+// syntaxError reports yaml's error with yaml's line, if it gave one.
+func (d *decoder) syntaxError(err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				line, msg = l, after
+			}
+		}
+	}
+	d.problems = append(d.problems, &problem{name: d.name, line: line, msg: "cannot parse YAML: " + msg, err: err})
+}
+
+// resolve follows aliases to the node they stand for.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// describe says what a node is, after "not".
+func describe(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case isNull(n):
+		return "an empty value"
+	}
+	return strconv.Quote(n.Value)
+}
+
+// entry is a key of a mapping and its value (aliases resolved).
+type entry struct{ key, value *yaml.Node }
+
+// entries are the keys a mapping has, by name.
+type entries map[string]entry
+
+// line is the line of key, or else 0.
+func (es entries) line(key string) int {
+	if e, ok := es[key]; ok {
+		return e.key.Line
+	}
+	return 0
+}
+
+// empty says whether key is absent, null, an empty string or an empty
+// list: missing, when it is required.
+func (es entries) empty(key string) bool {
+	e, ok := es[key]
+	if !ok {
+		return true
+	}
+	switch v := e.value; v.Kind {
+	case yaml.ScalarNode:
+		return isNull(v) || v.Value == ""
+	case yaml.SequenceNode:
+		return len(v.Content) == 0
+	}
+	return false
+}
+
+// mapping calls set with each key of the mapping n that is among known and
+// its value, and reports keys that are unknown or repeated. Keys whose value
+// is empty (null) are left out, so they keep their defaults. where names the
+// mapping in messages ("in global"). It returns the keys given, the first of
+// each.
+func (d *decoder) mapping(n *yaml.Node, where string, known []string, set func(key string, value *yaml.Node)) entries {
+	es := make(entries)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode || isNull(k) {
+			d.errorf(k.Line, "a key %s must be a name, not %s", where, describe(k))
+			continue
+		}
+		if first, ok := es[k.Value]; ok {
+			d.errorf(k.Line, "duplicate key %q %s (first at line %d)", k.Value, where, first.key.Line)
+			continue
+		}
+		es[k.Value] = entry{k, v}
+		switch {
+		case k.Value == "<<":
+			d.errorf(k.Line, "merge key \"<<\" %s is not supported: write the keys out", where)
+		case !slices.Contains(known, k.Value):
+			d.errorf(k.Line, "unknown key %q %s (known: %s)", k.Value, where, strings.Join(known, ", "))
+		case !isNull(v):
+			set(k.Value, v)
+		}
+	}
+	return es
+}
+
+// wantMapping reports n if it is not a mapping; what names it ("global").
+func (d *decoder) wantMapping(n *yaml.Node, what string) bool {
+	if n.Kind == yaml.MappingNode {
+		return true
+	}
+	d.errorf(n.Line, "%s: want a mapping, not %s", what, describe(n))
+	return false
+}
+
+func (d *decoder) root(n *yaml.Node, c *Config) {
+	n = resolve(n)
+	if isNull(n) { // "---" alone, or "~"
+		d.errorf(0, noSources)
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n.Line, "want a mapping with global, sources and sinks at the top level, not %s", describe(n))
+		return
+	}
+	es := d.mapping(n, "at the top level", []string{"global", "sources", "sinks"}, func(key string, v *yaml.Node) {
+		switch key {
+		case "global":
+			if d.wantMapping(v, "global") {
+				decodeFields(d, v, "in global", "global.", globalFields, &c.Global)
+			}
+		case "sources":
+			d.sources(v, c)
+		case "sinks":
+			if d.wantMapping(v, "sinks") {
+				d.mapping(v, "in sinks", []string{"prometheus"}, func(_ string, v *yaml.Node) {
+					if d.wantMapping(v, "sinks.prometheus") {
+						decodeFields(d, v, "in sinks.prometheus", "sinks.prometheus.", prometheusFields, &c.Sinks.Prometheus)
+					}
+				})
+			}
+		}
+	})
+	if es.empty("sources") {
+		d.errorf(es.line("sources"), noSources)
+	}
+}
+
+func (d *decoder) sources(n *yaml.Node, c *Config) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n.Line, "sources: want a list of sources, not %s", describe(n))
+		return
+	}
+	type use struct{ line, count int }
+	names := make(map[string]*use)
+	for i, item := range n.Content {
+		item = resolve(item)
+		if item.Kind != yaml.MappingNode {
+			d.errorf(item.Line, "sources[%d]: want a mapping with name, type and paths, not %s", i, describe(item))
+			continue
+		}
+		label := sourceLabel(item, i)
+		s := defaultSource()
+		s.Line = item.Line
+		es := decodeFields(d, item, "in a source", label+": ", sourceFields, &s)
+		at := func(key string) int { // the key's line, else the entry's
+			if l := es.line(key); l > 0 {
+				return l
+			}
+			return s.Line
+		}
+
+		// A value of the wrong type was reported already: it is not also
+		// missing.
+		switch {
+		case es.empty("name"):
+			d.errorf(at("name"), "%s: name is required", label)
+		case s.Name == "":
+		case !validName(s.Name):
+			d.errorf(at("name"), "source name %q: %s", s.Name, nameRule)
+		case names[s.Name] == nil:
+			names[s.Name] = &use{line: at("name"), count: 1}
+		default:
+			u := names[s.Name]
+			u.count++
+			times := "twice"
+			if u.count > 2 {
+				times = strconv.Itoa(u.count) + " times"
+			}
+			d.errorf(at("name"), "source name %q is used %s (first at line %d)", s.Name, times, u.line)
+		}
+
+		switch {
+		case es.empty("type"):
+			d.errorf(at("type"), "%s: type is required: want %s", label, orList(sourceTypes))
+		case s.Type == "":
+		case !slices.Contains(sourceTypes, s.Type):
+			d.errorf(at("type"), "%s: type %q is not supported: want %s", label, s.Type, orList(sourceTypes))
+		case s.Type == typeFile && es.empty("paths"):
+			d.errorf(at("paths"), "%s: paths: at least one glob is needed for a file source", label)
+		}
+		c.Sources = append(c.Sources, s)
+	}
+}
+
+// sourceLabel names a source in messages: by its name when it has one,
+// else by its index.
+func sourceLabel(n *yaml.Node, i int) string {
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
+		if k.Kind == yaml.ScalarNode && k.Value == "name" {
+			if v.Kind == yaml.ScalarNode && !isNull(v) && v.Value != "" {
+				return fmt.Sprintf("source %q", v.Value)
+			}
+			break
+		}
+	}
+	return fmt.Sprintf("sources[%d]", i)
+}
+
+// decodeFields decodes the mapping n into v, field by field. where names
+// the mapping for key problems ("in global"), prefix the keys for value
+// problems ("global."). It returns the keys given.
+func decodeFields[T any](d *decoder, n *yaml.Node, where, prefix string, fields []field[T], v *T) entries {
+	return d.mapping(n, where, keys(fields), func(key string, value *yaml.Node) {
+		i := slices.IndexFunc(fields, func(f field[T]) bool { return f.key == key })
+		decodeField(d, value, prefix+key, fields[i], v)
+	})
+}
+
+func decodeField[T any](d *decoder, n *yaml.Node, path string, f field[T], v *T) {
+	if f.kind == kindGlobs {
+		d.globs(n, path, int(f.max), f.allowedText(), f.list(v))
+		return
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n.Line, "%s: want %s, not %s", path, wantKind(f.kind), describe(n))
+		return
+	}
+	switch f.kind {
+	case kindInt:
+		var x int
+		if n.Tag != "!!int" || n.Decode(&x) != nil {
+			d.errorf(n.Line, "%s %q: want an integer", path, n.Value)
+			return
+		}
+		if int64(x) < f.min || int64(x) > f.max {
+			d.errorf(n.Line, "%s %s: want %s", path, n.Value, f.allowedText())
+			return
+		}
+		*f.num(v) = x
+	case kindDuration:
+		x, err := model.ParseDuration(n.Value)
+		if err != nil || (n.Tag != "!!str" && n.Tag != "!!int") {
+			d.errorf(n.Line, "%s %q: want a duration such as 250ms, 5s or 1m30s", path, n.Value)
+			return
+		}
+		if int64(x) < f.min || int64(x) > f.max {
+			d.errorf(n.Line, "%s %s: want %s", path, n.Value, f.allowedText())
+			return
+		}
+		*f.dur(v) = x
+	case kindChoice:
+		if !slices.Contains(f.choices, n.Value) {
+			d.errorf(n.Line, "%s %q: want %s", path, n.Value, f.allowedText())
+			return
+		}
+		*f.str(v) = n.Value
+	case kindString:
+		*f.str(v) = n.Value
+	}
+}
+
+func wantKind(k kind) string {
+	switch k {
+	case kindInt:
+		return "an integer"
+	case kindDuration:
+		return "a duration"
+	}
+	return "a string"
+}
+
+// globs decodes a list of at most limit globs (0: any number) into dst,
+// checking each; allowed says the bound.
+func (d *decoder) globs(n *yaml.Node, path string, limit int, allowed string, dst *[]string) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n.Line, "%s: want a list of globs, not %s", path, describe(n))
+		return
+	}
+	if limit > 0 && len(n.Content) > limit {
+		d.errorf(n.Line, "%s: %d globs: want %s", path, len(n.Content), allowed)
+		return
+	}
+	var globs []string
+	for i, item := range n.Content {
+		item = resolve(item)
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			d.errorf(item.Line, "%s[%d]: want a glob, not %s", path, i, describe(item))
+			continue
+		}
+		if why := globProblem(item.Value); why != "" {
+			d.errorf(item.Line, "%s[%d] %q: invalid glob: %s", path, i, item.Value, why)
+			continue
+		}
+		globs = append(globs, item.Value)
+	}
+	*dst = globs
+}

@@ -1,0 +1,470 @@
+// Package daemon runs odpswatch as a service: it starts the sources, the
+// pipeline and the HTTP server, saves positions, reloads the configuration,
+// speaks to systemd, and stops everything in order.
+//
+// Shutdown goes: stop the sources, drain the pipeline (every batch read is
+// counted), save the positions, stop HTTP; all of it within the configured
+// shutdown_timeout. A reload applies source changes without resetting a
+// counter or losing a position; an invalid configuration leaves the running
+// one in place and sets odpswatch_config_last_reload_successful to 0.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"reflect"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/odpswatch/odpswatch/internal/config"
+	"github.com/odpswatch/odpswatch/internal/filesource"
+	"github.com/odpswatch/odpswatch/internal/pipeline"
+	"github.com/odpswatch/odpswatch/internal/positions"
+	"github.com/odpswatch/odpswatch/internal/sdnotify"
+	"github.com/odpswatch/odpswatch/internal/sink"
+)
+
+// Options are what the daemon needs from its command line.
+type Options struct {
+	// Config is the configuration to start with.
+	Config *config.Config
+	// LoadConfig reads the configuration again, for a reload; nil when
+	// there is no file to reload (odpswatch run GLOB...).
+	LoadConfig func() (*config.Config, error)
+	// StateDir holds the positions; "" keeps them in memory only.
+	StateDir string
+	// Listeners serve HTTP (the caller opens them, so that tests can use
+	// port 0); WebConfigFile is exporter-toolkit's TLS and auth file.
+	Listeners     []net.Listener
+	WebConfigFile string
+	Logger        *slog.Logger
+	Notifier      *sdnotify.Notifier
+	// WatchdogInterval is how often to ping systemd's watchdog (0: never).
+	WatchdogInterval time.Duration
+	Version          BuildInfo
+	// Reload delivers reload requests from signals (SIGHUP).
+	Reload <-chan struct{}
+}
+
+// BuildInfo labels odpswatch_build_info.
+type BuildInfo struct{ Version, Revision, GoVersion string }
+
+// Daemon is a running odpswatch.
+type Daemon struct {
+	opts     Options
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	counters *sink.ErrorCounters
+	pipe     *pipeline.Pipeline
+	fileMet  *filesource.Metrics
+	pool     chan []byte // batch buffers shared by the sources
+	store    *positions.Store
+	metrics  *metrics
+
+	mu      sync.Mutex // guards cfg, sources and saved
+	cfg     *config.Config
+	sources map[string]*runningSource
+	// saved holds positions of sources not running (yet): loaded at start,
+	// and kept from sources stopped by a reload until they start again.
+	saved map[string][]positions.Entry
+
+	ready    chan struct{}
+	reloadCh chan chan error
+}
+
+type runningSource struct {
+	cfg    config.Source
+	src    *filesource.Source
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type metrics struct {
+	saves, saveFailures, corrupt prometheus.Counter
+	lastSave                     prometheus.Gauge
+	reloadOK, reloadTime         prometheus.Gauge
+	persisted                    prometheus.Gauge
+}
+
+// New builds a daemon; Run starts it.
+func New(opts Options) (*Daemon, error) {
+	d := &Daemon{
+		opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), cfg: opts.Config,
+		sources: make(map[string]*runningSource), saved: make(map[string][]positions.Entry),
+		ready: make(chan struct{}), reloadCh: make(chan chan error),
+	}
+	if opts.StateDir != "" {
+		d.store = positions.NewStore(opts.StateDir)
+	}
+	if opts.WebConfigFile != "" {
+		if err := web.Validate(opts.WebConfigFile); err != nil {
+			return nil, fmt.Errorf("cannot use web config %s: %w", opts.WebConfigFile, err)
+		}
+	}
+	if err := d.register(); err != nil {
+		return nil, err
+	}
+	g := opts.Config.Global
+	var err error
+	if d.counters, err = sink.NewErrorCounters(d.reg, maxUnknown(opts.Config)); err != nil {
+		return nil, err
+	}
+	if d.pipe, err = pipeline.New(pipeline.Options{Workers: workers(g.Workers), QueueBatches: g.QueueBatches, Logger: opts.Logger}, d.counters, d.reg); err != nil {
+		return nil, err
+	}
+	if d.fileMet, err = filesource.NewMetrics(d.reg); err != nil {
+		return nil, err
+	}
+	// Enough buffers for a full queue and one batch per worker: the memory
+	// of lines in flight is (queue_batches + workers) × batch_bytes,
+	// however many sources there are.
+	d.pool = filesource.NewPool(g.QueueBatches+workers(g.Workers), g.BatchBytes)
+	return d, nil
+}
+
+// workers maps the config's 0 to one worker per CPU.
+func workers(n int) int {
+	if n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// maxUnknown maps the config's 0 ("none get a series") to the sink's
+// negative value: the sink's 0 means its default.
+func maxUnknown(c *config.Config) int {
+	if n := c.Sinks.Prometheus.MaxUnknownCodes; n > 0 {
+		return n
+	}
+	return -1
+}
+
+func (d *Daemon) register() error {
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
+	m := &metrics{
+		saves:        counter("odpswatch_positions_saves_total", "Times the positions were saved."),
+		saveFailures: counter("odpswatch_positions_save_failures_total", "Times saving the positions failed."),
+		corrupt:      counter("odpswatch_positions_load_failures_total", "Positions files that could not be used at start and were kept aside."),
+		lastSave:     gauge("odpswatch_positions_last_save_success_timestamp_seconds", "When the positions were last saved."),
+		reloadOK:     gauge("odpswatch_config_last_reload_successful", "Whether the last configuration reload succeeded (1) or not (0)."),
+		reloadTime:   gauge("odpswatch_config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully."),
+		persisted:    gauge("odpswatch_positions_persisted", "1 when positions are saved to a state directory, 0 when they live in memory only."),
+	}
+	d.metrics = m
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "odpswatch_build_info", Help: "A metric with a constant 1 labelled by odpswatch's version, revision and Go version.",
+		ConstLabels: prometheus.Labels{"version": d.opts.Version.Version, "revision": d.opts.Version.Revision, "goversion": d.opts.Version.GoVersion},
+	})
+	build.Set(1)
+	m.reloadOK.Set(1)
+	m.reloadTime.SetToCurrentTime()
+	if d.store != nil {
+		m.persisted.Set(1)
+	}
+	for _, c := range []prometheus.Collector{
+		m.saves, m.saveFailures, m.corrupt, m.lastSave, m.reloadOK, m.reloadTime, m.persisted, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := d.reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Registry returns the daemon's registry (for tests).
+func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
+
+// Ready is closed once positions are loaded and every source has started.
+func (d *Daemon) Ready() <-chan struct{} { return d.ready }
+
+// Reload reloads the configuration, as SIGHUP does, and returns the error
+// that kept the new configuration from being used.
+func (d *Daemon) Reload(ctx context.Context) error {
+	res := make(chan error, 1)
+	select {
+	case d.reloadCh <- res:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run runs the daemon until ctx is done, then shuts down in order.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.pipe.Start()
+	d.loadPositions()
+	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() {
+		addrs := make([]string, len(d.opts.Listeners))
+		for i, l := range d.opts.Listeners {
+			addrs[i] = l.Addr().String()
+		}
+		systemdSocket := false
+		err := web.ServeMultiple(d.opts.Listeners, srv, &web.FlagConfig{
+			WebListenAddresses: &addrs, WebSystemdSocket: &systemdSocket, WebConfigFile: &d.opts.WebConfigFile,
+		}, d.log)
+		if !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	}()
+
+	d.mu.Lock()
+	for _, sc := range d.cfg.Sources {
+		d.startSource(sc)
+	}
+	d.mu.Unlock()
+	d.waitSourcesReady(ctx)
+	close(d.ready)
+	d.notify(d.opts.Notifier.Ready, "READY")
+	d.opts.Notifier.Status(fmt.Sprintf("following %d sources", len(d.cfg.Sources)))
+	d.log.Info("odpswatch is ready", "sources", len(d.cfg.Sources), "state_dir", d.opts.StateDir)
+
+	saveEvery := time.NewTicker(time.Duration(d.cfg.Global.PositionsSaveInterval))
+	defer saveEvery.Stop()
+	var watchdog <-chan time.Time
+	if d.opts.WatchdogInterval > 0 {
+		t := time.NewTicker(d.opts.WatchdogInterval)
+		defer t.Stop()
+		watchdog = t.C
+	}
+	wd := pipeline.NewWatchdog(d.pipe)
+	var err error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err = <-serveErr:
+			err = fmt.Errorf("cannot serve HTTP: %w", err)
+			break loop
+		case <-saveEvery.C:
+			d.savePositions()
+		case <-watchdog:
+			// No ping while batches wait and none gets counted: systemd
+			// then restarts a wedged daemon.
+			if wd.Healthy() {
+				d.notify(d.opts.Notifier.Watchdog, "WATCHDOG")
+			} else {
+				d.log.Warn("pipeline makes no progress; withholding the watchdog ping", "queued", d.pipe.Queued())
+			}
+		case <-d.opts.Reload:
+			if rerr := d.reload(); rerr != nil {
+				d.log.Error("reload failed; keeping the running configuration", "err", rerr)
+			}
+		case res := <-d.reloadCh:
+			res <- d.reload()
+		}
+	}
+	return errors.Join(err, d.shutdown(srv))
+}
+
+func (d *Daemon) notify(send func() error, what string) {
+	if err := send(); err != nil {
+		d.log.Warn("cannot notify systemd", "state", what, "err", err)
+	}
+}
+
+// shutdown stops everything in order within shutdown_timeout.
+func (d *Daemon) shutdown(srv *http.Server) error {
+	d.notify(d.opts.Notifier.Stopping, "STOPPING")
+	timeout := time.Duration(d.cfg.Global.ShutdownTimeout)
+	deadline := time.Now().Add(timeout)
+	d.log.Info("shutting down", "timeout", timeout)
+	var errs []error
+	step := func(name string, f func() error) {
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- f() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				errs = append(errs, fmt.Errorf("cannot %s: %w", name, err))
+			}
+			d.log.Info("stopped", "step", name, "took", time.Since(start))
+		case <-time.After(time.Until(deadline)):
+			errs = append(errs, fmt.Errorf("cannot %s within shutdown_timeout %s", name, timeout))
+		}
+	}
+	step("stop sources", func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for name := range d.sources {
+			d.stopSource(name)
+		}
+		return nil
+	})
+	step("drain the pipeline", func() error { d.pipe.Close(); return nil })
+	step("save positions", func() error { return d.savePositions() })
+	step("stop HTTP", func() error {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	})
+	return errors.Join(errs...)
+}
+
+func (d *Daemon) loadPositions() {
+	if d.store == nil {
+		d.log.Warn("positions are kept in memory only: a restart reads files again as configured; set --state.dir to keep them")
+		return
+	}
+	entries, err := d.store.Load()
+	if err != nil {
+		d.metrics.corrupt.Inc()
+		d.log.Error("cannot use the saved positions; sources start as configured", "err", err)
+	}
+	for _, e := range entries {
+		d.saved[e.Source] = append(d.saved[e.Source], e)
+	}
+	d.log.Info("positions loaded", "files", len(entries), "path", d.store.Path())
+}
+
+// savePositions saves the positions of the running sources and those kept
+// for sources not running.
+func (d *Daemon) savePositions() error {
+	if d.store == nil {
+		return nil
+	}
+	d.mu.Lock()
+	var all []positions.Entry
+	for name, rs := range d.sources {
+		_ = name
+		all = append(all, rs.src.Positions()...)
+	}
+	for name, entries := range d.saved {
+		if _, running := d.sources[name]; !running {
+			all = append(all, entries...)
+		}
+	}
+	d.mu.Unlock()
+	if err := d.store.Save(all); err != nil {
+		d.metrics.saveFailures.Inc()
+		d.log.Error("cannot save positions", "err", err)
+		return err
+	}
+	d.metrics.saves.Inc()
+	d.metrics.lastSave.SetToCurrentTime()
+	return nil
+}
+
+// startSource starts a source with its saved positions. d.mu is held.
+func (d *Daemon) startSource(sc config.Source) {
+	g := d.cfg.Global
+	opts := filesource.Options{
+		Name: sc.Name, Paths: sc.Paths, Exclude: sc.Exclude, StartAtEnd: sc.StartAt == "end", Poll: sc.Watch == "poll",
+		PollInterval: time.Duration(sc.PollInterval), RescanInterval: time.Duration(sc.RescanInterval),
+		PartialLineTimeout: time.Duration(sc.PartialLineTimeout), MaxFiles: sc.MaxFiles,
+		MaxLineBytes: g.MaxLineBytes, BatchBytes: g.BatchBytes, Pool: d.pool,
+		Logger: d.log, Metrics: d.fileMet,
+	}
+	src := filesource.New(opts, d.pipe.Input(), d.saved[sc.Name])
+	delete(d.saved, sc.Name)
+	ctx, cancel := context.WithCancel(context.Background())
+	rs := &runningSource{cfg: sc, src: src, cancel: cancel, done: make(chan struct{})}
+	d.sources[sc.Name] = rs
+	go func() {
+		defer close(rs.done)
+		if err := src.Run(ctx); err != nil {
+			d.log.Error("source stopped", "source", sc.Name, "err", err)
+		}
+	}()
+}
+
+// stopSource stops a source and keeps its positions. d.mu is held.
+func (d *Daemon) stopSource(name string) {
+	rs := d.sources[name]
+	rs.cancel()
+	<-rs.done
+	d.saved[name] = rs.src.Positions()
+	delete(d.sources, name)
+}
+
+func (d *Daemon) waitSourcesReady(ctx context.Context) {
+	d.mu.Lock()
+	var waits []<-chan struct{}
+	for _, rs := range d.sources {
+		waits = append(waits, rs.src.Ready(), rs.done)
+	}
+	d.mu.Unlock()
+	for i := 0; i < len(waits); i += 2 {
+		select {
+		case <-waits[i]:
+		case <-waits[i+1]:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// reload loads the configuration again and applies what changed in the
+// sources. Global settings other than max_unknown_codes take effect at the
+// next start.
+func (d *Daemon) reload() error {
+	if d.opts.LoadConfig == nil {
+		return errors.New("nothing to reload: odpswatch was started without --config.file")
+	}
+	d.notify(d.opts.Notifier.Reloading, "RELOADING")
+	defer d.notify(d.opts.Notifier.Ready, "READY")
+	cfg, err := d.opts.LoadConfig()
+	if err != nil {
+		d.metrics.reloadOK.Set(0)
+		return err
+	}
+	d.mu.Lock()
+	if !reflect.DeepEqual(cfg.Global, d.cfg.Global) {
+		d.log.Warn("changes under global take effect at the next start")
+	}
+	cfg.Global = d.cfg.Global
+	d.counters.SetMaxUnknown(maxUnknown(cfg))
+	want := make(map[string]config.Source)
+	for _, sc := range cfg.Sources {
+		want[sc.Name] = sc
+	}
+	stopped, started := 0, 0
+	for name, rs := range d.sources {
+		if sc, ok := want[name]; !ok || !sameSource(sc, rs.cfg) {
+			d.stopSource(name)
+			stopped++
+		}
+	}
+	d.cfg = cfg
+	for _, sc := range cfg.Sources {
+		if _, running := d.sources[sc.Name]; !running {
+			d.startSource(sc)
+			started++
+		}
+	}
+	d.mu.Unlock()
+	d.savePositions()
+	d.metrics.reloadOK.Set(1)
+	d.metrics.reloadTime.SetToCurrentTime()
+	d.log.Info("configuration reloaded", "sources_stopped", stopped, "sources_started", started)
+	return nil
+}
+
+// sameSource compares sources, ignoring where they stand in the file.
+func sameSource(a, b config.Source) bool {
+	a.Line, b.Line = 0, 0
+	return reflect.DeepEqual(a, b)
+}

@@ -1,0 +1,326 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/odpswatch/odpswatch/internal/config"
+	"github.com/odpswatch/odpswatch/internal/positions"
+	"github.com/odpswatch/odpswatch/internal/sdnotify"
+)
+
+type testDaemon struct {
+	t       *testing.T
+	d       *Daemon
+	url     string
+	cancel  context.CancelFunc
+	done    chan error
+	cfgPath string
+	notes   *net.UnixConn
+}
+
+func writeConfig(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sourceYAML(name, glob string) string {
+	return fmt.Sprintf(`  - name: %s
+    type: file
+    paths: [%q]
+    start_at: beginning
+    poll_interval: 20ms
+    rescan_interval: 100ms
+    partial_line_timeout: 100ms
+`, name, glob)
+}
+
+// startDaemon runs a daemon with the config file at cfgPath, a state
+// directory, HTTP on a loopback port and a real notify socket.
+func startDaemon(t *testing.T, cfgPath, stateDir string) *testDaemon {
+	t.Helper()
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	notes, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { notes.Close() })
+	notifier, _ := sdnotify.New(sock)
+	d, err := New(Options{
+		Config: cfg, LoadConfig: func() (*config.Config, error) { return config.Load(cfgPath) },
+		StateDir: stateDir, Listeners: []net.Listener{l}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Notifier: notifier, WatchdogInterval: 50 * time.Millisecond, Version: BuildInfo{"test", "abc", "go"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	td := &testDaemon{t: t, d: d, url: "http://" + l.Addr().String(), cancel: cancel, done: make(chan error, 1), cfgPath: cfgPath, notes: notes}
+	go func() { td.done <- d.Run(ctx) }()
+	select {
+	case <-d.Ready():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the daemon did not get ready")
+	}
+	t.Cleanup(func() { td.stop() })
+	return td
+}
+
+func (td *testDaemon) stop() error {
+	td.cancel()
+	select {
+	case err := <-td.done:
+		td.done <- err // a second stop sees it too
+		return err
+	case <-time.After(30 * time.Second):
+		td.t.Fatal("the daemon did not stop")
+		return nil
+	}
+}
+
+func (td *testDaemon) get(path string) (int, string) {
+	td.t.Helper()
+	resp, err := http.Get(td.url + path)
+	if err != nil {
+		td.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (td *testDaemon) post(path string) (int, string) {
+	td.t.Helper()
+	resp, err := http.Post(td.url+path, "text/plain", nil)
+	if err != nil {
+		td.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metric returns the value of the series whose line starts with series in
+// /metrics, or -1.
+func (td *testDaemon) metric(series string) float64 {
+	_, body := td.get("/metrics")
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`)
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		return -1
+	}
+	var v float64
+	fmt.Sscan(m[1], &v)
+	return v
+}
+
+// waitMetric waits until the series has the value, with a deadline.
+func (td *testDaemon) waitMetric(series string, want float64) {
+	td.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := td.metric(series)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			td.t.Fatalf("%s = %v, want %v", series, got, want)
+		}
+		// Polling an HTTP endpoint for a state change: the wait is on the
+		// condition, bounded by the deadline.
+		<-time.After(20 * time.Millisecond)
+	}
+}
+
+// waitNote waits for a notification that starts with prefix.
+func (td *testDaemon) waitNote(prefix string) string {
+	td.t.Helper()
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		td.notes.SetReadDeadline(deadline)
+		n, err := td.notes.Read(buf)
+		if err != nil {
+			td.t.Fatalf("no %q notification: %v", prefix, err)
+		}
+		if s := string(buf[:n]); strings.HasPrefix(s, prefix) {
+			return s
+		}
+	}
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const accessDenied = `odpswatch_errors_total{code="ODPS-0420095",family="api",module="worker",severity="5",source="jobs"}`
+
+func TestDaemonFollowsReloadsAndStops(t *testing.T) {
+	dir := t.TempDir()
+	logs, state := filepath.Join(dir, "logs"), filepath.Join(dir, "state")
+	os.Mkdir(logs, 0o755)
+	jobLog := filepath.Join(logs, "job.log")
+	appendFile(t, jobLog, "start\nFAILED: ODPS-0420095: Access Denied - no privilege\n")
+	cfgPath := filepath.Join(dir, "odpswatch.yml")
+	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(logs, "*.log")))
+
+	td := startDaemon(t, cfgPath, state)
+	td.waitNote("READY=1")
+	if code, body := td.get("/-/ready"); code != 200 || !strings.Contains(body, "ready") {
+		t.Errorf("/-/ready: %d %q", code, body)
+	}
+	if code, _ := td.get("/-/healthy"); code != 200 {
+		t.Errorf("/-/healthy: %d", code)
+	}
+	if code, _ := td.get("/-/reload"); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /-/reload: %d, want 405", code)
+	}
+	if code, _ := td.get("/nope"); code != 404 {
+		t.Errorf("/nope: %d", code)
+	}
+	td.waitMetric(accessDenied, 1)
+	td.waitNote("WATCHDOG=1")
+
+	// Following: appended lines are counted.
+	appendFile(t, jobLog, "ODPS-0420095:Access Denied\nODPS-0420095:Access Denied\n")
+	td.waitMetric(accessDenied, 3)
+
+	// A reload that adds a source: counters are kept, the new one counts.
+	other := filepath.Join(dir, "other")
+	os.Mkdir(other, 0o755)
+	appendFile(t, filepath.Join(other, "a.log"), "ODPS-0130071:x\n")
+	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(logs, "*.log"))+sourceYAML("more", filepath.Join(other, "*.log")))
+	if code, body := td.post("/-/reload"); code != 200 {
+		t.Fatalf("reload: %d %q", code, body)
+	}
+	if s := td.waitNote("RELOADING=1"); !strings.Contains(s, "MONOTONIC_USEC=") {
+		t.Errorf("reload notification %q", s)
+	}
+	td.waitNote("READY=1")
+	td.waitMetric(`odpswatch_errors_total{code="ODPS-0130071",family="sql",module="parser",severity="1",source="more"}`, 1)
+	if v := td.metric(accessDenied); v != 3 {
+		t.Errorf("after reload the jobs counter is %v, want 3 (kept)", v)
+	}
+	// The jobs source was unchanged: it was not restarted and read nothing again.
+	appendFile(t, jobLog, "ODPS-0420095:x\n")
+	td.waitMetric(accessDenied, 4)
+
+	// An invalid config: the running one stays, the gauge says so.
+	writeConfig(t, cfgPath, "sources:\n  - name: jobs\n    type: file\n    pathz: [x]\n")
+	if code, body := td.post("/-/reload"); code != 500 || !strings.Contains(body, `unknown key "pathz"`) {
+		t.Errorf("invalid reload: %d %q", code, body)
+	}
+	td.waitMetric("odpswatch_config_last_reload_successful", 0)
+	appendFile(t, jobLog, "ODPS-0420095:x\n")
+	td.waitMetric(accessDenied, 5)
+
+	// Reload by signal (the channel SIGHUP feeds) with the config fixed.
+	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(logs, "*.log")))
+	if err := td.d.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	td.waitMetric("odpswatch_config_last_reload_successful", 1)
+
+	// Shutdown: STOPPING=1, positions saved at the end of the file.
+	if err := td.stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	td.waitNote("STOPPING=1")
+	saved, err := positions.NewStore(state).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(jobLog)
+	var found bool
+	for _, e := range saved {
+		if e.Path == jobLog {
+			found = true
+			if e.Offset != st.Size() || e.Source != "jobs" {
+				t.Errorf("saved %+v, want offset %d", e, st.Size())
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no saved position for %s in %+v", jobLog, saved)
+	}
+	// The removed source's positions are kept for when it comes back.
+	var keptMore bool
+	for _, e := range saved {
+		keptMore = keptMore || e.Source == "more"
+	}
+	if !keptMore {
+		t.Errorf("the positions of the removed source were dropped: %+v", saved)
+	}
+
+	// A restart resumes: nothing is counted twice.
+	td2 := startDaemon(t, cfgPath, state)
+	appendFile(t, jobLog, "ODPS-0420095:after restart\n")
+	td2.waitMetric(accessDenied, 1)
+}
+
+func TestCorruptPositionsAreKeptAside(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	os.Mkdir(state, 0o700)
+	os.WriteFile(filepath.Join(state, positions.FileName), []byte("{not json"), 0o600)
+	jobLog := filepath.Join(dir, "job.log")
+	appendFile(t, jobLog, "ODPS-0420095:x\n")
+	cfgPath := filepath.Join(dir, "c.yml")
+	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(dir, "*.log")))
+	td := startDaemon(t, cfgPath, state)
+	td.waitMetric(accessDenied, 1)
+	if v := td.metric("odpswatch_positions_load_failures_total"); v != 1 {
+		t.Errorf("load failures %v, want 1", v)
+	}
+	kept, _ := filepath.Glob(filepath.Join(state, positions.FileName+".bad-*"))
+	if len(kept) != 1 {
+		t.Errorf("kept aside: %v", kept)
+	}
+}
+
+func TestStateDirDeletedWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	jobLog := filepath.Join(dir, "job.log")
+	appendFile(t, jobLog, "ODPS-0420095:x\n")
+	cfgPath := filepath.Join(dir, "c.yml")
+	writeConfig(t, cfgPath, "global:\n  positions_save_interval: 1s\nsources:\n"+sourceYAML("jobs", filepath.Join(dir, "*.log")))
+	td := startDaemon(t, cfgPath, state)
+	td.waitMetric(accessDenied, 1)
+	saves := td.metric("odpswatch_positions_saves_total")
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	td.waitMetric("odpswatch_positions_saves_total", saves+1)
+	if _, err := os.Stat(filepath.Join(state, positions.FileName)); err != nil {
+		t.Errorf("positions not saved again after the state directory was deleted: %v", err)
+	}
+}
