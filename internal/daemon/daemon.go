@@ -378,6 +378,7 @@ func (d *Daemon) startSource(sc config.Source) {
 		MaxLineBytes: g.MaxLineBytes, BatchBytes: g.BatchBytes, Pool: d.pool,
 		Logger: d.log, Metrics: d.fileMet,
 	}
+	d.pipe.AddSource(sc.Name)
 	src := filesource.New(opts, d.pipe.Input(), d.saved[sc.Name])
 	delete(d.saved, sc.Name)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -2,17 +2,22 @@ package daemon
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/odpswatch/odpswatch/internal/config"
 	"github.com/odpswatch/odpswatch/internal/positions"
@@ -323,4 +328,87 @@ func TestStateDirDeletedWhileRunning(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, positions.FileName)); err != nil {
 		t.Errorf("positions not saved again after the state directory was deleted: %v", err)
 	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/metrics.golden")
+
+// TestMetricsGolden compares the daemon's own metrics, after it has read a
+// known file, with testdata/metrics.golden (run with -update after a
+// deliberate change, and read the diff), and has the real promtool lint the
+// whole exposition.
+func TestMetricsGolden(t *testing.T) {
+	dir := t.TempDir()
+	jobLog := filepath.Join(dir, "job.log")
+	appendFile(t, jobLog, "start\nFAILED: ODPS-0420095: Access Denied - x\nODPS-0130071:[1,8] Semantic analysis exception - y\nODPS-1850002 undocumented\n")
+	os.Mkdir(filepath.Join(dir, "adir.log"), 0o755)
+	cfgPath := filepath.Join(dir, "c.yml")
+	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(dir, "*.log")))
+	td := startDaemon(t, cfgPath, "")
+	td.waitMetric(accessDenied, 1)
+	td.waitMetric(`odpswatch_files_watched{source="jobs"}`, 1)
+	td.waitMetric(`odpswatch_file_lag_bytes{source="jobs"}`, 0)
+
+	names := []string{
+		"odpswatch_errors_total", "odpswatch_errors_folded_total", "odpswatch_source_lines_total",
+		"odpswatch_source_bytes_total", "odpswatch_source_lines_cut_total", "odpswatch_files_watched",
+		"odpswatch_file_lag_bytes", "odpswatch_file_polling", "odpswatch_file_rotations_total",
+		"odpswatch_file_truncations_total", "odpswatch_file_watch_fallbacks_total",
+		"odpswatch_config_last_reload_successful", "odpswatch_positions_persisted", "odpswatch_build_info",
+		"odpswatch_pipeline_queued_batches",
+	}
+	got, err := gatherText(td.d, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The directory matching the glob is reported at every rescan: only
+	// whether it was is stable.
+	if td.metric(`odpswatch_file_read_errors_total{reason="directory",source="jobs"}`) < 1 {
+		t.Error("the directory matching the glob was not reported")
+	}
+	golden := filepath.Join("testdata", "metrics.golden")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("metrics differ from %s (run with -update and read the diff):\n%s", golden, got)
+	}
+
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool is not installed; .ci/run must install Debian's prometheus package")
+		}
+		t.Skip("promtool not installed")
+	}
+	_, body := td.get("/metrics")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if lint, err := cmd.CombinedOutput(); err != nil || len(lint) != 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, lint)
+	}
+}
+
+// gatherText renders the named metric families as exposition text.
+func gatherText(d *Daemon, names []string) (string, error) {
+	families, err := d.Registry().Gather()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	enc := expfmt.NewEncoder(&b, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range families {
+		if slices.Contains(names, mf.GetName()) {
+			if err := enc.Encode(mf); err != nil {
+				return "", err
+			}
+		}
+	}
+	return b.String(), nil
 }

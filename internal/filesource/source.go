@@ -46,6 +46,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/fsnotify/fsnotify"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/odpswatch/odpswatch/internal/pipeline"
 	"github.com/odpswatch/odpswatch/internal/positions"
@@ -126,6 +127,12 @@ func New(opts Options, out chan<- *pipeline.Batch, saved []positions.Entry) *Sou
 	}
 	if s.pool == nil {
 		s.pool = NewPool(opts.Buffers, opts.BatchBytes)
+	}
+	// Series at 0 from the start, so that rate() and alerts see the first
+	// rotation rather than a series appearing.
+	m := opts.Metrics
+	for _, c := range []*prometheus.CounterVec{m.rotations, m.truncations, m.watchFallbacks} {
+		c.WithLabelValues(opts.Name)
 	}
 	for _, e := range saved {
 		s.saved[fileKey{e.Device, e.Inode}] = e

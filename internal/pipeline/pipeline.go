@@ -106,6 +106,14 @@ func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) 
 	return p, nil
 }
 
+// AddSource creates the source's series at 0, so that they exist before
+// its first line.
+func (p *Pipeline) AddSource(name string) {
+	for _, c := range []*prometheus.CounterVec{p.metrics.lines, p.metrics.bytes, p.metrics.cut} {
+		c.WithLabelValues(name)
+	}
+}
+
 // Input is where sources send batches. A send blocks while the queue is
 // full: that is the back-pressure on sources.
 func (p *Pipeline) Input() chan<- *Batch { return p.in }
