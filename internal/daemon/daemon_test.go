@@ -412,3 +412,7 @@ func gatherText(d *Daemon, names []string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
