@@ -1,0 +1,304 @@
+// Package alert detects spikes of severe ODPS errors and turns them into
+// alerts.
+//
+// The Detector is pure bookkeeping over time it is given: Observe adds
+// counts at an instant, Tick closes the windows that have ended and reports
+// alerts that start firing or resolve. It reads no clock, so tests drive it
+// with a fake one; the daemon calls Tick from a ticker. It is safe for
+// concurrent use, and Observe costs a map update under a mutex: cheap enough
+// for the pipeline's workers, which call it once per code and batch.
+//
+// A group (by source, and optionally by code or module) fires when a
+// window's count reaches both the rule's min_count and factor × its
+// baseline, the baseline being an exponentially weighted mean of past
+// windows with a floor, so that a burst from a source with no history
+// fires. It resolves once the count has stayed below that threshold for
+// resolve_after. Memory is bounded: at most MaxGroups groups are tracked.
+package alert
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// Rule says what a spike is.
+type Rule struct {
+	// Name becomes the alert's alertname.
+	Name string
+	// MinSeverity selects the codes counted (the severity digit).
+	MinSeverity int
+	// Window is the length of a counting window.
+	Window time.Duration
+	// MinCount is the least count in a window that can fire.
+	MinCount int
+	// Factor is how many times its baseline a window's count must reach.
+	Factor float64
+	// BaselineWeight is the weight of the newest window in the baseline's
+	// exponentially weighted mean (0 < w ≤ 1).
+	BaselineWeight float64
+	// BaselineFloor is the least baseline, so that a source with no
+	// history (baseline 0) needs MinCount and Factor × floor to fire.
+	BaselineFloor float64
+	// ByCode and ByModule split groups further than by source.
+	ByCode, ByModule bool
+	// ResolveAfter is how long the count must stay below the threshold for
+	// a firing alert to resolve.
+	ResolveAfter time.Duration
+	// Severity is the alert's severity label (e.g. "critical").
+	Severity string
+}
+
+// MaxGroups bounds the groups a detector tracks; observations of further
+// groups are counted in Detector.Dropped.
+const MaxGroups = 10000
+
+// maxSamples bounds the sample lines kept per group and window, and
+// maxSampleBytes each of them.
+const (
+	maxSamples     = 3
+	maxSampleBytes = 512
+	maxTopCodes    = 3
+)
+
+// Key identifies a group.
+type Key struct {
+	Source string
+	Code   scan.Code // 0 unless the rule groups by code
+	Module string    // "" unless the rule groups by module
+}
+
+// Detector tracks the groups of one rule.
+type Detector struct {
+	rule   Rule
+	mu     sync.Mutex
+	groups map[Key]*group
+	// Dropped counts observations of groups past MaxGroups.
+	Dropped int64
+}
+
+type group struct {
+	key       Key
+	window    time.Time // start of the window being counted
+	count     int
+	codes     map[scan.Code]int // this window's codes, for the top codes
+	samples   []string
+	baseline  float64
+	windows   int // windows closed so far
+	firing    *Alert
+	belowFrom time.Time // when the count went below the threshold while firing
+	lastSeen  time.Time
+}
+
+// NewDetector returns a detector of rule.
+func NewDetector(rule Rule) *Detector {
+	return &Detector{rule: rule, groups: make(map[Key]*group)}
+}
+
+// Rule returns the detector's rule.
+func (d *Detector) Rule() Rule { return d.rule }
+
+// Observe counts n occurrences of a classified code seen at now in source;
+// sample is one line holding it (kept, bounded, for the alert).
+func (d *Detector) Observe(now time.Time, source string, cl classify.Class, n int, sample []byte) {
+	if cl.Severity < d.rule.MinSeverity || n <= 0 {
+		return
+	}
+	k := Key{Source: source}
+	if d.rule.ByCode {
+		k.Code = cl.Code
+	}
+	if d.rule.ByModule {
+		k.Module = cl.Module.Label
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, ok := d.groups[k]
+	if !ok {
+		if len(d.groups) >= MaxGroups {
+			d.Dropped++
+			return
+		}
+		g = &group{key: k, window: now.Truncate(d.rule.Window), codes: make(map[scan.Code]int)}
+		d.groups[k] = g
+	}
+	d.roll(g, now)
+	g.lastSeen = now
+	g.count += n
+	g.codes[cl.Code] += n
+	if len(g.samples) < maxSamples && len(sample) > 0 {
+		g.samples = append(g.samples, string(sample[:min(len(sample), maxSampleBytes)]))
+	}
+}
+
+// Tick closes the windows ended by now and returns the alerts that started
+// firing or resolved, and those still firing (to be sent again).
+func (d *Detector) Tick(now time.Time) (changed, firing []*Alert) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, g := range d.groups {
+		if a := d.roll(g, now); a != nil {
+			changed = append(changed, a)
+		}
+		if g.firing != nil {
+			firing = append(firing, g.firing)
+		}
+		// A group idle for long, with nothing firing, is forgotten, so
+		// that groups stay bounded by the active ones; if it comes back,
+		// it comes back with no history, which the floor is for.
+		if g.firing == nil && now.Sub(g.lastSeen) > max(10*d.rule.Window, d.rule.ResolveAfter) {
+			delete(d.groups, g.key)
+		}
+	}
+	sortAlerts(changed)
+	sortAlerts(firing)
+	return changed, firing
+}
+
+func sortAlerts(as []*Alert) {
+	slices.SortFunc(as, func(a, b *Alert) int {
+		return cmp.Or(cmp.Compare(a.Labels["source"], b.Labels["source"]), cmp.Compare(a.Labels["code"], b.Labels["code"]),
+			cmp.Compare(a.Labels["module"], b.Labels["module"]))
+	})
+}
+
+// threshold is the count a window needs to fire.
+func (d *Detector) threshold(g *group) float64 {
+	return max(float64(d.rule.MinCount), d.rule.Factor*max(g.baseline, d.rule.BaselineFloor))
+}
+
+// roll closes every window of g that ended by now, evaluating each, and
+// returns the alert whose state changed, if any.
+func (d *Detector) roll(g *group, now time.Time) *Alert {
+	var changed *Alert
+	for !now.Before(g.window.Add(d.rule.Window)) {
+		end := g.window.Add(d.rule.Window)
+		thr := d.threshold(g)
+		switch {
+		case float64(g.count) >= thr:
+			g.belowFrom = time.Time{}
+			if g.firing == nil {
+				g.firing = d.newAlert(g, end, thr)
+				changed = g.firing
+			} else {
+				d.refresh(g.firing, g, thr)
+			}
+		case g.firing != nil:
+			if g.belowFrom.IsZero() {
+				g.belowFrom = g.window
+			}
+			if end.Sub(g.belowFrom) >= d.rule.ResolveAfter {
+				g.firing.EndsAt = end
+				g.firing.Resolved = true
+				changed = g.firing
+				g.firing = nil
+				g.belowFrom = time.Time{}
+			}
+		}
+		// The baseline learns every window, a spike included but capped
+		// at the threshold, so that one burst does not teach it that
+		// bursts are normal, while a lasting rise still becomes the norm.
+		w := d.rule.BaselineWeight
+		if g.windows == 0 {
+			w = 1 // the first window is all the history there is
+		}
+		g.baseline = (1-w)*g.baseline + w*min(float64(g.count), thr)
+		g.windows++
+		g.count = 0
+		clear(g.codes)
+		g.samples = g.samples[:0]
+		g.window = end
+		if now.Sub(g.window) > 1000*d.rule.Window {
+			// Long idle: skip the empty windows in one step.
+			g.window = now.Truncate(d.rule.Window)
+			g.baseline = 0
+		}
+	}
+	return changed
+}
+
+// Alert is a spike, firing or resolved.
+type Alert struct {
+	Labels      map[string]string
+	Annotations map[string]string
+	StartsAt    time.Time
+	// EndsAt is zero while firing.
+	EndsAt   time.Time
+	Resolved bool
+	// Count and Baseline are those of the window that fired (or the
+	// latest above the threshold).
+	Count    int
+	Baseline float64
+}
+
+// Fingerprint identifies an alert across re-sends.
+func (a *Alert) Fingerprint() string {
+	return a.Labels["alertname"] + "|" + a.Labels["source"] + "|" + a.Labels["code"] + "|" + a.Labels["module"]
+}
+
+func (d *Detector) newAlert(g *group, at time.Time, thr float64) *Alert {
+	a := &Alert{StartsAt: at}
+	d.refresh(a, g, thr)
+	return a
+}
+
+// refresh sets an alert's labels and annotations from the window that just
+// closed above the threshold.
+func (d *Detector) refresh(a *Alert, g *group, thr float64) {
+	type codeCount struct {
+		code scan.Code
+		n    int
+	}
+	var top []codeCount
+	for c, n := range g.codes {
+		top = append(top, codeCount{c, n})
+	}
+	slices.SortFunc(top, func(x, y codeCount) int { return cmp.Or(cmp.Compare(y.n, x.n), cmp.Compare(x.code, y.code)) })
+	top = top[:min(len(top), maxTopCodes)]
+
+	a.Count, a.Baseline = g.count, g.baseline
+	a.Labels = map[string]string{"alertname": d.rule.Name, "severity": d.rule.Severity, "source": g.key.Source}
+	if len(top) > 0 {
+		cl := classify.Classify(top[0].code)
+		a.Labels["code"] = top[0].code.String()
+		a.Labels["module"] = cl.Module.Label
+		a.Labels["family"] = cl.Family.Label
+	}
+	a.Annotations = map[string]string{
+		"summary": fmt.Sprintf("%d severity-%d+ ODPS errors in %s on source %s (baseline %.1f, threshold %.0f)",
+			g.count, d.rule.MinSeverity, d.rule.Window, g.key.Source, g.baseline, thr),
+		"count":    fmt.Sprint(g.count),
+		"baseline": fmt.Sprintf("%.2f", g.baseline),
+	}
+	var desc, hints []byte
+	for i, t := range top {
+		cl := classify.Classify(t.code)
+		title := cl.Title()
+		if title == "" {
+			title = "undocumented"
+		}
+		desc = fmt.Appendf(desc, "%s%s ×%d: %s", sep(i), t.code, t.n, title)
+		if cl.Entry != nil {
+			hints = fmt.Appendf(hints, "%s%s: %s", sep(i), t.code, cl.Entry.Hint)
+		}
+	}
+	a.Annotations["description"] = string(desc)
+	if len(hints) > 0 {
+		a.Annotations["hint"] = string(hints)
+	}
+	for i, s := range g.samples {
+		a.Annotations[fmt.Sprintf("sample_%d", i+1)] = s
+	}
+}
+
+func sep(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return "; "
+}
