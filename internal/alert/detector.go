@@ -137,16 +137,17 @@ func (d *Detector) Observe(now time.Time, source string, cl classify.Class, n in
 }
 
 // Tick closes the windows ended by now and returns the alerts that started
-// firing or resolved, and those still firing (to be sent again).
+// firing or resolved, and those still firing (to be sent again). They are
+// copies, the caller's to keep: the detector goes on updating its own.
 func (d *Detector) Tick(now time.Time) (changed, firing []*Alert) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, g := range d.groups {
 		if a := d.roll(g, now); a != nil {
-			changed = append(changed, a)
+			changed = append(changed, a.clone())
 		}
 		if g.firing != nil {
-			firing = append(firing, g.firing)
+			firing = append(firing, g.firing.clone())
 		}
 		// A group idle for long, with nothing firing, is forgotten, so
 		// that groups stay bounded by the active ones; if it comes back,
@@ -234,6 +235,13 @@ type Alert struct {
 	// latest above the threshold).
 	Count    int
 	Baseline float64
+}
+
+// clone copies a. The maps are shared: the detector replaces them and never
+// changes them in place.
+func (a *Alert) clone() *Alert {
+	c := *a
+	return &c
 }
 
 // Fingerprint identifies an alert across re-sends.

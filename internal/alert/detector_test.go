@@ -137,7 +137,7 @@ func TestAlertContent(t *testing.T) {
 		d.Observe(t0.Add(time.Minute+time.Duration(i)*time.Second), "jobs", accessDenied, 1, nil)
 	}
 	changed, firing = d.Tick(t0.Add(2 * time.Minute))
-	if len(changed) != 0 || len(firing) != 1 || firing[0] != a {
+	if len(changed) != 0 || len(firing) != 1 || firing[0].StartsAt != a.StartsAt || firing[0].Labels["code"] != "ODPS-0420095" {
 		t.Errorf("second minute: changed %d firing %d", len(changed), len(firing))
 	}
 }

@@ -49,6 +49,10 @@ type Options struct {
 	Workers      int // workers scanning at once (at least 1)
 	QueueBatches int // batches waiting for a worker (at least 1)
 	Scanner      scan.Scanner
+	// Observe, if set, is told of every code counted: n occurrences in a
+	// batch of source, with the line of the first. It must be quick and
+	// must not keep sample. (The alert detector.)
+	Observe func(source string, cl classify.Class, n int, sample []byte)
 	// Logger, at debug level, logs every batch counted, with its origin
 	// and offsets, before the batch is done: a record of what was counted
 	// that survives a kill -9 (the crash test reads it).
@@ -140,7 +144,7 @@ func (p *Pipeline) Completed() uint64 { return p.completed.Load() }
 func (p *Pipeline) Queued() int { return len(p.in) }
 
 func (p *Pipeline) work() {
-	w := worker{p: p, counts: make(map[scan.Code]int)}
+	w := worker{p: p, counts: make(map[scan.Code]int), first: make(map[scan.Code]scan.Span)}
 	for b := range p.in {
 		w.process(b)
 	}
@@ -150,18 +154,27 @@ type worker struct {
 	p       *Pipeline
 	matches []scan.Match
 	counts  map[scan.Code]int
+	first   map[scan.Code]scan.Span // line of each code's first match
 }
 
 func (w *worker) process(b *Batch) {
 	start := time.Now()
 	w.matches = w.p.opts.Scanner.Scan(w.matches[:0], b.Data)
 	clear(w.counts)
+	clear(w.first)
 	for _, m := range w.matches {
+		if w.counts[m.Code] == 0 {
+			w.first[m.Code] = m.Line
+		}
 		w.counts[m.Code]++
 	}
 	// One counter update per code and batch, not per match.
 	for c, n := range w.counts {
-		w.p.counters.Add(b.Source, classify.Classify(c), n)
+		cl := classify.Classify(c)
+		w.p.counters.Add(b.Source, cl, n)
+		if w.p.opts.Observe != nil {
+			w.p.opts.Observe(b.Source, cl, n, w.first[c].Of(b.Data))
+		}
 	}
 	lines := bytes.Count(b.Data, newline)
 	if len(b.Data) > 0 && b.Data[len(b.Data)-1] != '\n' {
