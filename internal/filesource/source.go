@@ -610,9 +610,13 @@ func (s *Source) getBuffer(ctx context.Context) ([]byte, bool) {
 	}
 }
 
+// putBuffer gives a pool buffer back. It never blocks: the pool has room
+// for every buffer it handed out.
 func (s *Source) putBuffer(b []byte) {
-	if cap(b) == s.opts.BatchBytes {
-		s.pool <- b[:0]
+	select {
+	case s.pool <- b[:0]:
+	default:
+		panic("BUG: more buffers given back to the pool than taken")
 	}
 }
 
@@ -689,7 +693,7 @@ func (s *Source) emit(ctx context.Context, f *file, data []byte, start int64) bo
 		f.appendPending(tail, s.opts.MaxLineBytes)
 	}
 	lines := data[:last+1]
-	return s.send(ctx, f, lines, start, start+int64(last)+1, false)
+	return s.send(ctx, f, lines, start, start+int64(last)+1, false, true)
 }
 
 // sendPending sends the line in pending, which ends at end (after its '\n',
@@ -698,7 +702,7 @@ func (s *Source) sendPending(ctx context.Context, f *file, end int64) bool {
 	line := f.pending
 	cut := f.pendingLen > int64(len(line))
 	f.pending, f.pendingLen = nil, 0 // the batch owns the old buffer now
-	return s.send(ctx, f, line, f.pendingStart, end, cut)
+	return s.send(ctx, f, line, f.pendingStart, end, cut, false)
 }
 
 // flushPending sends a last line without '\n' as it is.
@@ -712,8 +716,10 @@ func (s *Source) flushPending(ctx context.Context, f *file) {
 }
 
 // send hands lines [start, end) of f to the pipeline and registers them, so
-// that f's position moves past them once they are counted.
-func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int64, cut bool) bool {
+// that f's position moves past them once they are counted. pooled says data
+// is a pool buffer, to give back when the batch is done (a pending line has
+// a buffer of its own, left to the collector).
+func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int64, cut, pooled bool) bool {
 	f.mu.Lock()
 	gen := f.generation
 	ib := &inflight{end: end}
@@ -722,10 +728,14 @@ func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int6
 	b := &pipeline.Batch{Source: s.opts.Name, Origin: f.path, Offset: start, Data: data, Cut: cut}
 	b.Done = func() {
 		f.commit(ib, gen)
-		s.putBuffer(data)
+		if pooled {
+			s.putBuffer(data)
+		}
 	}
 	if !pipeline.Send(ctx, s.out, b) {
-		s.putBuffer(data)
+		if pooled {
+			s.putBuffer(data)
+		}
 		return false
 	}
 	return true
