@@ -67,6 +67,7 @@ type Daemon struct {
 	pipe     *pipeline.Pipeline
 	fileMet  *filesource.Metrics
 	pool     chan []byte // batch buffers shared by the sources
+	alerts   *alerting
 	store    *positions.Store
 	metrics  *metrics
 
@@ -118,7 +119,12 @@ func New(opts Options) (*Daemon, error) {
 	if d.counters, err = sink.NewErrorCounters(d.reg, maxUnknown(opts.Config)); err != nil {
 		return nil, err
 	}
-	if d.pipe, err = pipeline.New(pipeline.Options{Workers: workers(g.Workers), QueueBatches: g.QueueBatches, Logger: opts.Logger}, d.counters, d.reg); err != nil {
+	if d.alerts, err = newAlerting(opts.Config.Alerts, d.reg, d); err != nil {
+		return nil, err
+	}
+	if d.pipe, err = pipeline.New(pipeline.Options{
+		Workers: workers(g.Workers), QueueBatches: g.QueueBatches, Logger: opts.Logger, Observe: d.alerts.observe,
+	}, d.counters, d.reg); err != nil {
 		return nil, err
 	}
 	if d.fileMet, err = filesource.NewMetrics(d.reg); err != nil {
@@ -228,6 +234,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			serveErr <- err
 		}
 	}()
+
+	alertCtx, stopAlerts := context.WithCancel(context.Background())
+	alertsDone := make(chan struct{})
+	go func() { d.alerts.run(alertCtx); close(alertsDone) }()
+	defer func() { stopAlerts(); <-alertsDone }()
 
 	d.mu.Lock()
 	for _, sc := range d.cfg.Sources {
@@ -436,7 +447,10 @@ func (d *Daemon) reload() error {
 	if !reflect.DeepEqual(cfg.Global, d.cfg.Global) {
 		d.log.Warn("changes under global take effect at the next start")
 	}
-	cfg.Global = d.cfg.Global
+	if !reflect.DeepEqual(cfg.Alerts, d.cfg.Alerts) {
+		d.log.Warn("changes under alerts take effect at the next start")
+	}
+	cfg.Global, cfg.Alerts = d.cfg.Global, d.cfg.Alerts
 	d.counters.SetMaxUnknown(maxUnknown(cfg))
 	want := make(map[string]config.Source)
 	for _, sc := range cfg.Sources {

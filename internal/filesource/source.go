@@ -725,7 +725,7 @@ func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int6
 	ib := &inflight{end: end}
 	f.inflight = append(f.inflight, ib)
 	f.mu.Unlock()
-	b := &pipeline.Batch{Source: s.opts.Name, Origin: f.path, Offset: start, Data: data, Cut: cut}
+	b := &pipeline.Batch{Source: s.opts.Name, Origin: f.path, Offset: start, End: end, Data: data, Cut: cut}
 	b.Done = func() {
 		f.commit(ib, gen)
 		if pooled {

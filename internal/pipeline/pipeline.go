@@ -33,8 +33,11 @@ type Batch struct {
 	Source string
 	// Origin says where the lines come from: a file's path.
 	Origin string
-	// Offset is the offset of Data[0] in the origin.
-	Offset int64
+	// Offset is the offset of Data[0] in the origin, and End where the
+	// batch ends in it: past the last line's '\n', which Data may lack (a
+	// line cut at max_line_bytes holds only its first bytes). 0 means
+	// Offset + len(Data).
+	Offset, End int64
 	// Data holds whole lines. The last may lack its '\n' (a line emitted
 	// after the file went idle, or cut at max_line_bytes).
 	Data []byte
@@ -182,14 +185,18 @@ func (w *worker) process(b *Batch) {
 	}
 	m := w.p.metrics
 	m.lines.WithLabelValues(b.Source).Add(float64(lines))
-	m.bytes.WithLabelValues(b.Source).Add(float64(len(b.Data)))
+	end := b.End
+	if end == 0 {
+		end = b.Offset + int64(len(b.Data))
+	}
+	m.bytes.WithLabelValues(b.Source).Add(float64(end - b.Offset))
 	if b.Cut {
 		m.cut.WithLabelValues(b.Source).Inc()
 	}
 	m.scanSeconds.Add(time.Since(start).Seconds())
 	if log := w.p.opts.Logger; log.Enabled(context.Background(), slog.LevelDebug) {
 		log.Debug("batch counted", "source", b.Source, "origin", b.Origin, "offset", b.Offset,
-			"end", b.Offset+int64(len(b.Data)), "lines", lines, "codes", len(w.matches))
+			"end", end, "lines", lines, "codes", len(w.matches))
 	}
 	if b.Done != nil {
 		b.Done()
