@@ -1,0 +1,363 @@
+package prometheus_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+const (
+	rulesFile     = "odpswatch.rules.yml"
+	rulesTestFile = "odpswatch.rules.test.yml"
+	readme        = "../../README.md"
+	golden        = "../../internal/daemon/testdata/metrics.golden"
+)
+
+// pending are metrics the rules use before odpswatch exports them, so that
+// the rules are ready when it does. Each must be used by the rules and must
+// not be documented yet: once it is in the README or the golden exposition,
+// remove it from here.
+var pending = map[string]string{
+	// Comes with the Kafka source (see the issues); OdpswatchKafkaLagHigh
+	// matches nothing until then.
+	"odpswatch_kafka_consumer_lag": "the Kafka source",
+}
+
+// external are metrics odpswatch does not define itself but that are there
+// wherever it is scraped.
+var external = map[string]string{
+	"up": "Prometheus' own, for every target",
+	// The README: "and the Go and process collectors" (client_golang's
+	// process collector, on Linux).
+	"process_start_time_seconds": "client_golang's process collector",
+}
+
+// The alerts' severity label routes them; see the header of the rules file.
+var alertSeverities = []string{"critical", "warning"}
+
+type ruleFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []rule `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+type rule struct {
+	Record      string            `yaml:"record"`
+	Alert       string            `yaml:"alert"`
+	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for"`
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
+}
+
+type unitTestFile struct {
+	RuleFiles []string `yaml:"rule_files"`
+	Tests     []struct {
+		Name           string `yaml:"name"`
+		PromQLExprTest []struct {
+			Expr string `yaml:"expr"`
+		} `yaml:"promql_expr_test"`
+		AlertRuleTest []struct {
+			Alertname string `yaml:"alertname"`
+			ExpAlerts []any  `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool is not installed; .ci/run must install Debian's prometheus package")
+		}
+		t.Skip("promtool not installed (apt-get install prometheus)")
+	}
+	return p
+}
+
+// runPromtool runs promtool and fails the test unless it succeeds, says
+// SUCCESS and warns of nothing.
+func runPromtool(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command(promtool(t), args...)
+	out, err := cmd.CombinedOutput()
+	text := string(out)
+	if err != nil {
+		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, text)
+	}
+	if !strings.Contains(text, "SUCCESS") {
+		t.Errorf("promtool %s did not say SUCCESS:\n%s", strings.Join(args, " "), text)
+	}
+	lower := strings.ToLower(text)
+	for _, bad := range []string{"warn", "fail", "error"} {
+		if strings.Contains(lower, bad) {
+			t.Errorf("promtool %s printed %q:\n%s", strings.Join(args, " "), bad, text)
+		}
+	}
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	runPromtool(t, "check", "rules", "--lint=all", "--lint-fatal", rulesFile)
+}
+
+func TestPromtoolTestRules(t *testing.T) {
+	runPromtool(t, "test", "rules", rulesTestFile)
+}
+
+func loadRules(t *testing.T) []rule {
+	t.Helper()
+	data, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f ruleFile
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		t.Fatalf("%s: %v", rulesFile, err)
+	}
+	var rules []rule
+	for _, g := range f.Groups {
+		rules = append(rules, g.Rules...)
+	}
+	if len(rules) == 0 {
+		t.Fatalf("%s has no rules", rulesFile)
+	}
+	return rules
+}
+
+// TestRulesUseRealMetrics checks that every metric the rules read, in their
+// expressions and in the queries of their annotations, is one odpswatch
+// exports (the README's list or the golden exposition), a recording rule of
+// this file, or one of the documented exceptions above.
+func TestRulesUseRealMetrics(t *testing.T) {
+	known := knownMetrics(t)
+	rules := loadRules(t)
+	recorded := map[string]bool{}
+	for _, r := range rules {
+		if r.Record != "" {
+			recorded[r.Record] = true
+		}
+	}
+	used := map[string]bool{}
+	for _, r := range rules {
+		name := r.Record + r.Alert
+		names := metricNames(r.Expr)
+		for _, a := range r.Annotations {
+			names = append(names, annotationMetricNames(a)...)
+		}
+		for _, m := range names {
+			used[m] = true
+			switch {
+			case strings.Contains(m, ":"):
+				if !recorded[m] {
+					t.Errorf("%s uses %s, which no rule of %s records", name, m, rulesFile)
+				}
+			case known[m], external[m] != "", pending[m] != "":
+			default:
+				t.Errorf("%s uses %s, which odpswatch does not export (not in %s's metric list nor in %s)", name, m, readme, golden)
+			}
+		}
+	}
+	for m, why := range pending {
+		if known[m] {
+			t.Errorf("%s is pending (%s) but is now documented: remove it from pending", m, why)
+		}
+		if !used[m] {
+			t.Errorf("%s is pending but no rule uses it: remove it from pending", m)
+		}
+	}
+	// A parser that finds nothing would pass everything.
+	for _, m := range []string{"odpswatch_errors_total", "odpswatch_file_lag_bytes", "up", "odpswatch:errors:increase5m"} {
+		if !used[m] {
+			t.Errorf("the rules' metric names were not found: %s is missing from %v", m, sortedKeys(used))
+		}
+	}
+}
+
+// TestAlertsAreComplete checks what the alerts promise their receivers:
+// a routing severity, a summary, a description and a runbook hint.
+func TestAlertsAreComplete(t *testing.T) {
+	for _, r := range loadRules(t) {
+		if r.Alert == "" {
+			continue
+		}
+		if !slices.Contains(alertSeverities, r.Labels["severity"]) {
+			t.Errorf("%s: severity label %q, want one of %v", r.Alert, r.Labels["severity"], alertSeverities)
+		}
+		for _, a := range []string{"summary", "description", "runbook"} {
+			if strings.TrimSpace(r.Annotations[a]) == "" {
+				t.Errorf("%s has no %s annotation", r.Alert, a)
+			}
+		}
+		if !strings.Contains(r.Annotations["description"], "$value") && !strings.Contains(r.Annotations["summary"], "$value") {
+			t.Errorf("%s: neither summary nor description says its $value", r.Alert)
+		}
+	}
+}
+
+// TestEveryRuleIsUnitTested checks that odpswatch.rules.test.yml has, for
+// every alert, a case where it fires and one where it does not, and tests
+// every recording rule's output.
+func TestEveryRuleIsUnitTested(t *testing.T) {
+	data, err := os.ReadFile(rulesTestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f unitTestFile
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		t.Fatalf("%s: %v", rulesTestFile, err)
+	}
+	if !slices.Contains(f.RuleFiles, rulesFile) {
+		t.Errorf("%s does not load %s: rule_files is %v", rulesTestFile, rulesFile, f.RuleFiles)
+	}
+	fires, quiet := map[string]bool{}, map[string]bool{}
+	var exprs []string
+	for _, tc := range f.Tests {
+		for _, a := range tc.AlertRuleTest {
+			if len(a.ExpAlerts) > 0 {
+				fires[a.Alertname] = true
+			} else {
+				quiet[a.Alertname] = true
+			}
+		}
+		for _, e := range tc.PromQLExprTest {
+			exprs = append(exprs, e.Expr)
+		}
+	}
+	for _, r := range loadRules(t) {
+		if r.Alert != "" {
+			if !fires[r.Alert] {
+				t.Errorf("%s: no case in %s where it fires", r.Alert, rulesTestFile)
+			}
+			if !quiet[r.Alert] {
+				t.Errorf("%s: no case in %s where it does not fire", r.Alert, rulesTestFile)
+			}
+		}
+		if r.Record != "" && !slices.ContainsFunc(exprs, func(e string) bool { return slices.Contains(metricNames(e), r.Record) }) {
+			t.Errorf("recording rule %s: no promql_expr_test in %s reads it", r.Record, rulesTestFile)
+		}
+	}
+}
+
+// knownMetrics returns the metric names odpswatch documents: the
+// backquoted odpswatch_* names of the README's "### Metrics" section, and the
+// families of the golden exposition.
+func knownMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	known := map[string]bool{}
+	text, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(text)
+	start := strings.Index(section, "\n### Metrics\n")
+	if start < 0 {
+		t.Fatalf("%s has no \"### Metrics\" section", readme)
+	}
+	section = section[start+1:]
+	if end := strings.Index(section[4:], "\n#"); end >= 0 {
+		section = section[:end+4]
+	}
+	for _, m := range regexp.MustCompile("`(odpswatch_[a-z0-9_]+)").FindAllStringSubmatch(section, -1) {
+		known[m[1]] = true
+	}
+	if len(known) < 20 {
+		t.Fatalf("found only %d metric names in %s's Metrics section: %v", len(known), readme, sortedKeys(known))
+	}
+	g, err := os.Open(filepath.FromSlash(golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	sc := bufio.NewScanner(g)
+	n := 0
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
+			known[f[2]] = true
+			n++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatalf("no # TYPE line in %s", golden)
+	}
+	return known
+}
+
+var (
+	stringLit  = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`")
+	braces     = regexp.MustCompile(`\{[^{}]*\}`)
+	brackets   = regexp.MustCompile(`\[[^\[\]]*\]`)
+	grouping   = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)`)
+	identifier = regexp.MustCompile(`[A-Za-z0-9_:.]+`)
+	nameRE     = regexp.MustCompile(`^[A-Za-z_:][A-Za-z0-9_:]*$`)
+	keywords   = map[string]bool{
+		"and": true, "or": true, "unless": true, "by": true, "without": true, "on": true,
+		"ignoring": true, "group_left": true, "group_right": true, "offset": true, "bool": true,
+		"inf": true, "nan": true, "Inf": true, "NaN": true, "atan2": true,
+	}
+	annotationMetric = regexp.MustCompile(`\bodpswatch[_:][A-Za-z0-9_:]*`)
+)
+
+// metricNames returns, roughly, the metric names a PromQL expression reads:
+// the identifiers left once strings, label matchers, ranges and grouping
+// labels are gone, that are neither keywords nor called as functions.
+func metricNames(expr string) []string {
+	s := stringLit.ReplaceAllString(expr, `""`)
+	s = braces.ReplaceAllString(s, "{}")
+	s = brackets.ReplaceAllString(s, "[]")
+	s = grouping.ReplaceAllString(s, " ")
+	var names []string
+	for _, loc := range identifier.FindAllStringIndex(s, -1) {
+		word := s[loc[0]:loc[1]]
+		// Numbers and durations (5m, 1e9, 0.5) start with a digit or a dot.
+		if !nameRE.MatchString(word) || keywords[word] {
+			continue
+		}
+		if rest := strings.TrimLeft(s[loc[1]:], " \t\n"); strings.HasPrefix(rest, "(") {
+			continue // a function or an aggregation
+		}
+		names = append(names, word)
+	}
+	return names
+}
+
+// annotationMetricNames returns the odpswatch names an annotation's text or
+// template queries mention.
+func annotationMetricNames(text string) []string {
+	return annotationMetric.FindAllString(text, -1)
+}
+
+func TestMetricNamesParser(t *testing.T) {
+	for expr, want := range map[string][]string{
+		`sum by (job, instance) (rate(odpswatch_errors_total{severity=~"[5-9]", code="x_y"}[1h] offset 5m))`: {"odpswatch_errors_total"},
+		`time() - (a_b > 0 or (c and on (job) d)) > 900`:                                                     {"a_b", "c", "d"},
+		`up{job="odpswatch"} == 0 or absent(up{job="odpswatch"})`:                                            {"up", "up"},
+		`label_replace(x unless x offset 1h, "a", "$1", "b", "(.*)") and on (s) (y offset 1h)`:               {"x", "x", "y"},
+		`rec:ord:rate5m / 300 > 1e9 * 2`:                                                                     {"rec:ord:rate5m"},
+	} {
+		if got := metricNames(expr); !slices.Equal(got, want) {
+			t.Errorf("metricNames(%q) = %q, want %q", expr, got, want)
+		}
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
