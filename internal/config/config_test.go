@@ -33,9 +33,42 @@ func wantDefaults() Config {
 			BatchBytes:            262144,
 			MaxLineBytes:          1048576,
 		},
-		Sinks: Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 100}},
+		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 100}},
+		Alerts: wantDefaultAlerts(),
 	}
 }
+
+// wantDefaultAlerts is the alerts section with every default, by hand: one
+// rule, ODPSSeverity5Spike, logged.
+func wantDefaultAlerts() Alerts {
+	return Alerts{
+		Rules:              []AlertRule{wantDefaultRule("ODPSSeverity5Spike", 0)},
+		EvaluationInterval: dur(10 * time.Second),
+		ResendInterval:     dur(time.Minute),
+		QueueSize:          64,
+		Timeout:            dur(10 * time.Second),
+		MaxRetries:         5,
+		Log:                ptr(true),
+	}
+}
+
+// wantDefaultRule is a rule with every default, but for its name.
+func wantDefaultRule(name string, line int) AlertRule {
+	return AlertRule{
+		Name:           name,
+		MinSeverity:    5,
+		Window:         dur(time.Minute),
+		MinCount:       10,
+		Factor:         3,
+		BaselineWeight: 0.1,
+		BaselineFloor:  1,
+		ResolveAfter:   dur(5 * time.Minute),
+		Severity:       "critical",
+		Line:           line,
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // wantDefaultSource is a file source with every default, but for its name,
 // type and paths.
@@ -107,7 +140,8 @@ func TestLoadFull(t *testing.T) {
 			MaxFiles:           100000,
 			Line:               25,
 		}},
-		Sinks: Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 0}},
+		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 0}},
+		Alerts: wantDefaultAlerts(),
 	}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
@@ -124,6 +158,11 @@ func roundTrip(t *testing.T, c *Config) {
 	}
 	for i := range again.Sources {
 		again.Sources[i].Line = c.Sources[i].Line
+	}
+	for i := range again.Alerts.Rules {
+		if i < len(c.Alerts.Rules) {
+			again.Alerts.Rules[i].Line = c.Alerts.Rules[i].Line
+		}
 	}
 	if !reflect.DeepEqual(again, c) {
 		t.Errorf("round trip: got\n%+v\nwant\n%+v", *again, *c)
@@ -158,6 +197,42 @@ sources:
 sinks:
   prometheus:
     max_unknown_codes: 100
+alerts:
+  rules:
+    - name: ODPSSeverity5Spike
+      min_severity: 5
+      window: 1m
+      min_count: 10
+      factor: 3
+      baseline_weight: 0.1
+      baseline_floor: 1
+      group_by: []
+      resolve_after: 5m
+      severity: critical
+  evaluation_interval: 10s
+  resend_interval: 1m
+  queue_size: 64
+  timeout: 10s
+  max_retries: 5
+  generator_url: ""
+  log: true
+  alertmanager:
+    urls: []
+    tls:
+      ca_file: ""
+      cert_file: ""
+      key_file: ""
+      server_name: ""
+      insecure_skip_verify: false
+  webhook:
+    url: ""
+    hmac_secret_file: ""
+    tls:
+      ca_file: ""
+      cert_file: ""
+      key_file: ""
+      server_name: ""
+      insecure_skip_verify: false
 `
 	if got := c.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
@@ -224,7 +299,7 @@ var badFiles = []struct{ file, want string }{
 	{"bad-top-level-list.yml",
 		`testdata/bad-top-level-list.yml:1: want a mapping with global, sources and sinks at the top level, not a list`},
 	{"bad-unknown-top-key.yml",
-		`testdata/bad-unknown-top-key.yml:1: unknown key "source" at the top level (known: global, sources, sinks)` + "\n" +
+		`testdata/bad-unknown-top-key.yml:1: unknown key "source" at the top level (known: global, sources, sinks, alerts)` + "\n" +
 			`testdata/bad-unknown-top-key.yml: no sources: add at least one under "sources"`},
 	{"bad-unknown-key.yml",
 		`testdata/bad-unknown-key.yml:7: unknown key "pathz" in a source (known: name, type, paths, exclude, start_at, watch, poll_interval, rescan_interval, partial_line_timeout, max_files)`},
@@ -278,6 +353,38 @@ var badFiles = []struct{ file, want string }{
 		`testdata/bad-many.yml:14: sinks.prometheus.max_unknown_codes 20000: want 0 to 10000`,
 		`testdata/bad-many.yml:15: unknown key "alertmanager" in sinks (known: prometheus)`,
 	}, "\n")},
+	{"bad-alerts-unknown-key.yml",
+		`testdata/bad-alerts-unknown-key.yml:7: unknown key "receivers" in alerts (known: rules, evaluation_interval, resend_interval, queue_size, timeout, max_retries, generator_url, log, alertmanager, webhook)`},
+	{"bad-alerts-rule-unknown-key.yml",
+		`testdata/bad-alerts-rule-unknown-key.yml:8: unknown key "windows" in an alert rule (known: name, min_severity, window, min_count, factor, baseline_weight, baseline_floor, group_by, resolve_after, severity)`},
+	{"bad-alerts-rule-name-missing.yml",
+		`testdata/bad-alerts-rule-name-missing.yml:8: alerts.rules[1]: name is required`},
+	{"bad-alerts-rule-name-invalid.yml",
+		`testdata/bad-alerts-rule-name-invalid.yml:7: alert rule name "odps-spike": want letters, digits or _, starting with a letter or _`},
+	{"bad-alerts-rule-name-twice.yml",
+		`testdata/bad-alerts-rule-name-twice.yml:9: alert rule name "spike" is used twice (first at line 7)`},
+	{"bad-alerts-factor-range.yml",
+		`testdata/bad-alerts-factor-range.yml:8: alerts.rules[0] "spike": factor 0.5: want 1 to 1000`},
+	{"bad-alerts-float-for-int.yml",
+		`testdata/bad-alerts-float-for-int.yml:8: alerts.rules[0] "spike": min_count "2.5": want an integer`},
+	{"bad-alerts-not-a-number.yml",
+		`testdata/bad-alerts-not-a-number.yml:8: alerts.rules[0] "spike": baseline_weight "10%": want a number`},
+	{"bad-alerts-group-by.yml",
+		`testdata/bad-alerts-group-by.yml:8: alerts.rules[0] "spike": group_by[1] "host": want code or module`},
+	{"bad-alerts-group-by-repeat.yml",
+		`testdata/bad-alerts-group-by-repeat.yml:10: alerts.rules[0] "spike": group_by[1] "code": already given as group_by[0]`},
+	{"bad-alerts-resolve-after.yml",
+		`testdata/bad-alerts-resolve-after.yml:9: alerts.rules[0] "spike": resolve_after 1m is shorter than window 5m: want at least the window`},
+	{"bad-alerts-url.yml",
+		`testdata/bad-alerts-url.yml:7: alerts.webhook.url "hooks.example.com/odps": want an absolute http or https URL`},
+	{"bad-alerts-alertmanager-api.yml",
+		`testdata/bad-alerts-alertmanager-api.yml:9: alerts.alertmanager.urls[1] "http://am.example.com:9093/api/v2/alerts": want the base URL without the API path (odpswatch adds /api/v2/alerts): http://am.example.com:9093`},
+	{"bad-alerts-hmac-without-url.yml",
+		`testdata/bad-alerts-hmac-without-url.yml:7: alerts.webhook: hmac_secret_file without url: want url too`},
+	{"bad-alerts-secret-missing.yml",
+		`testdata/bad-alerts-secret-missing.yml:8: alerts.webhook.hmac_secret_file "testdata/missing-secret": cannot read it: no such file or directory`},
+	{"bad-alerts-cert-without-key.yml",
+		`testdata/bad-alerts-cert-without-key.yml:10: alerts.alertmanager.tls: cert_file without key_file: want both or neither`},
 }
 
 func TestLoadBad(t *testing.T) {
@@ -521,6 +628,9 @@ func TestExample(t *testing.T) {
 	ws := wantDefaultSource(s.Name, s.Line, s.Paths...)
 	ws.Exclude = s.Exclude
 	want.Sources = []Source{ws}
+	if len(got.Alerts.Rules) == 1 {
+		want.Alerts.Rules[0].Line = got.Alerts.Rules[0].Line
+	}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
 	}
@@ -592,6 +702,7 @@ func TestExampleComments(t *testing.T) {
 			add("sources", f.key, f.defaultText(), f.allowedText())
 		}
 	}
+	addAlerts(add)
 	for _, w := range wants {
 		c, ok := comments[w.key]
 		if !ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,8 +128,12 @@ func describe(n *yaml.Node) string {
 	return strconv.Quote(n.Value)
 }
 
-// entry is a key of a mapping and its value (aliases resolved).
-type entry struct{ key, value *yaml.Node }
+// entry is a key of a mapping and its value (aliases resolved); bad says
+// its value was reported as wrong.
+type entry struct {
+	key, value *yaml.Node
+	bad        bool
+}
 
 // entries are the keys a mapping has, by name.
 type entries map[string]entry
@@ -140,6 +145,10 @@ func (es entries) line(key string) int {
 	}
 	return 0
 }
+
+// bad says whether key's value was reported as wrong, so that checks of
+// several keys together stay quiet about it.
+func (es entries) bad(key string) bool { return es[key].bad }
 
 // empty says whether key is absent, null, an empty string or an empty
 // list: missing, when it is required.
@@ -174,7 +183,7 @@ func (d *decoder) mapping(n *yaml.Node, where string, known []string, set func(k
 			d.errorf(k.Line, "duplicate key %q %s (first at line %d)", k.Value, where, first.key.Line)
 			continue
 		}
-		es[k.Value] = entry{k, v}
+		es[k.Value] = entry{key: k, value: v}
 		switch {
 		case k.Value == "<<":
 			d.errorf(k.Line, "merge key \"<<\" %s is not supported: write the keys out", where)
@@ -206,7 +215,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		d.errorf(n.Line, "want a mapping with global, sources and sinks at the top level, not %s", describe(n))
 		return
 	}
-	es := d.mapping(n, "at the top level", []string{"global", "sources", "sinks"}, func(key string, v *yaml.Node) {
+	es := d.mapping(n, "at the top level", []string{"global", "sources", "sinks", "alerts"}, func(key string, v *yaml.Node) {
 		switch key {
 		case "global":
 			if d.wantMapping(v, "global") {
@@ -222,6 +231,10 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 					}
 				})
 			}
+		case "alerts":
+			if d.wantMapping(v, "alerts") {
+				decodeFields(d, v, "in alerts", "alerts.", alertsFields, &c.Alerts)
+			}
 		}
 	})
 	if es.empty("sources") {
@@ -234,8 +247,7 @@ func (d *decoder) sources(n *yaml.Node, c *Config) {
 		d.errorf(n.Line, "sources: want a list of sources, not %s", describe(n))
 		return
 	}
-	type use struct{ line, count int }
-	names := make(map[string]*use)
+	names := make(uses)
 	for i, item := range n.Content {
 		item = resolve(item)
 		if item.Kind != yaml.MappingNode {
@@ -261,16 +273,10 @@ func (d *decoder) sources(n *yaml.Node, c *Config) {
 		case s.Name == "":
 		case !validName(s.Name):
 			d.errorf(at("name"), "source name %q: %s", s.Name, nameRule)
-		case names[s.Name] == nil:
-			names[s.Name] = &use{line: at("name"), count: 1}
 		default:
-			u := names[s.Name]
-			u.count++
-			times := "twice"
-			if u.count > 2 {
-				times = strconv.Itoa(u.count) + " times"
+			if times, first := names.add(s.Name, at("name")); first > 0 {
+				d.errorf(at("name"), "source name %q is used %s (first at line %d)", s.Name, times, first)
 			}
-			d.errorf(at("name"), "source name %q is used %s (first at line %d)", s.Name, times, u.line)
 		}
 
 		switch {
@@ -286,34 +292,91 @@ func (d *decoder) sources(n *yaml.Node, c *Config) {
 	}
 }
 
+// uses counts the uses of names that must be unique.
+type uses map[string]*use
+
+type use struct{ line, count int }
+
+// add counts a use of name at line. When name was used before, it returns
+// how many times it is used now ("twice", "3 times") and the line of its
+// first use; else "" and 0.
+func (u uses) add(name string, line int) (times string, first int) {
+	prev := u[name]
+	if prev == nil {
+		u[name] = &use{line: line, count: 1}
+		return "", 0
+	}
+	prev.count++
+	times = "twice"
+	if prev.count > 2 {
+		times = strconv.Itoa(prev.count) + " times"
+	}
+	return times, prev.line
+}
+
 // sourceLabel names a source in messages: by its name when it has one,
 // else by its index.
 func sourceLabel(n *yaml.Node, i int) string {
+	if name, ok := nameOf(n); ok {
+		return fmt.Sprintf("source %q", name)
+	}
+	return fmt.Sprintf("sources[%d]", i)
+}
+
+// nameOf returns the value of the mapping n's name key, if it has a
+// non-empty one.
+func nameOf(n *yaml.Node) (string, bool) {
 	for j := 0; j+1 < len(n.Content); j += 2 {
 		k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
 		if k.Kind == yaml.ScalarNode && k.Value == "name" {
 			if v.Kind == yaml.ScalarNode && !isNull(v) && v.Value != "" {
-				return fmt.Sprintf("source %q", v.Value)
+				return v.Value, true
 			}
 			break
 		}
 	}
-	return fmt.Sprintf("sources[%d]", i)
+	return "", false
 }
 
 // decodeFields decodes the mapping n into v, field by field. where names
 // the mapping for key problems ("in global"), prefix the keys for value
 // problems ("global."). It returns the keys given.
 func decodeFields[T any](d *decoder, n *yaml.Node, where, prefix string, fields []field[T], v *T) entries {
-	return d.mapping(n, where, keys(fields), func(key string, value *yaml.Node) {
+	var bad []string
+	es := d.mapping(n, where, keys(fields), func(key string, value *yaml.Node) {
 		i := slices.IndexFunc(fields, func(f field[T]) bool { return f.key == key })
+		before := len(d.problems)
 		decodeField(d, value, prefix+key, fields[i], v)
+		if len(d.problems) > before {
+			bad = append(bad, key)
+		}
 	})
+	for _, key := range bad {
+		e := es[key]
+		e.bad = true
+		es[key] = e
+	}
+	return es
 }
 
 func decodeField[T any](d *decoder, n *yaml.Node, path string, f field[T], v *T) {
-	if f.kind == kindGlobs {
-		d.globs(n, path, int(f.max), f.allowedText(), f.list(v))
+	switch f.kind {
+	case kindGlobs:
+		d.list(n, path, f.key, "glob", int(f.max), f.allowedText(), false, globInvalid, f.list(v))
+		return
+	case kindURLs:
+		d.list(n, path, f.key, "URL", int(f.max), f.allowedText(), true, f.check, f.list(v))
+		return
+	case kindChoices:
+		d.list(n, path, f.key, "label", 0, "", true, func(s string) string {
+			if !slices.Contains(f.choices, s) {
+				return "want " + f.allowedText()
+			}
+			return ""
+		}, f.list(v))
+		return
+	case kindNested:
+		f.decode(d, n, path, v)
 		return
 	}
 	if n.Kind != yaml.ScalarNode {
@@ -349,7 +412,31 @@ func decodeField[T any](d *decoder, n *yaml.Node, path string, f field[T], v *T)
 			return
 		}
 		*f.str(v) = n.Value
-	case kindString:
+	case kindFloat:
+		var x float64
+		if n.Tag != "!!float" && n.Tag != "!!int" || n.Decode(&x) != nil || math.IsNaN(x) {
+			d.errorf(n.Line, "%s %q: want a number", path, n.Value)
+			return
+		}
+		if x < f.fmin || x > f.fmax {
+			d.errorf(n.Line, "%s %s: want %s", path, n.Value, f.allowedText())
+			return
+		}
+		*f.flt(v) = x
+	case kindBool:
+		var b bool
+		if n.Tag != "!!bool" || n.Decode(&b) != nil {
+			d.errorf(n.Line, "%s %q: want %s", path, n.Value, f.allowedText())
+			return
+		}
+		*f.flag(v) = b
+	case kindURL, kindString:
+		if f.check != nil && (n.Value != "" || f.kind == kindString) {
+			if why := f.check(n.Value); why != "" {
+				d.errorf(n.Line, "%s %q: %s", path, n.Value, why)
+				return
+			}
+		}
 		*f.str(v) = n.Value
 	}
 }
@@ -360,33 +447,59 @@ func wantKind(k kind) string {
 		return "an integer"
 	case kindDuration:
 		return "a duration"
+	case kindFloat:
+		return "a number"
+	case kindBool:
+		return "true or false"
+	case kindURL:
+		return "a URL"
 	}
 	return "a string"
 }
 
-// globs decodes a list of at most limit globs (0: any number) into dst,
-// checking each; allowed says the bound.
-func (d *decoder) globs(n *yaml.Node, path string, limit int, allowed string, dst *[]string) {
+// list decodes a list of at most limit (0: any number) strings, each a
+// noun ("glob"), into dst; allowed says the bound. check says what is
+// wrong with an item, or "". With unique, an item may not repeat one
+// before it (trailing slashes aside); key names the list in that message.
+func (d *decoder) list(n *yaml.Node, path, key, noun string, limit int, allowed string, unique bool,
+	check func(string) string, dst *[]string) {
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n.Line, "%s: want a list of globs, not %s", path, describe(n))
+		d.errorf(n.Line, "%s: want a list of %ss, not %s", path, noun, describe(n))
 		return
 	}
 	if limit > 0 && len(n.Content) > limit {
-		d.errorf(n.Line, "%s: %d globs: want %s", path, len(n.Content), allowed)
+		d.errorf(n.Line, "%s: %d %ss: want %s", path, len(n.Content), noun, allowed)
 		return
 	}
-	var globs []string
+	var items []string
+	seen := make(map[string]int)
 	for i, item := range n.Content {
 		item = resolve(item)
 		if item.Kind != yaml.ScalarNode || isNull(item) {
-			d.errorf(item.Line, "%s[%d]: want a glob, not %s", path, i, describe(item))
+			d.errorf(item.Line, "%s[%d]: want a %s, not %s", path, i, noun, describe(item))
 			continue
 		}
-		if why := globProblem(item.Value); why != "" {
-			d.errorf(item.Line, "%s[%d] %q: invalid glob: %s", path, i, item.Value, why)
+		if why := check(item.Value); why != "" {
+			d.errorf(item.Line, "%s[%d] %q: %s", path, i, item.Value, why)
 			continue
 		}
-		globs = append(globs, item.Value)
+		if unique {
+			same := strings.TrimRight(item.Value, "/")
+			if j, ok := seen[same]; ok {
+				d.errorf(item.Line, "%s[%d] %q: already given as %s[%d]", path, i, item.Value, key, j)
+				continue
+			}
+			seen[same] = i
+		}
+		items = append(items, item.Value)
 	}
-	*dst = globs
+	*dst = items
+}
+
+// globInvalid says what is wrong with the glob s, or "".
+func globInvalid(s string) string {
+	if why := globProblem(s); why != "" {
+		return "invalid glob: " + why
+	}
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 )
 
 // typeFile is the type of a source that follows files.
@@ -26,8 +27,14 @@ const (
 	kindInt      kind = iota // an integer within [min, max]
 	kindDuration             // a duration within [min, max] nanoseconds
 	kindChoice               // one of choices; the first is the default
-	kindString               // any non-empty string, checked by the caller
+	kindString               // a string that check accepts, or any string, checked by the caller
 	kindGlobs                // a list of at most max globs (max 0: no bound)
+	kindFloat                // a number within [fmin, fmax]
+	kindBool                 // true or false
+	kindURL                  // an absolute http(s) URL, or "" for none
+	kindURLs                 // a list of at most max distinct absolute http(s) URLs
+	kindChoices              // a list of distinct choices
+	kindNested               // a mapping or a list of mappings, with tables of its own
 )
 
 // A field is one key of a mapping that decodes into a T: its kind, its
@@ -35,16 +42,29 @@ const (
 // the single source of the defaults and bounds; the messages, the defaults
 // and the test of configs/odpswatch.yaml's comments all read them.
 type field[T any] struct {
-	key      string
-	kind     kind
-	def      int64 // kindInt, kindDuration
-	min, max int64 // kindInt, kindDuration; kindGlobs: max only
-	choices  []string
+	key              string
+	kind             kind
+	def              int64   // kindInt, kindDuration; kindBool: 1 for true
+	min, max         int64   // kindInt, kindDuration; kindGlobs, kindURLs: max only
+	fdef, fmin, fmax float64 // kindFloat
+	sdef             string  // kindString
+	choices          []string
+	// want says what a kindString value must be, after "want" ("": any
+	// string); check returns what is wrong with a value of a kindString,
+	// kindURL or kindURLs field, after the quoted value, or "".
+	want  string
+	check func(string) string
 
 	num  func(*T) *int
 	dur  func(*T) *model.Duration
 	str  func(*T) *string
 	list func(*T) *[]string
+	flt  func(*T) *float64
+	flag func(*T) *bool
+
+	// kindNested: nested gives v its default, decode decodes n into v.
+	nested func(v *T)
+	decode func(d *decoder, n *yaml.Node, path string, v *T)
 }
 
 func intField[T any](key string, def, lo, hi int, p func(*T) *int) field[T] {
@@ -65,6 +85,65 @@ func stringField[T any](key string, p func(*T) *string) field[T] {
 
 func globsField[T any](key string, hi int, p func(*T) *[]string) field[T] {
 	return field[T]{key: key, kind: kindGlobs, max: int64(hi), list: p}
+}
+
+// textField is a string with a default that check accepts; want says what
+// check wants.
+func textField[T any](key, def, want string, check func(string) string, p func(*T) *string) field[T] {
+	return field[T]{key: key, kind: kindString, sdef: def, want: want, check: check, str: p}
+}
+
+func floatField[T any](key string, def, lo, hi float64, p func(*T) *float64) field[T] {
+	return field[T]{key: key, kind: kindFloat, fdef: def, fmin: lo, fmax: hi, flt: p}
+}
+
+// boolField's p may allocate, for a *bool.
+func boolField[T any](key string, def bool, p func(*T) *bool) field[T] {
+	f := field[T]{key: key, kind: kindBool, flag: p}
+	if def {
+		f.def = 1
+	}
+	return f
+}
+
+// urlField is an optional absolute http(s) URL.
+func urlField[T any](key string, p func(*T) *string) field[T] {
+	return field[T]{key: key, kind: kindURL, check: urlProblem, str: p}
+}
+
+// urlsField is a list of at most hi distinct URLs, each of which check
+// accepts.
+func urlsField[T any](key string, hi int, check func(string) string, p func(*T) *[]string) field[T] {
+	return field[T]{key: key, kind: kindURLs, max: int64(hi), check: check, list: p}
+}
+
+// choicesField is a list of distinct choices, empty by default.
+func choicesField[T any](key string, choices []string, p func(*T) *[]string) field[T] {
+	return field[T]{key: key, kind: kindChoices, choices: choices, list: p}
+}
+
+// sectionField is a mapping decoded with its own table into the U that p
+// returns; check, if not nil, then checks the keys together.
+func sectionField[T, U any](key string, fields []field[U], p func(*T) *U,
+	check func(d *decoder, n *yaml.Node, es entries, path string, u *U)) field[T] {
+	return field[T]{key: key, kind: kindNested,
+		nested: func(v *T) { *p(v) = defaults(fields) },
+		decode: func(d *decoder, n *yaml.Node, path string, v *T) {
+			if !d.wantMapping(n, path) {
+				return
+			}
+			es := decodeFields(d, n, "in "+path, path+".", fields, p(v))
+			if check != nil {
+				check(d, n, es, path, p(v))
+			}
+		}}
+}
+
+// rulesField is the list of alert rules: one default rule when absent.
+func rulesField[T any](key string, p func(*T) *[]AlertRule) field[T] {
+	return field[T]{key: key, kind: kindNested,
+		nested: func(v *T) { *p(v) = []AlertRule{defaultRule()} },
+		decode: func(d *decoder, n *yaml.Node, path string, v *T) { d.alertRules(n, path, p(v)) }}
 }
 
 var globalFields = []field[Global]{
@@ -98,6 +177,71 @@ var prometheusFields = []field[PrometheusSink]{
 	intField("max_unknown_codes", 100, 0, 10000, func(p *PrometheusSink) *int { return &p.MaxUnknownCodes }),
 }
 
+// defaultRuleName names the rule odpswatch runs when none is configured.
+const defaultRuleName = "ODPSSeverity5Spike"
+
+// maxAlertmanagers bounds alerts.alertmanager.urls.
+const maxAlertmanagers = 8
+
+// groupByLabels are what a rule may group by, besides the source.
+var groupByLabels = []string{"code", "module"}
+
+var alertsFields = []field[Alerts]{
+	rulesField("rules", func(a *Alerts) *[]AlertRule { return &a.Rules }),
+	durationField("evaluation_interval", 10*time.Second, time.Second, 5*time.Minute,
+		func(a *Alerts) *model.Duration { return &a.EvaluationInterval }),
+	durationField("resend_interval", time.Minute, 10*time.Second, time.Hour,
+		func(a *Alerts) *model.Duration { return &a.ResendInterval }),
+	intField("queue_size", 64, 1, 10000, func(a *Alerts) *int { return &a.QueueSize }),
+	durationField("timeout", 10*time.Second, 100*time.Millisecond, 5*time.Minute,
+		func(a *Alerts) *model.Duration { return &a.Timeout }),
+	intField("max_retries", 5, 0, 100, func(a *Alerts) *int { return &a.MaxRetries }),
+	urlField("generator_url", func(a *Alerts) *string { return &a.GeneratorURL }),
+	boolField("log", true, func(a *Alerts) *bool {
+		if a.Log == nil {
+			a.Log = new(bool)
+		}
+		return a.Log
+	}),
+	sectionField("alertmanager", alertmanagerFields, func(a *Alerts) *AlertmanagerSink { return &a.Alertmanager }, nil),
+	sectionField("webhook", webhookFields, func(a *Alerts) *WebhookSink { return &a.Webhook }, checkWebhook),
+}
+
+var ruleFields = []field[AlertRule]{
+	stringField("name", func(r *AlertRule) *string { return &r.Name }),
+	intField("min_severity", 5, 0, 9, func(r *AlertRule) *int { return &r.MinSeverity }),
+	durationField("window", time.Minute, 10*time.Second, time.Hour,
+		func(r *AlertRule) *model.Duration { return &r.Window }),
+	intField("min_count", 10, 1, 1000000, func(r *AlertRule) *int { return &r.MinCount }),
+	floatField("factor", 3, 1, 1000, func(r *AlertRule) *float64 { return &r.Factor }),
+	floatField("baseline_weight", 0.1, 0.001, 1, func(r *AlertRule) *float64 { return &r.BaselineWeight }),
+	floatField("baseline_floor", 1, 0, 1000000, func(r *AlertRule) *float64 { return &r.BaselineFloor }),
+	choicesField("group_by", groupByLabels, func(r *AlertRule) *[]string { return &r.GroupBy }),
+	durationField("resolve_after", 5*time.Minute, 10*time.Second, 24*time.Hour,
+		func(r *AlertRule) *model.Duration { return &r.ResolveAfter }),
+	textField("severity", "critical", wantSeverity, severityProblem,
+		func(r *AlertRule) *string { return &r.Severity }),
+}
+
+var alertmanagerFields = []field[AlertmanagerSink]{
+	urlsField("urls", maxAlertmanagers, alertmanagerURLProblem, func(s *AlertmanagerSink) *[]string { return &s.URLs }),
+	sectionField("tls", tlsFields, func(s *AlertmanagerSink) *TLSConfig { return &s.TLS }, checkTLS),
+}
+
+var webhookFields = []field[WebhookSink]{
+	urlField("url", func(s *WebhookSink) *string { return &s.URL }),
+	stringField("hmac_secret_file", func(s *WebhookSink) *string { return &s.HMACSecretFile }),
+	sectionField("tls", tlsFields, func(s *WebhookSink) *TLSConfig { return &s.TLS }, checkTLS),
+}
+
+var tlsFields = []field[TLSConfig]{
+	stringField("ca_file", func(t *TLSConfig) *string { return &t.CAFile }),
+	stringField("cert_file", func(t *TLSConfig) *string { return &t.CertFile }),
+	stringField("key_file", func(t *TLSConfig) *string { return &t.KeyFile }),
+	stringField("server_name", func(t *TLSConfig) *string { return &t.ServerName }),
+	boolField("insecure_skip_verify", false, func(t *TLSConfig) *bool { return &t.InsecureSkipVerify }),
+}
+
 // setDefault gives v's field f its default, if it has one.
 func (f field[T]) setDefault(v *T) {
 	switch f.kind {
@@ -107,6 +251,14 @@ func (f field[T]) setDefault(v *T) {
 		*f.dur(v) = model.Duration(f.def)
 	case kindChoice:
 		*f.str(v) = f.choices[0]
+	case kindString:
+		*f.str(v) = f.sdef
+	case kindFloat:
+		*f.flt(v) = f.fdef
+	case kindBool:
+		*f.flag(v) = f.def == 1
+	case kindNested:
+		f.nested(v)
 	}
 }
 
@@ -119,6 +271,14 @@ func (f field[T]) defaultText() string {
 		return model.Duration(f.def).String()
 	case kindChoice:
 		return f.choices[0]
+	case kindString:
+		return f.sdef
+	case kindFloat:
+		return formatFloat(f.fdef)
+	case kindBool:
+		return strconv.FormatBool(f.def == 1)
+	case kindURL, kindURLs, kindChoices:
+		return "none"
 	}
 	return ""
 }
@@ -132,14 +292,30 @@ func (f field[T]) allowedText() string {
 		return fmt.Sprintf("%s to %s", model.Duration(f.min), model.Duration(f.max))
 	case kindChoice:
 		return orList(f.choices)
-	case kindGlobs:
+	case kindGlobs, kindURLs:
 		if f.max > 0 {
 			return fmt.Sprintf("at most %d", f.max)
 		}
 		return "any number"
+	case kindFloat:
+		return fmt.Sprintf("%s to %s", formatFloat(f.fmin), formatFloat(f.fmax))
+	case kindBool:
+		return "true or false"
+	case kindURL:
+		return wantURL
+	case kindChoices:
+		return orList(f.choices)
+	case kindNested:
+		return ""
+	}
+	if f.want != "" {
+		return f.want
 	}
 	return "a string"
 }
+
+// formatFloat writes x as a user would: 3, 0.1, 1000000.
+func formatFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 func defaults[T any](fields []field[T]) T {
 	var v T
@@ -155,7 +331,18 @@ func defaultSource() Source { return defaults(sourceFields) }
 
 func defaultSinks() Sinks { return Sinks{Prometheus: defaults(prometheusFields)} }
 
-func defaultConfig() *Config { return &Config{Global: defaultGlobal(), Sinks: defaultSinks()} }
+func defaultAlerts() Alerts { return defaults(alertsFields) }
+
+// defaultRule is the rule with every default, named defaultRuleName.
+func defaultRule() AlertRule {
+	r := defaults(ruleFields)
+	r.Name = defaultRuleName
+	return r
+}
+
+func defaultConfig() *Config {
+	return &Config{Global: defaultGlobal(), Sinks: defaultSinks(), Alerts: defaultAlerts()}
+}
 
 // keys lists the fields' keys, for messages.
 func keys[T any](fields []field[T]) []string {

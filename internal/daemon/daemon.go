@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -447,7 +448,7 @@ func (d *Daemon) reload() error {
 	if !reflect.DeepEqual(cfg.Global, d.cfg.Global) {
 		d.log.Warn("changes under global take effect at the next start")
 	}
-	if !reflect.DeepEqual(cfg.Alerts, d.cfg.Alerts) {
+	if !sameAlerts(cfg.Alerts, d.cfg.Alerts) {
 		d.log.Warn("changes under alerts take effect at the next start")
 	}
 	cfg.Global, cfg.Alerts = d.cfg.Global, d.cfg.Alerts
@@ -476,6 +477,19 @@ func (d *Daemon) reload() error {
 	d.metrics.reloadTime.SetToCurrentTime()
 	d.log.Info("configuration reloaded", "sources_stopped", stopped, "sources_started", started)
 	return nil
+}
+
+// sameAlerts compares alert settings, ignoring where rules stand in the
+// file.
+func sameAlerts(a, b config.Alerts) bool {
+	a.Rules, b.Rules = slices.Clone(a.Rules), slices.Clone(b.Rules)
+	for i := range a.Rules {
+		a.Rules[i].Line = 0
+	}
+	for i := range b.Rules {
+		b.Rules[i].Line = 0
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // sameSource compares sources, ignoring where they stand in the file.

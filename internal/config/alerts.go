@@ -1,0 +1,268 @@
+package config
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+)
+
+// alertRules decodes the list of alert rules n into dst, checking that
+// their names are valid and unique and that each resolves no sooner than
+// its window ends.
+func (d *decoder) alertRules(n *yaml.Node, path string, dst *[]AlertRule) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n.Line, "%s: want a list of rules, not %s", path, describe(n))
+		return
+	}
+	var rules []AlertRule
+	names := make(uses)
+	for i, item := range n.Content {
+		item = resolve(item)
+		if item.Kind != yaml.MappingNode {
+			d.errorf(item.Line, "%s[%d]: want a mapping with a name, not %s", path, i, describe(item))
+			continue
+		}
+		label := fmt.Sprintf("%s[%d]", path, i)
+		if name, ok := nameOf(item); ok {
+			label += fmt.Sprintf(" %q", name)
+		}
+		r := defaults(ruleFields)
+		r.Line = item.Line
+		es := decodeFields(d, item, "in an alert rule", label+": ", ruleFields, &r)
+		at := func(key string) int { // the key's line, else the entry's
+			if l := es.line(key); l > 0 {
+				return l
+			}
+			return r.Line
+		}
+
+		// A value of the wrong type was reported already: it is not also
+		// missing.
+		switch {
+		case es.empty("name"):
+			d.errorf(at("name"), "%s: name is required", label)
+		case r.Name == "":
+		case !validAlertName(r.Name):
+			d.errorf(at("name"), "alert rule name %q: %s", r.Name, alertNameRule)
+		default:
+			if times, first := names.add(r.Name, at("name")); first > 0 {
+				d.errorf(at("name"), "alert rule name %q is used %s (first at line %d)", r.Name, times, first)
+			}
+		}
+
+		if r.ResolveAfter < r.Window && !es.bad("window") && !es.bad("resolve_after") {
+			line := at("resolve_after")
+			if es.line("resolve_after") == 0 {
+				line = at("window")
+			}
+			d.errorf(line, "%s: resolve_after %s is shorter than window %s: want at least the window",
+				label, r.ResolveAfter, r.Window)
+		}
+		rules = append(rules, r)
+	}
+	*dst = rules
+}
+
+// validAlertName reports whether s matches ^[A-Za-z_][A-Za-z0-9_]*$, what an
+// alertname must be.
+func validAlertName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// alertNameRule says what validAlertName wants.
+const alertNameRule = "want letters, digits or _, starting with a letter or _"
+
+// wantSeverity is what a severity label must be.
+const wantSeverity = "a non-empty string without spaces"
+
+// severityProblem says what is wrong with a severity label, or "".
+func severityProblem(s string) string {
+	if s == "" || strings.ContainsFunc(s, unicode.IsSpace) {
+		return "want " + wantSeverity
+	}
+	return ""
+}
+
+// wantURL is what a URL must be.
+const wantURL = "an absolute http or https URL"
+
+// urlProblem says what is wrong with the URL s, or "".
+func urlProblem(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "want " + wantURL + ": " + err.Error()
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" {
+		return "want " + wantURL
+	}
+	return ""
+}
+
+// alertmanagerURLProblem says what is wrong with an Alertmanager's base
+// URL, or "": odpswatch adds the API's path itself.
+func alertmanagerURLProblem(s string) string {
+	if why := urlProblem(s); why != "" {
+		return why
+	}
+	u, _ := url.Parse(s)
+	if i := strings.Index(u.Path+"/", "/api/"); i >= 0 {
+		base := *u
+		base.Path, base.RawPath, base.RawQuery, base.Fragment = u.Path[:i], "", "", ""
+		return "want the base URL without the API path (odpswatch adds /api/v2/alerts): " + base.String()
+	}
+	return ""
+}
+
+// checkWebhook checks that a secret comes with a URL, and that the secret
+// file can be read and is not empty.
+func checkWebhook(d *decoder, _ *yaml.Node, es entries, path string, w *WebhookSink) {
+	if es.empty("hmac_secret_file") || es.bad("hmac_secret_file") {
+		return
+	}
+	line := es.line("hmac_secret_file")
+	if es.empty("url") {
+		d.errorf(line, "%s: hmac_secret_file without url: want url too", path)
+		return
+	}
+	b, err := readFile(w.HMACSecretFile)
+	switch {
+	case err != nil:
+		d.errorf(line, "%s.hmac_secret_file %q: cannot read it: %v", path, w.HMACSecretFile, err)
+	case len(bytes.TrimSpace(b)) == 0:
+		d.errorf(line, "%s.hmac_secret_file %q: the file is empty", path, w.HMACSecretFile)
+	}
+}
+
+// checkTLS checks that cert_file and key_file go together, and loads the
+// files as ClientConfig does.
+func checkTLS(d *decoder, n *yaml.Node, es entries, path string, t *TLSConfig) {
+	if es.bad("ca_file") || es.bad("cert_file") || es.bad("key_file") {
+		return
+	}
+	at := func(key string) int {
+		if l := es.line(key); l > 0 {
+			return l
+		}
+		return n.Line
+	}
+	if t.CAFile != "" {
+		if _, err := loadCAs(t.CAFile); err != nil {
+			d.errorf(at("ca_file"), "%s: %v", path, err)
+		}
+	}
+	switch {
+	case t.CertFile != "" && t.KeyFile == "":
+		d.errorf(at("cert_file"), "%s: cert_file without key_file: want both or neither", path)
+	case t.KeyFile != "" && t.CertFile == "":
+		d.errorf(at("key_file"), "%s: key_file without cert_file: want both or neither", path)
+	case t.CertFile != "":
+		if _, err := loadKeyPair(t.CertFile, t.KeyFile); err != nil {
+			d.errorf(at("cert_file"), "%s: %v", path, err)
+		}
+	}
+}
+
+// ClientConfig returns the *tls.Config of a client that t describes,
+// loading its CA, certificate and key; its errors name the file at fault.
+// With a ca_file, servers are verified against its certificates only.
+func (t TLSConfig) ClientConfig() (*tls.Config, error) {
+	c := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} // the user's choice, documented as for tests
+	if t.CAFile != "" {
+		pool, err := loadCAs(t.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		c.RootCAs = pool
+	}
+	switch {
+	case t.CertFile != "" && t.KeyFile == "":
+		return nil, fmt.Errorf("cert_file %s without key_file: want both or neither", t.CertFile)
+	case t.KeyFile != "" && t.CertFile == "":
+		return nil, fmt.Errorf("key_file %s without cert_file: want both or neither", t.KeyFile)
+	case t.CertFile != "":
+		cert, err := loadKeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// loadCAs reads the PEM certificates of file into a pool.
+func loadCAs(file string) (*x509.CertPool, error) {
+	b, err := readFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read ca_file %s: %w", file, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("ca_file %s holds no PEM certificate", file)
+	}
+	return pool, nil
+}
+
+// loadKeyPair reads a PEM certificate and its key.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := readFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("cannot read cert_file %s: %w", certFile, err)
+	}
+	keyPEM, err := readFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("cannot read key_file %s: %w", keyFile, err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("cert_file %s with key_file %s: %w", certFile, keyFile, err)
+	}
+	return cert, nil
+}
+
+// errNotRegular is readFile's error for what is not a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// readFile reads the regular file at path; rather than a FIFO or a device,
+// which could block or never end, it refuses anything else. Its error is
+// only the cause (the callers name the file): it still answers
+// errors.Is(err, fs.ErrNotExist).
+func readFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err == nil && !st.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	var b []byte
+	if err == nil {
+		b, err = os.ReadFile(path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return b, err
+}
