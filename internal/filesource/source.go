@@ -371,21 +371,33 @@ func (s *Source) report(path, reason string, err error) {
 
 // discover starts following path if it is a file not followed yet.
 func (s *Source) discover(ctx context.Context, path string, startup bool) {
+	// The path can be rotated between the stat and the open: a few tries
+	// until both see the same file.
+	for range 3 {
+		if s.tryDiscover(ctx, path, startup) {
+			return
+		}
+	}
+}
+
+// tryDiscover is one attempt of discover; it reports false when the path
+// changed under it and it should try again.
+func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) bool {
 	st, err := os.Stat(path)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.report(path, "stat", err)
 		}
-		return
+		return true
 	}
 	if st.IsDir() {
 		s.report(path, "directory", fmt.Errorf("%s matches the glob but is a directory", path))
-		return
+		return true
 	}
 	if !st.Mode().IsRegular() {
 		// A FIFO would block the open; a device is no log file.
 		s.report(path, "irregular", fmt.Errorf("%s matches the glob but is not a regular file (%s)", path, st.Mode().Type()))
-		return
+		return true
 	}
 	key := keyOf(st)
 	if f, ok := s.files[key]; ok {
@@ -403,30 +415,35 @@ func (s *Source) discover(ctx context.Context, path string, startup bool) {
 		s.byPath[path] = f
 		f.draining = false // followed on under its new name
 		s.check(ctx, f)
-		return
+		return true
 	}
 	if cur, ok := s.byPath[path]; ok {
 		// The path now holds another file: let the old one finish first.
 		s.check(ctx, cur)
 		if s.byPath[path] != nil {
-			return
+			return true
 		}
 	}
 	if len(s.files) >= s.opts.MaxFiles {
 		s.report(path, "max_files", fmt.Errorf("already following max_files=%d files", s.opts.MaxFiles))
-		return
+		return true
 	}
 	fh, err := os.Open(path)
 	if err != nil {
 		s.report(path, "open", err)
-		return
+		return true
+	}
+	// Identity comes from what was opened, not from the path's stat.
+	if fst, err := fh.Stat(); err != nil || keyOf(fst) != key {
+		fh.Close()
+		return false
 	}
 	delete(s.reported, path)
 	f := &file{path: path, fh: fh, key: key, lastSize: -1}
 	if err := f.fp.read(fh, st.Size()); err != nil {
 		fh.Close()
 		s.report(path, "read", err)
-		return
+		return true
 	}
 	f.setFingerprint()
 	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
@@ -448,6 +465,7 @@ func (s *Source) discover(ctx context.Context, path string, startup bool) {
 	}
 	s.opts.Logger.Debug("following", "source", s.opts.Name, "path", path, "offset", f.readOff)
 	s.check(ctx, f)
+	return true
 }
 
 // startOffset decides where a newly followed file is read from: its saved
@@ -559,6 +577,17 @@ func (s *Source) unlink(f *file) {
 	}
 }
 
+// rewritten reports whether f was truncated, or rewritten with other first
+// bytes, since its fingerprint was taken. It is checked after each read, so
+// that a rewrite during a read is never taken for more of the old content.
+func (s *Source) rewritten(f *file) bool {
+	st, err := f.fh.Stat()
+	if err != nil {
+		return false
+	}
+	return st.Size() < f.readOff || f.fp.changed(f.fh, st.Size())
+}
+
 // truncated starts the file again from 0; batches of the old content still
 // in flight commit nothing.
 func (s *Source) truncated(f *file) {
@@ -639,6 +668,20 @@ func (s *Source) read(ctx context.Context, f *file, size int64) error {
 			f.pending, f.pendingLen = f.pending[:0], 0
 		}
 		n, err := f.fh.ReadAt(buf[len(buf):cap(buf)], f.readOff)
+		if n > 0 && s.rewritten(f) {
+			// Truncated or rewritten in place while being read: what was
+			// just read may be the new content at the old offset. Drop it
+			// and start again from 0.
+			s.putBuffer(buf)
+			s.truncated(f)
+			st, serr := f.fh.Stat()
+			if serr != nil {
+				return serr
+			}
+			size = st.Size()
+			f.lastSize = size
+			continue
+		}
 		buf = buf[:len(buf)+n]
 		f.readOff += int64(n)
 		if n > 0 {
