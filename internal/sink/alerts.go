@@ -197,7 +197,8 @@ type Alertmanager struct {
 	generatorURL string
 	// ResendEndsAt is how far in the future a firing alert's endsAt is set,
 	// so that Alertmanager resolves it by itself if odpswatch stops
-	// re-sending (it re-sends every tick while firing).
+	// re-sending (the daemon re-sends every resend_interval and sets this
+	// to three of them).
 	ResendEndsAt time.Duration
 }
 
