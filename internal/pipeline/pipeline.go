@@ -43,8 +43,19 @@ type Batch struct {
 	Data []byte
 	// Cut reports that the batch's single line was cut at max_line_bytes.
 	Cut bool
+	// Messages, for a batch of Kafka messages, says where each message's
+	// bytes start in Data, in order; nil for a file.
+	Messages []Message
 	// Done is called once every code in Data has been counted.
 	Done func()
+}
+
+// Message is where one Kafka message's value starts in a batch's Data.
+type Message struct {
+	Start     int // in Data
+	Topic     string
+	Partition int
+	Offset    int64
 }
 
 // Options configure a pipeline.
