@@ -11,8 +11,11 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
+	"unicode/utf8"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +66,12 @@ type Options struct {
 	Workers      int // workers scanning at once (at least 1)
 	QueueBatches int // batches waiting for a worker (at least 1)
 	Scanner      scan.Scanner
+	// Events, if set, gets one event per code found, and a batch is done
+	// only once Events has delivered them: positions and offsets stay
+	// behind what the event sink accepted.
+	Events sink.EventPublisher
+	// Host names this machine in events.
+	Host string
 	// Observe, if set, is told of every code counted: n occurrences in a
 	// batch of source, with the line of the first. It must be quick and
 	// must not keep sample. (The alert detector.)
@@ -209,10 +218,66 @@ func (w *worker) process(b *Batch) {
 		log.Debug("batch counted", "source", b.Source, "origin", b.Origin, "offset", b.Offset,
 			"end", end, "lines", lines, "codes", len(w.matches))
 	}
+	if w.p.opts.Events != nil && len(w.matches) > 0 {
+		// Publish may block while the event sink is full: back-pressure.
+		w.p.opts.Events.Publish(w.events(b), func() { w.p.finish(b) })
+		return
+	}
+	w.p.finish(b)
+}
+
+// finish marks a batch done, from a worker or from the event sink.
+func (p *Pipeline) finish(b *Batch) {
 	if b.Done != nil {
 		b.Done()
 	}
-	w.p.completed.Add(1)
+	p.completed.Add(1)
+}
+
+// events turns the batch's matches into events.
+func (w *worker) events(b *Batch) []sink.Event {
+	now := time.Now().UTC()
+	out := make([]sink.Event, len(w.matches))
+	for i, m := range w.matches {
+		cl := classify.Classify(m.Code)
+		out[i] = sink.Event{
+			Schema: sink.EventSchema, Time: now, Host: w.p.opts.Host, Source: b.Source,
+			Origin: origin(b, m), Code: m.Code.String(), Family: cl.Family.Label, Module: cl.Module.Label,
+			Severity: cl.Severity, Title: cl.Title(),
+			General: bounded(m.General.Of(b.Data), sink.MaxEventDescription),
+			Context: bounded(m.Context.Of(b.Data), sink.MaxEventDescription),
+			Line:    bounded(m.Line.Of(b.Data), sink.MaxEventLine),
+		}
+	}
+	return out
+}
+
+// origin is where m's line was read: the Kafka message holding it, or the
+// file offset of the line.
+func origin(b *Batch, m scan.Match) sink.Origin {
+	if len(b.Messages) == 0 {
+		return sink.Origin{File: b.Origin, Offset: b.Offset + int64(m.Line.Start)}
+	}
+	i, found := slices.BinarySearchFunc(b.Messages, m.Offset, func(msg Message, pos int) int { return cmp.Compare(msg.Start, pos) })
+	if !found {
+		i-- // the message starting before the match
+	}
+	msg := b.Messages[max(i, 0)]
+	return sink.Origin{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset}
+}
+
+// bounded copies b, cut to at most n bytes on a UTF-8 boundary.
+func bounded(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+		for len(b) > 0 && !utf8.RuneStart(b[len(b)-1]) {
+			b = b[:len(b)-1]
+		}
+		if len(b) > 0 && !utf8.FullRune(b[len(b)-1:]) {
+			b = b[:len(b)-1]
+		}
+	}
+	return string(b)
 }
 
 var newline = []byte{'\n'}

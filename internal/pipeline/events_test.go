@@ -1,0 +1,124 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/odpswatch/odpswatch/internal/sink"
+)
+
+// TestBatchDoneOnlyAfterEventsDelivered runs the pipeline with the real
+// Kafka event sink against a real Kafka-protocol broker on 127.0.0.1: while
+// the broker refuses writes, the batch is counted but not done (its source
+// position must not move); once it accepts them, the events arrive with
+// their origins, and only then is the batch done.
+func TestBatchDoneOnlyAfterEventsDelivered(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "odps-events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	down := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "odps-events", Err: kerr.NotEnoughReplicas, Count: -1})
+
+	events, err := sink.NewKafkaEvents(sink.KafkaEventsOptions{Brokers: c.ListenAddrs(), Topic: "odps-events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- events.Run(ctx) }()
+	defer func() { cancel(); <-runDone }()
+
+	p, _ := newPipeline(t, 2, 4)
+	p.opts.Events, p.opts.Host = events, "job-host-1"
+	p.Start()
+	var done atomic.Bool
+	doneCh := make(chan struct{})
+	data := "start\nFAILED: ODPS-0420095: Access Denied - no privilege\nok\nODPS-0130071:[1,8] Semantic analysis exception - col\n"
+	p.Input() <- &Batch{Source: "jobs", Origin: "/var/log/odps/job.log", Offset: 1000, Data: []byte(data),
+		Done: func() { done.Store(true); close(doneCh) }}
+
+	if err := down.Wait(context.Background(), 2); err != nil {
+		t.Fatalf("the broker saw no produce request: %v", err)
+	}
+	if done.Load() {
+		t.Fatal("the batch was done while its events could not be written")
+	}
+	down.Remove()
+	select {
+	case <-doneCh:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the batch was not done after the broker came back")
+	}
+	p.Close()
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("odps-events"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var got []sink.Event
+	deadline, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	for len(got) < 2 {
+		fs := cl.PollFetches(deadline)
+		if deadline.Err() != nil {
+			t.Fatalf("got %d events, want 2", len(got))
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			var e sink.Event
+			if err := json.Unmarshal(r.Value, &e); err != nil {
+				t.Fatal(err)
+			}
+			if string(r.Key) != e.Code {
+				t.Errorf("key %q, want the code %s", r.Key, e.Code)
+			}
+			got = append(got, e)
+		})
+	}
+	want := map[string]sink.Event{
+		"ODPS-0420095": {Schema: sink.EventSchema, Host: "job-host-1", Source: "jobs", Origin: sink.Origin{File: "/var/log/odps/job.log", Offset: 1000 + int64(strings.Index(data, "FAILED"))},
+			Code: "ODPS-0420095", Family: "api", Module: "worker", Severity: 5, Title: "Access Denied",
+			General: "Access Denied", Context: "no privilege", Line: "FAILED: ODPS-0420095: Access Denied - no privilege"},
+		"ODPS-0130071": {Schema: sink.EventSchema, Host: "job-host-1", Source: "jobs", Origin: sink.Origin{File: "/var/log/odps/job.log", Offset: 1000 + int64(strings.Index(data, "ODPS-0130071"))},
+			Code: "ODPS-0130071", Family: "sql", Module: "parser", Severity: 1, Title: "Semantic analysis exception",
+			General: "Semantic analysis exception", Context: "col", Line: "ODPS-0130071:[1,8] Semantic analysis exception - col"},
+	}
+	for _, e := range got {
+		w, ok := want[e.Code]
+		e.Time = time.Time{}
+		if !ok || e != w {
+			t.Errorf("event\n got %+v\nwant %+v", e, w)
+		}
+	}
+}
+
+// TestKafkaOrigins: events from a batch of Kafka messages name the message
+// that held their line.
+func TestKafkaOrigins(t *testing.T) {
+	data := []byte("a\nODPS-0130071\nb ODPS-0420095\nODPS-0123105\n")
+	b := &Batch{Data: data, Messages: []Message{
+		{Start: 0, Topic: "logs", Partition: 3, Offset: 100},
+		{Start: 15, Topic: "logs", Partition: 3, Offset: 101},
+		{Start: 30, Topic: "logs", Partition: 3, Offset: 102},
+	}}
+	w := worker{p: &Pipeline{}}
+	w.matches = w.p.opts.Scanner.Scan(nil, data)
+	var offsets []int64
+	for _, m := range w.matches {
+		offsets = append(offsets, origin(b, m).Offset)
+	}
+	if len(offsets) != 3 || offsets[0] != 100 || offsets[1] != 101 || offsets[2] != 102 {
+		t.Errorf("origins %v, want [100 101 102]", offsets)
+	}
+}
