@@ -15,10 +15,10 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"unicode/utf8"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
