@@ -78,6 +78,8 @@ type Daemon struct {
 	// saved holds positions of sources not running (yet): loaded at start,
 	// and kept from sources stopped by a reload until they start again.
 	saved map[string][]positions.Entry
+	// stopped holds sources stopped whose batches may still be counted.
+	stopped map[string]*filesource.Source
 
 	ready    chan struct{}
 	reloadCh chan chan error
@@ -101,7 +103,7 @@ type metrics struct {
 func New(opts Options) (*Daemon, error) {
 	d := &Daemon{
 		opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), cfg: opts.Config,
-		sources: make(map[string]*runningSource), saved: make(map[string][]positions.Entry),
+		sources: make(map[string]*runningSource), saved: make(map[string][]positions.Entry), stopped: make(map[string]*filesource.Source),
 		ready: make(chan struct{}), reloadCh: make(chan chan error),
 	}
 	if opts.StateDir != "" {
@@ -364,7 +366,15 @@ func (d *Daemon) savePositions() error {
 		_ = name
 		all = append(all, rs.src.Positions()...)
 	}
+	for name, src := range d.stopped {
+		if _, running := d.sources[name]; !running {
+			all = append(all, src.Positions()...)
+		}
+	}
 	for name, entries := range d.saved {
+		if _, stopped := d.stopped[name]; stopped {
+			continue
+		}
 		if _, running := d.sources[name]; !running {
 			all = append(all, entries...)
 		}
@@ -391,6 +401,11 @@ func (d *Daemon) startSource(sc config.Source) {
 		Logger: d.log, Metrics: d.fileMet,
 	}
 	d.pipe.AddSource(sc.Name)
+	if old, ok := d.stopped[sc.Name]; ok {
+		old.WaitBatches() // the pipeline runs: its batches get counted
+		d.saved[sc.Name] = old.Positions()
+		delete(d.stopped, sc.Name)
+	}
 	src := filesource.New(opts, d.pipe.Input(), d.saved[sc.Name])
 	delete(d.saved, sc.Name)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -409,7 +424,7 @@ func (d *Daemon) stopSource(name string) {
 	rs := d.sources[name]
 	rs.cancel()
 	<-rs.done
-	d.saved[name] = rs.src.Positions()
+	d.stopped[name] = rs.src // its positions move on as its batches are counted
 	delete(d.sources, name)
 }
 

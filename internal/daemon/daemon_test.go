@@ -157,6 +157,18 @@ func (td *testDaemon) waitMetric(series string, want float64) {
 	}
 }
 
+// waitFor waits until cond holds, with a deadline.
+func (td *testDaemon) waitFor(what string, cond func() bool) {
+	td.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			td.t.Fatalf("timed out waiting for %s", what)
+		}
+		<-time.After(5 * time.Millisecond) // a bounded wait on a condition
+	}
+}
+
 // waitNote waits for a notification that starts with prefix.
 func (td *testDaemon) waitNote(prefix string) string {
 	td.t.Helper()

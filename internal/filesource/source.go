@@ -95,7 +95,12 @@ type Source struct {
 	watched  map[string]bool
 	now      func() time.Time
 	ready    chan struct{}
+	batches  sync.WaitGroup // batches sent and not yet done
 }
+
+// WaitBatches waits until every batch sent has been done (counted), so that
+// Positions covers them.
+func (s *Source) WaitBatches() { s.batches.Wait() }
 
 type fileKey struct{ dev, ino uint64 }
 
@@ -346,7 +351,9 @@ func (s *Source) rescan(ctx context.Context, startup bool) {
 		for k, e := range s.saved {
 			st, err := os.Stat(e.Path)
 			if errors.Is(err, fs.ErrNotExist) || err == nil && keyOf(st) != k {
+				s.mu.Lock()
 				delete(s.saved, k)
+				s.mu.Unlock()
 			}
 		}
 	}
@@ -488,8 +495,11 @@ func (s *Source) startOffset(f *file, st os.FileInfo, startup bool) int64 {
 			return min(r.offset, st.Size())
 		}
 	}
-	if e, ok := s.saved[f.key]; ok {
-		delete(s.saved, f.key)
+	s.mu.Lock()
+	e, ok := s.saved[f.key]
+	delete(s.saved, f.key)
+	s.mu.Unlock()
+	if ok {
 		if f.fp.matches(e) && e.Offset <= st.Size() {
 			return e.Offset
 		}
@@ -786,13 +796,16 @@ func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int6
 	f.inflight = append(f.inflight, ib)
 	f.mu.Unlock()
 	b := &pipeline.Batch{Source: s.opts.Name, Origin: f.path, Offset: start, End: end, Data: data, Cut: cut}
+	s.batches.Add(1)
 	b.Done = func() {
+		defer s.batches.Done()
 		f.commit(ib, gen)
 		if pooled {
 			s.putBuffer(data)
 		}
 	}
 	if !pipeline.Send(ctx, s.out, b) {
+		s.batches.Done()
 		if pooled {
 			s.putBuffer(data)
 		}
