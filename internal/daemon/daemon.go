@@ -306,7 +306,7 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 	deadline := time.Now().Add(timeout)
 	d.log.Info("shutting down", "timeout", timeout)
 	var errs []error
-	step := func(name string, f func() error) {
+	step := func(name string, f func() error) bool {
 		start := time.Now()
 		done := make(chan error, 1)
 		go func() { done <- f() }()
@@ -316,11 +316,13 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 				errs = append(errs, fmt.Errorf("cannot %s: %w", name, err))
 			}
 			d.log.Info("stopped", "step", name, "took", time.Since(start))
+			return true
 		case <-time.After(time.Until(deadline)):
 			errs = append(errs, fmt.Errorf("cannot %s within shutdown_timeout %s", name, timeout))
+			return false
 		}
 	}
-	step("stop sources", func() error {
+	stopped := step("stop sources", func() error {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		for name := range d.sources {
@@ -328,7 +330,12 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 		}
 		return nil
 	})
-	step("drain the pipeline", func() error { d.pipe.Close(); return nil })
+	// Closing the pipeline under a source still running (stuck in a read
+	// of a hung filesystem, say) would make its next send panic: then the
+	// positions are saved as they are, without the drain.
+	if stopped {
+		step("drain the pipeline", func() error { d.pipe.Close(); return nil })
+	}
 	step("save positions", func() error { return d.savePositions() })
 	step("stop HTTP", func() error {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)

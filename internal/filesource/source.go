@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -199,6 +200,7 @@ func (s *Source) Run(ctx context.Context) error {
 	s.rescan(ctx, true)
 	s.updateGauges()
 	close(s.ready)
+	s.checkAll(ctx, true)
 	poll := time.NewTicker(s.pollEvery())
 	defer poll.Stop()
 	ticks := 0
@@ -271,6 +273,11 @@ func (s *Source) fallBackToPolling(why string, err error) {
 }
 
 func (s *Source) onEvent(ctx context.Context, ev fsnotify.Event) {
+	if (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) && s.watched[ev.Name] {
+		// The kernel dropped the watch with the directory; a new one is
+		// added at the next rescan if it comes back.
+		delete(s.watched, ev.Name)
+	}
 	if f, ok := s.byPath[ev.Name]; ok {
 		s.check(ctx, f)
 		return
@@ -337,6 +344,15 @@ func (s *Source) rescan(ctx context.Context, startup bool) {
 	for path, f := range s.byPath {
 		if !seen[path] {
 			s.check(ctx, f)
+		} else {
+			s.watchDir(filepath.Dir(path)) // again, if its directory was re-created
+		}
+	}
+	// Problems of paths no glob gives any more are forgotten, so that the
+	// map holds at most the paths matched now (and the globs).
+	for path := range s.reported {
+		if !seen[path] && !slices.Contains(s.opts.Paths, path) {
+			delete(s.reported, path)
 		}
 	}
 	for k, r := range s.released {
@@ -481,7 +497,11 @@ func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) boo
 		s.watchDir(filepath.Dir(f.real))
 	}
 	s.opts.Logger.Debug("following", "source", s.opts.Name, "path", path, "offset", f.readOff)
-	s.check(ctx, f)
+	if !startup {
+		// At start-up, files are only opened and placed: the source is
+		// ready (and positions can be saved) before any backlog is read.
+		s.check(ctx, f)
+	}
 	return true
 }
 
@@ -491,8 +511,10 @@ func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) boo
 func (s *Source) startOffset(f *file, st os.FileInfo, startup bool) int64 {
 	if r, ok := s.released[f.key]; ok {
 		delete(s.released, f.key)
-		if bytes.HasPrefix(f.fp.head, r.fp.head) || bytes.HasPrefix(r.fp.head, f.fp.head) {
-			return min(r.offset, st.Size())
+		// The same file: its first bytes are those seen before (or more
+		// of them), and it is at least as long as what was read of it.
+		if bytes.HasPrefix(f.fp.head, r.fp.head) && st.Size() >= r.offset {
+			return r.offset
 		}
 	}
 	s.mu.Lock()
@@ -634,13 +656,24 @@ func (s *Source) truncated(f *file) {
 
 // release stops following f. Its batches in flight still complete.
 func (s *Source) release(f *file) {
+	// A deleted file cannot show up again under another name, and its inode
+	// may soon belong to a new file: only a file still linked somewhere is
+	// remembered.
+	linked := true
+	if st, err := f.fh.Stat(); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
+			linked = false
+		}
+	}
 	f.fh.Close()
 	f.fh = nil
 	s.unlink(f)
 	// If the file shows up again under a name the globs match (rotated to
 	// job.log.1 with a glob job.log*), it resumes where it was read to,
 	// rather than being taken for a new file.
-	s.released[f.key] = released{offset: f.readOff, fp: f.fp, at: s.now()}
+	if linked {
+		s.released[f.key] = released{offset: f.readOff, fp: f.fp, at: s.now()}
+	}
 	s.mu.Lock()
 	delete(s.files, f.key)
 	s.mu.Unlock()

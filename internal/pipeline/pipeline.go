@@ -209,7 +209,11 @@ func (w *worker) process(b *Batch) {
 	if end == 0 {
 		end = b.Offset + int64(len(b.Data))
 	}
-	m.bytes.WithLabelValues(b.Source).Add(float64(end - b.Offset))
+	consumed := end - b.Offset // a file's bytes, past a cut line's end
+	if len(b.Messages) > 0 {
+		consumed = int64(len(b.Data)) // Kafka: End and Offset count messages
+	}
+	m.bytes.WithLabelValues(b.Source).Add(float64(consumed))
 	if b.Cut {
 		m.cut.WithLabelValues(b.Source).Inc()
 	}
