@@ -1,0 +1,69 @@
+package kafkasource
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the Kafka sources' own metrics, shared by every Kafka source
+// and labelled by source.
+type Metrics struct {
+	messages, bytes, cut     *prometheus.CounterVec
+	commits, commitFailures  *prometheus.CounterVec
+	rebalances, restarts     *prometheus.CounterVec
+	errors                   *prometheus.CounterVec
+	assigned                 *prometheus.GaugeVec
+	lag                      *prometheus.GaugeVec
+	collectors               []prometheus.Collector
+	sourceCounters, opErrors []string
+}
+
+// NewMetrics registers the Kafka sources' metrics with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, append([]string{"source"}, labels...))
+	}
+	m := &Metrics{
+		messages: counter("odpswatch_kafka_messages_total",
+			"Kafka messages consumed and handed to the pipeline, by source (a message consumed again after a rebalance or restart counts again)."),
+		bytes: counter("odpswatch_kafka_message_bytes_total",
+			"Bytes of Kafka message values consumed, by source, before any cut at max_message_bytes."),
+		cut: counter("odpswatch_kafka_messages_cut_total",
+			"Kafka messages longer than max_message_bytes: only their first max_message_bytes were scanned."),
+		commits: counter("odpswatch_kafka_commits_total",
+			"Offset commits to the consumer group that succeeded, by source."),
+		commitFailures: counter("odpswatch_kafka_commit_failures_total",
+			"Offset commits to the consumer group that failed, by source; the offsets are committed again at the next attempt."),
+		rebalances: counter("odpswatch_kafka_rebalances_total",
+			"Consumer group generations joined, by source: the first join and every rebalance after it."),
+		restarts: counter("odpswatch_kafka_reader_restarts_total",
+			"Partition readers recreated because they delivered nothing for stall_timeout while their partition had messages to read."),
+		errors: counter("odpswatch_kafka_errors_total",
+			"Errors talking to Kafka, by source and operation (join, fetch, lag); each is retried.", "op"),
+		assigned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "odpswatch_kafka_partitions_assigned", Help: "Partitions assigned to this member of the consumer group, by source.",
+		}, []string{"source"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "odpswatch_kafka_consumer_lag",
+			Help: "Messages past the consumer group's committed offset (end offset minus committed offset) in each partition assigned to this member, by source, topic and partition.",
+		}, []string{"source", "topic", "partition"}),
+		opErrors: []string{"join", "fetch", "lag"},
+	}
+	m.collectors = []prometheus.Collector{m.messages, m.bytes, m.cut, m.commits, m.commitFailures,
+		m.rebalances, m.restarts, m.errors, m.assigned, m.lag}
+	for _, c := range m.collectors {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// addSource creates the source's series at 0, so that rate() and alerts see
+// the first increase rather than a series appearing.
+func (m *Metrics) addSource(name string) {
+	for _, c := range []*prometheus.CounterVec{m.messages, m.bytes, m.cut, m.commits, m.commitFailures, m.rebalances, m.restarts} {
+		c.WithLabelValues(name)
+	}
+	for _, op := range m.opErrors {
+		m.errors.WithLabelValues(name, op)
+	}
+	m.assigned.WithLabelValues(name)
+}

@@ -1,0 +1,149 @@
+package kafkasource
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+type tp struct {
+	topic string
+	id    int
+}
+
+// generation is one consumer group generation as this member sees it: the
+// partitions assigned and what is in flight for them.
+type generation struct {
+	id       int32
+	groupID  string
+	memberID string
+	parts    map[tp]*partition // fixed once made
+
+	pending atomic.Int64  // batches sent and not done
+	doneCh  chan struct{} // a batch got done (cap 1)
+}
+
+func newGeneration(gen *kafka.Generation) *generation {
+	g := &generation{id: gen.ID, groupID: gen.GroupID, memberID: gen.MemberID,
+		parts: make(map[tp]*partition), doneCh: make(chan struct{}, 1)}
+	for topic, as := range gen.Assignments {
+		for _, a := range as {
+			k := tp{topic, a.ID}
+			p := &partition{tp: k, g: g, origin: topic + "/" + strconv.Itoa(a.ID),
+				next: a.Offset, ready: -1, committed: -1}
+			if a.Offset >= 0 {
+				// The group's committed offset: nothing to commit until it moves.
+				p.ready, p.committed = a.Offset, a.Offset
+			}
+			g.parts[k] = p
+		}
+	}
+	return g
+}
+
+// wait waits up to d for every batch sent to be done; it reports whether
+// they all were.
+func (g *generation) wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for g.pending.Load() > 0 {
+		select {
+		case <-g.doneCh:
+		case <-t.C:
+			return g.pending.Load() == 0
+		}
+	}
+	return true
+}
+
+// release makes batches done from now on commit nothing: the partitions are
+// given up. It returns how many were still in flight.
+func (g *generation) release() int {
+	n := 0
+	for _, p := range g.parts {
+		p.mu.Lock()
+		p.released = true
+		n += len(p.flights)
+		p.flights = nil
+		p.mu.Unlock()
+	}
+	return n
+}
+
+// partition is one assigned partition: where reading is, and the batches in
+// flight, in offset order, with the offset that can be committed.
+type partition struct {
+	tp
+	g      *generation
+	origin string // "topic/partition"
+
+	mu        sync.Mutex
+	flights   []*flight // batches sent and not yet committable, in offset order
+	ready     int64     // every message before it is counted (-1: unknown)
+	committed int64     // committed to the group (-1: nothing known)
+	released  bool      // given up: batches done now commit nothing
+
+	// Reading state, written by the partition's fetcher and read by the
+	// stall check.
+	next         int64 // next offset to read (or kafka.FirstOffset/LastOffset until known)
+	lastProgress time.Time
+	sending      bool               // waiting on the pipeline: not a stall
+	restart      context.CancelFunc // ends the current reader
+}
+
+type flight struct {
+	end  int64
+	done bool
+}
+
+// register records a batch ending at end as sent, before it is.
+func (p *partition) register(end int64) *flight {
+	f := &flight{end: end}
+	p.mu.Lock()
+	p.flights = append(p.flights, f)
+	p.mu.Unlock()
+	p.g.pending.Add(1)
+	return f
+}
+
+// unregister forgets f, the last batch registered, which could not be sent.
+func (p *partition) unregister(f *flight) {
+	p.mu.Lock()
+	if n := len(p.flights); n > 0 && p.flights[n-1] == f {
+		p.flights = p.flights[:n-1]
+	}
+	p.mu.Unlock()
+	p.g.pending.Add(-1)
+	p.g.notify()
+}
+
+// done marks f counted and moves ready past every batch done in order.
+func (p *partition) done(f *flight) {
+	p.mu.Lock()
+	if f.done {
+		p.mu.Unlock()
+		return
+	}
+	f.done = true
+	if !p.released {
+		i := 0
+		for ; i < len(p.flights) && p.flights[i].done; i++ {
+			p.ready = p.flights[i].end
+		}
+		p.flights = p.flights[i:]
+	}
+	p.mu.Unlock()
+	p.g.pending.Add(-1)
+	p.g.notify()
+}
+
+func (g *generation) notify() {
+	select {
+	case g.doneCh <- struct{}{}:
+	default:
+	}
+}
