@@ -128,6 +128,7 @@ func runRun(e env, args []string) int {
 	d, err := daemon.New(daemon.Options{
 		Config: cfg, LoadConfig: load, StateDir: dir, Listeners: listeners, WebConfigFile: *webConfig,
 		Logger: logger, Notifier: notifier, WatchdogInterval: interval, Version: buildInfo(), Reload: reload,
+		Getenv: e.getenv, Host: hostname(),
 	})
 	if err != nil {
 		for _, l := range listeners {
@@ -143,6 +144,14 @@ func runRun(e env, args []string) int {
 	}
 	logger.Info("odpswatch stopped")
 	return exitOK
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
 }
 
 func newLogger(e env, level, format string) (*slog.Logger, error) {

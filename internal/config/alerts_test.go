@@ -24,24 +24,14 @@ import (
 )
 
 // addAlerts adds the wants of the alerts section's comments in the
-// reference: the defaults and bounds of every table under alerts.
-func addAlerts(add func(section, key, def, allowed string)) {
-	addFields(add, "alerts", alertsFields)
-	addFields(add, "alerts.rules", ruleFields)
-	addFields(add, "alerts.alertmanager", alertmanagerFields)
-	addFields(add, "alerts.alertmanager.tls", tlsFields)
-	addFields(add, "alerts.webhook", webhookFields)
-	addFields(add, "alerts.webhook.tls", tlsFields)
-}
-
-func addFields[T any](add func(section, key, def, allowed string), section string, fields []field[T]) {
-	for _, f := range fields {
-		allowed := f.allowedText()
-		if f.kind == kindString && f.want == "" {
-			allowed = "" // a name or a path: the comment says what it is
-		}
-		add(section, f.key, f.defaultText(), allowed)
-	}
+// reference: the units, defaults and bounds of every table under alerts.
+func addAlerts(ws *docWants) {
+	addFields(ws, "alerts", alertsFields)
+	addFields(ws, "alerts.rules", ruleFields)
+	addFields(ws, "alerts.alertmanager", alertmanagerFields)
+	addFields(ws, "alerts.alertmanager.tls", tlsFields)
+	addFields(ws, "alerts.webhook", webhookFields)
+	addFields(ws, "alerts.webhook.tls", tlsFields)
 }
 
 func TestLoadAlerts(t *testing.T) {

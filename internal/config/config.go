@@ -3,8 +3,10 @@
 // A *Config that Load, Parse or ForGlobs returns is complete and valid: every
 // key absent from the file has its default, every value is within its
 // bounds, and every source has a unique name that is a valid label value, a
-// supported type and valid globs. Nothing is guessed: unknown keys, duplicate
-// keys, values of the wrong type and a second YAML document are errors.
+// supported type and the keys of that type only: valid globs for files;
+// brokers, topics and a consumer group for Kafka. Nothing is guessed:
+// unknown keys, duplicate keys, values of the wrong type and a second YAML
+// document are errors.
 //
 // When a file is wrong, the error names every problem at once, one per line
 // in file order, each as "file:line: what is wrong: what is wanted", so that
@@ -12,8 +14,9 @@
 //
 // The package reads no flags, no environment and no global state: Load reads
 // the one file it is given, and the files it names (the webhook's secret,
-// TLS certificates and keys), to check them when it is loaded rather than
-// when an alert is first sent.
+// Kafka's password files, TLS certificates and keys), to check them when it
+// is loaded rather than when they are first used. An environment variable
+// that holds a password is only named: the daemon reads it.
 package config
 
 import (
@@ -58,22 +61,26 @@ type Global struct {
 	MaxLineBytes int `yaml:"max_line_bytes"`
 }
 
-// Source is one place log lines come from.
+// Source is one place log lines come from: files (Type "file") or Kafka
+// topics (Type "kafka"). A source takes the keys of its type only; the
+// fields of the other type are zero, and String leaves them out.
 type Source struct {
 	// Name is the source label of its metrics: 1 to 63 letters, digits,
 	// '_', '.' or '-', starting with a letter or '_'. Required and unique.
 	Name string `yaml:"name"`
-	// Type is "file", the only type so far. Required.
+	// Type is "file" or "kafka". Required.
 	Type string `yaml:"type"`
 
 	// Paths are the globs of the files to follow (type file): 1 to 64,
 	// absolute or relative, with doublestar's syntax (`**` included).
 	Paths []string `yaml:"paths"`
 	// Exclude are globs of files not to follow, matched against a file's
-	// base name and its full path.
+	// base name and its full path (type file).
 	Exclude []string `yaml:"exclude"`
-	// StartAt is where reading starts in files never seen before that
-	// exist at start-up: "end" (the default) or "beginning".
+	// StartAt is, for type file, where reading starts in files never seen
+	// before that exist at start-up: "end" (the default) or "beginning".
+	// For type kafka, where a partition the group has no committed offset
+	// for starts: "latest" (the default) or "earliest".
 	StartAt string `yaml:"start_at"`
 	// Watch is how files are watched: "auto" (the default: inotify, with
 	// polling where inotify is unavailable) or "poll".
@@ -90,6 +97,33 @@ type Source struct {
 	// counted. Default 10000; 1 to 100000.
 	MaxFiles int `yaml:"max_files"`
 
+	// Brokers are the host:port of the bootstrap brokers (type kafka): 1
+	// to 32, distinct.
+	Brokers []string `yaml:"brokers"`
+	// Topics are the topics consumed (type kafka): 1 to 64 distinct valid
+	// topic names (see GroupID).
+	Topics []string `yaml:"topics"`
+	// GroupID is the consumer group whose offsets the source commits (type
+	// kafka): 1 to 249 ASCII letters, digits, '.', '_' or '-', but not "."
+	// or "..", as a topic name. Required.
+	GroupID string `yaml:"group_id"`
+	// ClientID is the client ID sent to the brokers: printable ASCII
+	// without spaces. Default "odpswatch".
+	ClientID string `yaml:"client_id"`
+	// CommitInterval is how often the offsets of counted messages are
+	// committed. Default 1s; 100ms to 1m.
+	CommitInterval model.Duration `yaml:"commit_interval"`
+	// StallTimeout is how long a partition with lag may deliver nothing
+	// before its reader is recreated. Default 30s; 1s to 10m.
+	StallTimeout model.Duration `yaml:"stall_timeout"`
+	// MaxMessageBytes is how much of a message's value is scanned; longer
+	// values are cut and counted. Default 1048576; 256 to 67108864.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// TLS towards the brokers: used when TLS.Enabled.
+	TLS TLSConfig `yaml:"tls"`
+	// SASL authentication with the brokers: none when SASL.Mechanism is "".
+	SASL SASLConfig `yaml:"sasl"`
+
 	// Line is the line of this source's entry in the file, for messages (0
 	// for defaults).
 	Line int `yaml:"-"`
@@ -98,6 +132,7 @@ type Source struct {
 // Sinks says where classified codes go.
 type Sinks struct {
 	Prometheus PrometheusSink `yaml:"prometheus"`
+	Kafka      KafkaSink      `yaml:"kafka"`
 }
 
 // PrometheusSink configures the Prometheus counters.
@@ -105,6 +140,75 @@ type PrometheusSink struct {
 	// MaxUnknownCodes bounds the distinct undocumented codes that get their
 	// own series; more are counted as code="other". Default 100; 0 to 10000.
 	MaxUnknownCodes int `yaml:"max_unknown_codes"`
+}
+
+// KafkaSink configures the Kafka event sink, which publishes every counted
+// code as an event (sink.Event, JSON) to a topic. It is off when Brokers is
+// empty (the default); every other field has its default even then.
+type KafkaSink struct {
+	// Brokers are the host:port of the bootstrap brokers: none (the sink
+	// is off), or 1 to 32, distinct.
+	Brokers []string `yaml:"brokers"`
+	// Topic is the topic the events go to: a valid topic name (see
+	// Source.GroupID). Required with Brokers, and "" without.
+	Topic string `yaml:"topic"`
+	// KeyBy is the messages' key: "code" (the default), "source" or
+	// "none".
+	KeyBy string `yaml:"key_by"`
+	// ClientID is the client ID sent to the brokers: printable ASCII
+	// without spaces. Default "odpswatch".
+	ClientID string `yaml:"client_id"`
+	// Compression is "snappy" (the default), "none", "gzip", "lz4" or
+	// "zstd".
+	Compression string `yaml:"compression"`
+	// RequiredAcks is "all" (the default), "one" or "none".
+	RequiredAcks string `yaml:"required_acks"`
+	// BatchSize is the most messages per produce request to a partition.
+	// Default 1000; 1 to 100000.
+	BatchSize int `yaml:"batch_size"`
+	// BatchTimeout is the longest wait for a batch to fill. Default 100ms;
+	// 1ms to 10s.
+	BatchTimeout model.Duration `yaml:"batch_timeout"`
+	// BufferEvents bounds the events held until the brokers acknowledge
+	// them. Default 10000; 1 to 1000000.
+	BufferEvents int `yaml:"buffer_events"`
+	// DropWhenFull says what happens when the buffer is full: false (the
+	// default), the sources wait and nothing is lost; true, events are
+	// dropped and counted.
+	DropWhenFull bool `yaml:"drop_when_full"`
+	// WriteTimeout bounds one produce request. Default 10s; 100ms to 5m.
+	WriteTimeout model.Duration `yaml:"write_timeout"`
+	// FlushTimeout bounds the delivery of what is buffered at shutdown.
+	// Default 5s; 100ms to 20s, and shorter than Global.ShutdownTimeout
+	// when the sink is on.
+	FlushTimeout model.Duration `yaml:"flush_timeout"`
+	// TLS towards the brokers: used when TLS.Enabled.
+	TLS TLSConfig `yaml:"tls"`
+	// SASL authentication with the brokers: none when SASL.Mechanism is "".
+	SASL SASLConfig `yaml:"sasl"`
+}
+
+// Enabled reports whether the Kafka event sink is on: whether it has
+// brokers.
+func (k KafkaSink) Enabled() bool { return len(k.Brokers) > 0 }
+
+// SASLConfig configures the SASL authentication of a Kafka client. It holds
+// where the password is, never the password: see Password.
+type SASLConfig struct {
+	// Mechanism is "" (no SASL, the default), "PLAIN", "SCRAM-SHA-256" or
+	// "SCRAM-SHA-512".
+	Mechanism string `yaml:"mechanism"`
+	// Username is required with a mechanism, and "" without.
+	Username string `yaml:"username"`
+	// PasswordFile is the path of a file holding the password; it is a
+	// regular file, not empty, when the configuration is loaded. With a
+	// mechanism, exactly one of PasswordFile and PasswordEnv is set;
+	// without, neither.
+	PasswordFile string `yaml:"password_file"`
+	// PasswordEnv is the name of the environment variable that holds the
+	// password: letters, digits or '_', starting with a letter or '_'.
+	// The configuration does not read it.
+	PasswordEnv string `yaml:"password_env"`
 }
 
 // Alerts configures odpswatch's own spike detector and where its alerts go.
@@ -202,6 +306,11 @@ type WebhookSink struct {
 // TLSConfig configures the TLS of a client. Its files are readable and
 // valid when the configuration is loaded; ClientConfig reads them again.
 type TLSConfig struct {
+	// Enabled turns TLS on, for Kafka only (whose brokers have no URL to
+	// say https): a Kafka tls section with any other key set has it true,
+	// so that its TLSConfig is the zero value exactly when TLS is off. The
+	// alerts' TLS has no such key: their https URLs turn it on.
+	Enabled bool `yaml:"enabled,omitempty"`
 	// CAFile holds the PEM certificates that verify servers, instead of
 	// the system's; "" uses the system's.
 	CAFile string `yaml:"ca_file"`
@@ -234,8 +343,9 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes and validates YAML; name is used in messages (the file's
 // path; "config" when empty). It reads the files the YAML names (the
-// webhook's secret, TLS certificates and keys) to check them. The error, if any, joins one error per
-// problem, in file order.
+// webhook's secret, Kafka's password files, TLS certificates and keys) to
+// check them. The error, if any, joins one error per problem, in file
+// order.
 func Parse(data []byte, name string) (*Config, error) {
 	if name == "" {
 		name = "config"
@@ -279,8 +389,10 @@ func ForGlobs(globs []string) (*Config, error) {
 }
 
 // String returns the effective configuration as YAML, every default
-// written out. Parse reads it back to an equal Config (but for Source.Line
-// and AlertRule.Line). It holds the paths of secrets, never secrets.
+// written out (but a Kafka tls section's enabled: false), a source with the
+// keys of its type only. Parse reads it back to an equal Config (but for
+// Source.Line and AlertRule.Line). It holds the paths of secrets and the
+// names of their environment variables, never secrets.
 func (c *Config) String() string {
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)

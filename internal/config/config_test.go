@@ -33,7 +33,7 @@ func wantDefaults() Config {
 			BatchBytes:            262144,
 			MaxLineBytes:          1048576,
 		},
-		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 100}},
+		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 100}, Kafka: wantDefaultKafkaSink()},
 		Alerts: wantDefaultAlerts(),
 	}
 }
@@ -140,7 +140,7 @@ func TestLoadFull(t *testing.T) {
 			MaxFiles:           100000,
 			Line:               25,
 		}},
-		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 0}},
+		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 0}, Kafka: wantDefaultKafkaSink()},
 		Alerts: wantDefaultAlerts(),
 	}
 	if !reflect.DeepEqual(*got, want) {
@@ -197,6 +197,30 @@ sources:
 sinks:
   prometheus:
     max_unknown_codes: 100
+  kafka:
+    brokers: []
+    topic: ""
+    key_by: code
+    client_id: odpswatch
+    compression: snappy
+    required_acks: all
+    batch_size: 1000
+    batch_timeout: 100ms
+    buffer_events: 10000
+    drop_when_full: false
+    write_timeout: 10s
+    flush_timeout: 5s
+    tls:
+      ca_file: ""
+      cert_file: ""
+      key_file: ""
+      server_name: ""
+      insecure_skip_verify: false
+    sasl:
+      mechanism: ""
+      username: ""
+      password_file: ""
+      password_env: ""
 alerts:
   rules:
     - name: ODPSSeverity5Spike
@@ -307,7 +331,7 @@ var badFiles = []struct{ file, want string }{
 		`testdata/bad-duplicate-key.yml:4: duplicate key "workers" in global (first at line 2)`},
 	{"bad-merge-key.yml",
 		`testdata/bad-merge-key.yml:6: merge key "<<" in a source is not supported: write the keys out` + "\n" +
-			`testdata/bad-merge-key.yml:6: source "more": type is required: want file`},
+			`testdata/bad-merge-key.yml:6: source "more": type is required: want file or kafka`},
 	{"bad-list-for-mapping.yml",
 		`testdata/bad-list-for-mapping.yml:2: global: want a mapping, not a list`},
 	{"bad-mapping-for-list.yml",
@@ -333,9 +357,9 @@ var badFiles = []struct{ file, want string }{
 	{"bad-name-twice.yml",
 		`testdata/bad-name-twice.yml:8: source name "jobs" is used twice (first at line 2)`},
 	{"bad-type-missing.yml",
-		`testdata/bad-type-missing.yml:2: source "jobs": type is required: want file`},
+		`testdata/bad-type-missing.yml:2: source "jobs": type is required: want file or kafka`},
 	{"bad-type-unsupported.yml",
-		`testdata/bad-type-unsupported.yml:3: source "jobs": type "kafka" is not supported: want file`},
+		`testdata/bad-type-unsupported.yml:3: source "jobs": type "syslog" is not supported: want file or kafka`},
 	{"bad-paths-missing.yml",
 		`testdata/bad-paths-missing.yml:2: source "jobs": paths: at least one glob is needed for a file source`},
 	{"bad-too-many-paths.yml",
@@ -351,7 +375,7 @@ var badFiles = []struct{ file, want string }{
 		`testdata/bad-many.yml:10: source "jobs": watch "inotify": want auto or poll`,
 		`testdata/bad-many.yml:11: source "jobs": max_files 0: want 1 to 100000`,
 		`testdata/bad-many.yml:14: sinks.prometheus.max_unknown_codes 20000: want 0 to 10000`,
-		`testdata/bad-many.yml:15: unknown key "alertmanager" in sinks (known: prometheus)`,
+		`testdata/bad-many.yml:15: unknown key "alertmanager" in sinks (known: prometheus, kafka)`,
 	}, "\n")},
 	{"bad-alerts-unknown-key.yml",
 		`testdata/bad-alerts-unknown-key.yml:7: unknown key "receivers" in alerts (known: rules, evaluation_interval, resend_interval, queue_size, timeout, max_retries, generator_url, log, alertmanager, webhook)`},
@@ -385,6 +409,56 @@ var badFiles = []struct{ file, want string }{
 		`testdata/bad-alerts-secret-missing.yml:8: alerts.webhook.hmac_secret_file "testdata/missing-secret": cannot read it: no such file or directory`},
 	{"bad-alerts-cert-without-key.yml",
 		`testdata/bad-alerts-cert-without-key.yml:10: alerts.alertmanager.tls: cert_file without key_file: want both or neither`},
+	{"bad-kafka-brokers-missing.yml",
+		`testdata/bad-kafka-brokers-missing.yml:2: source "events": brokers: at least one broker (host:port) is needed for a kafka source`},
+	{"bad-kafka-topics-missing.yml",
+		`testdata/bad-kafka-topics-missing.yml:5: source "events": topics: at least one topic is needed for a kafka source`},
+	{"bad-kafka-group-id-missing.yml",
+		`testdata/bad-kafka-group-id-missing.yml:2: source "events": group_id is required for a kafka source`},
+	{"bad-kafka-broker-address.yml",
+		`testdata/bad-kafka-broker-address.yml:6: source "events": brokers[1] "kafka-2.example.com": want host:port, such as kafka-1.example.com:9092`},
+	{"bad-kafka-broker-port.yml",
+		`testdata/bad-kafka-broker-port.yml:4: source "events": brokers[0] "kafka-1:90920": want host:port, such as kafka-1.example.com:9092, with a port of 1 to 65535`},
+	{"bad-kafka-broker-twice.yml",
+		`testdata/bad-kafka-broker-twice.yml:6: source "events": brokers[1] "kafka-1:9092": already given as brokers[0]`},
+	{"bad-kafka-topic-name.yml",
+		`testdata/bad-kafka-topic-name.yml:5: source "events": topics[1] "odps logs": want 1 to 249 letters, digits, ., _ or -, but not . or ..`},
+	{"bad-kafka-group-id.yml",
+		`testdata/bad-kafka-group-id.yml:6: source "events": group_id "odps/watch": want 1 to 249 letters, digits, ., _ or -, but not . or ..`},
+	{"bad-kafka-file-key.yml",
+		`testdata/bad-kafka-file-key.yml:7: source "events": paths is a key of file sources, not of kafka sources`},
+	{"bad-kafka-key-on-file.yml",
+		`testdata/bad-kafka-key-on-file.yml:5: source "jobs": brokers is a key of kafka sources, not of file sources`},
+	{"bad-kafka-start-at.yml",
+		`testdata/bad-kafka-start-at.yml:7: source "events": start_at "end": want latest or earliest`},
+	{"bad-kafka-unknown-key.yml",
+		`testdata/bad-kafka-unknown-key.yml:7: unknown key "partitions" in a source (known: name, type, brokers, topics, group_id, start_at, client_id, commit_interval, stall_timeout, max_message_bytes, tls, sasl)`},
+	{"bad-kafka-tls-not-enabled.yml",
+		`testdata/bad-kafka-tls-not-enabled.yml:8: source "events": tls: ca_file is set but enabled is not: want enabled: true`},
+	{"bad-kafka-sasl-mechanism.yml",
+		`testdata/bad-kafka-sasl-mechanism.yml:8: source "events": sasl.mechanism "plain": want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`},
+	{"bad-kafka-sasl-no-username.yml",
+		`testdata/bad-kafka-sasl-no-username.yml:8: source "events": sasl: mechanism PLAIN without username: want username too`},
+	{"bad-kafka-sasl-no-password.yml",
+		`testdata/bad-kafka-sasl-no-password.yml:8: source "events": sasl: mechanism SCRAM-SHA-256 without a password: want password_file or password_env`},
+	{"bad-kafka-sasl-two-passwords.yml",
+		`testdata/bad-kafka-sasl-two-passwords.yml:11: source "events": sasl: both password_file and password_env: want exactly one`},
+	{"bad-kafka-sasl-env-name.yml",
+		`testdata/bad-kafka-sasl-env-name.yml:10: source "events": sasl.password_env "KAFKA-PASSWORD": want the name of an environment variable: letters, digits or _, starting with a letter or _`},
+	{"bad-kafka-sasl-password-missing.yml",
+		`testdata/bad-kafka-sasl-password-missing.yml:10: source "events": sasl.password_file "testdata/missing-password": cannot read it: no such file or directory`},
+	{"bad-kafka-sasl-without-mechanism.yml",
+		`testdata/bad-kafka-sasl-without-mechanism.yml:8: source "events": sasl: username without mechanism: want mechanism too`},
+	{"bad-kafka-sink-topic-missing.yml",
+		`testdata/bad-kafka-sink-topic-missing.yml:7: sinks.kafka: brokers without topic: want topic too`},
+	{"bad-kafka-sink-topic-without-brokers.yml",
+		`testdata/bad-kafka-sink-topic-without-brokers.yml:7: sinks.kafka: topic without brokers: want brokers too, or no topic to leave the sink off`},
+	{"bad-kafka-sink-compression.yml",
+		`testdata/bad-kafka-sink-compression.yml:9: sinks.kafka.compression "brotli": want snappy, none, gzip, lz4 or zstd`},
+	{"bad-kafka-sink-unknown-key.yml",
+		`testdata/bad-kafka-sink-unknown-key.yml:9: unknown key "acks" in sinks.kafka (known: brokers, topic, key_by, client_id, compression, required_acks, batch_size, batch_timeout, buffer_events, drop_when_full, write_timeout, flush_timeout, tls, sasl)`},
+	{"bad-kafka-flush-timeout.yml",
+		`testdata/bad-kafka-flush-timeout.yml:11: sinks.kafka: flush_timeout 10s is not shorter than global.shutdown_timeout 10s: want a shorter flush_timeout or a longer shutdown_timeout`},
 }
 
 func TestLoadBad(t *testing.T) {
@@ -636,19 +710,42 @@ func TestExample(t *testing.T) {
 	}
 }
 
-// TestExampleComments checks that every key of the reference has a comment
-// above it, and that the comments state the defaults and bounds that the
-// code applies.
+// TestExampleComments checks that every key of the reference, and of its
+// commented-out Kafka source, has a comment above it, and that the comments
+// state the units, defaults and bounds that the code applies.
 func TestExampleComments(t *testing.T) {
 	data, err := os.ReadFile(example)
 	if err != nil {
 		t.Fatal(err)
 	}
+	comments := keyComments(t, data, "")
+	var wants docWants
+	addFields(&wants, "global", globalFields)
+	addFields(&wants, "sinks.prometheus", prometheusFields)
+	addFields(&wants, "sinks.kafka", kafkaSinkFields)
+	addFields(&wants, "sinks.kafka.tls", kafkaTLSFields)
+	addFields(&wants, "sinks.kafka.sasl", saslFields)
+	wants.sourceFields(fileSourceFields)
+	addAlerts(&wants)
+	wants.check(t, "", comments)
+
+	block, _ := exampleKafka(t, data)
+	comments = keyComments(t, block, "sources")
+	wants = nil
+	wants.sourceFields(kafkaSourceFields)
+	addFields(&wants, "sources.tls", kafkaTLSFields)
+	addFields(&wants, "sources.sasl", saslFields)
+	wants.check(t, "the commented-out kafka source: ", comments)
+}
+
+// keyComments maps the path of each key of the YAML data to the comment
+// above it, and reports the keys without one. Paths start with prefix.
+func keyComments(t *testing.T, data []byte, prefix string) map[string]string {
+	t.Helper()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	// comments maps each key's path to the comment above it.
 	comments := make(map[string]string)
 	var walk func(n *yaml.Node, path, above string)
 	walk = func(n *yaml.Node, path, above string) {
@@ -670,50 +767,120 @@ func TestExampleComments(t *testing.T) {
 			}
 		}
 	}
-	walk(doc.Content[0], "", "")
+	walk(doc.Content[0], prefix, "")
 	for p, c := range comments {
 		if c == "" {
 			t.Errorf("%s has no comment above it", p)
 		}
 	}
+	return comments
+}
 
-	type want struct{ key, def, allowed string }
-	var wants []want
-	add := func(section string, key string, def, allowed string) {
-		wants = append(wants, want{strings.TrimPrefix(section+"."+key, "."), def, allowed})
+// exampleKafka finds the reference's commented-out Kafka source: the lines
+// from "  # - name:" on that are comments indented by two, and the
+// comment lines right above them. It returns that source uncommented (one
+// "# " less), with the comment above it, and the whole reference with the
+// source uncommented.
+func exampleKafka(t *testing.T, data []byte) (block, whole []byte) {
+	t.Helper()
+	lines := strings.SplitAfter(string(data), "\n")
+	comment := func(l string) bool {
+		return strings.HasPrefix(l, "  # ") || strings.TrimSpace(l) == "#" && strings.HasPrefix(l, "  #")
 	}
-	for _, f := range globalFields {
-		add("global", f.key, f.defaultText(), f.allowedText())
+	start := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "  # - name:") })
+	if start < 0 {
+		t.Fatal(`the reference has no commented-out source ("  # - name:")`)
 	}
-	for _, f := range prometheusFields {
-		add("sinks.prometheus", f.key, f.defaultText(), f.allowedText())
+	end := start
+	for end < len(lines) && comment(lines[end]) {
+		end++
 	}
-	for _, f := range sourceFields {
+	above := start
+	for above > 0 && strings.HasPrefix(lines[above-1], "  # ") {
+		above--
+	}
+	if above == start {
+		t.Error("the commented-out source has no comment above it")
+	}
+	var source []string
+	for _, l := range lines[start:end] {
+		if rest, ok := strings.CutPrefix(l, "  # "); ok {
+			source = append(source, "  "+rest)
+		} else {
+			source = append(source, "\n")
+		}
+	}
+	block = []byte(strings.Join(slices.Concat(lines[above:start], source), ""))
+	whole = []byte(strings.Join(slices.Concat(lines[:start], source, lines[end:]), ""))
+	return block, whole
+}
+
+// docWant is what the comment above the key at path must say: its unit,
+// its default and what it allows ("" for what it need not say).
+type docWant struct{ path, unit, def, allowed string }
+
+type docWants []docWant
+
+func (ws *docWants) add(section, key, unit, def, allowed string) {
+	*ws = append(*ws, docWant{strings.TrimPrefix(section+"."+key, "."), unit, def, allowed})
+}
+
+// sourceFields adds the wants of a source's keys, the required lists
+// saying their least length.
+func (ws *docWants) sourceFields(fields []field[Source]) {
+	for _, f := range fields {
 		switch f.key {
 		case "name":
-			add("sources", f.key, "", "")
+			ws.add("sources", f.key, "", "", "")
 		case "type":
-			add("sources", f.key, "", orList(sourceTypes))
+			ws.add("sources", f.key, "", "", orList(sourceTypes))
 		case "paths":
-			add("sources", f.key, "", fmt.Sprintf("1 to %d globs", f.max))
+			ws.add("sources", f.key, "", "", fmt.Sprintf("1 to %d globs", f.max))
+		case "brokers", "topics":
+			ws.add("sources", f.key, "", "", fmt.Sprintf("1 to %d %ss", f.max, f.noun))
 		case "exclude":
-			add("sources", f.key, "none", "")
+			ws.add("sources", f.key, "", "none", "")
 		default:
-			add("sources", f.key, f.defaultText(), f.allowedText())
+			addFields(ws, "sources", []field[Source]{f})
 		}
 	}
-	addAlerts(add)
-	for _, w := range wants {
-		c, ok := comments[w.key]
+}
+
+// addFields adds the wants of a table's keys.
+func addFields[T any](ws *docWants, section string, fields []field[T]) {
+	for _, f := range fields {
+		allowed := f.allowedText()
+		if f.kind == kindString && f.want == "" {
+			allowed = "" // a name or a path: the comment says what it is
+		}
+		unit := ""
+		switch f.kind {
+		case kindDuration:
+			unit = "Unit: a duration."
+		case kindInt, kindFloat:
+			unit = "Unit: "
+		}
+		ws.add(section, f.key, unit, f.defaultText(), allowed)
+	}
+}
+
+// check checks the comments against the wants; where says where they are.
+func (ws docWants) check(t *testing.T, where string, comments map[string]string) {
+	t.Helper()
+	for _, w := range ws {
+		c, ok := comments[w.path]
 		if !ok {
-			t.Errorf("%s is missing", w.key)
+			t.Errorf("%s%s is missing", where, w.path)
 			continue
 		}
+		if w.unit != "" && !strings.Contains(c, w.unit) {
+			t.Errorf("%sthe comment of %s does not say %q:\n%s", where, w.path, w.unit, c)
+		}
 		if w.def != "" && !hasPhrase(c, "Default: "+w.def) {
-			t.Errorf("the comment of %s does not say %q:\n%s", w.key, "Default: "+w.def, c)
+			t.Errorf("%sthe comment of %s does not say %q:\n%s", where, w.path, "Default: "+w.def, c)
 		}
 		if w.allowed != "" && !hasPhrase(c, "Allowed: "+w.allowed) {
-			t.Errorf("the comment of %s does not say %q:\n%s", w.key, "Allowed: "+w.allowed, c)
+			t.Errorf("%sthe comment of %s does not say %q:\n%s", where, w.path, "Allowed: "+w.allowed, c)
 		}
 	}
 }

@@ -172,6 +172,14 @@ func (es entries) empty(key string) bool {
 // mapping in messages ("in global"). It returns the keys given, the first of
 // each.
 func (d *decoder) mapping(n *yaml.Node, where string, known []string, set func(key string, value *yaml.Node)) entries {
+	return d.mappingOf(n, where, known, nil, set)
+}
+
+// mappingOf is mapping, but a key not among known that misplaced, if not
+// nil, has a message for (a key of another type of source) is reported with
+// that message rather than as unknown.
+func (d *decoder) mappingOf(n *yaml.Node, where string, known []string, misplaced func(key string) string,
+	set func(key string, value *yaml.Node)) entries {
 	es := make(entries)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
@@ -188,6 +196,12 @@ func (d *decoder) mapping(n *yaml.Node, where string, known []string, set func(k
 		case k.Value == "<<":
 			d.errorf(k.Line, "merge key \"<<\" %s is not supported: write the keys out", where)
 		case !slices.Contains(known, k.Value):
+			if misplaced != nil {
+				if msg := misplaced(k.Value); msg != "" {
+					d.errorf(k.Line, "%s", msg)
+					continue
+				}
+			}
 			d.errorf(k.Line, "unknown key %q %s (known: %s)", k.Value, where, strings.Join(known, ", "))
 		case !isNull(v):
 			set(k.Value, v)
@@ -215,19 +229,28 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		d.errorf(n.Line, "want a mapping with global, sources and sinks at the top level, not %s", describe(n))
 		return
 	}
+	var global, kafka entries // for the checks across sections
 	es := d.mapping(n, "at the top level", []string{"global", "sources", "sinks", "alerts"}, func(key string, v *yaml.Node) {
 		switch key {
 		case "global":
 			if d.wantMapping(v, "global") {
-				decodeFields(d, v, "in global", "global.", globalFields, &c.Global)
+				global = decodeFields(d, v, "in global", "global.", globalFields, &c.Global)
 			}
 		case "sources":
 			d.sources(v, c)
 		case "sinks":
 			if d.wantMapping(v, "sinks") {
-				d.mapping(v, "in sinks", []string{"prometheus"}, func(_ string, v *yaml.Node) {
-					if d.wantMapping(v, "sinks.prometheus") {
-						decodeFields(d, v, "in sinks.prometheus", "sinks.prometheus.", prometheusFields, &c.Sinks.Prometheus)
+				d.mapping(v, "in sinks", sinkKeys, func(key string, v *yaml.Node) {
+					switch key {
+					case "prometheus":
+						if d.wantMapping(v, "sinks.prometheus") {
+							decodeFields(d, v, "in sinks.prometheus", "sinks.prometheus.", prometheusFields, &c.Sinks.Prometheus)
+						}
+					case "kafka":
+						if d.wantMapping(v, "sinks.kafka") {
+							kafka = decodeFields(d, v, "in sinks.kafka", "sinks.kafka.", kafkaSinkFields, &c.Sinks.Kafka)
+							checkKafkaSink(d, kafka, "sinks.kafka")
+						}
 					}
 				})
 			}
@@ -240,6 +263,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 	if es.empty("sources") {
 		d.errorf(es.line("sources"), noSources)
 	}
+	d.checkFlushTimeout(c, global, kafka)
 }
 
 func (d *decoder) sources(n *yaml.Node, c *Config) {
@@ -255,9 +279,11 @@ func (d *decoder) sources(n *yaml.Node, c *Config) {
 			continue
 		}
 		label := sourceLabel(item, i)
-		s := defaultSource()
+		typ, _ := valueOf(item, "type")
+		fields := sourceFields(typ)
+		s := defaults(fields)
 		s.Line = item.Line
-		es := decodeFields(d, item, "in a source", label+": ", sourceFields, &s)
+		es := decodeFieldsOf(d, item, "in a source", label+": ", fields, misplacedKey(label, typ), &s)
 		at := func(key string) int { // the key's line, else the entry's
 			if l := es.line(key); l > 0 {
 				return l
@@ -285,8 +311,20 @@ func (d *decoder) sources(n *yaml.Node, c *Config) {
 		case s.Type == "":
 		case !slices.Contains(sourceTypes, s.Type):
 			d.errorf(at("type"), "%s: type %q is not supported: want %s", label, s.Type, orList(sourceTypes))
-		case s.Type == typeFile && es.empty("paths"):
-			d.errorf(at("paths"), "%s: paths: at least one glob is needed for a file source", label)
+		case s.Type == typeFile:
+			if es.empty("paths") {
+				d.errorf(at("paths"), "%s: paths: at least one glob is needed for a file source", label)
+			}
+		case s.Type == typeKafka:
+			if es.empty("brokers") {
+				d.errorf(at("brokers"), "%s: brokers: at least one broker (host:port) is needed for a kafka source", label)
+			}
+			if es.empty("topics") {
+				d.errorf(at("topics"), "%s: topics: at least one topic is needed for a kafka source", label)
+			}
+			if es.empty("group_id") {
+				d.errorf(at("group_id"), "%s: group_id is required for a kafka source", label)
+			}
 		}
 		c.Sources = append(c.Sources, s)
 	}
@@ -314,6 +352,23 @@ func (u uses) add(name string, line int) (times string, first int) {
 	return times, prev.line
 }
 
+// misplacedKey says, for a source of type typ named label in messages,
+// which keys belong to another type; nil when typ is not a supported type,
+// as all keys are then known.
+func misplacedKey(label, typ string) func(key string) string {
+	if !slices.Contains(sourceTypes, typ) {
+		return nil
+	}
+	return func(key string) string {
+		for _, other := range sourceTypes {
+			if other != typ && slices.ContainsFunc(sourceFields(other), func(f field[Source]) bool { return f.key == key }) {
+				return fmt.Sprintf("%s: %s is a key of %s sources, not of %s sources", label, key, other, typ)
+			}
+		}
+		return ""
+	}
+}
+
 // sourceLabel names a source in messages: by its name when it has one,
 // else by its index.
 func sourceLabel(n *yaml.Node, i int) string {
@@ -325,10 +380,14 @@ func sourceLabel(n *yaml.Node, i int) string {
 
 // nameOf returns the value of the mapping n's name key, if it has a
 // non-empty one.
-func nameOf(n *yaml.Node) (string, bool) {
+func nameOf(n *yaml.Node) (string, bool) { return valueOf(n, "name") }
+
+// valueOf returns the value of the mapping n's first key named key, if it
+// is a non-empty scalar.
+func valueOf(n *yaml.Node, key string) (string, bool) {
 	for j := 0; j+1 < len(n.Content); j += 2 {
 		k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
-		if k.Kind == yaml.ScalarNode && k.Value == "name" {
+		if k.Kind == yaml.ScalarNode && k.Value == key {
 			if v.Kind == yaml.ScalarNode && !isNull(v) && v.Value != "" {
 				return v.Value, true
 			}
@@ -342,8 +401,14 @@ func nameOf(n *yaml.Node) (string, bool) {
 // the mapping for key problems ("in global"), prefix the keys for value
 // problems ("global."). It returns the keys given.
 func decodeFields[T any](d *decoder, n *yaml.Node, where, prefix string, fields []field[T], v *T) entries {
+	return decodeFieldsOf(d, n, where, prefix, fields, nil, v)
+}
+
+// decodeFieldsOf is decodeFields, with mappingOf's misplaced.
+func decodeFieldsOf[T any](d *decoder, n *yaml.Node, where, prefix string, fields []field[T],
+	misplaced func(key string) string, v *T) entries {
 	var bad []string
-	es := d.mapping(n, where, keys(fields), func(key string, value *yaml.Node) {
+	es := d.mappingOf(n, where, keys(fields), misplaced, func(key string, value *yaml.Node) {
 		i := slices.IndexFunc(fields, func(f field[T]) bool { return f.key == key })
 		before := len(d.problems)
 		decodeField(d, value, prefix+key, fields[i], v)
@@ -366,6 +431,9 @@ func decodeField[T any](d *decoder, n *yaml.Node, path string, f field[T], v *T)
 		return
 	case kindURLs:
 		d.list(n, path, f.key, "URL", int(f.max), f.allowedText(), true, f.check, f.list(v))
+		return
+	case kindList:
+		d.list(n, path, f.key, f.noun, int(f.max), f.allowedText(), true, f.check, f.list(v))
 		return
 	case kindChoices:
 		d.list(n, path, f.key, "label", 0, "", true, func(s string) string {

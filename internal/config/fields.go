@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,14 +12,25 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// typeFile is the type of a source that follows files.
-const typeFile = "file"
+// The types of sources: one that follows files, one that consumes Kafka
+// topics.
+const (
+	typeFile  = "file"
+	typeKafka = "kafka"
+)
 
 // sourceTypes are the supported source types.
-var sourceTypes = []string{typeFile}
+var sourceTypes = []string{typeFile, typeKafka}
 
 // maxPaths bounds the globs of a file source.
 const maxPaths = 64
+
+// maxBrokers bounds the brokers of a Kafka client, maxTopics the topics of
+// a Kafka source.
+const (
+	maxBrokers = 32
+	maxTopics  = 64
+)
 
 // kind is what a field holds.
 type kind int
@@ -35,6 +47,7 @@ const (
 	kindURLs                 // a list of at most max distinct absolute http(s) URLs
 	kindChoices              // a list of distinct choices
 	kindNested               // a mapping or a list of mappings, with tables of its own
+	kindList                 // a list of at most max distinct strings, each a noun that check accepts
 )
 
 // A field is one key of a mapping that decodes into a T: its kind, its
@@ -45,15 +58,19 @@ type field[T any] struct {
 	key              string
 	kind             kind
 	def              int64   // kindInt, kindDuration; kindBool: 1 for true
-	min, max         int64   // kindInt, kindDuration; kindGlobs, kindURLs: max only
+	min, max         int64   // kindInt, kindDuration; kindGlobs, kindURLs, kindList: max only
 	fdef, fmin, fmax float64 // kindFloat
 	sdef             string  // kindString
-	choices          []string
+	// choices are a kindChoice's values, its default first; a default ""
+	// means none is chosen.
+	choices []string
 	// want says what a kindString value must be, after "want" ("": any
 	// string); check returns what is wrong with a value of a kindString,
-	// kindURL or kindURLs field, after the quoted value, or "".
+	// kindURL or kindURLs field, or an item of a kindList, after the quoted
+	// value, or "".
 	want  string
 	check func(string) string
+	noun  string // kindList: what an item is ("broker")
 
 	num  func(*T) *int
 	dur  func(*T) *model.Duration
@@ -117,6 +134,12 @@ func urlsField[T any](key string, hi int, check func(string) string, p func(*T) 
 	return field[T]{key: key, kind: kindURLs, max: int64(hi), check: check, list: p}
 }
 
+// listField is a list of at most hi distinct nouns, each of which check
+// accepts, empty by default.
+func listField[T any](key, noun string, hi int, check func(string) string, p func(*T) *[]string) field[T] {
+	return field[T]{key: key, kind: kindList, noun: noun, max: int64(hi), check: check, list: p}
+}
+
 // choicesField is a list of distinct choices, empty by default.
 func choicesField[T any](key string, choices []string, p func(*T) *[]string) field[T] {
 	return field[T]{key: key, kind: kindChoices, choices: choices, list: p}
@@ -157,9 +180,16 @@ var globalFields = []field[Global]{
 	intField("max_line_bytes", 1<<20, 256, 64<<20, func(g *Global) *int { return &g.MaxLineBytes }),
 }
 
-var sourceFields = []field[Source]{
-	stringField("name", func(s *Source) *string { return &s.Name }),
-	stringField("type", func(s *Source) *string { return &s.Type }),
+// The keys of every source.
+var (
+	sourceNameField = stringField("name", func(s *Source) *string { return &s.Name })
+	sourceTypeField = stringField("type", func(s *Source) *string { return &s.Type })
+)
+
+// fileSourceFields are the keys of a file source.
+var fileSourceFields = []field[Source]{
+	sourceNameField,
+	sourceTypeField,
 	globsField("paths", maxPaths, func(s *Source) *[]string { return &s.Paths }),
 	globsField("exclude", 0, func(s *Source) *[]string { return &s.Exclude }),
 	choiceField("start_at", []string{"end", "beginning"}, func(s *Source) *string { return &s.StartAt }),
@@ -173,8 +203,92 @@ var sourceFields = []field[Source]{
 	intField("max_files", 10000, 1, 100000, func(s *Source) *int { return &s.MaxFiles }),
 }
 
+// kafkaSourceFields are the keys of a Kafka source.
+var kafkaSourceFields = []field[Source]{
+	sourceNameField,
+	sourceTypeField,
+	listField("brokers", "broker", maxBrokers, brokerProblem, func(s *Source) *[]string { return &s.Brokers }),
+	listField("topics", "topic", maxTopics, topicProblem, func(s *Source) *[]string { return &s.Topics }),
+	textField("group_id", "", wantTopic, optional(topicProblem), func(s *Source) *string { return &s.GroupID }),
+	choiceField("start_at", []string{"latest", "earliest"}, func(s *Source) *string { return &s.StartAt }),
+	textField("client_id", defaultClientID, wantClientID, clientIDProblem, func(s *Source) *string { return &s.ClientID }),
+	durationField("commit_interval", time.Second, 100*time.Millisecond, time.Minute,
+		func(s *Source) *model.Duration { return &s.CommitInterval }),
+	durationField("stall_timeout", 30*time.Second, time.Second, 10*time.Minute,
+		func(s *Source) *model.Duration { return &s.StallTimeout }),
+	intField("max_message_bytes", 1<<20, 1024, 64<<20, func(s *Source) *int { return &s.MaxMessageBytes }),
+	sectionField("tls", kafkaTLSFields, func(s *Source) *TLSConfig { return &s.TLS }, checkKafkaTLS),
+	sectionField("sasl", saslFields, func(s *Source) *SASLConfig { return &s.SASL }, checkSASL),
+}
+
+// anySourceFields decode a source whose type is not known: the keys of
+// every type, with start_at any string.
+var anySourceFields = func() []field[Source] {
+	var fs []field[Source]
+	for _, f := range slices.Concat(fileSourceFields, kafkaSourceFields) {
+		if slices.ContainsFunc(fs, func(g field[Source]) bool { return g.key == f.key }) {
+			continue
+		}
+		if f.key == "start_at" {
+			f = stringField("start_at", func(s *Source) *string { return &s.StartAt })
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}()
+
+// sourceFields are the keys of a source of type typ; of any type when typ
+// is not a supported type.
+func sourceFields(typ string) []field[Source] {
+	switch typ {
+	case typeFile:
+		return fileSourceFields
+	case typeKafka:
+		return kafkaSourceFields
+	}
+	return anySourceFields
+}
+
+// sinkKeys are the keys of sinks.
+var sinkKeys = []string{"prometheus", "kafka"}
+
 var prometheusFields = []field[PrometheusSink]{
 	intField("max_unknown_codes", 100, 0, 10000, func(p *PrometheusSink) *int { return &p.MaxUnknownCodes }),
+}
+
+var kafkaSinkFields = []field[KafkaSink]{
+	listField("brokers", "broker", maxBrokers, brokerProblem, func(k *KafkaSink) *[]string { return &k.Brokers }),
+	textField("topic", "", wantTopic, optional(topicProblem), func(k *KafkaSink) *string { return &k.Topic }),
+	choiceField("key_by", []string{"code", "source", "none"}, func(k *KafkaSink) *string { return &k.KeyBy }),
+	textField("client_id", defaultClientID, wantClientID, clientIDProblem, func(k *KafkaSink) *string { return &k.ClientID }),
+	choiceField("compression", []string{"snappy", "none", "gzip", "lz4", "zstd"},
+		func(k *KafkaSink) *string { return &k.Compression }),
+	choiceField("required_acks", []string{"all", "one", "none"}, func(k *KafkaSink) *string { return &k.RequiredAcks }),
+	intField("batch_size", 1000, 1, 100000, func(k *KafkaSink) *int { return &k.BatchSize }),
+	durationField("batch_timeout", 100*time.Millisecond, time.Millisecond, 10*time.Second,
+		func(k *KafkaSink) *model.Duration { return &k.BatchTimeout }),
+	intField("buffer_events", 10000, 1, 1000000, func(k *KafkaSink) *int { return &k.BufferEvents }),
+	boolField("drop_when_full", false, func(k *KafkaSink) *bool { return &k.DropWhenFull }),
+	durationField("write_timeout", 10*time.Second, 100*time.Millisecond, 5*time.Minute,
+		func(k *KafkaSink) *model.Duration { return &k.WriteTimeout }),
+	durationField("flush_timeout", 5*time.Second, 100*time.Millisecond, 20*time.Second,
+		func(k *KafkaSink) *model.Duration { return &k.FlushTimeout }),
+	sectionField("tls", kafkaTLSFields, func(k *KafkaSink) *TLSConfig { return &k.TLS }, checkKafkaTLS),
+	sectionField("sasl", saslFields, func(k *KafkaSink) *SASLConfig { return &k.SASL }, checkSASL),
+}
+
+// kafkaTLSFields are the keys of a Kafka client's tls: those of tlsFields,
+// and enabled, which alone turns TLS on, as there is no URL to say https.
+var kafkaTLSFields = slices.Concat([]field[TLSConfig]{
+	boolField("enabled", false, func(t *TLSConfig) *bool { return &t.Enabled }),
+}, tlsFields)
+
+var saslFields = []field[SASLConfig]{
+	choiceField("mechanism", []string{"", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"},
+		func(s *SASLConfig) *string { return &s.Mechanism }),
+	stringField("username", func(s *SASLConfig) *string { return &s.Username }),
+	stringField("password_file", func(s *SASLConfig) *string { return &s.PasswordFile }),
+	textField("password_env", "", wantEnvName, optional(envNameProblem), func(s *SASLConfig) *string { return &s.PasswordEnv }),
 }
 
 // defaultRuleName names the rule odpswatch runs when none is configured.
@@ -270,6 +384,9 @@ func (f field[T]) defaultText() string {
 	case kindDuration:
 		return model.Duration(f.def).String()
 	case kindChoice:
+		if f.choices[0] == "" {
+			return "none"
+		}
 		return f.choices[0]
 	case kindString:
 		return f.sdef
@@ -277,7 +394,7 @@ func (f field[T]) defaultText() string {
 		return formatFloat(f.fdef)
 	case kindBool:
 		return strconv.FormatBool(f.def == 1)
-	case kindURL, kindURLs, kindChoices:
+	case kindURL, kindURLs, kindChoices, kindList:
 		return "none"
 	}
 	return ""
@@ -291,8 +408,8 @@ func (f field[T]) allowedText() string {
 	case kindDuration:
 		return fmt.Sprintf("%s to %s", model.Duration(f.min), model.Duration(f.max))
 	case kindChoice:
-		return orList(f.choices)
-	case kindGlobs, kindURLs:
+		return orList(slices.DeleteFunc(slices.Clone(f.choices), func(c string) bool { return c == "" }))
+	case kindGlobs, kindURLs, kindList:
 		if f.max > 0 {
 			return fmt.Sprintf("at most %d", f.max)
 		}
@@ -327,9 +444,12 @@ func defaults[T any](fields []field[T]) T {
 
 func defaultGlobal() Global { return defaults(globalFields) }
 
-func defaultSource() Source { return defaults(sourceFields) }
+// defaultSource is a file source with every default.
+func defaultSource() Source { return defaults(fileSourceFields) }
 
-func defaultSinks() Sinks { return Sinks{Prometheus: defaults(prometheusFields)} }
+func defaultSinks() Sinks {
+	return Sinks{Prometheus: defaults(prometheusFields), Kafka: defaults(kafkaSinkFields)}
+}
 
 func defaultAlerts() Alerts { return defaults(alertsFields) }
 

@@ -28,6 +28,7 @@ import (
 
 	"github.com/odpswatch/odpswatch/internal/config"
 	"github.com/odpswatch/odpswatch/internal/filesource"
+	"github.com/odpswatch/odpswatch/internal/kafkasource"
 	"github.com/odpswatch/odpswatch/internal/pipeline"
 	"github.com/odpswatch/odpswatch/internal/positions"
 	"github.com/odpswatch/odpswatch/internal/sdnotify"
@@ -52,6 +53,10 @@ type Options struct {
 	// WatchdogInterval is how often to ping systemd's watchdog (0: never).
 	WatchdogInterval time.Duration
 	Version          BuildInfo
+	// Getenv reads the environment for secrets the configuration names (a
+	// SASL password_env); Host names this machine in events.
+	Getenv func(string) string
+	Host   string
 	// Reload delivers reload requests from signals (SIGHUP).
 	Reload <-chan struct{}
 }
@@ -69,8 +74,14 @@ type Daemon struct {
 	fileMet  *filesource.Metrics
 	pool     chan []byte // batch buffers shared by the sources
 	alerts   *alerting
-	store    *positions.Store
-	metrics  *metrics
+	kafkaMet *kafkasource.Metrics
+	// events is the Kafka event sink (nil when off); batches are done only
+	// once it has delivered their events.
+	events     *sink.KafkaEvents
+	stopEvents context.CancelFunc
+	eventsDone chan struct{}
+	store      *positions.Store
+	metrics    *metrics
 
 	mu      sync.Mutex // guards cfg, sources and saved
 	cfg     *config.Config
@@ -87,9 +98,16 @@ type Daemon struct {
 
 type runningSource struct {
 	cfg    config.Source
-	src    *filesource.Source
+	src    source
+	file   *filesource.Source // nil for a Kafka source, whose offsets live in Kafka
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// source is what the daemon runs of a source, of any type.
+type source interface {
+	Run(ctx context.Context) error
+	Ready() <-chan struct{}
 }
 
 type metrics struct {
@@ -104,7 +122,7 @@ func New(opts Options) (*Daemon, error) {
 	d := &Daemon{
 		opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), cfg: opts.Config,
 		sources: make(map[string]*runningSource), saved: make(map[string][]positions.Entry), stopped: make(map[string]*filesource.Source),
-		ready: make(chan struct{}), reloadCh: make(chan chan error),
+		ready: make(chan struct{}), reloadCh: make(chan chan error), eventsDone: make(chan struct{}),
 	}
 	if opts.StateDir != "" {
 		d.store = positions.NewStore(opts.StateDir)
@@ -125,9 +143,19 @@ func New(opts Options) (*Daemon, error) {
 	if d.alerts, err = newAlerting(opts.Config.Alerts, d.reg, d); err != nil {
 		return nil, err
 	}
-	if d.pipe, err = pipeline.New(pipeline.Options{
-		Workers: workers(g.Workers), QueueBatches: g.QueueBatches, Logger: opts.Logger, Observe: d.alerts.observe,
-	}, d.counters, d.reg); err != nil {
+	if d.kafkaMet, err = kafkasource.NewMetrics(d.reg); err != nil {
+		return nil, err
+	}
+	if d.events, err = d.newKafkaEvents(opts.Config.Sinks.Kafka); err != nil {
+		return nil, err
+	}
+	po := pipeline.Options{
+		Workers: workers(g.Workers), QueueBatches: g.QueueBatches, Logger: opts.Logger, Observe: d.alerts.observe, Host: opts.Host,
+	}
+	if d.events != nil {
+		po.Events = d.events // not a typed nil: no sink, no events
+	}
+	if d.pipe, err = pipeline.New(po, d.counters, d.reg); err != nil {
 		return nil, err
 	}
 	if d.fileMet, err = filesource.NewMetrics(d.reg); err != nil {
@@ -243,11 +271,27 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { d.alerts.run(alertCtx); close(alertsDone) }()
 	defer func() { stopAlerts(); <-alertsDone }()
 
+	if d.events != nil {
+		eventsCtx, stopEvents := context.WithCancel(context.Background())
+		d.stopEvents = stopEvents
+		go func() {
+			if err := d.events.Run(eventsCtx); err != nil {
+				d.log.Error("the Kafka event sink stopped", "err", err)
+			}
+			close(d.eventsDone)
+		}()
+	}
 	d.mu.Lock()
+	var startErr error
 	for _, sc := range d.cfg.Sources {
-		d.startSource(sc)
+		if err := d.startSource(sc); err != nil {
+			startErr = errors.Join(startErr, err)
+		}
 	}
 	d.mu.Unlock()
+	if startErr != nil {
+		return errors.Join(fmt.Errorf("cannot start sources: %w", startErr), d.shutdown(srv))
+	}
 	d.waitSourcesReady(ctx)
 	close(d.ready)
 	d.notify(d.opts.Notifier.Ready, "READY")
@@ -336,6 +380,11 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 	if stopped {
 		step("drain the pipeline", func() error { d.pipe.Close(); return nil })
 	}
+	if d.events != nil {
+		// The event sink flushes within its flush_timeout; batches whose
+		// events it could not deliver stay behind the saved positions.
+		step("flush events", func() error { d.stopEvents(); <-d.eventsDone; return nil })
+	}
 	step("save positions", func() error { return d.savePositions() })
 	step("stop HTTP", func() error {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -371,7 +420,9 @@ func (d *Daemon) savePositions() error {
 	var all []positions.Entry
 	for name, rs := range d.sources {
 		_ = name
-		all = append(all, rs.src.Positions()...)
+		if rs.file != nil {
+			all = append(all, rs.file.Positions()...)
+		}
 	}
 	for name, src := range d.stopped {
 		if _, running := d.sources[name]; !running {
@@ -397,8 +448,18 @@ func (d *Daemon) savePositions() error {
 	return nil
 }
 
-// startSource starts a source with its saved positions. d.mu is held.
-func (d *Daemon) startSource(sc config.Source) {
+// startSource starts a source, a file source with its saved positions. d.mu
+// is held.
+func (d *Daemon) startSource(sc config.Source) error {
+	d.pipe.AddSource(sc.Name)
+	if sc.Type == "kafka" {
+		src, err := d.newKafkaSource(sc)
+		if err != nil {
+			return err
+		}
+		d.run(sc, src, nil)
+		return nil
+	}
 	g := d.cfg.Global
 	opts := filesource.Options{
 		Name: sc.Name, Paths: sc.Paths, Exclude: sc.Exclude, StartAtEnd: sc.StartAt == "end", Poll: sc.Watch == "poll",
@@ -407,7 +468,6 @@ func (d *Daemon) startSource(sc config.Source) {
 		MaxLineBytes: g.MaxLineBytes, BatchBytes: g.BatchBytes, Pool: d.pool,
 		Logger: d.log, Metrics: d.fileMet,
 	}
-	d.pipe.AddSource(sc.Name)
 	if old, ok := d.stopped[sc.Name]; ok {
 		old.WaitBatches() // the pipeline runs: its batches get counted
 		d.saved[sc.Name] = old.Positions()
@@ -415,8 +475,14 @@ func (d *Daemon) startSource(sc config.Source) {
 	}
 	src := filesource.New(opts, d.pipe.Input(), d.saved[sc.Name])
 	delete(d.saved, sc.Name)
+	d.run(sc, src, src)
+	return nil
+}
+
+// run runs a source in its own goroutine. d.mu is held.
+func (d *Daemon) run(sc config.Source, src source, file *filesource.Source) {
 	ctx, cancel := context.WithCancel(context.Background())
-	rs := &runningSource{cfg: sc, src: src, cancel: cancel, done: make(chan struct{})}
+	rs := &runningSource{cfg: sc, src: src, file: file, cancel: cancel, done: make(chan struct{})}
 	d.sources[sc.Name] = rs
 	go func() {
 		defer close(rs.done)
@@ -431,7 +497,9 @@ func (d *Daemon) stopSource(name string) {
 	rs := d.sources[name]
 	rs.cancel()
 	<-rs.done
-	d.stopped[name] = rs.src // its positions move on as its batches are counted
+	if rs.file != nil {
+		d.stopped[name] = rs.file // its positions move on as its batches are counted
+	}
 	delete(d.sources, name)
 }
 
@@ -487,14 +555,22 @@ func (d *Daemon) reload() error {
 		}
 	}
 	d.cfg = cfg
+	var startErr error
 	for _, sc := range cfg.Sources {
 		if _, running := d.sources[sc.Name]; !running {
-			d.startSource(sc)
+			if err := d.startSource(sc); err != nil {
+				startErr = errors.Join(startErr, err)
+				continue
+			}
 			started++
 		}
 	}
 	d.mu.Unlock()
 	d.savePositions()
+	if startErr != nil {
+		d.metrics.reloadOK.Set(0)
+		return fmt.Errorf("cannot start sources: %w", startErr)
+	}
 	d.metrics.reloadOK.Set(1)
 	d.metrics.reloadTime.SetToCurrentTime()
 	d.log.Info("configuration reloaded", "sources_stopped", stopped, "sources_started", started)
