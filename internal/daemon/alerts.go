@@ -90,6 +90,11 @@ func newAlerting(cfg config.Alerts, reg prometheus.Registerer, d *Daemon) (*aler
 		}
 		a.onceDelivs = append(a.onceDelivs, sink.NewDelivery(sink.NewWebhook(cfg.Webhook.URL, secret, client), opts, m, d.log))
 	}
+	if d.events != nil {
+		// An alert is an event too: with the Kafka event sink on, alerts
+		// go to its topic as well.
+		a.onceDelivs = append(a.onceDelivs, sink.NewDelivery(sink.NewKafkaAlerts(d.events, d.opts.Host), opts, m, d.log))
+	}
 	if cfg.LogEnabled() {
 		a.onceDelivs = append(a.onceDelivs, sink.NewDelivery(sink.LogSender{Log: d.log}, opts, m, d.log))
 	}

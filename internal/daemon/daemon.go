@@ -140,13 +140,13 @@ func New(opts Options) (*Daemon, error) {
 	if d.counters, err = sink.NewErrorCounters(d.reg, maxUnknown(opts.Config)); err != nil {
 		return nil, err
 	}
-	if d.alerts, err = newAlerting(opts.Config.Alerts, d.reg, d); err != nil {
-		return nil, err
-	}
 	if d.kafkaMet, err = kafkasource.NewMetrics(d.reg); err != nil {
 		return nil, err
 	}
 	if d.events, err = d.newKafkaEvents(opts.Config.Sinks.Kafka); err != nil {
+		return nil, err
+	}
+	if d.alerts, err = newAlerting(opts.Config.Alerts, d.reg, d); err != nil {
 		return nil, err
 	}
 	po := pipeline.Options{

@@ -42,6 +42,13 @@ sinks:
   kafka:
     brokers: [%q]
     topic: odps-events
+alerts:
+  evaluation_interval: 1s
+  rules:
+    - name: KafkaTestSpike
+      window: 10s
+      min_count: 5
+      resolve_after: 10s
 `, sourceYAML("jobs", filepath.Join(dir, "*.log")), broker, broker))
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.DefaultProduceTopic("logs"))
@@ -49,7 +56,7 @@ sinks:
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for i := range 30 {
 		v := fmt.Sprintf("2026-11-27 job %d ok", i)
@@ -70,13 +77,28 @@ sinks:
 		t.Fatal(err)
 	}
 	defer out.Close()
-	var fromKafka, fromFile int
-	for fromKafka+fromFile < 11 {
+	var fromKafka, fromFile, alerts int
+	for fromKafka+fromFile < 11 || alerts == 0 {
 		fs := out.PollFetches(ctx)
 		if ctx.Err() != nil {
-			t.Fatalf("%d events from Kafka and %d from the file, want 10 and 1", fromKafka, fromFile)
+			t.Fatalf("%d events from Kafka and %d from the file, want 10 and 1; %d alerts, want 1", fromKafka, fromFile, alerts)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
+			var kind struct{ Schema string }
+			json.Unmarshal(r.Value, &kind)
+			if kind.Schema == sink.AlertSchema {
+				// The spike of Access Denied in source stream: an alert is
+				// an event too.
+				var a sink.KafkaAlert
+				if err := json.Unmarshal(r.Value, &a); err != nil {
+					t.Fatal(err)
+				}
+				if a.Labels["alertname"] != "KafkaTestSpike" || a.Labels["source"] != "stream" || a.Status != "firing" || a.Count != 10 {
+					t.Errorf("alert %+v", a)
+				}
+				alerts++
+				return
+			}
 			var e sink.Event
 			if err := json.Unmarshal(r.Value, &e); err != nil {
 				t.Fatal(err)

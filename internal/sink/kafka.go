@@ -338,6 +338,26 @@ func (k *KafkaEvents) Publish(events []Event, done func()) {
 		}
 		return
 	}
+	b, ok := k.admit(n, done)
+	if !ok {
+		return
+	}
+	k.queue(k.encode(events, b))
+}
+
+// PublishRecord queues one ready-made message (an alert) on the topic, with
+// the same buffer, delivery and done as Publish.
+func (k *KafkaEvents) PublishRecord(key, value []byte, done func()) {
+	b, ok := k.admit(1, done)
+	if !ok {
+		return
+	}
+	k.queue([]kafka.Message{{Key: key, Value: value, WriterData: b, Time: time.Now()}})
+}
+
+// admit takes room for n messages, or drops them (counted; done called
+// when dropped for a full buffer).
+func (k *KafkaEvents) admit(n int, done func()) (*kafkaBatch, bool) {
 	switch k.acquire(n) {
 	case admitFull:
 		k.droppedFull.Add(float64(n))
@@ -348,14 +368,17 @@ func (k *KafkaEvents) Publish(events []Event, done func()) {
 		if done != nil {
 			done()
 		}
-		return
+		return nil, false
 	case admitClosed:
 		k.droppedShutdown.Add(float64(n))
-		return
+		return nil, false
 	}
 	b := &kafkaBatch{n: n, done: done}
 	b.left.Store(int64(n))
-	msgs := k.encode(events, b)
+	return b, true
+}
+
+func (k *KafkaEvents) queue(msgs []kafka.Message) {
 	k.mu.Lock()
 	k.fresh = append(k.fresh, msgs...)
 	k.mu.Unlock()

@@ -1,0 +1,68 @@
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/odpswatch/odpswatch/internal/alert"
+)
+
+// AlertSchema names the version of an alert's JSON form on the event topic.
+const AlertSchema = "odpswatch.alert/v1"
+
+// KafkaAlerts sends alerts to the Kafka event topic, as records of their own
+// schema beside the events: an alert is an event too.
+type KafkaAlerts struct {
+	events *KafkaEvents
+	host   string
+}
+
+// NewKafkaAlerts sends alerts through the event sink.
+func NewKafkaAlerts(events *KafkaEvents, host string) *KafkaAlerts {
+	return &KafkaAlerts{events: events, host: host}
+}
+
+// Name implements AlertSender.
+func (k *KafkaAlerts) Name() string { return "kafka" }
+
+// KafkaAlert is the JSON of an alert on the event topic.
+type KafkaAlert struct {
+	Schema      string            `json:"schema"` // AlertSchema
+	Host        string            `json:"host"`
+	Status      string            `json:"status"` // firing or resolved
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      *time.Time        `json:"endsAt,omitempty"`
+	Count       int               `json:"count"`
+	Baseline    float64           `json:"baseline"`
+}
+
+// Send implements AlertSender: it returns once the broker acknowledged
+// every alert, or fails when ctx ends first (the delivery retries).
+func (k *KafkaAlerts) Send(ctx context.Context, alerts []*alert.Alert) error {
+	acked := make(chan struct{}, len(alerts))
+	for _, a := range alerts {
+		ka := KafkaAlert{Schema: AlertSchema, Host: k.host, Status: "firing", Labels: a.Labels, Annotations: a.Annotations,
+			StartsAt: a.StartsAt, Count: a.Count, Baseline: a.Baseline}
+		if a.Resolved {
+			ends := a.EndsAt
+			ka.Status, ka.EndsAt = "resolved", &ends
+		}
+		value, err := json.Marshal(ka)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrPermanent, err)
+		}
+		k.events.PublishRecord([]byte(a.Fingerprint()), value, func() { acked <- struct{}{} })
+	}
+	for range alerts {
+		select {
+		case <-acked:
+		case <-ctx.Done():
+			return fmt.Errorf("kafka: alerts not acknowledged: %w", ctx.Err())
+		}
+	}
+	return nil
+}
