@@ -28,7 +28,6 @@ const (
 // it from here. The rules' test (configs/prometheus) keeps the same list.
 var pending = map[string]string{
 	// Comes with the Kafka source (see the issues).
-	"odpswatch_kafka_consumer_lag": "the Kafka source",
 }
 
 // external are metrics odpswatch does not define itself but that are there

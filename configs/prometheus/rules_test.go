@@ -26,9 +26,6 @@ const (
 // not be documented yet: once it is in the README or the golden exposition,
 // remove it from here.
 var pending = map[string]string{
-	// Comes with the Kafka source (see the issues); OdpswatchKafkaLagHigh
-	// matches nothing until then.
-	"odpswatch_kafka_consumer_lag": "the Kafka source",
 }
 
 // external are metrics odpswatch does not define itself but that are there
