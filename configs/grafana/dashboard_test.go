@@ -26,9 +26,7 @@ const (
 // (their panels stay empty until then). Each must be used and must not be
 // documented yet: once it is in the README or the golden exposition, remove
 // it from here. The rules' test (configs/prometheus) keeps the same list.
-var pending = map[string]string{
-	// Comes with the Kafka source (see the issues).
-}
+var pending = map[string]string{}
 
 // external are metrics odpswatch does not define itself but that are there
 // wherever it is scraped.

@@ -25,8 +25,7 @@ const (
 // the rules are ready when it does. Each must be used by the rules and must
 // not be documented yet: once it is in the README or the golden exposition,
 // remove it from here.
-var pending = map[string]string{
-}
+var pending = map[string]string{}
 
 // external are metrics odpswatch does not define itself but that are there
 // wherever it is scraped.
