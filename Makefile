@@ -1,6 +1,6 @@
 # odpswatch: the targets developers and CI use. `make help` lists them.
 GO        ?= go
-FUZZTIME  ?= 30s
+FUZZTIME  ?= 1000000x
 BINARY    ?= bin/odpswatch
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
