@@ -271,8 +271,9 @@ func TestStalledReaderIsRecreated(t *testing.T) {
 			}
 			resp.Topics = append(resp.Topics, st)
 		}
-		// Like a long poll that found nothing, so the reader does not spin.
-		c.SleepControl(func() { time.Sleep(20 * time.Millisecond) })
+		// Like a long poll that found nothing, so the reader does not spin:
+		// a delay the broker adds to its answer, not a wait of the test.
+		c.SleepControl(func() { <-time.After(20 * time.Millisecond) })
 		return resp, nil, true
 	})
 	// Once a fetch has been answered "nothing new", none from before the
