@@ -52,6 +52,8 @@ type Rule struct {
 	ResolveAfter time.Duration
 	// Severity is the alert's severity label (e.g. "critical").
 	Severity string
+	// Labels are added to every alert (e.g. instance: the host).
+	Labels map[string]string
 }
 
 // MaxGroups bounds the groups a detector tracks; observations of further
@@ -270,7 +272,11 @@ func (d *Detector) refresh(a *Alert, g *group, thr float64) {
 	top = top[:min(len(top), maxTopCodes)]
 
 	a.Count, a.Baseline = g.count, g.baseline
-	a.Labels = map[string]string{"alertname": d.rule.Name, "severity": d.rule.Severity, "source": g.key.Source}
+	a.Labels = map[string]string{}
+	for k, v := range d.rule.Labels {
+		a.Labels[k] = v
+	}
+	a.Labels["alertname"], a.Labels["severity"], a.Labels["source"] = d.rule.Name, d.rule.Severity, g.key.Source
 	if len(top) > 0 {
 		cl := classify.Classify(top[0].code)
 		a.Labels["code"] = top[0].code.String()

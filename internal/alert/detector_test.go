@@ -15,7 +15,8 @@ var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 func testRule() Rule {
 	return Rule{Name: "ODPSSeverity5Spike", MinSeverity: 5, Window: time.Minute, MinCount: 10, Factor: 3,
-		BaselineWeight: 0.3, BaselineFloor: 1, ResolveAfter: 5 * time.Minute, Severity: "critical"}
+		BaselineWeight: 0.3, BaselineFloor: 1, ResolveAfter: 5 * time.Minute, Severity: "critical",
+		Labels: map[string]string{"instance": "job-host-1"}}
 }
 
 var accessDenied = classify.Classify(420095) // severity 5
@@ -109,7 +110,7 @@ func TestAlertContent(t *testing.T) {
 	}
 	a := changed[0]
 	want := map[string]string{"alertname": "ODPSSeverity5Spike", "severity": "critical", "source": "jobs",
-		"code": "ODPS-0420095", "module": "worker", "family": "api"}
+		"code": "ODPS-0420095", "module": "worker", "family": "api", "instance": "job-host-1"}
 	for k, v := range want {
 		if a.Labels[k] != v {
 			t.Errorf("label %s = %q, want %q", k, a.Labels[k], v)

@@ -38,6 +38,7 @@ func newAlerting(cfg config.Alerts, reg prometheus.Registerer, d *Daemon) (*aler
 			Name: r.Name, MinSeverity: r.MinSeverity, Window: time.Duration(r.Window), MinCount: r.MinCount,
 			Factor: r.Factor, BaselineWeight: r.BaselineWeight, BaselineFloor: r.BaselineFloor,
 			ResolveAfter: time.Duration(r.ResolveAfter), Severity: r.Severity,
+			Labels: map[string]string{"instance": d.opts.Host},
 		}
 		for _, g := range r.GroupBy {
 			rule.ByCode = rule.ByCode || g == "code"
