@@ -200,20 +200,7 @@ func (r *Report) Folded(minSeverity int) []*Folded {
 
 // text copies b, cut to at most limit bytes without splitting a UTF-8
 // sequence.
-func text(b []byte, limit int) string {
-	if len(b) > limit {
-		b = b[:limit]
-		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(b[i]) {
-				if !utf8.FullRune(b[i:]) {
-					b = b[:i]
-				}
-				break
-			}
-		}
-	}
-	return string(b)
-}
+func text(b []byte, limit int) string { return string(scan.CutUTF8(b, limit)) }
 
 // Codes returns the codes found with severity at least minSeverity, most
 // severe first, then most frequent, then by code.

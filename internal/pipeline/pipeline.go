@@ -18,7 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -248,9 +247,9 @@ func (w *worker) events(b *Batch) []sink.Event {
 			Schema: sink.EventSchema, Time: now, Host: w.p.opts.Host, Source: b.Source,
 			Origin: origin(b, m), Code: m.Code.String(), Family: cl.Family.Label, Module: cl.Module.Label,
 			Severity: cl.Severity, Title: cl.Title(),
-			General: bounded(m.General.Of(b.Data), sink.MaxEventDescription),
-			Context: bounded(m.Context.Of(b.Data), sink.MaxEventDescription),
-			Line:    bounded(m.Line.Of(b.Data), sink.MaxEventLine),
+			General: string(scan.CutUTF8(m.General.Of(b.Data), sink.MaxEventDescription)),
+			Context: string(scan.CutUTF8(m.Context.Of(b.Data), sink.MaxEventDescription)),
+			Line:    string(scan.CutUTF8(m.Line.Of(b.Data), sink.MaxEventLine)),
 		}
 	}
 	return out
@@ -268,20 +267,6 @@ func origin(b *Batch, m scan.Match) sink.Origin {
 	}
 	msg := b.Messages[max(i, 0)]
 	return sink.Origin{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset}
-}
-
-// bounded copies b, cut to at most n bytes on a UTF-8 boundary.
-func bounded(b []byte, n int) string {
-	if len(b) > n {
-		b = b[:n]
-		for len(b) > 0 && !utf8.RuneStart(b[len(b)-1]) {
-			b = b[:len(b)-1]
-		}
-		if len(b) > 0 && !utf8.FullRune(b[len(b)-1:]) {
-			b = b[:len(b)-1]
-		}
-	}
-	return string(b)
 }
 
 var newline = []byte{'\n'}

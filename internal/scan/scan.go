@@ -19,7 +19,10 @@
 // buffer.
 package scan
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // Default bounds of the descriptions, in bytes.
 const (
@@ -320,13 +323,22 @@ scan:
 // bounded shortens s to at most limit bytes without splitting a UTF-8
 // sequence.
 func bounded(buf []byte, s Span, limit int) Span {
-	if s.Len() <= limit {
+	return Span{s.Start, s.Start + len(CutUTF8(s.Of(buf), limit))}
+}
+
+// CutUTF8 returns s cut to at most n bytes, not inside a UTF-8 sequence
+// (where s is not UTF-8 there, at n). The scanner cuts descriptions so; so
+// do the reports and events that carry them.
+func CutUTF8[T ~string | ~[]byte](s T, n int) T {
+	if len(s) <= n {
 		return s
 	}
-	e := s.Start + limit
-	// Back off over continuation bytes (10xxxxxx) to the start of a sequence.
-	for k := 0; k < 3 && e > s.Start && buf[e]&0xC0 == 0x80; k++ {
-		e--
+	i := n
+	for j := 0; j < utf8.UTFMax-1 && i > 0 && !utf8.RuneStart(s[i]); j++ {
+		i--
 	}
-	return Span{s.Start, e}
+	if !utf8.RuneStart(s[i]) {
+		i = n
+	}
+	return s[:i]
 }

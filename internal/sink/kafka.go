@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
 // KafkaEventsOptions configure the Kafka event sink. Zero values take the
@@ -643,21 +645,6 @@ func eventSizeHint(e *Event) int {
 		min(len(e.Context), MaxEventDescription) + min(len(e.Line), MaxEventLine)
 }
 
-// cutUTF8 returns s cut to at most n bytes, not inside a UTF-8 sequence.
-func cutUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for j := 0; j < utf8.UTFMax-1 && i > 0 && !utf8.RuneStart(s[i]); j++ {
-		i--
-	}
-	if !utf8.RuneStart(s[i]) { // not UTF-8 here: any cut is as good
-		i = n
-	}
-	return s[:i]
-}
-
 // AppendEventJSON appends e's JSON form — what encoding/json makes of it,
 // byte for byte — with Schema set to EventSchema if empty, Line cut to
 // MaxEventLine bytes and Title, General and Context to MaxEventDescription,
@@ -707,13 +694,13 @@ func AppendEventJSON(b []byte, e *Event) []byte {
 	b = append(b, `,"severity":`...)
 	b = strconv.AppendInt(b, int64(e.Severity), 10)
 	b = append(b, `,"title":`...)
-	b = appendJSONString(b, cutUTF8(e.Title, MaxEventDescription))
+	b = appendJSONString(b, scan.CutUTF8(e.Title, MaxEventDescription))
 	b = append(b, `,"general":`...)
-	b = appendJSONString(b, cutUTF8(e.General, MaxEventDescription))
+	b = appendJSONString(b, scan.CutUTF8(e.General, MaxEventDescription))
 	b = append(b, `,"context":`...)
-	b = appendJSONString(b, cutUTF8(e.Context, MaxEventDescription))
+	b = appendJSONString(b, scan.CutUTF8(e.Context, MaxEventDescription))
 	b = append(b, `,"line":`...)
-	b = appendJSONString(b, cutUTF8(e.Line, MaxEventLine))
+	b = appendJSONString(b, scan.CutUTF8(e.Line, MaxEventLine))
 	return append(b, '}')
 }
 

@@ -20,6 +20,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
 const (
@@ -706,8 +708,8 @@ func checkEventJSON(t *testing.T, e Event) {
 	if e.Schema == "" {
 		e.Schema = EventSchema
 	}
-	e.Title, e.General, e.Context = cutUTF8(e.Title, MaxEventDescription), cutUTF8(e.General, MaxEventDescription), cutUTF8(e.Context, MaxEventDescription)
-	e.Line = cutUTF8(e.Line, MaxEventLine)
+	e.Title, e.General, e.Context = scan.CutUTF8(e.Title, MaxEventDescription), scan.CutUTF8(e.General, MaxEventDescription), scan.CutUTF8(e.Context, MaxEventDescription)
+	e.Line = scan.CutUTF8(e.Line, MaxEventLine)
 	want, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
@@ -754,8 +756,8 @@ func TestEventTextsAreBounded(t *testing.T) {
 		{"a\x80\x80\x80\x80\x80", 4, "a\x80\x80\x80"}, // not UTF-8: cut at n
 		{"\x80\x80", 1, "\x80"},
 	} {
-		if got := cutUTF8(tc.s, tc.n); got != tc.want {
-			t.Errorf("cutUTF8(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		if got := scan.CutUTF8(tc.s, tc.n); got != tc.want {
+			t.Errorf("scan.CutUTF8(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
 		}
 	}
 }
