@@ -1,7 +1,6 @@
 package grafana_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/odpswatch/odpswatch/configs/internal/promexpr"
 	"github.com/odpswatch/odpswatch/internal/classify"
 )
 
@@ -272,7 +272,7 @@ func TestDashboardUsesRealMetrics(t *testing.T) {
 	known := knownMetrics(t)
 	used := map[string]bool{}
 	for where, expr := range expressions(t) {
-		for _, m := range metricNames(expr) {
+		for _, m := range promexpr.MetricNames(expr) {
 			used[m] = true
 			switch {
 			case strings.Contains(m, ":"):
@@ -293,7 +293,7 @@ func TestDashboardUsesRealMetrics(t *testing.T) {
 	}
 	for _, m := range []string{"odpswatch_errors_total", "odpswatch_file_lag_bytes", "odpswatch_scan_seconds_total", "up"} {
 		if !used[m] {
-			t.Errorf("the dashboard's metric names were not found: %s is missing from %v", m, sortedKeys(used))
+			t.Errorf("the dashboard's metric names were not found: %s is missing from %v", m, promexpr.SortedKeys(used))
 		}
 	}
 }
@@ -384,97 +384,13 @@ func TestTopCodesTitles(t *testing.T) {
 	}
 }
 
-// knownMetrics returns the metric names odpswatch documents: the
-// backquoted odpswatch_* names of the README's "### Metrics" section, and the
-// families of the golden exposition (the same source of truth as the rules'
-// test in configs/prometheus).
+// knownMetrics returns the metric names odpswatch documents (the README's
+// Metrics section and the golden exposition).
 func knownMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	known := map[string]bool{}
-	text, err := os.ReadFile(readme)
+	known, err := promexpr.Known(readme, filepath.FromSlash(golden))
 	if err != nil {
 		t.Fatal(err)
-	}
-	section := string(text)
-	start := strings.Index(section, "\n### Metrics\n")
-	if start < 0 {
-		t.Fatalf("%s has no \"### Metrics\" section", readme)
-	}
-	section = section[start+1:]
-	if end := strings.Index(section[4:], "\n#"); end >= 0 {
-		section = section[:end+4]
-	}
-	for _, m := range regexp.MustCompile("`(odpswatch_[a-z0-9_]+)").FindAllStringSubmatch(section, -1) {
-		known[m[1]] = true
-	}
-	if len(known) < 20 {
-		t.Fatalf("found only %d metric names in %s's Metrics section: %v", len(known), readme, sortedKeys(known))
-	}
-	g, err := os.Open(filepath.FromSlash(golden))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	sc := bufio.NewScanner(g)
-	n := 0
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
-			known[f[2]] = true
-			n++
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatalf("no # TYPE line in %s", golden)
 	}
 	return known
-}
-
-var (
-	stringLit  = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`")
-	braces     = regexp.MustCompile(`\{[^{}]*\}`)
-	brackets   = regexp.MustCompile(`\[[^\[\]]*\]`)
-	grouping   = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)`)
-	identifier = regexp.MustCompile(`[A-Za-z0-9_:.]+`)
-	nameRE     = regexp.MustCompile(`^[A-Za-z_:][A-Za-z0-9_:]*$`)
-	keywords   = map[string]bool{
-		"and": true, "or": true, "unless": true, "by": true, "without": true, "on": true,
-		"ignoring": true, "group_left": true, "group_right": true, "offset": true, "bool": true,
-		"inf": true, "nan": true, "Inf": true, "NaN": true, "atan2": true,
-	}
-)
-
-// metricNames returns, roughly, the metric names a PromQL expression reads:
-// the identifiers left once strings, label matchers, ranges and grouping
-// labels are gone, that are neither keywords nor called as functions. (The
-// same as in configs/prometheus/rules_test.go.)
-func metricNames(expr string) []string {
-	s := stringLit.ReplaceAllString(expr, `""`)
-	s = braces.ReplaceAllString(s, "{}")
-	s = brackets.ReplaceAllString(s, "[]")
-	s = grouping.ReplaceAllString(s, " ")
-	var names []string
-	for _, loc := range identifier.FindAllStringIndex(s, -1) {
-		word := s[loc[0]:loc[1]]
-		// Numbers and durations (5m, 1e9, 0.5) start with a digit or a dot.
-		if !nameRE.MatchString(word) || keywords[word] {
-			continue
-		}
-		if rest := strings.TrimLeft(s[loc[1]:], " \t\n"); strings.HasPrefix(rest, "(") {
-			continue // a function or an aggregation
-		}
-		names = append(names, word)
-	}
-	return names
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

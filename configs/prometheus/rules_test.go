@@ -1,17 +1,17 @@
 package prometheus_test
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/odpswatch/odpswatch/configs/internal/promexpr"
 )
 
 const (
@@ -146,7 +146,7 @@ func TestRulesUseRealMetrics(t *testing.T) {
 	used := map[string]bool{}
 	for _, r := range rules {
 		name := r.Record + r.Alert
-		names := metricNames(r.Expr)
+		names := promexpr.MetricNames(r.Expr)
 		for _, a := range r.Annotations {
 			names = append(names, annotationMetricNames(a)...)
 		}
@@ -174,7 +174,7 @@ func TestRulesUseRealMetrics(t *testing.T) {
 	// A parser that finds nothing would pass everything.
 	for _, m := range []string{"odpswatch_errors_total", "odpswatch_file_lag_bytes", "up", "odpswatch:errors:increase5m"} {
 		if !used[m] {
-			t.Errorf("the rules' metric names were not found: %s is missing from %v", m, sortedKeys(used))
+			t.Errorf("the rules' metric names were not found: %s is missing from %v", m, promexpr.SortedKeys(used))
 		}
 	}
 }
@@ -238,122 +238,27 @@ func TestEveryRuleIsUnitTested(t *testing.T) {
 				t.Errorf("%s: no case in %s where it does not fire", r.Alert, rulesTestFile)
 			}
 		}
-		if r.Record != "" && !slices.ContainsFunc(exprs, func(e string) bool { return slices.Contains(metricNames(e), r.Record) }) {
+		if r.Record != "" && !slices.ContainsFunc(exprs, func(e string) bool { return slices.Contains(promexpr.MetricNames(e), r.Record) }) {
 			t.Errorf("recording rule %s: no promql_expr_test in %s reads it", r.Record, rulesTestFile)
 		}
 	}
 }
 
-// knownMetrics returns the metric names odpswatch documents: the
-// backquoted odpswatch_* names of the README's "### Metrics" section, and the
-// families of the golden exposition.
+// knownMetrics returns the metric names odpswatch documents (the README's
+// Metrics section and the golden exposition).
 func knownMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	known := map[string]bool{}
-	text, err := os.ReadFile(readme)
+	known, err := promexpr.Known(readme, filepath.FromSlash(golden))
 	if err != nil {
 		t.Fatal(err)
-	}
-	section := string(text)
-	start := strings.Index(section, "\n### Metrics\n")
-	if start < 0 {
-		t.Fatalf("%s has no \"### Metrics\" section", readme)
-	}
-	section = section[start+1:]
-	if end := strings.Index(section[4:], "\n#"); end >= 0 {
-		section = section[:end+4]
-	}
-	for _, m := range regexp.MustCompile("`(odpswatch_[a-z0-9_]+)").FindAllStringSubmatch(section, -1) {
-		known[m[1]] = true
-	}
-	if len(known) < 20 {
-		t.Fatalf("found only %d metric names in %s's Metrics section: %v", len(known), readme, sortedKeys(known))
-	}
-	g, err := os.Open(filepath.FromSlash(golden))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	sc := bufio.NewScanner(g)
-	n := 0
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
-			known[f[2]] = true
-			n++
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatalf("no # TYPE line in %s", golden)
 	}
 	return known
 }
 
-var (
-	stringLit  = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`")
-	braces     = regexp.MustCompile(`\{[^{}]*\}`)
-	brackets   = regexp.MustCompile(`\[[^\[\]]*\]`)
-	grouping   = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)`)
-	identifier = regexp.MustCompile(`[A-Za-z0-9_:.]+`)
-	nameRE     = regexp.MustCompile(`^[A-Za-z_:][A-Za-z0-9_:]*$`)
-	keywords   = map[string]bool{
-		"and": true, "or": true, "unless": true, "by": true, "without": true, "on": true,
-		"ignoring": true, "group_left": true, "group_right": true, "offset": true, "bool": true,
-		"inf": true, "nan": true, "Inf": true, "NaN": true, "atan2": true,
-	}
-	annotationMetric = regexp.MustCompile(`\bodpswatch[_:][A-Za-z0-9_:]*`)
-)
-
-// metricNames returns, roughly, the metric names a PromQL expression reads:
-// the identifiers left once strings, label matchers, ranges and grouping
-// labels are gone, that are neither keywords nor called as functions.
-func metricNames(expr string) []string {
-	s := stringLit.ReplaceAllString(expr, `""`)
-	s = braces.ReplaceAllString(s, "{}")
-	s = brackets.ReplaceAllString(s, "[]")
-	s = grouping.ReplaceAllString(s, " ")
-	var names []string
-	for _, loc := range identifier.FindAllStringIndex(s, -1) {
-		word := s[loc[0]:loc[1]]
-		// Numbers and durations (5m, 1e9, 0.5) start with a digit or a dot.
-		if !nameRE.MatchString(word) || keywords[word] {
-			continue
-		}
-		if rest := strings.TrimLeft(s[loc[1]:], " \t\n"); strings.HasPrefix(rest, "(") {
-			continue // a function or an aggregation
-		}
-		names = append(names, word)
-	}
-	return names
-}
+var annotationMetric = regexp.MustCompile(`\bodpswatch[_:][A-Za-z0-9_:]*`)
 
 // annotationMetricNames returns the odpswatch names an annotation's text or
 // template queries mention.
 func annotationMetricNames(text string) []string {
 	return annotationMetric.FindAllString(text, -1)
-}
-
-func TestMetricNamesParser(t *testing.T) {
-	for expr, want := range map[string][]string{
-		`sum by (job, instance) (rate(odpswatch_errors_total{severity=~"[5-9]", code="x_y"}[1h] offset 5m))`: {"odpswatch_errors_total"},
-		`time() - (a_b > 0 or (c and on (job) d)) > 900`:                                                     {"a_b", "c", "d"},
-		`up{job="odpswatch"} == 0 or absent(up{job="odpswatch"})`:                                            {"up", "up"},
-		`label_replace(x unless x offset 1h, "a", "$1", "b", "(.*)") and on (s) (y offset 1h)`:               {"x", "x", "y"},
-		`rec:ord:rate5m / 300 > 1e9 * 2`:                                                                     {"rec:ord:rate5m"},
-	} {
-		if got := metricNames(expr); !slices.Equal(got, want) {
-			t.Errorf("metricNames(%q) = %q, want %q", expr, got, want)
-		}
-	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
