@@ -153,4 +153,3 @@ func Catalog() []*Entry {
 	return out
 }
 
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }

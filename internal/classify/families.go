@@ -1,5 +1,7 @@
 package classify
 
+import "strings"
+
 // Family is a product family, the MM of ODPS-MMCCCCX.
 type Family struct {
 	ID int
@@ -103,7 +105,7 @@ func Families() []*Family {
 // FamilyByLabel returns the family with the given label or name (any case).
 func FamilyByLabel(s string) (*Family, bool) {
 	for _, f := range families {
-		if f != nil && (equalFold(f.Label, s) || equalFold(f.Name, s)) {
+		if f != nil && (strings.EqualFold(f.Label, s) || strings.EqualFold(f.Name, s)) {
 			return f, true
 		}
 	}

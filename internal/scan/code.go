@@ -55,12 +55,6 @@ func (c Code) String() string {
 	return string(c.appendDigits(append(buf[:0], Prefix...)))
 }
 
-// Digits returns the seven digits without the prefix, e.g. "0130071".
-func (c Code) Digits() string {
-	var buf [7]byte
-	return string(c.appendDigits(buf[:0]))
-}
-
 // ErrBadCode is wrapped by ParseCode's errors.
 var ErrBadCode = errors.New("not an ODPS error code")
 
