@@ -152,4 +152,3 @@ func Catalog() []*Entry {
 	}
 	return out
 }
-
