@@ -116,6 +116,10 @@ type Source struct {
 	// StallTimeout is how long a partition with lag may deliver nothing
 	// before its reader is recreated. Default 30s; 1s to 10m.
 	StallTimeout model.Duration `yaml:"stall_timeout"`
+	// SessionTimeout is how long the group waits for a member that stopped
+	// heartbeating (a crash, a network partition) before giving its
+	// partitions to the others. Default 30s; 6s to 30m.
+	SessionTimeout model.Duration `yaml:"session_timeout"`
 	// MaxMessageBytes is how much of a message's value is scanned; longer
 	// values are cut and counted. Default 1048576; 256 to 67108864.
 	MaxMessageBytes int `yaml:"max_message_bytes"`

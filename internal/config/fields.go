@@ -216,6 +216,8 @@ var kafkaSourceFields = []field[Source]{
 		func(s *Source) *model.Duration { return &s.CommitInterval }),
 	durationField("stall_timeout", 30*time.Second, time.Second, 10*time.Minute,
 		func(s *Source) *model.Duration { return &s.StallTimeout }),
+	durationField("session_timeout", 30*time.Second, 6*time.Second, 30*time.Minute,
+		func(s *Source) *model.Duration { return &s.SessionTimeout }),
 	intField("max_message_bytes", 1<<20, 1024, 64<<20, func(s *Source) *int { return &s.MaxMessageBytes }),
 	sectionField("tls", kafkaTLSFields, func(s *Source) *TLSConfig { return &s.TLS }, checkKafkaTLS),
 	sectionField("sasl", saslFields, func(s *Source) *SASLConfig { return &s.SASL }, checkSASL),

@@ -44,6 +44,7 @@ func wantDefaultKafkaSource(name string, line int, brokers, topics []string, gro
 		ClientID:        "odpswatch",
 		CommitInterval:  dur(time.Second),
 		StallTimeout:    dur(30 * time.Second),
+		SessionTimeout:  dur(30 * time.Second),
 		MaxMessageBytes: 1048576,
 		Line:            line,
 	}
@@ -66,12 +67,13 @@ func TestLoadKafka(t *testing.T) {
 		ClientID:        "odpswatch@host-1",
 		CommitInterval:  dur(250 * time.Millisecond),
 		StallTimeout:    dur(2 * time.Minute),
+		SessionTimeout:  dur(45 * time.Second),
 		MaxMessageBytes: 4096,
 		TLS: TLSConfig{Enabled: true, CAFile: "testdata/tls/ca.pem", CertFile: "testdata/tls/client.pem",
 			KeyFile: "testdata/tls/client-key.pem", ServerName: "kafka.example.com", InsecureSkipVerify: true},
 		SASL: SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "odpswatch", PasswordFile: "testdata/kafka-password"},
 		Line: 7,
-	}, wantDefaultSource("jobs", 31, "/var/log/odps/*.log")}
+	}, wantDefaultSource("jobs", 32, "/var/log/odps/*.log")}
 	want.Sinks.Kafka = KafkaSink{
 		Brokers:      []string{"kafka-3.example.com:9094"},
 		Topic:        "odps-events",
@@ -128,6 +130,7 @@ func TestKafkaString(t *testing.T) {
     client_id: odpswatch
     commit_interval: 1s
     stall_timeout: 30s
+    session_timeout: 30s
     max_message_bytes: 1048576
     tls:
       ca_file: ""
@@ -288,7 +291,7 @@ func TestParseKafkaBad(t *testing.T) {
 				`x.yml:2: source "events": paths[0] "[": invalid glob: [ without a closing ]` + "\n" +
 				`x.yml:2: source "events": type is required: want file or kafka`},
 		{"unsupported type: start_at is not judged", "sources:\n- {name: events, type: syslog, start_at: now, topic: x}\n",
-			`x.yml:2: unknown key "topic" in a source (known: name, type, paths, exclude, start_at, watch, poll_interval, rescan_interval, partial_line_timeout, max_files, brokers, topics, group_id, client_id, commit_interval, stall_timeout, max_message_bytes, tls, sasl)` + "\n" +
+			`x.yml:2: unknown key "topic" in a source (known: name, type, paths, exclude, start_at, watch, poll_interval, rescan_interval, partial_line_timeout, max_files, brokers, topics, group_id, client_id, commit_interval, stall_timeout, session_timeout, max_message_bytes, tls, sasl)` + "\n" +
 				`x.yml:2: source "events": type "syslog" is not supported: want file or kafka`},
 		{"client_id with a space", src + "  client_id: odps watch\n",
 			`x.yml:7: source "events": client_id "odps watch": want printable ASCII characters without spaces`},
@@ -296,10 +299,13 @@ func TestParseKafkaBad(t *testing.T) {
 			`x.yml:7: source "events": client_id "": want printable ASCII characters without spaces`},
 		{"client_id not ASCII", src + "  client_id: odpswätch\n",
 			`x.yml:7: source "events": client_id "odpswätch": want printable ASCII characters without spaces`},
-		{"durations and sizes", src + "  commit_interval: 50ms\n  stall_timeout: 11m\n  max_message_bytes: 255\n",
+		{"durations and sizes", src + "  commit_interval: 50ms\n  stall_timeout: 11m\n  max_message_bytes: 255\n  session_timeout: 5s\n",
 			`x.yml:7: source "events": commit_interval 50ms: want 100ms to 1m` + "\n" +
 				`x.yml:8: source "events": stall_timeout 11m: want 1s to 10m` + "\n" +
-				`x.yml:9: source "events": max_message_bytes 255: want 1024 to 67108864`},
+				`x.yml:9: source "events": max_message_bytes 255: want 1024 to 67108864` + "\n" +
+				`x.yml:10: source "events": session_timeout 5s: want 6s to 30m`},
+		{"session_timeout too long", src + "  session_timeout: 31m\n",
+			`x.yml:7: source "events": session_timeout 31m: want 6s to 30m`},
 		{"unknown key in tls", src + "  tls:\n    enable: true\n",
 			`x.yml:8: unknown key "enable" in source "events": tls (known: enabled, ca_file, cert_file, key_file, server_name, insecure_skip_verify)`},
 		{"tls keys without enabled", src + "  tls:\n    enabled: false\n    server_name: k\n    insecure_skip_verify: true\n",

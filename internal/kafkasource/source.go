@@ -90,6 +90,7 @@ const (
 	DefaultBatchBytes      = 1 << 20
 	DefaultMaxMessageBytes = 1 << 20
 	DefaultStallTimeout    = 30 * time.Second
+	DefaultSessionTimeout  = 30 * time.Second
 	DefaultLagInterval     = 15 * time.Second
 	DefaultShutdownTimeout = 5 * time.Second
 	DefaultClientID        = "odpswatch"
@@ -116,6 +117,7 @@ type Options struct {
 	BatchBytes      int           // bytes per batch at most (default 1 MiB); a longer message is a batch of its own
 	MaxMessageBytes int           // a value longer than this is cut for scanning and counted (default 1 MiB)
 	StallTimeout    time.Duration // no message for this long while the partition has lag: its reader is recreated (default 30s)
+	SessionTimeout  time.Duration // the group gives a silent member's partitions to the others after this (default 30s); heartbeats go every tenth of it
 	LagInterval     time.Duration // how often odpswatch_kafka_consumer_lag is computed (default 15s)
 	ShutdownTimeout time.Duration // Run returns at most this long after its context ends (default 5s)
 
@@ -186,8 +188,10 @@ func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
 		startAt: kafka.FirstOffset,
 		ready:   make(chan struct{}),
 
-		heartbeat:      3 * time.Second,
-		session:        30 * time.Second,
+		// A tenth of the session, as kafka-go's defaults (3 s of 30 s):
+		// several heartbeats can be lost before the member is.
+		heartbeat:      opts.SessionTimeout / 10,
+		session:        opts.SessionTimeout,
 		rebalance:      30 * time.Second,
 		joinBackoff:    500 * time.Millisecond,
 		maxJoinBackoff: 10 * time.Second,
@@ -286,6 +290,7 @@ func validate(o *Options) error {
 	}{
 		{"CommitInterval", &o.CommitInterval, DefaultCommitInterval, 10 * time.Millisecond},
 		{"StallTimeout", &o.StallTimeout, DefaultStallTimeout, 100 * time.Millisecond},
+		{"SessionTimeout", &o.SessionTimeout, DefaultSessionTimeout, time.Second},
 		{"LagInterval", &o.LagInterval, DefaultLagInterval, 10 * time.Millisecond},
 		{"ShutdownTimeout", &o.ShutdownTimeout, DefaultShutdownTimeout, 100 * time.Millisecond},
 	}

@@ -616,6 +616,7 @@ func TestOptionsAreValidated(t *testing.T) {
 		{"StartAt", func(o *Options) { o.StartAt = "beginning" }},
 		{"CommitInterval", func(o *Options) { o.CommitInterval = -time.Second }},
 		{"StallTimeout", func(o *Options) { o.StallTimeout = time.Millisecond }},
+		{"SessionTimeout", func(o *Options) { o.SessionTimeout = 500 * time.Millisecond }},
 		{"BatchMessages", func(o *Options) { o.BatchMessages = -1 }},
 		{"BatchBytes", func(o *Options) { o.BatchBytes = 10 }},
 		{"MaxMessageBytes", func(o *Options) { o.MaxMessageBytes = -5 }},
@@ -632,8 +633,17 @@ func TestOptionsAreValidated(t *testing.T) {
 	s, _ := New(ok, out)
 	if s.opts.CommitInterval != DefaultCommitInterval || s.opts.BatchMessages != DefaultBatchMessages ||
 		s.opts.BatchBytes != DefaultBatchBytes || s.opts.MaxMessageBytes != DefaultMaxMessageBytes ||
-		s.opts.StallTimeout != DefaultStallTimeout || s.opts.StartAt != "earliest" || s.opts.ClientID != DefaultClientID {
+		s.opts.StallTimeout != DefaultStallTimeout || s.opts.StartAt != "earliest" || s.opts.ClientID != DefaultClientID ||
+		s.opts.SessionTimeout != DefaultSessionTimeout {
 		t.Errorf("defaults not applied: %+v", s.opts)
+	}
+	if s.session != DefaultSessionTimeout || s.heartbeat != DefaultSessionTimeout/10 {
+		t.Errorf("group session %v, heartbeat %v; want %v and a tenth of it", s.session, s.heartbeat, DefaultSessionTimeout)
+	}
+	o := ok
+	o.SessionTimeout = 6 * time.Second
+	if s, err := New(o, out); err != nil || s.session != 6*time.Second || s.heartbeat != 600*time.Millisecond {
+		t.Errorf("SessionTimeout 6s: err %v, session %v, heartbeat %v", err, s.session, s.heartbeat)
 	}
 }
 
