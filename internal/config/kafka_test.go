@@ -509,3 +509,19 @@ func TestExampleKafka(t *testing.T) {
 		t.Errorf("got\n%+v\nwant\n%+v", s, want)
 	}
 }
+
+// TestSidecarExample loads configs/sidecar.yaml, the README's Kafka to
+// Kafka deployment: one Kafka source and the event sink, on.
+func TestSidecarExample(t *testing.T) {
+	got, err := Load("../../configs/sidecar.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Sources) != 1 || got.Sources[0].Type != "kafka" || got.Sources[0].StartAt != "earliest" ||
+		time.Duration(got.Sources[0].SessionTimeout) != 10*time.Second {
+		t.Errorf("sources %+v, want one Kafka source from the earliest offset, session_timeout 10s", got.Sources)
+	}
+	if !got.Sinks.Kafka.Enabled() || got.Sinks.Kafka.Topic != "odps-errors" || got.Sinks.Kafka.DropWhenFull {
+		t.Errorf("sinks.kafka %+v, want it on, to odps-errors, never dropping", got.Sinks.Kafka)
+	}
+}
