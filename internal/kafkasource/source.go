@@ -339,7 +339,7 @@ func (s *Source) Run(ctx context.Context) error {
 	}
 	readyTimer := time.AfterFunc(s.readyTimeout, s.markReady)
 	defer readyTimer.Stop()
-	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+	cgConfig := kafka.ConsumerGroupConfig{
 		ID:                    s.opts.GroupID,
 		Brokers:               s.opts.Brokers,
 		Dialer:                s.dialer,
@@ -352,7 +352,8 @@ func (s *Source) Run(ctx context.Context) error {
 		StartOffset:           s.startAt,
 		Logger:                s.kafkaLogger(),
 		ErrorLogger:           s.kafkaErrorLogger(),
-	})
+	}
+	cg, err := kafka.NewConsumerGroup(cgConfig)
 	if err != nil {
 		s.markReady()
 		return fmt.Errorf("kafka source %q: %w", s.opts.Name, err)
@@ -378,7 +379,22 @@ func (s *Source) Run(ctx context.Context) error {
 			wait := min(s.joinBackoff<<min(failures-1, 16), s.maxJoinBackoff)
 			s.log.Error("cannot join the Kafka consumer group; retrying", "group", s.opts.GroupID,
 				"brokers", strings.Join(s.opts.Brokers, ","), "err", err, "attempt", failures, "retry_in", wait)
+			// kafka-go's group tries again as soon as its error is
+			// taken (its JoinGroupBackoff runs from the failure), and
+			// would hand that attempt's result over only after the
+			// wait: stale, and a join that succeeded meanwhile would
+			// wait unconsumed. A new group after the wait makes the
+			// next attempt then.
+			old := cg
+			s.closing.Go(func() { old.Close() })
 			if !sleep(ctx, wait) {
+				cg = nil
+				break
+			}
+			if cg, err = kafka.NewConsumerGroup(cgConfig); err != nil {
+				// Not after the first: the same config was valid.
+				s.log.Error("cannot make a Kafka consumer group", "group", s.opts.GroupID, "err", err)
+				cg = nil
 				break
 			}
 			continue
@@ -404,7 +420,9 @@ func (s *Source) Run(ctx context.Context) error {
 	deadline := time.Now().Add(s.opts.ShutdownTimeout)
 	closed := make(chan struct{})
 	go func() {
-		cg.Close()
+		if cg != nil {
+			cg.Close()
+		}
 		close(closed)
 	}()
 	// In order: readers are closed by the generation's fetchers, which
