@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,14 @@ type testDaemon struct {
 	done    chan error
 	cfgPath string
 	notes   *net.UnixConn
+
+	// The notifications received so far, read by a goroutine as they
+	// come: an unread socket fills up (the kernel queues a few datagrams),
+	// and each watchdog ping would then hold the daemon's loop for the
+	// notifier's timeout. waitNote takes them in order from noteNext.
+	noteMu   sync.Mutex
+	noteLog  []string
+	noteNext int
 }
 
 func writeConfig(t *testing.T, path, body string) {
@@ -56,6 +65,12 @@ func sourceYAML(name, glob string) string {
 // directory, HTTP on a loopback port and a real notify socket.
 func startDaemon(t *testing.T, cfgPath, stateDir string) *testDaemon {
 	t.Helper()
+	return startDaemonLogging(t, cfgPath, stateDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// startDaemonLogging is startDaemon with the daemon's logs going to logger.
+func startDaemonLogging(t *testing.T, cfgPath, stateDir string, logger *slog.Logger) *testDaemon {
+	t.Helper()
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +88,7 @@ func startDaemon(t *testing.T, cfgPath, stateDir string) *testDaemon {
 	notifier, _ := sdnotify.New(sock)
 	d, err := New(Options{
 		Config: cfg, LoadConfig: func() (*config.Config, error) { return config.Load(cfgPath) },
-		StateDir: stateDir, Listeners: []net.Listener{l}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		StateDir: stateDir, Listeners: []net.Listener{l}, Logger: logger,
 		Notifier: notifier, WatchdogInterval: 50 * time.Millisecond, Version: BuildInfo{"test", "abc", "go"},
 	})
 	if err != nil {
@@ -81,6 +96,7 @@ func startDaemon(t *testing.T, cfgPath, stateDir string) *testDaemon {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	td := &testDaemon{t: t, d: d, url: "http://" + l.Addr().String(), cancel: cancel, done: make(chan error, 1), cfgPath: cfgPath, notes: notes}
+	go td.readNotes()
 	go func() { td.done <- d.Run(ctx) }()
 	select {
 	case <-d.Ready():
@@ -169,21 +185,38 @@ func (td *testDaemon) waitFor(what string, cond func() bool) {
 	}
 }
 
-// waitNote waits for a notification that starts with prefix.
-func (td *testDaemon) waitNote(prefix string) string {
-	td.t.Helper()
+// readNotes keeps the notifications until the socket is closed.
+func (td *testDaemon) readNotes() {
 	buf := make([]byte, 4096)
-	deadline := time.Now().Add(20 * time.Second)
 	for {
-		td.notes.SetReadDeadline(deadline)
 		n, err := td.notes.Read(buf)
 		if err != nil {
-			td.t.Fatalf("no %q notification: %v", prefix, err)
+			return
 		}
-		if s := string(buf[:n]); strings.HasPrefix(s, prefix) {
-			return s
-		}
+		td.noteMu.Lock()
+		td.noteLog = append(td.noteLog, string(buf[:n]))
+		td.noteMu.Unlock()
 	}
+}
+
+// waitNote waits for a notification that starts with prefix, after the
+// one the last waitNote returned.
+func (td *testDaemon) waitNote(prefix string) string {
+	td.t.Helper()
+	var found string
+	td.waitFor(fmt.Sprintf("a %q notification", prefix), func() bool {
+		td.noteMu.Lock()
+		defer td.noteMu.Unlock()
+		for ; td.noteNext < len(td.noteLog); td.noteNext++ {
+			if s := td.noteLog[td.noteNext]; strings.HasPrefix(s, prefix) {
+				found = s
+				td.noteNext++
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }
 
 func appendFile(t *testing.T, path, text string) {
