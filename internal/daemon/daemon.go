@@ -396,7 +396,11 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 
 func (d *Daemon) loadPositions() {
 	if d.store == nil {
-		d.log.Warn("positions are kept in memory only: a restart reads files again as configured; set --state.dir to keep them")
+		// Only files have positions here: a Kafka source's are its
+		// group's committed offsets, kept by the brokers.
+		if slices.ContainsFunc(d.cfg.Sources, func(s config.Source) bool { return s.Type == "file" }) {
+			d.log.Warn("positions are kept in memory only: a restart reads files again as configured; set --state.dir to keep them")
+		}
 		return
 	}
 	entries, err := d.store.Load()

@@ -650,3 +650,30 @@ func TestKafkaEventsUnreachableBrokersHoldFilePositions(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 }
+
+// TestMemoryOnlyPositionsWarning: without a state directory, the warning
+// that a restart reads files again is for configurations with files; a
+// Kafka source's positions are its group's offsets, kept by the brokers.
+func TestMemoryOnlyPositionsWarning(t *testing.T) {
+	const warning = "positions are kept in memory only: a restart reads files again as configured; set --state.dir to keep them"
+	dir := t.TempDir()
+	kafkaOnly := fmt.Sprintf("sources:\n  - {name: stream, type: kafka, brokers: [\"127.0.0.1:%d\"], topics: [logs], group_id: g}\n", refusedPort(t))
+	for _, tc := range []struct {
+		name, config string
+		warned       bool
+	}{
+		{"kafka only", kafkaOnly, false},
+		{"a file source too", kafkaOnly + sourceYAML("jobs", filepath.Join(dir, "*.log")), true},
+	} {
+		cfgPath := filepath.Join(dir, tc.name+".yml")
+		writeConfig(t, cfgPath, tc.config)
+		logs := &jsonLogs{}
+		td := startDaemonLogging(t, cfgPath, "", logs.logger())
+		if err := td.stop(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := len(logs.records(t, warning)) > 0; got != tc.warned {
+			t.Errorf("%s: warned %v, want %v", tc.name, got, tc.warned)
+		}
+	}
+}
