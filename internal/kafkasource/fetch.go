@@ -55,10 +55,14 @@ func (s *Source) closeReader(r *kafka.Reader) {
 	s.closing.Go(func() { r.Close() })
 }
 
-// batch is a batch being filled.
+// batch is a batch being filled, and the size of the one before it: a new
+// batch starts at that size, since a partition's batches are alike, rather
+// than growing to it from 4 KiB (8 % of the source's CPU at 130-byte
+// messages, profiled).
 type batch struct {
-	b     *pipeline.Batch
-	count int
+	b                    *pipeline.Batch
+	count                int
+	lastBytes, lastCount int
 }
 
 // consume reads messages from r and sends them in batches until rctx ends
@@ -134,7 +138,8 @@ func (s *Source) add(ctx context.Context, p *partition, cur *batch, m kafka.Mess
 	}
 	if cur.b == nil {
 		cur.b = &pipeline.Batch{Source: s.opts.Name, Origin: p.origin, Offset: m.Offset,
-			Data: make([]byte, 0, min(s.opts.BatchBytes, max(need, 4096)))}
+			Data:     make([]byte, 0, min(s.opts.BatchBytes, max(need, cur.lastBytes, 4096))),
+			Messages: make([]pipeline.Message, 0, min(s.opts.BatchMessages, max(cur.lastCount, 1)))}
 	}
 	b := cur.b
 	b.Messages = append(b.Messages, pipeline.Message{Start: len(b.Data), Topic: p.topic, Partition: p.id, Offset: m.Offset})
@@ -158,7 +163,7 @@ func (s *Source) flush(ctx context.Context, p *partition, cur *batch) bool {
 		return true
 	}
 	b := cur.b
-	*cur = batch{}
+	*cur = batch{lastBytes: len(b.Data), lastCount: len(b.Messages)}
 	return s.send(ctx, p, b)
 }
 
