@@ -4,13 +4,14 @@ FUZZTIME  ?= 1000000x
 BINARY    ?= bin/odpswatch
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
-.PHONY: help build test race bench bench-compare fuzz lint golden clean
+.PHONY: help build test race bench bench-compare bench-kafka fuzz lint golden clean
 
 help:
 	@echo "make build          build $(BINARY)"
 	@echo "make test           vet and all tests with the race detector (the README's test command)"
 	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
 	@echo "make bench-compare  odpswatch scan against grep, ripgrep and Go regexp on a 1 GiB log"
+	@echo "make bench-kafka    odpswatch's Kafka source against kcat on a loopback broker (needs kcat)"
 	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each"
 	@echo "make lint           gofmt and go vet"
 	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
@@ -26,6 +27,9 @@ bench:
 
 bench-compare:
 	bash bench/compare.sh
+
+bench-kafka:
+	bash bench/kafka.sh
 
 fuzz:
 	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME)
