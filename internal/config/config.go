@@ -118,10 +118,11 @@ type Source struct {
 	StallTimeout model.Duration `yaml:"stall_timeout"`
 	// SessionTimeout is how long the group waits for a member that stopped
 	// heartbeating (a crash, a network partition) before giving its
-	// partitions to the others. Default 30s; 6s to 30m.
+	// partitions to the others; heartbeats go every tenth of it, at most
+	// every 3s. Default 30s; 6s to 30m.
 	SessionTimeout model.Duration `yaml:"session_timeout"`
 	// MaxMessageBytes is how much of a message's value is scanned; longer
-	// values are cut and counted. Default 1048576; 256 to 67108864.
+	// values are cut and counted. Default 1048576; 1024 to 67108864.
 	MaxMessageBytes int `yaml:"max_message_bytes"`
 	// TLS towards the brokers: used when TLS.Enabled.
 	TLS TLSConfig `yaml:"tls"`

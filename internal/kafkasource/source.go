@@ -117,7 +117,7 @@ type Options struct {
 	BatchBytes      int           // bytes per batch at most (default 1 MiB); a longer message is a batch of its own
 	MaxMessageBytes int           // a value longer than this is cut for scanning and counted (default 1 MiB)
 	StallTimeout    time.Duration // no message for this long while the partition has lag: its reader is recreated (default 30s)
-	SessionTimeout  time.Duration // the group gives a silent member's partitions to the others after this (default 30s); heartbeats go every tenth of it
+	SessionTimeout  time.Duration // the group gives a silent member's partitions to the others after this (default 30s); heartbeats go every tenth of it, at most 3s
 	LagInterval     time.Duration // how often odpswatch_kafka_consumer_lag is computed (default 15s)
 	ShutdownTimeout time.Duration // Run returns at most this long after its context ends (default 5s)
 
@@ -188,11 +188,15 @@ func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
 		startAt: kafka.FirstOffset,
 		ready:   make(chan struct{}),
 
-		// A tenth of the session, as kafka-go's defaults (3 s of 30 s):
-		// several heartbeats can be lost before the member is.
-		heartbeat:      opts.SessionTimeout / 10,
-		session:        opts.SessionTimeout,
-		rebalance:      30 * time.Second,
+		// A tenth of the session, as kafka-go's defaults (3 s of 30 s),
+		// so that several can be lost before the member is; at most 3 s,
+		// since heartbeats are also how a member learns of a rebalance,
+		// which it must join within the rebalance timeout.
+		heartbeat: min(opts.SessionTimeout/10, 3*time.Second),
+		session:   opts.SessionTimeout,
+		// Members rejoining a rebalance get at least as long as a silent
+		// member does.
+		rebalance:      max(30*time.Second, opts.SessionTimeout),
 		joinBackoff:    500 * time.Millisecond,
 		maxJoinBackoff: 10 * time.Second,
 		maxWait:        time.Second,
@@ -332,7 +336,8 @@ func (s *Source) markReady() { s.readyOnce.Do(func() { close(s.ready) }) }
 
 // Run consumes until ctx is done, then commits what was counted, leaves the
 // group and returns, within ShutdownTimeout. It returns an error only when
-// called twice; problems with Kafka are logged, counted and retried.
+// called twice or when kafka-go refuses the group's configuration at the
+// start; problems with Kafka are logged, counted and retried.
 func (s *Source) Run(ctx context.Context) error {
 	if !s.ran.CompareAndSwap(false, true) {
 		return fmt.Errorf("kafka source %q: Run called twice", s.opts.Name)
@@ -387,15 +392,8 @@ func (s *Source) Run(ctx context.Context) error {
 			// next attempt then.
 			old := cg
 			s.closing.Go(func() { old.Close() })
-			if !sleep(ctx, wait) {
-				cg = nil
-				break
-			}
-			if cg, err = kafka.NewConsumerGroup(cgConfig); err != nil {
-				// Not after the first: the same config was valid.
-				s.log.Error("cannot make a Kafka consumer group", "group", s.opts.GroupID, "err", err)
-				cg = nil
-				break
+			if cg = s.newGroupAfter(ctx, cgConfig, wait); cg == nil {
+				break // ctx ended
 			}
 			continue
 		}
@@ -433,7 +431,7 @@ func (s *Source) Run(ctx context.Context) error {
 	}{
 		{"draining and committing", func() <-chan struct{} { return waitGroupChan(&gens) }},
 		{"leaving the consumer group", func() <-chan struct{} { return closed }},
-		{"closing the partition readers", func() <-chan struct{} { return waitGroupChan(&s.closing) }},
+		{"closing the partition readers and failed groups", func() <-chan struct{} { return waitGroupChan(&s.closing) }},
 		{"stopping the lag monitor", func() <-chan struct{} { return waitGroupChan(&monitor) }},
 	}
 	for _, st := range steps {
@@ -525,6 +523,23 @@ loop:
 		case <-time.After(s.opts.ShutdownTimeout):
 		}
 	}
+}
+
+// newGroupAfter waits d, then makes a consumer group of cfg; it returns
+// nil only when ctx ends first. Making one fails only on a configuration
+// kafka-go refuses, which this one was not at the start, but should it
+// fail the source keeps trying rather than stop unseen.
+func (s *Source) newGroupAfter(ctx context.Context, cfg kafka.ConsumerGroupConfig, d time.Duration) *kafka.ConsumerGroup {
+	for sleep(ctx, d) {
+		cg, err := kafka.NewConsumerGroup(cfg)
+		if err == nil {
+			return cg
+		}
+		s.m.errors.WithLabelValues(s.opts.Name, "join").Inc()
+		s.log.Error("cannot make a Kafka consumer group; retrying", "group", s.opts.GroupID, "err", err, "retry_in", s.maxJoinBackoff)
+		d = s.maxJoinBackoff
+	}
+	return nil
 }
 
 // resolveStarts turns the start offsets kafka-go gives for partitions the

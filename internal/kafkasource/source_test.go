@@ -640,10 +640,21 @@ func TestOptionsAreValidated(t *testing.T) {
 	if s.session != DefaultSessionTimeout || s.heartbeat != DefaultSessionTimeout/10 {
 		t.Errorf("group session %v, heartbeat %v; want %v and a tenth of it", s.session, s.heartbeat, DefaultSessionTimeout)
 	}
-	o := ok
-	o.SessionTimeout = 6 * time.Second
-	if s, err := New(o, out); err != nil || s.session != 6*time.Second || s.heartbeat != 600*time.Millisecond {
-		t.Errorf("SessionTimeout 6s: err %v, session %v, heartbeat %v", err, s.session, s.heartbeat)
+	for _, tc := range []struct{ session, heartbeat, rebalance time.Duration }{
+		{6 * time.Second, 600 * time.Millisecond, 30 * time.Second},
+		{10 * time.Minute, 3 * time.Second, 10 * time.Minute},
+	} {
+		o := ok
+		o.SessionTimeout = tc.session
+		s, err := New(o, out)
+		if err != nil {
+			t.Errorf("SessionTimeout %v: %v", tc.session, err)
+			continue
+		}
+		if s.session != tc.session || s.heartbeat != tc.heartbeat || s.rebalance != tc.rebalance {
+			t.Errorf("SessionTimeout %v: session %v, heartbeat %v, rebalance %v; want heartbeat %v, rebalance %v",
+				tc.session, s.session, s.heartbeat, s.rebalance, tc.heartbeat, tc.rebalance)
+		}
 	}
 }
 
