@@ -187,8 +187,13 @@ func load(ctx context.Context, addr string, o loadOptions) (bytes int64, codes i
 	if err := cl.Flush(ctx); err != nil {
 		return 0, 0, err
 	}
-	if firstErr != nil {
-		return 0, 0, firstErr
+	// Flush has returned every promise, but the lock says so to the race
+	// detector and the reader alike.
+	mu.Lock()
+	prodErr := firstErr
+	mu.Unlock()
+	if prodErr != nil {
+		return 0, 0, prodErr
 	}
 	ends, err := endOffsets(ctx, cl, o.topic)
 	if err != nil {
