@@ -22,21 +22,6 @@ const (
 	dsUID         = "${datasource}"
 )
 
-// pending are metrics the dashboard shows before odpswatch exports them
-// (their panels stay empty until then). Each must be used and must not be
-// documented yet: once it is in the README or the golden exposition, remove
-// it from here. The rules' test (configs/prometheus) keeps the same list.
-var pending = map[string]string{}
-
-// external are metrics odpswatch does not define itself but that are there
-// wherever it is scraped.
-var external = map[string]string{
-	"up": "Prometheus' own, for every target",
-	// The README: "and the Go and process collectors" (client_golang's
-	// process collector, on Linux).
-	"process_cpu_seconds_total": "client_golang's process collector",
-}
-
 type dashboard struct {
 	UID           string  `json:"uid"`
 	Title         string  `json:"title"`
@@ -277,18 +262,10 @@ func TestDashboardUsesRealMetrics(t *testing.T) {
 			switch {
 			case strings.Contains(m, ":"):
 				t.Errorf("%s uses the recording rule %s: the dashboard must work without odpswatch's rules", where, m)
-			case known[m], external[m] != "", pending[m] != "":
+			case known[m]:
 			default:
 				t.Errorf("%s uses %s, which odpswatch does not export (not in %s's metric list nor in %s)", where, m, readme, golden)
 			}
-		}
-	}
-	for m, why := range pending {
-		if known[m] {
-			t.Errorf("%s is pending (%s) but is now documented: remove it from pending", m, why)
-		}
-		if !used[m] {
-			t.Errorf("%s is pending but the dashboard does not use it: remove it from pending", m)
 		}
 	}
 	for _, m := range []string{"odpswatch_errors_total", "odpswatch_file_lag_bytes", "odpswatch_scan_seconds_total", "up"} {

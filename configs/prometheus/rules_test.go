@@ -21,21 +21,6 @@ const (
 	golden        = "../../internal/daemon/testdata/metrics.golden"
 )
 
-// pending are metrics the rules use before odpswatch exports them, so that
-// the rules are ready when it does. Each must be used by the rules and must
-// not be documented yet: once it is in the README or the golden exposition,
-// remove it from here.
-var pending = map[string]string{}
-
-// external are metrics odpswatch does not define itself but that are there
-// wherever it is scraped.
-var external = map[string]string{
-	"up": "Prometheus' own, for every target",
-	// The README: "and the Go and process collectors" (client_golang's
-	// process collector, on Linux).
-	"process_start_time_seconds": "client_golang's process collector",
-}
-
 // The alerts' severity label routes them; see the header of the rules file.
 var alertSeverities = []string{"critical", "warning"}
 
@@ -157,18 +142,10 @@ func TestRulesUseRealMetrics(t *testing.T) {
 				if !recorded[m] {
 					t.Errorf("%s uses %s, which no rule of %s records", name, m, rulesFile)
 				}
-			case known[m], external[m] != "", pending[m] != "":
+			case known[m]:
 			default:
 				t.Errorf("%s uses %s, which odpswatch does not export (not in %s's metric list nor in %s)", name, m, readme, golden)
 			}
-		}
-	}
-	for m, why := range pending {
-		if known[m] {
-			t.Errorf("%s is pending (%s) but is now documented: remove it from pending", m, why)
-		}
-		if !used[m] {
-			t.Errorf("%s is pending but no rule uses it: remove it from pending", m)
 		}
 	}
 	// A parser that finds nothing would pass everything.

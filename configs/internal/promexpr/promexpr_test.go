@@ -24,9 +24,14 @@ func TestKnown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{"odpswatch_errors_total", "odpswatch_file_lag_bytes", "odpswatch_kafka_consumer_lag"} {
+	for _, m := range []string{"odpswatch_errors_total", "odpswatch_file_lag_bytes", "odpswatch_kafka_consumer_lag", "up", "process_start_time_seconds"} {
 		if !known[m] {
 			t.Errorf("%s is not among the known metrics", m)
+		}
+	}
+	for _, m := range []string{"odpswatch_made_up_total", "go_made_up_seconds"} {
+		if known[m] {
+			t.Errorf("%s is among the known metrics", m)
 		}
 	}
 }
