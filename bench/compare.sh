@@ -6,6 +6,7 @@
 #   BENCH_FILE  log to scan; generated if absent (default /tmp/odpswatch-bench/job-1g.log)
 #   BENCH_SIZE  bytes to generate (default 1073741824)
 #   BENCH_RUNS  timed runs per tool, best kept (default 3)
+#   ODPSWATCH_BIN  measure this odpswatch binary instead of building ./cmd/odpswatch
 #
 # Exit status: 0 when all tools agree (targets are reported, not enforced),
 # 1 when they disagree or a tool fails, 2 when a prerequisite is missing.
@@ -21,6 +22,8 @@ die() {
 	echo "compare.sh: $*" >&2
 	exit 1
 }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 [[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, got '$BENCH_RUNS'"
 [[ $BENCH_SIZE =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE must be a positive integer, got '$BENCH_SIZE'"
@@ -46,22 +49,9 @@ trap 'rm -rf "$work"' EXIT
 bin=$work/bin
 mkdir -p "$bin"
 
-echo "building into $bin" >&2
-go build -o "$bin/odpswatch" ./cmd/odpswatch || die "cannot build ./cmd/odpswatch"
-go build -o "$bin/genlog" ./bench/genlog || die "cannot build ./bench/genlog"
-go build -o "$bin/rebaseline" ./bench/rebaseline || die "cannot build ./bench/rebaseline"
-
-if [[ ! -f $BENCH_FILE ]]; then
-	mkdir -p "$(dirname "$BENCH_FILE")"
-	echo "generating $BENCH_SIZE bytes into $BENCH_FILE" >&2
-	# Write aside and rename, so an interrupted run leaves no short file
-	# to be reused next time.
-	"$bin/genlog" -size "$BENCH_SIZE" -o "$BENCH_FILE.tmp.$$" || {
-		rm -f "$BENCH_FILE.tmp.$$"
-		die "cannot generate $BENCH_FILE"
-	}
-	mv "$BENCH_FILE.tmp.$$" "$BENCH_FILE"
-fi
+build_odpswatch "$bin"
+build_tools "$bin" genlog rebaseline
+ensure_log "$bin/genlog" "$BENCH_FILE" "$BENCH_SIZE"
 file_bytes=$(stat -c %s "$BENCH_FILE")
 if ((file_bytes < BENCH_SIZE)); then
 	echo "compare.sh: note: existing $BENCH_FILE has $file_bytes bytes, less than BENCH_SIZE=$BENCH_SIZE; using it as is" >&2

@@ -26,6 +26,8 @@ die() {
 	echo "daemon.sh: $*" >&2
 	exit 1
 }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 [[ $BENCH_SIZE =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE must be a positive integer, got '$BENCH_SIZE'"
 for tool in go getconf; do
@@ -48,29 +50,9 @@ trap 'rm -rf "$work"' EXIT
 bin=$work/bin
 mkdir -p "$bin"
 
-echo "building into $bin" >&2
-if [[ -n ${ODPSWATCH_BIN:-} ]]; then
-	[[ -x $ODPSWATCH_BIN ]] || die "ODPSWATCH_BIN=$ODPSWATCH_BIN is not an executable"
-	cp "$ODPSWATCH_BIN" "$bin/odpswatch"
-	echo "measuring $ODPSWATCH_BIN ($("$bin/odpswatch" version 2>&1 | head -1))" >&2
-else
-	go build -o "$bin/odpswatch" ./cmd/odpswatch || die "cannot build ./cmd/odpswatch"
-fi
-go build -o "$bin/genlog" ./bench/genlog || die "cannot build ./bench/genlog"
-go build -o "$bin/nxtail" ./bench/nxtail || die "cannot build ./bench/nxtail"
-go build -o "$bin/daemon" ./bench/daemon || die "cannot build ./bench/daemon"
-
-if [[ ! -f $BENCH_FILE ]]; then
-	mkdir -p "$(dirname "$BENCH_FILE")"
-	echo "generating $BENCH_SIZE bytes into $BENCH_FILE" >&2
-	# Write aside and rename, so an interrupted run leaves no short file
-	# to be reused next time.
-	"$bin/genlog" -size "$BENCH_SIZE" -o "$BENCH_FILE.tmp.$$" || {
-		rm -f "$BENCH_FILE.tmp.$$"
-		die "cannot generate $BENCH_FILE"
-	}
-	mv "$BENCH_FILE.tmp.$$" "$BENCH_FILE"
-fi
+build_odpswatch "$bin"
+build_tools "$bin" genlog nxtail daemon
+ensure_log "$bin/genlog" "$BENCH_FILE" "$BENCH_SIZE"
 
 mkdir -p "$work/run"
 rc=0

@@ -30,6 +30,8 @@ die() {
 	echo "kafka.sh: $*" >&2
 	exit 1
 }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 usage() {
 	echo "kafka.sh: $*" >&2
 	echo "usage: bash bench/kafka.sh [-runs N] [-messages N] [-partitions P[,P...]]" >&2
@@ -102,15 +104,8 @@ trap 'exit 143' TERM
 
 bin=$work/bin
 mkdir -p "$bin"
-echo "building into $bin" >&2
-if [[ -n ${ODPSWATCH_BIN:-} ]]; then
-	[[ -x $ODPSWATCH_BIN ]] || die "ODPSWATCH_BIN=$ODPSWATCH_BIN is not an executable"
-	cp "$ODPSWATCH_BIN" "$bin/odpswatch"
-	echo "measuring $ODPSWATCH_BIN ($("$bin/odpswatch" version 2>&1 | head -1))" >&2
-else
-	go build -o "$bin/odpswatch" ./cmd/odpswatch || die "cannot build ./cmd/odpswatch"
-fi
-go build -o "$bin/kafkabroker" ./bench/kafkabroker || die "cannot build ./bench/kafkabroker"
+build_odpswatch "$bin"
+build_tools "$bin" kafkabroker
 
 # cpu_ticks PID: utime+stime of a running process, in clock ticks. The
 # command name (field 2) may hold spaces: count fields after its ')'.
