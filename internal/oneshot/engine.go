@@ -190,6 +190,14 @@ func alignedBuffer(size int) []byte {
 
 // run reads the input (with pread from file when size >= 0, else
 // sequentially from src), scans blocks on the workers and merges them.
+// counting is the workers' scanner: they only count codes; the merger
+// reads a code's descriptions again, from its first line, for the report.
+func (e *engine) counting() scan.Scanner {
+	sc := e.opts.Scanner
+	sc.CodesOnly = true
+	return sc
+}
+
 func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -229,7 +237,7 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 						err = nil
 					}
 					b.data, b.err = b.buf[:n], err
-					w.process(b, e.opts.Scanner)
+					w.process(b, e.counting())
 					done <- b
 				}
 			})
@@ -263,7 +271,7 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 			wg.Go(func() {
 				var w worker
 				for b := range todo {
-					w.process(b, e.opts.Scanner)
+					w.process(b, e.counting())
 					done <- b
 				}
 			})

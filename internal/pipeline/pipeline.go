@@ -181,7 +181,11 @@ type worker struct {
 
 func (w *worker) process(b *Batch) {
 	start := time.Now()
-	w.matches = w.p.opts.Scanner.Scan(w.matches[:0], b.Data)
+	sc := w.p.opts.Scanner
+	// Descriptions are for the events; without an event sink only the
+	// codes are counted.
+	sc.CodesOnly = w.p.opts.Events == nil
+	w.matches = sc.Scan(w.matches[:0], b.Data)
 	clear(w.counts)
 	clear(w.first)
 	for _, m := range w.matches {

@@ -64,6 +64,10 @@ type Scanner struct {
 	MaxGeneral int
 	// MaxContext bounds the context description (0: DefaultMaxContext).
 	MaxContext int
+	// CodesOnly leaves General and Context empty: for callers that only
+	// count codes, reading the descriptions is most of the work at a high
+	// density of codes.
+	CodesOnly bool
 }
 
 // Scan appends to dst every code in buf, in order, and returns the extended
@@ -143,7 +147,9 @@ func (s Scanner) Scan(dst []Match, buf []byte) []Match {
 			end--
 		}
 		m := Match{Code: Code(v), Offset: o, Line: Span{lineStart, end}}
-		describe(&m, buf, end, maxGeneral, maxContext)
+		if !s.CodesOnly {
+			describe(&m, buf, end, maxGeneral, maxContext)
+		}
 		dst = append(dst, m)
 	}
 	return dst

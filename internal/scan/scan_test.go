@@ -216,6 +216,37 @@ func TestScanManyLines(t *testing.T) {
 	}
 }
 
+// TestScanCodesOnly: the same matches, codes, offsets and lines, as a full
+// scan, with no descriptions.
+func TestScanCodesOnly(t *testing.T) {
+	var buf bytes.Buffer
+	for _, tc := range forms {
+		buf.WriteString(tc.line + "\n")
+	}
+	b := buf.Bytes()
+	full := Scan(nil, b)
+	codes := Scanner{CodesOnly: true}.Scan(nil, b)
+	if len(codes) != len(full) || len(full) == 0 {
+		t.Fatalf("%d matches codes only, %d in full", len(codes), len(full))
+	}
+	described := 0
+	for i, m := range codes {
+		f := full[i]
+		if m.Code != f.Code || m.Offset != f.Offset || m.Line != f.Line {
+			t.Errorf("match %d: codes only %+v, in full %+v", i, m, f)
+		}
+		if m.General.Len() != 0 || m.Context.Len() != 0 || m.GeneralCut || m.ContextCut {
+			t.Errorf("match %d has descriptions codes only: %+v", i, m)
+		}
+		if f.General.Len() > 0 {
+			described++
+		}
+	}
+	if described == 0 {
+		t.Error("no form has a general description in full: the test shows nothing")
+	}
+}
+
 // TestScanCutEverywhere cuts a buffer holding codes at every byte: the
 // scanner must agree with the reference on every prefix and every suffix,
 // so that a code cut by a buffer boundary is never half-found or invented.

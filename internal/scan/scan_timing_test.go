@@ -43,19 +43,24 @@ func BenchmarkScan(b *testing.B) {
 	}{{"density=1%", 0.01}, {"density=0", 0}, {"density=10%", 0.10}} {
 		buf := corpus(4<<20, bc.density)
 		want := len(reference.FindAllIndex(buf, -1))
-		b.Run(bc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(buf)))
-			b.ReportAllocs()
-			dst := make([]Match, 0, 4096)
-			n := 0
-			for b.Loop() {
-				dst = Scan(dst[:0], buf)
-				n = len(dst)
-			}
-			if n != want {
-				b.Fatalf("found %d codes, the reference %d", n, want)
-			}
-		})
+		for _, sc := range []struct {
+			name string
+			s    Scanner
+		}{{"", Scanner{}}, {"/codes-only", Scanner{CodesOnly: true}}} {
+			b.Run(bc.name+sc.name, func(b *testing.B) {
+				b.SetBytes(int64(len(buf)))
+				b.ReportAllocs()
+				dst := make([]Match, 0, 4096)
+				n := 0
+				for b.Loop() {
+					dst = sc.s.Scan(dst[:0], buf)
+					n = len(dst)
+				}
+				if n != want {
+					b.Fatalf("found %d codes, the reference %d", n, want)
+				}
+			})
+		}
 	}
 }
 
