@@ -150,28 +150,16 @@ func runVersion(e env, args []string) int {
 	return exitOK
 }
 
+// versionString is what version prints: the version, then the revision
+// and the Go version when the build recorded them.
 func versionString() string {
-	v, goVersion, revision := version, "", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		goVersion = bi.GoVersion
-		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
+	b := buildInfo()
+	parts := []string{b.Version}
+	if b.Revision != "" {
+		parts = append(parts, "revision "+b.Revision)
 	}
-	if v == "" {
-		v = "devel"
-	}
-	parts := []string{v}
-	if revision != "" {
-		parts = append(parts, "revision "+revision)
-	}
-	if goVersion != "" {
-		parts = append(parts, goVersion)
+	if b.GoVersion != "" {
+		parts = append(parts, b.GoVersion)
 	}
 	return strings.Join(parts, ", ")
 }

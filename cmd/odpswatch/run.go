@@ -169,11 +169,13 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log.format %q: want logfmt or json", format)
 }
 
+// buildInfo is what odpswatch knows of its build: the version set at link
+// time (-X main.version), else the module's; the VCS revision; the Go version.
 func buildInfo() daemon.BuildInfo {
 	b := daemon.BuildInfo{Version: version}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		b.GoVersion = bi.GoVersion
-		if b.Version == "" && bi.Main.Version != "(devel)" {
+		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			b.Version = bi.Main.Version
 		}
 		for _, s := range bi.Settings {

@@ -121,30 +121,23 @@ func (r *Report) count(c scan.Code, n, last int64) bool {
 	return false
 }
 
-// addCode counts n occurrences of c between lines first and last of the
-// current file; at is the first occurrence, in buf.
+// addCode adds c, which count has just found new and not to be folded:
+// n occurrences between lines first and last of the current file; at is
+// the first occurrence, in buf.
 func (r *Report) addCode(c scan.Code, n, first, last int64, buf []byte, at scan.Match) {
-	s, ok := r.codes[c]
-	if !ok {
-		cl := classify.Classify(c)
-		if cl.Entry == nil {
-			if r.undocumented >= MaxUndocumentedCodes {
-				r.fold(cl, n)
-				return
-			}
-			r.undocumented++
-		}
-		s = &CodeStat{
-			Class:   cl,
-			First:   Position{r.file.Name, first},
-			Sample:  sample(buf, at),
-			General: text(at.General.Of(buf), MaxSample),
-			Context: text(at.Context.Of(buf), MaxSample),
-		}
-		r.codes[c] = s
+	cl := classify.Classify(c)
+	if cl.Entry == nil {
+		r.undocumented++
 	}
-	s.Count += n
-	s.Last = Position{r.file.Name, last}
+	r.codes[c] = &CodeStat{
+		Class:   cl,
+		Count:   n,
+		First:   Position{r.file.Name, first},
+		Last:    Position{r.file.Name, last},
+		Sample:  sample(buf, at),
+		General: text(at.General.Of(buf), MaxSample),
+		Context: text(at.Context.Of(buf), MaxSample),
+	}
 }
 
 // sample returns the line of m, or, if longer than MaxSample, a window of
