@@ -109,6 +109,9 @@ func TestClassifyEveryCatalogRow(t *testing.T) {
 			if cl.Module != byRange {
 				t.Errorf("%s: module %v, its range gives %v", e.Code, cl.Module, byRange)
 			}
+		} else if e.Module != "" && (cl.Module.Name != e.Module || cl.Module.Label != labelOf(e.Module)) {
+			// An exception to the ranges is classified by its documented module.
+			t.Errorf("%s: module %v, want the documented %q", e.Code, cl.Module, e.Module)
 		}
 		if e.Hint == "" || strings.ContainsAny(e.Hint+e.Title+e.Note, "\t\n") {
 			t.Errorf("%s: empty hint or a tab or newline in a text", e.Code)

@@ -27,15 +27,6 @@ func (c Code) Module() int { return int(c / 10 % 10_000) }
 // severity (1 lowest to 5 highest on the API page; 0 to 9 seen in practice).
 func (c Code) Severity() int { return int(c % 10) }
 
-// AppendText appends "ODPS-" and the seven digits to b. It allocates only
-// if b has too little capacity.
-func (c Code) AppendText(b []byte) ([]byte, error) {
-	if c > MaxCode {
-		return b, fmt.Errorf("cannot format code %d: above %d", uint32(c), MaxCode)
-	}
-	return c.appendDigits(append(b, Prefix...)), nil
-}
-
 func (c Code) appendDigits(b []byte) []byte {
 	var d [7]byte
 	v := uint32(c)
