@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,11 +98,17 @@ type Daemon struct {
 }
 
 type runningSource struct {
-	cfg    config.Source
-	src    source
-	file   *filesource.Source // nil for a Kafka source, whose offsets live in Kafka
-	cancel context.CancelFunc
-	done   chan struct{}
+	cfg config.Source
+	src source // nil while a file source waits for its predecessor's batches
+	// file is the file source once it runs; nil for a Kafka source, whose
+	// offsets live in Kafka.
+	file atomic.Pointer[filesource.Source]
+	// predecessor is the source of the same name stopped by a reload, whose
+	// batches still in the pipeline this one waits for: its positions
+	// stand for this source's until then.
+	predecessor *filesource.Source
+	cancel      context.CancelFunc
+	done        chan struct{}
 }
 
 // source is what the daemon runs of a source, of any type.
@@ -350,7 +357,7 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 	deadline := time.Now().Add(timeout)
 	d.log.Info("shutting down", "timeout", timeout)
 	var errs []error
-	step := func(name string, f func() error) bool {
+	stepUntil := func(until time.Time, name string, f func() error) bool {
 		start := time.Now()
 		done := make(chan error, 1)
 		go func() { done <- f() }()
@@ -361,16 +368,30 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 			}
 			d.log.Info("stopped", "step", name, "took", time.Since(start))
 			return true
-		case <-time.After(time.Until(deadline)):
-			errs = append(errs, fmt.Errorf("cannot %s within shutdown_timeout %s", name, timeout))
+		case <-time.After(time.Until(until)):
+			errs = append(errs, fmt.Errorf("cannot %s within its share of shutdown_timeout %s", name, timeout))
 			return false
 		}
 	}
-	stopped := step("stop sources", func() error {
+	step := func(name string, f func() error) bool { return stepUntil(deadline, name, f) }
+	// All sources stop at once, and within half the timeout, without
+	// holding d.mu: one that is stuck (a read of a hung filesystem, a
+	// Kafka client's Close) leaves time, and the lock, to save positions.
+	stopped := stepUntil(time.Now().Add(timeout/2), "stop sources", func() error {
+		d.mu.Lock()
+		var running []*runningSource
+		for _, rs := range d.sources {
+			rs.cancel()
+			running = append(running, rs)
+		}
+		d.mu.Unlock()
+		for _, rs := range running {
+			<-rs.done
+		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		for name := range d.sources {
-			d.stopSource(name)
+			d.stopSource(name) // returns at once: it has stopped
 		}
 		return nil
 	})
@@ -422,10 +443,11 @@ func (d *Daemon) savePositions() error {
 	}
 	d.mu.Lock()
 	var all []positions.Entry
-	for name, rs := range d.sources {
-		_ = name
-		if rs.file != nil {
-			all = append(all, rs.file.Positions()...)
+	for _, rs := range d.sources {
+		if f := rs.file.Load(); f != nil {
+			all = append(all, f.Positions()...)
+		} else if rs.predecessor != nil {
+			all = append(all, rs.predecessor.Positions()...)
 		}
 	}
 	for name, src := range d.stopped {
@@ -473,9 +495,8 @@ func (d *Daemon) startSource(sc config.Source) error {
 		Logger: d.log, Metrics: d.fileMet,
 	}
 	if old, ok := d.stopped[sc.Name]; ok {
-		old.WaitBatches() // the pipeline runs: its batches get counted
-		d.saved[sc.Name] = old.Positions()
-		delete(d.stopped, sc.Name)
+		d.runAfter(sc, old, opts)
+		return nil
 	}
 	src := filesource.New(opts, d.pipe.Input(), d.saved[sc.Name])
 	delete(d.saved, sc.Name)
@@ -483,10 +504,46 @@ func (d *Daemon) startSource(sc config.Source) error {
 	return nil
 }
 
+// runAfter runs a file source that a reload has stopped and started again
+// (its configuration changed), from its predecessor's positions once the
+// predecessor's batches still in the pipeline are counted, so that none
+// is read twice. That wait is the source's own, not the daemon loop's: it
+// can be long (an event sink that is down holds batches) and the loop must
+// go on answering the watchdog, reloads and signals. d.mu is held.
+func (d *Daemon) runAfter(sc config.Source, old *filesource.Source, opts filesource.Options) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rs := &runningSource{cfg: sc, predecessor: old, cancel: cancel, done: make(chan struct{})}
+	d.sources[sc.Name] = rs
+	go func() {
+		defer close(rs.done)
+		counted := make(chan struct{})
+		// Ends when the pipeline has counted or dropped old's batches,
+		// by shutdown's drain at the latest.
+		go func() { old.WaitBatches(); close(counted) }()
+		select {
+		case <-counted:
+		case <-ctx.Done():
+			return // stopped again first: old stays the stopped one
+		}
+		// old stays in d.stopped until this source is stopped and takes
+		// its place there: taking d.mu here could deadlock with a
+		// stopSource waiting on rs.done, and a running source's entry
+		// there is never read.
+		src := filesource.New(opts, d.pipe.Input(), old.Positions())
+		rs.file.Store(src)
+		if err := src.Run(ctx); err != nil {
+			d.log.Error("source stopped", "source", sc.Name, "err", err)
+		}
+	}()
+}
+
 // run runs a source in its own goroutine. d.mu is held.
 func (d *Daemon) run(sc config.Source, src source, file *filesource.Source) {
 	ctx, cancel := context.WithCancel(context.Background())
-	rs := &runningSource{cfg: sc, src: src, file: file, cancel: cancel, done: make(chan struct{})}
+	rs := &runningSource{cfg: sc, src: src, cancel: cancel, done: make(chan struct{})}
+	if file != nil {
+		rs.file.Store(file)
+	}
 	d.sources[sc.Name] = rs
 	go func() {
 		defer close(rs.done)
@@ -501,9 +558,9 @@ func (d *Daemon) stopSource(name string) {
 	rs := d.sources[name]
 	rs.cancel()
 	<-rs.done
-	if rs.file != nil {
-		d.stopped[name] = rs.file // its positions move on as its batches are counted
-	}
+	if f := rs.file.Load(); f != nil {
+		d.stopped[name] = f // its positions move on as its batches are counted
+	} // else a file source that never started leaves its predecessor there
 	delete(d.sources, name)
 }
 
@@ -511,6 +568,9 @@ func (d *Daemon) waitSourcesReady(ctx context.Context) {
 	d.mu.Lock()
 	var waits []<-chan struct{}
 	for _, rs := range d.sources {
+		if rs.src == nil {
+			continue // started after a reload: the daemon was ready before
+		}
 		waits = append(waits, rs.src.Ready(), rs.done)
 	}
 	d.mu.Unlock()

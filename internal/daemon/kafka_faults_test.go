@@ -148,10 +148,10 @@ func filePosition(td *testDaemon, source, path string) int64 {
 	td.d.mu.Lock()
 	rs := td.d.sources[source]
 	td.d.mu.Unlock()
-	if rs == nil || rs.file == nil {
+	if rs == nil || rs.file.Load() == nil {
 		return -1
 	}
-	for _, e := range rs.file.Positions() {
+	for _, e := range rs.file.Load().Positions() {
 		if e.Path == path {
 			return e.Offset
 		}
@@ -678,5 +678,99 @@ func TestMemoryOnlyPositionsWarning(t *testing.T) {
 		if got := len(logs.records(t, warning)) > 0; got != tc.warned {
 			t.Errorf("%s: warned %v, want %v", tc.name, got, tc.warned)
 		}
+	}
+}
+
+// TestReloadWhileEventsAreHeld reloads a changed file source while the
+// event sink cannot deliver, so its batches are not done: the reload must
+// not wait for them (the daemon's loop answers the watchdog and signals),
+// and the restarted source takes over behind them once the output is
+// back, counting nothing twice and losing nothing.
+func TestReloadWhileEventsAreHeld(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "odps-events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	down := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "odps-events", Err: kerr.NotEnoughReplicas, Count: -1})
+
+	dir := t.TempDir()
+	jobLog := filepath.Join(dir, "job.log")
+	want := map[origin]string{}
+	writeLines := func(from, to int) {
+		for i := from; i < to; i++ {
+			want[origin{file: jobLog, offset: fileSize(t, jobLog)}] = "ODPS-0420095"
+			appendFile(t, jobLog, fmt.Sprintf("FAILED: ODPS-0420095: Access Denied - %d\n", i))
+		}
+	}
+	appendFile(t, jobLog, "start\n")
+	writeLines(0, 3)
+	cfgPath := filepath.Join(dir, "c.yml")
+	config := func(rescan string) string {
+		return "sources:\n" + strings.Replace(sourceYAML("jobs", jobLog), "rescan_interval: 100ms", "rescan_interval: "+rescan, 1) +
+			fmt.Sprintf("sinks:\n  kafka:\n    brokers: [%q]\n    topic: odps-events\n    batch_timeout: 10ms\n    write_timeout: 5s\n", c.ListenAddrs()[0])
+	}
+	writeConfig(t, cfgPath, config("100ms"))
+	td := startDaemon(t, cfgPath, filepath.Join(dir, "state"))
+	td.waitMetric(accessDenied, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), faultWait)
+	defer cancel()
+	if err := down.Wait(ctx, 2); err != nil {
+		t.Fatalf("the output's faults hit %d times: %v", down.Hits(), err)
+	}
+
+	writeConfig(t, cfgPath, config("200ms"))
+	if err := td.d.Reload(ctx); err != nil {
+		t.Fatalf("reload with the output down: %v (the reload waited for batches the sink holds)", err)
+	}
+	td.waitNote("WATCHDOG=1") // the loop goes on
+	writeLines(3, 5)
+
+	down.Remove()
+	got := readEvents(t, c.ListenAddrs(), "odps-events", want)
+	for o, n := range got {
+		if n > 1 {
+			t.Errorf("%d events for %v", n, o)
+		}
+	}
+	td.waitMetric(accessDenied, 5)
+	td.waitFor("the file's position at its end", func() bool { return filePosition(td, "jobs", jobLog) == fileSize(t, jobLog) })
+	if n := td.metric(accessDenied); n != 5 {
+		t.Errorf("%v codes counted, want 5: a line was counted twice", n)
+	}
+	if err := td.stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// stuckSource is a source that ignores its context: a read of a hung
+// filesystem, say.
+type stuckSource struct{ ready chan struct{} }
+
+func (s stuckSource) Run(context.Context) error { select {} }
+func (s stuckSource) Ready() <-chan struct{}    { return s.ready }
+
+// TestStuckSourceStillSavesPositions: a source that does not stop must not
+// keep the others' positions from being saved at shutdown.
+func TestStuckSourceStillSavesPositions(t *testing.T) {
+	dir := t.TempDir()
+	jobLog := filepath.Join(dir, "job.log")
+	appendFile(t, jobLog, "start\nFAILED: ODPS-0420095: Access Denied - 1\n")
+	cfgPath := filepath.Join(dir, "c.yml")
+	writeConfig(t, cfgPath, "global:\n  shutdown_timeout: 2s\nsources:\n"+sourceYAML("jobs", jobLog))
+	state := filepath.Join(dir, "state")
+	td := startDaemon(t, cfgPath, state)
+	td.waitMetric(accessDenied, 1)
+	td.waitFor("the file's position at its end", func() bool { return filePosition(td, "jobs", jobLog) == fileSize(t, jobLog) })
+	td.d.mu.Lock()
+	td.d.sources["stuck"] = &runningSource{src: stuckSource{ready: make(chan struct{})}, cancel: func() {}, done: make(chan struct{})}
+	td.d.mu.Unlock()
+
+	err := td.stop()
+	if err == nil || !strings.Contains(err.Error(), "cannot stop sources") {
+		t.Errorf("shutdown with a stuck source: %v, want it to say the sources did not stop", err)
+	}
+	if got := savedOffset(t, state); got != fileSize(t, jobLog) {
+		t.Errorf("saved position %d, want the file's end %d", got, fileSize(t, jobLog))
 	}
 }
