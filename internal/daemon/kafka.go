@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go/sasl"
@@ -22,21 +20,13 @@ func saslMechanism(c config.SASLConfig, getenv func(string) string) (sasl.Mechan
 	if c.Mechanism == "" {
 		return nil, nil
 	}
-	var password string
-	switch {
-	case c.PasswordFile != "":
-		b, err := os.ReadFile(c.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read sasl.password_file: %w", err)
-		}
-		password = strings.TrimRight(string(b), "\r\n")
-	case c.PasswordEnv != "":
-		if getenv == nil {
-			return nil, fmt.Errorf("sasl.password_env %s: no environment given", c.PasswordEnv)
-		}
-		if password = getenv(c.PasswordEnv); password == "" {
-			return nil, fmt.Errorf("sasl.password_env: the environment variable %s is empty or unset", c.PasswordEnv)
-		}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	// getenv cannot tell unset from empty: both are refused as unset.
+	password, err := c.Password(func(k string) (string, bool) { v := getenv(k); return v, v != "" })
+	if err != nil {
+		return nil, fmt.Errorf("sasl: %w", err)
 	}
 	switch c.Mechanism {
 	case "PLAIN":

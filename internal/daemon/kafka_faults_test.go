@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/odpswatch/odpswatch/internal/config"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
@@ -772,5 +773,38 @@ func TestStuckSourceStillSavesPositions(t *testing.T) {
 	}
 	if got := savedOffset(t, state); got != fileSize(t, jobLog) {
 		t.Errorf("saved position %d, want the file's end %d", got, fileSize(t, jobLog))
+	}
+}
+
+// TestSASLMechanism: the password comes from config's reading of the file
+// or the variable, and its errors name where, never the password.
+func TestSASLMechanism(t *testing.T) {
+	dir := t.TempDir()
+	good, empty := filepath.Join(dir, "pw"), filepath.Join(dir, "empty")
+	writeConfig(t, good, "s3cret\n")
+	writeConfig(t, empty, "\n")
+	env := map[string]string{"KAFKA_PW": "s3cret"}
+	getenv := func(k string) string { return env[k] }
+	for _, tc := range []struct {
+		c       config.SASLConfig
+		wantErr string
+	}{
+		{config.SASLConfig{}, ""},
+		{config.SASLConfig{Mechanism: "PLAIN", Username: "u", PasswordFile: good}, ""},
+		{config.SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "u", PasswordEnv: "KAFKA_PW"}, ""},
+		{config.SASLConfig{Mechanism: "PLAIN", Username: "u", PasswordFile: empty}, "password_file " + empty + " is empty"},
+		{config.SASLConfig{Mechanism: "PLAIN", Username: "u", PasswordEnv: "UNSET_PW"}, "UNSET_PW is not set"},
+	} {
+		m, err := saslMechanism(tc.c, getenv)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%+v: %v", tc.c, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "s3cret")):
+			t.Errorf("%+v: error %v, want one saying %q", tc.c, err, tc.wantErr)
+		case tc.wantErr == "" && (m == nil) != (tc.c.Mechanism == ""):
+			t.Errorf("%+v: mechanism %v", tc.c, m)
+		case m != nil && m.Name() != tc.c.Mechanism:
+			t.Errorf("%+v: mechanism %s", tc.c, m.Name())
+		}
 	}
 }
