@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -78,11 +79,17 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	td := &testDaemon{t: t, d: d, done: make(chan error, 1)}
-	ctx, cancel := contextWithCancel()
+	ctx, cancel := context.WithCancel(context.Background())
 	td.cancel = cancel
 	go func() { td.done <- d.Run(ctx) }()
-	<-d.Ready()
 	t.Cleanup(func() { td.stop() })
+	select {
+	case <-d.Ready():
+	case err := <-td.done:
+		t.Fatalf("the daemon stopped before it was ready: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the daemon did not get ready")
+	}
 
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
 	url := "https://" + l.Addr().String() + "/metrics"
