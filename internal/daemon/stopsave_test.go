@@ -36,15 +36,38 @@ func savedOffset(t *testing.T, state string) int64 {
 	return off
 }
 
+// backlogLines is the size of the backlog the tests below stop or reload
+// in the middle of.
+const backlogLines = 400000
+
+// backlog is a file of backlogLines code lines in a directory of logs,
+// and the configuration that reads it with one worker and small batches,
+// so that thousands of batches are in flight at once; head is the
+// configuration up to the sources, for a test to write it again changed.
+type backlog struct {
+	size                       int64
+	cfgPath, state, glob, head string
+}
+
+func newBacklog(t *testing.T) backlog {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	os.Mkdir(logs, 0o755)
+	b := backlog{
+		size:    bigLog(t, filepath.Join(logs, "job.log"), backlogLines),
+		cfgPath: filepath.Join(dir, "odpswatch.yml"), state: filepath.Join(dir, "state"),
+		glob: filepath.Join(logs, "*.log"),
+		head: "global:\n  workers: 1\n  batch_bytes: 4096\n  queue_batches: 4096\nsources:\n",
+	}
+	writeConfig(t, b.cfgPath, b.head+sourceYAML("jobs", b.glob))
+	return b
+}
+
 // A clean shutdown must save positions past every batch it drained.
 func TestShutdownSavesPositionsAfterTheDrain(t *testing.T) {
-	dir := t.TempDir()
-	logs, state := filepath.Join(dir, "logs"), filepath.Join(dir, "state")
-	os.Mkdir(logs, 0o755)
-	const n = 400000
-	size := bigLog(t, filepath.Join(logs, "job.log"), n)
-	cfgPath := filepath.Join(dir, "odpswatch.yml")
-	writeConfig(t, cfgPath, "global:\n  workers: 1\n  batch_bytes: 4096\n  queue_batches: 4096\nsources:\n"+sourceYAML("jobs", filepath.Join(logs, "*.log")))
+	const n = backlogLines
+	b := newBacklog(t)
+	cfgPath, state, size := b.cfgPath, b.state, b.size
 
 	td := startDaemon(t, cfgPath, state)
 	td.waitFor("the first bytes counted", func() bool { return td.metric(`odpswatch_source_bytes_total{source="jobs"}`) > 0 })
@@ -89,18 +112,13 @@ func (td *testDaemon) metric0(series string) float64 {
 // A reload that restarts a changed source while its batches are in flight
 // resumes it at a position behind them: they are counted twice.
 func TestReloadDoesNotCountInflightTwice(t *testing.T) {
-	dir := t.TempDir()
-	logs, state := filepath.Join(dir, "logs"), filepath.Join(dir, "state")
-	os.Mkdir(logs, 0o755)
-	const n = 400000
-	size := bigLog(t, filepath.Join(logs, "job.log"), n)
-	cfgPath := filepath.Join(dir, "odpswatch.yml")
-	head := "global:\n  workers: 1\n  batch_bytes: 4096\n  queue_batches: 4096\nsources:\n"
-	writeConfig(t, cfgPath, head+sourceYAML("jobs", filepath.Join(logs, "*.log")))
-	td := startDaemon(t, cfgPath, state)
+	const n = backlogLines
+	b := newBacklog(t)
+	cfgPath, size := b.cfgPath, b.size
+	td := startDaemon(t, cfgPath, b.state)
 	td.waitFor("the first bytes counted", func() bool { return td.metric(`odpswatch_source_bytes_total{source="jobs"}`) > 0 })
 	// Any change to the source restarts it.
-	writeConfig(t, cfgPath, head+strings.Replace(sourceYAML("jobs", filepath.Join(logs, "*.log")), "rescan_interval: 100ms", "rescan_interval: 200ms", 1))
+	writeConfig(t, cfgPath, b.head+strings.Replace(sourceYAML("jobs", b.glob), "rescan_interval: 100ms", "rescan_interval: 200ms", 1))
 	if code, body := td.post("/-/reload"); code != 200 {
 		t.Fatal(code, body)
 	}
