@@ -19,6 +19,7 @@ package alert
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -257,8 +258,11 @@ func (d *Detector) newAlert(g *group, at time.Time, thr float64) *Alert {
 	return a
 }
 
-// refresh sets an alert's labels and annotations from the window that just
-// closed above the threshold.
+// refresh sets an alert's annotations, count and baseline from the window
+// that just closed above the threshold, and its labels when it starts.
+// Labels are the alert's identity (its fingerprint, Alertmanager's, the
+// Kafka key): a later window led by another code must not make it another
+// alert, which would leave the first never resolved.
 func (d *Detector) refresh(a *Alert, g *group, thr float64) {
 	type codeCount struct {
 		code scan.Code
@@ -272,16 +276,18 @@ func (d *Detector) refresh(a *Alert, g *group, thr float64) {
 	top = top[:min(len(top), maxTopCodes)]
 
 	a.Count, a.Baseline = g.count, g.baseline
-	a.Labels = map[string]string{}
-	for k, v := range d.rule.Labels {
-		a.Labels[k] = v
-	}
-	a.Labels["alertname"], a.Labels["severity"], a.Labels["source"] = d.rule.Name, d.rule.Severity, g.key.Source
-	if len(top) > 0 {
-		cl := classify.Classify(top[0].code)
-		a.Labels["code"] = top[0].code.String()
-		a.Labels["module"] = cl.Module.Label
-		a.Labels["family"] = cl.Family.Label
+	if a.Labels == nil {
+		a.Labels = maps.Clone(d.rule.Labels)
+		if a.Labels == nil {
+			a.Labels = map[string]string{}
+		}
+		a.Labels["alertname"], a.Labels["severity"], a.Labels["source"] = d.rule.Name, d.rule.Severity, g.key.Source
+		if len(top) > 0 {
+			cl := classify.Classify(top[0].code)
+			a.Labels["code"] = top[0].code.String()
+			a.Labels["module"] = cl.Module.Label
+			a.Labels["family"] = cl.Family.Label
+		}
 	}
 	a.Annotations = map[string]string{
 		"summary": fmt.Sprintf("%d severity-%d+ ODPS errors in %s on source %s (baseline %.1f, threshold %.0f)",

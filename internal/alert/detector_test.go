@@ -141,6 +141,16 @@ func TestAlertContent(t *testing.T) {
 	if len(changed) != 0 || len(firing) != 1 || firing[0].StartsAt != a.StartsAt || firing[0].Labels["code"] != "ODPS-0420095" {
 		t.Errorf("second minute: changed %d firing %d", len(changed), len(firing))
 	}
+	// A third minute led by another code is the same alert: same labels,
+	// so Alertmanager does not see a new one beside one never resolved.
+	killed := classify.Classify(123105)
+	d.Observe(t0.Add(2*time.Minute+time.Second), "jobs", killed, 400, []byte("ODPS-0123105 killed"))
+	changed, firing = d.Tick(t0.Add(3 * time.Minute))
+	if len(changed) != 0 || len(firing) != 1 || firing[0].Fingerprint() != a.Fingerprint() || firing[0].Labels["code"] != "ODPS-0420095" {
+		t.Errorf("third minute, led by %s: changed %d, firing %v", killed.Code, len(changed), firing)
+	} else if got := firing[0].Annotations["description"]; !strings.Contains(got, "ODPS-0123105 ×400") || firing[0].Count != 400 {
+		t.Errorf("third minute: count %d, description %q; want the new window's", firing[0].Count, got)
+	}
 }
 
 func TestGroupByCode(t *testing.T) {
