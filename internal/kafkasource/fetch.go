@@ -61,7 +61,6 @@ func (s *Source) closeReader(r *kafka.Reader) {
 // messages, profiled).
 type batch struct {
 	b                    *pipeline.Batch
-	count                int
 	lastBytes, lastCount int
 }
 
@@ -150,8 +149,7 @@ func (s *Source) add(ctx context.Context, p *partition, cur *batch, m kafka.Mess
 		b.Data = append(b.Data, '\n')
 	}
 	b.End = m.Offset + 1
-	cur.count++
-	if cur.count >= s.opts.BatchMessages || len(b.Data) >= s.opts.BatchBytes {
+	if len(b.Messages) >= s.opts.BatchMessages || len(b.Data) >= s.opts.BatchBytes {
 		return s.flush(ctx, p, cur)
 	}
 	return true

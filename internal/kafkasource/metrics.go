@@ -5,15 +5,16 @@ import "github.com/prometheus/client_golang/prometheus"
 // Metrics are the Kafka sources' own metrics, shared by every Kafka source
 // and labelled by source.
 type Metrics struct {
-	messages, bytes, cut     *prometheus.CounterVec
-	commits, commitFailures  *prometheus.CounterVec
-	rebalances, restarts     *prometheus.CounterVec
-	errors                   *prometheus.CounterVec
-	assigned                 *prometheus.GaugeVec
-	lag                      *prometheus.GaugeVec
-	collectors               []prometheus.Collector
-	sourceCounters, opErrors []string
+	messages, bytes, cut    *prometheus.CounterVec
+	commits, commitFailures *prometheus.CounterVec
+	rebalances, restarts    *prometheus.CounterVec
+	errors                  *prometheus.CounterVec
+	assigned                *prometheus.GaugeVec
+	lag                     *prometheus.GaugeVec
 }
+
+// opErrors are the operations odpswatch_kafka_errors_total counts failures of.
+var opErrors = []string{"join", "fetch", "lag"}
 
 // NewMetrics registers the Kafka sources' metrics with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
@@ -44,11 +45,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "odpswatch_kafka_consumer_lag",
 			Help: "Messages past the consumer group's committed offset (end offset minus committed offset) in each partition assigned to this member, by source, topic and partition.",
 		}, []string{"source", "topic", "partition"}),
-		opErrors: []string{"join", "fetch", "lag"},
 	}
-	m.collectors = []prometheus.Collector{m.messages, m.bytes, m.cut, m.commits, m.commitFailures,
-		m.rebalances, m.restarts, m.errors, m.assigned, m.lag}
-	for _, c := range m.collectors {
+	for _, c := range []prometheus.Collector{m.messages, m.bytes, m.cut, m.commits, m.commitFailures,
+		m.rebalances, m.restarts, m.errors, m.assigned, m.lag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -62,7 +61,7 @@ func (m *Metrics) addSource(name string) {
 	for _, c := range []*prometheus.CounterVec{m.messages, m.bytes, m.cut, m.commits, m.commitFailures, m.rebalances, m.restarts} {
 		c.WithLabelValues(name)
 	}
-	for _, op := range m.opErrors {
+	for _, op := range opErrors {
 		m.errors.WithLabelValues(name, op)
 	}
 	m.assigned.WithLabelValues(name)

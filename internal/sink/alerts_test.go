@@ -211,6 +211,12 @@ func TestWebhookSignature(t *testing.T) {
 	if sig != Sign(secret, body) || !strings.HasPrefix(sig, "sha256=") {
 		t.Errorf("signature %q does not match the body", sig)
 	}
+	// Sign itself, against HMAC-SHA256's published example (RFC 4231's
+	// vectors use binary keys; this is the one every library quotes).
+	if got, want := Sign([]byte("key"), []byte("The quick brown fox jumps over the lazy dog")),
+		"sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"; got != want {
+		t.Errorf("Sign = %s, want %s", got, want)
+	}
 	var wb WebhookBody
 	if err := json.Unmarshal(body, &wb); err != nil {
 		t.Fatal(err)
