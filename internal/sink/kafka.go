@@ -349,12 +349,17 @@ func (k *KafkaEvents) Publish(events []Event, done func()) {
 
 // PublishRecord queues one ready-made message (an alert) on the topic, with
 // the same buffer, delivery and done as Publish.
-func (k *KafkaEvents) PublishRecord(key, value []byte, done func()) {
+//
+// It reports whether the record was taken: false when it was dropped (a
+// full buffer with drop_when_full, or shutdown). A record taken is retried
+// by the sink until the broker acknowledges it or the sink stops.
+func (k *KafkaEvents) PublishRecord(key, value []byte, done func()) bool {
 	b, ok := k.admit(1, done)
 	if !ok {
-		return
+		return false
 	}
 	k.queue([]kafka.Message{{Key: key, Value: value, WriterData: b, Time: time.Now()}})
+	return true
 }
 
 // admit takes room for n messages, or drops them (counted; done called

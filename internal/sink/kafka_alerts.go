@@ -41,7 +41,10 @@ type KafkaAlert struct {
 }
 
 // Send implements AlertSender: it returns once the broker acknowledged
-// every alert, or fails when ctx ends first (the delivery retries).
+// every alert. Its failures are permanent for the delivery, which must not
+// publish again what the event sink already retries by itself: an alert
+// the sink dropped (full buffer with drop_when_full, or shutdown), or one
+// taken but not acknowledged before ctx ended (it may still be, later).
 func (k *KafkaAlerts) Send(ctx context.Context, alerts []*alert.Alert) error {
 	acked := make(chan struct{}, len(alerts))
 	for _, a := range alerts {
@@ -55,13 +58,15 @@ func (k *KafkaAlerts) Send(ctx context.Context, alerts []*alert.Alert) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrPermanent, err)
 		}
-		k.events.PublishRecord([]byte(a.Fingerprint()), value, func() { acked <- struct{}{} })
+		if !k.events.PublishRecord([]byte(a.Fingerprint()), value, func() { acked <- struct{}{} }) {
+			return fmt.Errorf("%w: kafka: alert %s dropped by the event sink (buffer full or stopping)", ErrPermanent, a.Fingerprint())
+		}
 	}
 	for range alerts {
 		select {
 		case <-acked:
 		case <-ctx.Done():
-			return fmt.Errorf("kafka: alerts not acknowledged: %w", ctx.Err())
+			return fmt.Errorf("%w: kafka: alerts queued but not acknowledged in time; the event sink keeps retrying them: %w", ErrPermanent, ctx.Err())
 		}
 	}
 	return nil

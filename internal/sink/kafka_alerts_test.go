@@ -3,8 +3,14 @@ package sink
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
 )
@@ -38,5 +44,41 @@ func TestKafkaAlerts(t *testing.T) {
 	}
 	if len(statuses) != 2 || statuses[0] == statuses[1] {
 		t.Errorf("statuses %v, want one firing and one resolved", statuses)
+	}
+}
+
+// TestKafkaAlertsAreNotSentTwice: an alert the event sink has taken is its
+// to retry; a Send that ran out of time fails for good rather than have the
+// delivery publish it again. One the sink dropped fails too, not counted
+// as sent.
+func TestKafkaAlertsAreNotSentTwice(t *testing.T) {
+	c := newKafkaCluster(t)
+	down := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: kafkaTestTopic, Err: kerr.NotEnoughReplicas, Count: -1})
+	k, _ := newKafkaSink(t, c.ListenAddrs(), nil)
+	runKafka(t, k)
+	s := NewKafkaAlerts(k, "job-host-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	wctx, wcancel := context.WithTimeout(context.Background(), kafkaTestWait)
+	defer wcancel()
+	go func() {
+		// Let the attempt fail once at the broker, then end Send's time.
+		down.Wait(wctx, 1)
+		cancel()
+	}()
+	err := s.Send(ctx, []*alert.Alert{testAlert(false)})
+	if !errors.Is(err, ErrPermanent) {
+		t.Fatalf("Send with the output down: %v, want a permanent failure", err)
+	}
+	down.Remove()
+	recs := consumeKafka(t, c.ListenAddrs(), kafkaTestTopic, 1)
+	if len(recs) != 1 {
+		t.Errorf("%d records of the alert, want 1", len(recs))
+	}
+
+	full, _ := newKafkaSink(t, c.ListenAddrs(), func(o *KafkaEventsOptions) { o.BufferEvents, o.DropWhenFull = 1, true })
+	// Not run: nothing leaves its buffer, so the second alert is dropped.
+	err = NewKafkaAlerts(full, "job-host-1").Send(context.Background(), []*alert.Alert{testAlert(false), testAlert(true)})
+	if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "dropped") {
+		t.Errorf("Send into a full buffer that drops: %v, want a permanent failure saying dropped", err)
 	}
 }
