@@ -58,7 +58,7 @@ type Rule struct {
 }
 
 // MaxGroups bounds the groups a detector tracks; observations of further
-// groups are counted in Detector.Dropped.
+// groups are counted (Detector.Dropped).
 const MaxGroups = 10000
 
 // maxSamples bounds the sample lines kept per group and window, and
@@ -81,8 +81,8 @@ type Detector struct {
 	rule   Rule
 	mu     sync.Mutex
 	groups map[Key]*group
-	// Dropped counts observations of groups past MaxGroups.
-	Dropped int64
+	// dropped counts observations of groups past MaxGroups.
+	dropped int64
 }
 
 type group struct {
@@ -101,6 +101,14 @@ type group struct {
 // NewDetector returns a detector of rule.
 func NewDetector(rule Rule) *Detector {
 	return &Detector{rule: rule, groups: make(map[Key]*group)}
+}
+
+// Dropped returns how many observations were not counted because their
+// group would have been one past MaxGroups.
+func (d *Detector) Dropped() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dropped
 }
 
 // Rule returns the detector's rule.
@@ -124,7 +132,7 @@ func (d *Detector) Observe(now time.Time, source string, cl classify.Class, n in
 	g, ok := d.groups[k]
 	if !ok {
 		if len(d.groups) >= MaxGroups {
-			d.Dropped++
+			d.dropped++
 			return
 		}
 		g = &group{key: k, window: now.Truncate(d.rule.Window), codes: make(map[scan.Code]int)}
@@ -135,7 +143,7 @@ func (d *Detector) Observe(now time.Time, source string, cl classify.Class, n in
 	g.count += n
 	g.codes[cl.Code] += n
 	if len(g.samples) < maxSamples && len(sample) > 0 {
-		g.samples = append(g.samples, string(sample[:min(len(sample), maxSampleBytes)]))
+		g.samples = append(g.samples, string(scan.CutUTF8(sample, maxSampleBytes)))
 	}
 }
 

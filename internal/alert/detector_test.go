@@ -176,8 +176,8 @@ func TestGroupsAreBounded(t *testing.T) {
 	for i := range MaxGroups + 10 {
 		d.Observe(t0, fmt.Sprintf("s%d", i), accessDenied, 1, nil)
 	}
-	if len(d.groups) != MaxGroups || d.Dropped != 10 {
-		t.Errorf("%d groups, %d dropped", len(d.groups), d.Dropped)
+	if len(d.groups) != MaxGroups || d.Dropped() != 10 {
+		t.Errorf("%d groups, %d dropped", len(d.groups), d.Dropped())
 	}
 	// Idle groups are forgotten.
 	d.Tick(t0.Add(time.Hour))

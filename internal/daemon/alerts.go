@@ -54,6 +54,14 @@ func newAlerting(cfg config.Alerts, reg prometheus.Registerer, d *Daemon) (*aler
 	}
 	for _, det := range a.detectors {
 		a.firing.WithLabelValues(det.Rule().Name)
+		dropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "odpswatch_alert_observations_dropped_total",
+			Help:        fmt.Sprintf("Codes the built-in detector did not count because their group would have been past its bound of %d groups, by rule.", alert.MaxGroups),
+			ConstLabels: prometheus.Labels{"rule": det.Rule().Name},
+		}, func() float64 { return float64(det.Dropped()) })
+		if err := reg.Register(dropped); err != nil {
+			return nil, err
+		}
 	}
 	m, err := sink.NewAlertMetrics(reg)
 	if err != nil {
