@@ -117,6 +117,10 @@ alerts:
 			}
 		})
 	}
+	// The detector's bound is exported per rule (-1: no such series).
+	if n := td.metric(`odpswatch_alert_observations_dropped_total{rule="KafkaTestSpike"}`); n != 0 {
+		t.Errorf("odpswatch_alert_observations_dropped_total = %v, want 0", n)
+	}
 	if fromKafka != 10 || fromFile != 1 {
 		t.Errorf("%d events from Kafka and %d from the file, want 10 and 1", fromKafka, fromFile)
 	}
