@@ -68,9 +68,6 @@ func newAlerting(cfg config.Alerts, reg prometheus.Registerer, d *Daemon) (*aler
 		return nil, err
 	}
 	opts := sink.DeliveryOptions{QueueSize: cfg.QueueSize, Timeout: time.Duration(cfg.Timeout), MaxRetries: cfg.MaxRetries}
-	if cfg.MaxRetries == 0 {
-		opts.MaxRetries = -1 // the config's 0 means no retry
-	}
 	if len(cfg.Alertmanager.URLs) > 0 {
 		client, err := httpClient(cfg.Alertmanager.TLS, time.Duration(cfg.Timeout))
 		if err != nil {

@@ -35,7 +35,7 @@ var ErrPermanent = errors.New("permanent failure")
 type DeliveryOptions struct {
 	QueueSize    int           // sends waiting; more are dropped and counted (default 64)
 	Timeout      time.Duration // per attempt (default 10s)
-	MaxRetries   int           // after the first attempt (default 5)
+	MaxRetries   int           // after the first attempt; 0: none (the config's default is 5)
 	BackoffBase  time.Duration // first retry delay, doubled each time (default 500ms)
 	BackoffLimit time.Duration // longest delay (default 30s)
 }
@@ -47,11 +47,7 @@ func (o DeliveryOptions) withDefaults() DeliveryOptions {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	if o.MaxRetries < 0 {
-		o.MaxRetries = 0
-	} else if o.MaxRetries == 0 {
-		o.MaxRetries = 5
-	}
+	o.MaxRetries = max(o.MaxRetries, 0)
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = 500 * time.Millisecond
 	}
