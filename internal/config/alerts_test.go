@@ -268,12 +268,7 @@ func TestParseAlertsBad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse([]byte(src+tc.yaml), "x.yml")
-			if err == nil {
-				t.Fatalf("no error; config:\n%s", c)
-			}
-			if err.Error() != tc.want {
-				t.Errorf("got\n%s\nwant\n%s", err, tc.want)
-			}
+			wantError(t, c, err, tc.want)
 		})
 	}
 }

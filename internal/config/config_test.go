@@ -297,12 +297,7 @@ func TestForGlobsErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ForGlobs(tc.globs)
-			if err == nil {
-				t.Fatalf("no error; config:\n%s", c)
-			}
-			if err.Error() != tc.want {
-				t.Errorf("got\n%s\nwant\n%s", err, tc.want)
-			}
+			wantError(t, c, err, tc.want)
 		})
 	}
 }
@@ -461,19 +456,26 @@ var badFiles = []struct{ file, want string }{
 		`testdata/bad-kafka-flush-timeout.yml:11: sinks.kafka: flush_timeout 10s is not shorter than global.shutdown_timeout 10s: want a shorter flush_timeout or a longer shutdown_timeout`},
 }
 
+// wantError checks that a load failed with exactly the error want, and
+// gave no configuration with it.
+func wantError(t *testing.T, c *Config, err error, want string) {
+	t.Helper()
+	switch {
+	case err == nil:
+		t.Fatalf("no error; config:\n%s", c)
+	case c != nil:
+		t.Errorf("a config came with the error %v", err)
+	}
+	if err.Error() != want {
+		t.Errorf("got\n%s\nwant\n%s", err, want)
+	}
+}
+
 func TestLoadBad(t *testing.T) {
 	for _, tc := range badFiles {
 		t.Run(tc.file, func(t *testing.T) {
 			c, err := Load(filepath.Join("testdata", tc.file))
-			if err == nil {
-				t.Fatalf("no error; config:\n%s", c)
-			}
-			if c != nil {
-				t.Errorf("a config came with the error")
-			}
-			if err.Error() != tc.want {
-				t.Errorf("got\n%s\nwant\n%s", err, tc.want)
-			}
+			wantError(t, c, err, tc.want)
 		})
 	}
 }
@@ -544,12 +546,7 @@ func TestParseBad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse([]byte(tc.yaml), "x.yml")
-			if err == nil {
-				t.Fatalf("no error; config:\n%s", c)
-			}
-			if err.Error() != tc.want {
-				t.Errorf("got\n%s\nwant\n%s", err, tc.want)
-			}
+			wantError(t, c, err, tc.want)
 		})
 	}
 }
