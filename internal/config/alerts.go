@@ -38,26 +38,8 @@ func (d *decoder) alertRules(n *yaml.Node, path string, dst *[]AlertRule) {
 		r := defaults(ruleFields)
 		r.Line = item.Line
 		es := decodeFields(d, item, "in an alert rule", label+": ", ruleFields, &r)
-		at := func(key string) int { // the key's line, else the entry's
-			if l := es.line(key); l > 0 {
-				return l
-			}
-			return r.Line
-		}
-
-		// A value of the wrong type was reported already: it is not also
-		// missing.
-		switch {
-		case es.empty("name"):
-			d.errorf(at("name"), "%s: name is required", label)
-		case r.Name == "":
-		case !validAlertName(r.Name):
-			d.errorf(at("name"), "alert rule name %q: %s", r.Name, alertNameRule)
-		default:
-			if times, first := names.add(r.Name, at("name")); first > 0 {
-				d.errorf(at("name"), "alert rule name %q is used %s (first at line %d)", r.Name, times, first)
-			}
-		}
+		at := func(key string) int { return es.lineOr(key, r.Line) }
+		d.checkName(es, label, "alert rule", r.Name, at("name"), validAlertName, alertNameRule, names)
 
 		if r.ResolveAfter < r.Window && !es.bad("window") && !es.bad("resolve_after") {
 			line := at("resolve_after")
@@ -164,12 +146,7 @@ func checkTLS(d *decoder, n *yaml.Node, es entries, path string, t *TLSConfig) {
 	if es.bad("ca_file") || es.bad("cert_file") || es.bad("key_file") {
 		return
 	}
-	at := func(key string) int {
-		if l := es.line(key); l > 0 {
-			return l
-		}
-		return n.Line
-	}
+	at := func(key string) int { return es.lineOr(key, n.Line) }
 	if t.CAFile != "" {
 		if _, err := loadCAs(t.CAFile); err != nil {
 			d.errorf(at("ca_file"), "%s: %v", path, err)

@@ -146,6 +146,34 @@ func (es entries) line(key string) int {
 	return 0
 }
 
+// lineOr is the line of key, or fallback (the line of the entry that holds
+// it) when the key is not there.
+func (es entries) lineOr(key string, fallback int) int {
+	if l := es.line(key); l > 0 {
+		return l
+	}
+	return fallback
+}
+
+// checkName reports an entry's name that is missing, invalid (valid and
+// rule say what is valid) or used before, in names; noun says what the
+// entry is ("source", "alert rule") and line is where the name is.
+func (d *decoder) checkName(es entries, label, noun, name string, line int, valid func(string) bool, rule string, names uses) {
+	// A value of the wrong type was reported already: it is not also
+	// missing.
+	switch {
+	case es.empty("name"):
+		d.errorf(line, "%s: name is required", label)
+	case name == "":
+	case !valid(name):
+		d.errorf(line, "%s name %q: %s", noun, name, rule)
+	default:
+		if times, first := names.add(name, line); first > 0 {
+			d.errorf(line, "%s name %q is used %s (first at line %d)", noun, name, times, first)
+		}
+	}
+}
+
 // bad says whether key's value was reported as wrong, so that checks of
 // several keys together stay quiet about it.
 func (es entries) bad(key string) bool { return es[key].bad }
@@ -284,26 +312,8 @@ func (d *decoder) sources(n *yaml.Node, c *Config) {
 		s := defaults(fields)
 		s.Line = item.Line
 		es := decodeFieldsOf(d, item, "in a source", label+": ", fields, misplacedKey(label, typ), &s)
-		at := func(key string) int { // the key's line, else the entry's
-			if l := es.line(key); l > 0 {
-				return l
-			}
-			return s.Line
-		}
-
-		// A value of the wrong type was reported already: it is not also
-		// missing.
-		switch {
-		case es.empty("name"):
-			d.errorf(at("name"), "%s: name is required", label)
-		case s.Name == "":
-		case !validName(s.Name):
-			d.errorf(at("name"), "source name %q: %s", s.Name, nameRule)
-		default:
-			if times, first := names.add(s.Name, at("name")); first > 0 {
-				d.errorf(at("name"), "source name %q is used %s (first at line %d)", s.Name, times, first)
-			}
-		}
+		at := func(key string) int { return es.lineOr(key, s.Line) }
+		d.checkName(es, label, "source", s.Name, at("name"), validName, nameRule, names)
 
 		switch {
 		case es.empty("type"):

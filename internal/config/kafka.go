@@ -152,12 +152,7 @@ func checkSASL(d *decoder, n *yaml.Node, es entries, path string, s *SASLConfig)
 	if es.bad("mechanism") {
 		return
 	}
-	at := func(key string) int {
-		if l := es.line(key); l > 0 {
-			return l
-		}
-		return n.Line
-	}
+	at := func(key string) int { return es.lineOr(key, n.Line) }
 	if s.Mechanism == "" {
 		for _, key := range []string{"username", "password_file", "password_env"} {
 			if !es.empty(key) && !es.bad(key) {
