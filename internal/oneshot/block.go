@@ -104,7 +104,6 @@ type merger struct {
 	maxLine int
 	scanner scan.Scanner
 
-	lines      int64  // lines ended so far
 	pending    []byte // the start of the line being read, at most maxLine bytes
 	pendingLen int64  // its whole length so far
 	matches    []scan.Match
@@ -123,7 +122,7 @@ func (m *merger) add(b *block) {
 	}
 	m.extend(data[:res.firstNL])
 	m.endLine()
-	base := m.lines
+	base := m.r.file.Lines
 	for i := range res.codes {
 		c := &res.codes[i]
 		if !m.r.count(c.code, c.count, base+c.last) {
@@ -133,7 +132,6 @@ func (m *merger) add(b *block) {
 	}
 	m.r.addMatches(res.matches, res.matchedLines)
 	// The first '\n' ended the pending line, counted by endLine.
-	m.lines += res.newlines - 1
 	m.r.addLines(res.newlines - 1)
 	m.extend(data[res.lastNL+1:])
 }
@@ -165,9 +163,8 @@ func (m *merger) extend(p []byte) {
 }
 
 // endLine scans the pending line, which a '\n' (or the end of the input)
-// has just ended, as line number lines+1.
+// has just ended, as the current file's next line (r.file.Lines counts them).
 func (m *merger) endLine() {
-	m.lines++
 	m.r.addLines(1)
 	if m.pendingLen > int64(m.maxLine) {
 		m.r.addCut()
@@ -185,8 +182,8 @@ func (m *merger) endLine() {
 		m.r.addMatches(int64(len(m.matches)), 1)
 	}
 	for _, match := range m.matches {
-		if !m.r.count(match.Code, 1, m.lines) {
-			m.r.addCode(match.Code, 1, m.lines, m.lines, line, match)
+		if !m.r.count(match.Code, 1, m.r.file.Lines) {
+			m.r.addCode(match.Code, 1, m.r.file.Lines, m.r.file.Lines, line, match)
 		}
 	}
 	m.pending, m.pendingLen = m.pending[:0], 0

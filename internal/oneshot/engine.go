@@ -204,7 +204,9 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 
 	todo := make(chan *block, e.opts.InFlight)
 	done := make(chan *block, e.opts.InFlight)
-	var wg sync.WaitGroup
+	// read fills a block in the worker, for a regular file; nil for a
+	// stream, which the feeder reads.
+	var read func(b *block)
 
 	if ra, ok := src.(io.ReaderAt); ok && size >= 0 {
 		// Regular file: the workers read their own blocks. A block's number
@@ -223,24 +225,17 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 				}
 			}
 		}()
-		for range e.opts.Workers {
-			wg.Go(func() {
-				var w worker
-				for b := range todo {
-					off := int64(b.seq) * int64(e.opts.BlockSize)
-					want := int(min(int64(e.opts.BlockSize), size-off))
-					n, err := ra.ReadAt(b.buf[:want], off)
-					switch {
-					case n < want:
-						err = fmt.Errorf("file shrank below %d bytes while being read: %w", size, io.ErrUnexpectedEOF)
-					case err == io.EOF:
-						err = nil
-					}
-					b.data, b.err = b.buf[:n], err
-					w.process(b, e.counting())
-					done <- b
-				}
-			})
+		read = func(b *block) {
+			off := int64(b.seq) * int64(e.opts.BlockSize)
+			want := int(min(int64(e.opts.BlockSize), size-off))
+			n, err := ra.ReadAt(b.buf[:want], off)
+			switch {
+			case n < want:
+				err = fmt.Errorf("file shrank below %d bytes while being read: %w", size, io.ErrUnexpectedEOF)
+			case err == io.EOF:
+				err = nil
+			}
+			b.data, b.err = b.buf[:n], err
 		}
 	} else {
 		// A stream: one goroutine reads it in order.
@@ -267,15 +262,19 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 				}
 			}
 		}()
-		for range e.opts.Workers {
-			wg.Go(func() {
-				var w worker
-				for b := range todo {
-					w.process(b, e.counting())
-					done <- b
+	}
+	var wg sync.WaitGroup
+	for range e.opts.Workers {
+		wg.Go(func() {
+			var w worker
+			for b := range todo {
+				if read != nil {
+					read(b)
 				}
-			})
-		}
+				w.process(b, e.counting())
+				done <- b
+			}
+		})
 	}
 	err := e.merge(ctx, done)
 	cancel()
