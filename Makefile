@@ -19,8 +19,12 @@ help:
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BINARY) ./cmd/odpswatch
 
+# gotestsum (a tool of go.mod) runs go test and shows each package's result
+# and a failing test's output as it ends; its summary closes with the names
+# of the failing tests alone, one short list.
 test: lint
-	$(GO) test -race -count=1 ./...
+	$(GO) tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg \
+	  --hide-summary=output -- -race -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...

@@ -273,7 +273,12 @@ func TestStalledReaderIsRecreated(t *testing.T) {
 		}
 		// Like a long poll that found nothing, so the reader does not spin:
 		// a delay the broker adds to its answer, not a wait of the test.
-		c.SleepControl(func() { <-time.After(20 * time.Millisecond) })
+		// It holds the broker's loop (other requests are served between
+		// two stale fetches) rather than going through kfake's
+		// SleepControl, whose queue of slept requests is read and written
+		// without a lock (a data race the race detector reports under
+		// load, in kfake v0.0.0-20260918054303, the newest served).
+		<-time.After(10 * time.Millisecond)
 		return resp, nil, true
 	})
 	// Once a fetch has been answered "nothing new", none from before the
