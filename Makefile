@@ -1,6 +1,7 @@
 # odpswatch: the targets developers and CI use. `make help` lists them.
 GO        ?= go
 FUZZTIME  ?= 1000000x
+LINEFUZZTIME ?= 200000x
 BINARY    ?= bin/odpswatch
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
@@ -12,7 +13,7 @@ help:
 	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
 	@echo "make bench-compare  odpswatch scan against grep, ripgrep and Go regexp on a 1 GiB log"
 	@echo "make bench-kafka    odpswatch's Kafka source against kcat on a loopback broker (needs kcat)"
-	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each"
+	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each, and the file source's line assembly for LINEFUZZTIME ($(LINEFUZZTIME))"
 	@echo "make lint           gofmt and go vet"
 	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
 
@@ -38,6 +39,7 @@ bench-kafka:
 fuzz:
 	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScanBounds$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/filesource -run '^$$' -fuzz '^FuzzLineAssembler$$' -fuzztime $(LINEFUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,0 +1,237 @@
+package filesource
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// matches reports whether path is selected by the source's globs.
+func (s *Source) matches(path string) bool {
+	ok := false
+	for _, p := range s.opts.Paths {
+		if m, _ := doublestar.PathMatch(filepath.Clean(p), path); m {
+			ok = true
+			break
+		}
+	}
+	return ok && !s.excluded(path)
+}
+
+func (s *Source) excluded(path string) bool {
+	for _, x := range s.opts.Exclude {
+		if m, _ := doublestar.PathMatch(x, filepath.Base(path)); m {
+			return true
+		}
+		if m, _ := doublestar.PathMatch(x, path); m {
+			return true
+		}
+	}
+	return false
+}
+
+// rescan expands the globs, follows new files and notices the ones gone.
+func (s *Source) rescan(ctx context.Context, startup bool) {
+	seen := make(map[string]bool)
+	for _, pattern := range s.opts.Paths {
+		base, _ := doublestar.SplitPattern(filepath.ToSlash(pattern))
+		s.watchDir(filepath.FromSlash(base))
+		matches, err := doublestar.FilepathGlob(pattern, doublestar.WithFailOnIOErrors())
+		if err != nil {
+			s.report(pattern, "glob", fmt.Errorf("cannot expand %s: %w", pattern, err))
+			// A partial answer is better than none: try without failing.
+			matches, _ = doublestar.FilepathGlob(pattern)
+		}
+		for _, path := range matches {
+			if s.excluded(path) || seen[path] {
+				continue
+			}
+			seen[path] = true
+			s.discover(ctx, path, startup)
+		}
+	}
+	// Followed paths that no glob gives any more: renamed out of the glob or
+	// deleted. check() reads them to their end and lets them go.
+	for path, f := range s.byPath {
+		if !seen[path] {
+			s.check(ctx, f)
+		} else {
+			s.watchDir(filepath.Dir(path)) // again, if its directory was re-created
+		}
+	}
+	// Problems of paths no glob gives any more are forgotten, so that the
+	// map holds at most the paths matched now (and the globs).
+	for path := range s.reported {
+		if !seen[path] && !slices.Contains(s.opts.Paths, path) {
+			delete(s.reported, path)
+		}
+	}
+	for k, r := range s.released {
+		if s.now().Sub(r.at) > 2*s.opts.RescanInterval {
+			delete(s.released, k)
+		}
+	}
+	if startup {
+		// Saved positions of files that are gone (deleted, or their path now
+		// holds another file) are dropped; those of files that cannot be
+		// looked at now are kept for later.
+		for k, e := range s.saved {
+			st, err := os.Stat(e.Path)
+			if errors.Is(err, fs.ErrNotExist) || err == nil && keyOf(st) != k {
+				s.mu.Lock()
+				delete(s.saved, k)
+				s.mu.Unlock()
+			}
+		}
+	}
+}
+
+// report logs a problem with path once, until it changes, and counts it.
+func (s *Source) report(path, reason string, err error) {
+	s.opts.Metrics.readErrors.WithLabelValues(s.opts.Name, reason).Inc()
+	if s.reported[path] == err.Error() {
+		return
+	}
+	s.reported[path] = err.Error()
+	s.opts.Logger.Warn("cannot follow a file; retrying at each rescan", "source", s.opts.Name, "path", path, "reason", reason, "err", err)
+}
+
+// discover starts following path if it is a file not followed yet.
+func (s *Source) discover(ctx context.Context, path string, startup bool) {
+	// The path can be rotated between the stat and the open: a few tries
+	// until both see the same file.
+	for range 3 {
+		if s.tryDiscover(ctx, path, startup) {
+			return
+		}
+	}
+}
+
+// tryDiscover is one attempt of discover; it reports false when the path
+// changed under it and it should try again.
+func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) bool {
+	st, err := os.Stat(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.report(path, "stat", err)
+		}
+		return true
+	}
+	if st.IsDir() {
+		s.report(path, "directory", fmt.Errorf("%s matches the glob but is a directory", path))
+		return true
+	}
+	if !st.Mode().IsRegular() {
+		// A FIFO would block the open; a device is no log file.
+		s.report(path, "irregular", fmt.Errorf("%s matches the glob but is not a regular file (%s)", path, st.Mode().Type()))
+		return true
+	}
+	key := keyOf(st)
+	if f, ok := s.files[key]; ok {
+		if f.path != path && s.byPath[f.path] == f {
+			// The same file under a new name inside the globs: follow it
+			// there (rename rotation to a name that still matches).
+			delete(s.byPath, f.path)
+		}
+		if cur, ok := s.byPath[path]; ok && cur != f {
+			s.check(ctx, cur)
+		}
+		f.mu.Lock()
+		f.path = path
+		f.mu.Unlock()
+		s.byPath[path] = f
+		f.draining = false // followed on under its new name
+		s.check(ctx, f)
+		return true
+	}
+	if cur, ok := s.byPath[path]; ok {
+		// The path now holds another file: let the old one finish first.
+		s.check(ctx, cur)
+		if s.byPath[path] != nil {
+			return true
+		}
+	}
+	if len(s.files) >= s.opts.MaxFiles {
+		s.report(path, "max_files", fmt.Errorf("already following max_files=%d files", s.opts.MaxFiles))
+		return true
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		s.report(path, "open", err)
+		return true
+	}
+	// Identity comes from what was opened, not from the path's stat.
+	if fst, err := fh.Stat(); err != nil || keyOf(fst) != key {
+		fh.Close()
+		return false
+	}
+	delete(s.reported, path)
+	f := &file{path: path, fh: fh, key: key, lastSize: -1, lines: lineAssembler{max: s.opts.MaxLineBytes}}
+	if err := f.fp.read(fh, st.Size()); err != nil {
+		fh.Close()
+		s.report(path, "read", err)
+		return true
+	}
+	f.setFingerprint()
+	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
+		f.real = real
+	}
+	f.readOff = s.startOffset(f, st, startup)
+	f.committed = f.readOff
+	f.lines.start = f.readOff
+	f.lastRead = s.now()
+	s.mu.Lock()
+	s.files[key] = f
+	s.mu.Unlock()
+	s.byPath[path] = f
+	s.watchDir(filepath.Dir(path))
+	if f.real != "" {
+		// A symlink: writes show up in the target's directory.
+		s.byReal[f.real] = f
+		s.watchDir(filepath.Dir(f.real))
+	}
+	s.opts.Logger.Debug("following", "source", s.opts.Name, "path", path, "offset", f.readOff)
+	if !startup {
+		// At start-up, files are only opened and placed: the source is
+		// ready (and positions can be saved) before any backlog is read.
+		s.check(ctx, f)
+	}
+	return true
+}
+
+// startOffset decides where a newly followed file is read from: its saved
+// position if it is the same file (inode and fingerprint), else its end if
+// it was there at start-up and start_at is end, else its start.
+func (s *Source) startOffset(f *file, st os.FileInfo, startup bool) int64 {
+	if r, ok := s.released[f.key]; ok {
+		delete(s.released, f.key)
+		// The same file: its first bytes are those seen before (or more
+		// of them), and it is at least as long as what was read of it.
+		if bytes.HasPrefix(f.fp.head, r.fp.head) && st.Size() >= r.offset {
+			return r.offset
+		}
+	}
+	s.mu.Lock()
+	e, ok := s.saved[f.key]
+	delete(s.saved, f.key)
+	s.mu.Unlock()
+	if ok {
+		if f.fp.matches(e) && e.Offset <= st.Size() {
+			return e.Offset
+		}
+		s.opts.Logger.Info("saved position is for another file with the same inode; starting afresh",
+			"source", s.opts.Name, "path", f.path)
+		return 0
+	}
+	if startup && s.opts.StartAtEnd {
+		return st.Size()
+	}
+	return 0
+}

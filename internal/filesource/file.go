@@ -1,0 +1,46 @@
+package filesource
+
+import (
+	"os"
+	"sync"
+	"time"
+)
+
+// file is one followed file.
+type file struct {
+	path string
+	fh   *os.File
+	key  fileKey
+	fp   fingerprint
+
+	real     string // the file's path with symlinks resolved, for events
+	draining bool   // its path leads elsewhere now: read until idle, then let go
+	readOff  int64  // next byte to read
+	lastSize int64  // size at the last check
+	lines    lineAssembler
+	lastRead time.Time
+
+	mu         sync.Mutex // guards the fields below, shared with workers and Positions
+	fpHex      string     // hash of fp.head
+	fpLen      int
+	committed  int64
+	inflight   []*inflight // in file order
+	generation int         // bumped by truncation
+}
+
+// growFingerprint adds bytes read at off to the fingerprint while it is
+// short of FingerprintBytes.
+func (f *file) growFingerprint(b []byte, off int64) {
+	if len(f.fp.head) >= FingerprintBytes {
+		return
+	}
+	f.fp.grow(b, off)
+	f.setFingerprint()
+}
+
+func (f *file) setFingerprint() {
+	h := f.fp.hex()
+	f.mu.Lock()
+	f.fpHex, f.fpLen = h, len(f.fp.head)
+	f.mu.Unlock()
+}
