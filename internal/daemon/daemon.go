@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,7 +90,7 @@ type Daemon struct {
 	sources map[string]*runningSource
 	// saved holds positions of sources not running (yet): loaded at start,
 	// and kept from sources stopped by a reload until they start again.
-	saved map[string][]positions.Entry
+	saved map[string]filesource.Resume
 	// stopped holds sources stopped whose batches may still be counted.
 	stopped map[string]*filesource.Source
 
@@ -128,7 +129,7 @@ type metrics struct {
 func New(opts Options) (*Daemon, error) {
 	d := &Daemon{
 		opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), cfg: opts.Config,
-		sources: make(map[string]*runningSource), saved: make(map[string][]positions.Entry), stopped: make(map[string]*filesource.Source),
+		sources: make(map[string]*runningSource), saved: make(map[string]filesource.Resume), stopped: make(map[string]*filesource.Source),
 		ready: make(chan struct{}), reloadCh: make(chan chan error), eventsDone: make(chan struct{}),
 	}
 	if opts.StateDir != "" {
@@ -424,15 +425,22 @@ func (d *Daemon) loadPositions() {
 		}
 		return
 	}
-	entries, err := d.store.Load()
+	saved, err := d.store.Load()
 	if err != nil {
 		d.metrics.corrupt.Inc()
 		d.log.Error("cannot use the saved positions; sources start as configured", "err", err)
 	}
-	for _, e := range entries {
-		d.saved[e.Source] = append(d.saved[e.Source], e)
+	for _, e := range saved.Files {
+		r := d.saved[e.Source]
+		r.Files = append(r.Files, e)
+		d.saved[e.Source] = r
 	}
-	d.log.Info("positions loaded", "files", len(entries), "path", d.store.Path())
+	for _, src := range saved.Sources {
+		r := d.saved[src.Name]
+		r.Dirs, r.Scanned = src.Dirs, src.Scanned
+		d.saved[src.Name] = r
+	}
+	d.log.Info("positions loaded", "files", len(saved.Files), "path", d.store.Path())
 }
 
 // savePositions saves the positions of the running sources and those kept
@@ -442,28 +450,34 @@ func (d *Daemon) savePositions() error {
 		return nil
 	}
 	d.mu.Lock()
-	var all []positions.Entry
-	for _, rs := range d.sources {
+	var all positions.Saved
+	add := func(name string, r filesource.Resume) {
+		all.Files = append(all.Files, r.Files...)
+		all.Sources = append(all.Sources, positions.Source{Name: name, Dirs: r.Dirs, Scanned: r.Scanned})
+	}
+	for name, rs := range d.sources {
 		if f := rs.file.Load(); f != nil {
-			all = append(all, f.Positions()...)
+			add(name, f.Resume())
 		} else if rs.predecessor != nil {
-			all = append(all, rs.predecessor.Positions()...)
+			add(name, rs.predecessor.Resume())
 		}
 	}
 	for name, src := range d.stopped {
 		if _, running := d.sources[name]; !running {
-			all = append(all, src.Positions()...)
+			add(name, src.Resume())
 		}
 	}
-	for name, entries := range d.saved {
+	for name, r := range d.saved {
 		if _, stopped := d.stopped[name]; stopped {
 			continue
 		}
 		if _, running := d.sources[name]; !running {
-			all = append(all, entries...)
+			add(name, r)
 		}
 	}
 	d.mu.Unlock()
+	// In a stable order, so that two saves of one state are the same file.
+	sort.Slice(all.Sources, func(i, j int) bool { return all.Sources[i].Name < all.Sources[j].Name })
 	if err := d.store.Save(all); err != nil {
 		d.metrics.saveFailures.Inc()
 		d.log.Error("cannot save positions", "err", err)
@@ -529,7 +543,7 @@ func (d *Daemon) runAfter(sc config.Source, old *filesource.Source, opts filesou
 		// its place there: taking d.mu here could deadlock with a
 		// stopSource waiting on rs.done, and a running source's entry
 		// there is never read.
-		src := filesource.New(opts, d.pipe.Input(), old.Positions())
+		src := filesource.New(opts, d.pipe.Input(), old.Resume())
 		rs.file.Store(src)
 		if err := src.Run(ctx); err != nil {
 			d.log.Error("source stopped", "source", sc.Name, "err", err)

@@ -321,7 +321,7 @@ func TestDaemonFollowsReloadsAndStops(t *testing.T) {
 	}
 	st, _ := os.Stat(jobLog)
 	var found bool
-	for _, e := range saved {
+	for _, e := range saved.Files {
 		if e.Path == jobLog {
 			found = true
 			if e.Offset != st.Size() || e.Source != "jobs" {
@@ -334,11 +334,25 @@ func TestDaemonFollowsReloadsAndStops(t *testing.T) {
 	}
 	// The removed source's positions are kept for when it comes back.
 	var keptMore bool
-	for _, e := range saved {
+	for _, e := range saved.Files {
 		keptMore = keptMore || e.Source == "more"
 	}
 	if !keptMore {
 		t.Errorf("the positions of the removed source were dropped: %+v", saved)
+	}
+	// With what each source followed, so that a file rotated in while the
+	// daemon is down is read from its start.
+	var jobsDirs []string
+	for _, src := range saved.Sources {
+		if src.Name == "jobs" {
+			jobsDirs = src.Dirs
+			if src.Scanned.IsZero() {
+				t.Errorf("source jobs saved without the time of its last scan: %+v", src)
+			}
+		}
+	}
+	if !slices.Contains(jobsDirs, filepath.Dir(jobLog)) {
+		t.Errorf("source jobs saved with directories %q, want %s among them", jobsDirs, filepath.Dir(jobLog))
 	}
 
 	// A restart resumes: nothing is counted twice.

@@ -1,7 +1,6 @@
 package filesource
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +38,11 @@ func (s *Source) excluded(path string) bool {
 
 // rescan expands the globs, follows new files and notices the ones gone.
 func (s *Source) rescan(ctx context.Context, startup bool) {
+	// A file born after this moment may be missed by this look: the next
+	// run reads such a file from its start (bornSinceLastRun).
+	s.mu.Lock()
+	s.scanned = s.now()
+	s.mu.Unlock()
 	seen := make(map[string]bool)
 	for _, pattern := range s.opts.Paths {
 		base, _ := doublestar.SplitPattern(filepath.ToSlash(pattern))
@@ -79,17 +83,7 @@ func (s *Source) rescan(ctx context.Context, startup bool) {
 		}
 	}
 	if startup {
-		// Saved positions of files that are gone (deleted, or their path now
-		// holds another file) are dropped; those of files that cannot be
-		// looked at now are kept for later.
-		for k, e := range s.saved {
-			st, err := os.Stat(e.Path)
-			if errors.Is(err, fs.ErrNotExist) || err == nil && keyOf(st) != k {
-				s.mu.Lock()
-				delete(s.saved, k)
-				s.mu.Unlock()
-			}
-		}
+		s.resumeRotatedOut()
 	}
 }
 
@@ -147,7 +141,7 @@ func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) boo
 		f.path = path
 		f.mu.Unlock()
 		s.byPath[path] = f
-		f.draining = false // followed on under its new name
+		s.setDraining(f, false) // followed on under its new name
 		s.check(ctx, f)
 		return true
 	}
@@ -162,28 +156,22 @@ func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) boo
 		s.report(path, "max_files", fmt.Errorf("already following max_files=%d files", s.opts.MaxFiles))
 		return true
 	}
-	fh, err := os.Open(path)
-	if err != nil {
+	f, fst, err := s.open(path, key)
+	switch {
+	case errors.Is(err, errChanged):
+		return false
+	case errors.Is(err, errIrregular):
+		s.report(path, "irregular", fmt.Errorf("%s matches the glob but is not a regular file (%s)", path, fst.Mode().Type()))
+		return true
+	case err != nil:
 		s.report(path, "open", err)
 		return true
 	}
-	// Identity comes from what was opened, not from the path's stat.
-	if fst, err := fh.Stat(); err != nil || keyOf(fst) != key {
-		fh.Close()
-		return false
-	}
 	delete(s.reported, path)
-	f := &file{path: path, fh: fh, key: key, lastSize: -1, lines: lineAssembler{max: s.opts.MaxLineBytes}}
-	if err := f.fp.read(fh, st.Size()); err != nil {
-		fh.Close()
-		s.report(path, "read", err)
-		return true
-	}
-	f.setFingerprint()
 	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
 		f.real = real
 	}
-	f.readOff = s.startOffset(f, st, startup)
+	f.readOff = s.startOffset(f, fst, startup)
 	f.committed = f.readOff
 	f.lines.start = f.readOff
 	f.lastRead = s.now()
@@ -204,34 +192,4 @@ func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) boo
 		s.check(ctx, f)
 	}
 	return true
-}
-
-// startOffset decides where a newly followed file is read from: its saved
-// position if it is the same file (inode and fingerprint), else its end if
-// it was there at start-up and start_at is end, else its start.
-func (s *Source) startOffset(f *file, st os.FileInfo, startup bool) int64 {
-	if r, ok := s.released[f.key]; ok {
-		delete(s.released, f.key)
-		// The same file: its first bytes are those seen before (or more
-		// of them), and it is at least as long as what was read of it.
-		if bytes.HasPrefix(f.fp.head, r.fp.head) && st.Size() >= r.offset {
-			return r.offset
-		}
-	}
-	s.mu.Lock()
-	e, ok := s.saved[f.key]
-	delete(s.saved, f.key)
-	s.mu.Unlock()
-	if ok {
-		if f.fp.matches(e) && e.Offset <= st.Size() {
-			return e.Offset
-		}
-		s.opts.Logger.Info("saved position is for another file with the same inode; starting afresh",
-			"source", s.opts.Name, "path", f.path)
-		return 0
-	}
-	if startup && s.opts.StartAtEnd {
-		return st.Size()
-	}
-	return 0
 }

@@ -125,13 +125,20 @@ func testOptions(t *testing.T, name string, paths ...string) Options {
 	}
 }
 
-// start runs a source with opts, resuming saved.
+// start runs a source with opts, resuming saved (positions alone, as
+// saved before sources' directories were).
 func start(t *testing.T, opts Options, saved []positions.Entry) *harness {
+	t.Helper()
+	return startFrom(t, opts, Resume{Files: saved})
+}
+
+// startFrom runs a source with opts, resuming from r.
+func startFrom(t *testing.T, opts Options, r Resume) *harness {
 	t.Helper()
 	col := newCollector()
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, col: col, opts: opts, done: make(chan struct{})}
-	h.src = New(opts, col.in, saved)
+	h.src = New(opts, col.in, r)
 	go col.run(ctx)
 	go func() { h.src.Run(ctx); close(h.done) }()
 	h.stop = func() { cancel(); <-h.done }

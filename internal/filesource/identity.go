@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/odpswatch/odpswatch/internal/positions"
+	"golang.org/x/sys/unix"
 )
 
 // FingerprintBytes is how many of a file's first bytes identify it.
@@ -91,4 +95,59 @@ func (p *fingerprint) matches(e positions.Entry) bool {
 	}
 	sum := sha256.Sum256(p.head[:e.FingerprintLen])
 	return hex.EncodeToString(sum[:]) == e.Fingerprint
+}
+
+// birthTime returns when the open file was created, where the filesystem
+// keeps it (statx STATX_BTIME: ext4, xfs, btrfs, tmpfs).
+func birthTime(fh *os.File) (time.Time, bool) {
+	rc, err := fh.SyscallConn()
+	if err != nil {
+		return time.Time{}, false
+	}
+	var stx unix.Statx_t
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.Statx(int(fd), "", unix.AT_EMPTY_PATH, unix.STATX_BTIME, &stx)
+	}); err != nil || serr != nil || stx.Mask&unix.STATX_BTIME == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(stx.Btime.Sec, int64(stx.Btime.Nsec)), true
+}
+
+var (
+	errChanged   = errors.New("the path holds another file than the one looked at")
+	errIrregular = errors.New("not a regular file")
+)
+
+// open opens the regular file at path, whose stat gave key, and takes its
+// fingerprint. It never blocks: a FIFO swapped in since the stat would
+// block a plain open until a writer comes, freezing the whole source, so
+// the open is non-blocking and the type is checked on what was opened.
+// Identity comes from the open file, not from the path's stat: a path
+// rotated in between gives errChanged. errIrregular comes with the open
+// file's stat.
+func (s *Source) open(path string, key fileKey) (*file, os.FileInfo, error) {
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := fh.Stat()
+	switch {
+	case err != nil:
+		fh.Close()
+		return nil, nil, err
+	case !st.Mode().IsRegular():
+		fh.Close()
+		return nil, st, errIrregular
+	case keyOf(st) != key:
+		fh.Close()
+		return nil, st, errChanged
+	}
+	f := &file{path: path, fh: fh, key: key, lastSize: -1, lines: lineAssembler{max: s.opts.MaxLineBytes}}
+	if err := f.fp.read(fh, st.Size()); err != nil {
+		fh.Close()
+		return nil, st, fmt.Errorf("cannot read the first bytes of %s: %w", path, err)
+	}
+	f.setFingerprint()
+	return f, st, nil
 }

@@ -22,7 +22,7 @@ func TestPositionsWhileStarting(t *testing.T) {
 		saved = append(saved, positions.Entry{Source: "s", Path: filepath.Join(dir, fmt.Sprintf("gone-%d.log", i)), Device: 1, Inode: uint64(i + 1)})
 	}
 	os.WriteFile(filepath.Join(dir, "a.log"), []byte("x\n"), 0o644)
-	src := New(testOptions(t, "s", glob(dir, "*.log")), make(chan *pipeline.Batch, 100), saved)
+	src := New(testOptions(t, "s", glob(dir, "*.log")), make(chan *pipeline.Batch, 100), Resume{Files: saved})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { src.Run(ctx); close(done) }()
@@ -30,6 +30,7 @@ func TestPositionsWhileStarting(t *testing.T) {
 	deadline := time.After(20 * time.Second)
 	for {
 		src.Positions()
+		src.Resume()
 		select {
 		case <-src.Ready():
 			return
@@ -46,7 +47,7 @@ func TestPositionsWhileStarting(t *testing.T) {
 func TestReadyBeforeTheBacklog(t *testing.T) {
 	dir := t.TempDir()
 	appendLines(t, filepath.Join(dir, "a.log"), numbered("x", 0, 10000)...)
-	src := New(testOptions(t, "s", glob(dir, "*.log")), make(chan *pipeline.Batch, 4), nil)
+	src := New(testOptions(t, "s", glob(dir, "*.log")), make(chan *pipeline.Batch, 4), Resume{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { src.Run(ctx); close(done) }()

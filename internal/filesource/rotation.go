@@ -2,9 +2,14 @@ package filesource
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/odpswatch/odpswatch/internal/positions"
 )
 
 // released is a file let go after rotation, remembered for a while in case
@@ -28,7 +33,8 @@ func (s *Source) check(ctx context.Context, f *file) {
 			// Rotated, deleted or swapped: keep reading the old file (the
 			// writer may not have reopened yet) until it has been idle for
 			// partial_line_timeout, and follow what is at the path now.
-			replaced, f.draining = true, true
+			replaced = true
+			s.setDraining(f, true)
 			s.unlink(f)
 			s.opts.Metrics.rotations.WithLabelValues(s.opts.Name).Inc()
 			s.opts.Logger.Debug("rotated; reading the old file to its end", "source", s.opts.Name, "path", f.path)
@@ -117,6 +123,7 @@ func (s *Source) release(f *file) {
 	}
 	f.fh.Close()
 	f.fh = nil
+	s.setDraining(f, false)
 	s.unlink(f)
 	// If the file shows up again under a name the globs match (rotated to
 	// job.log.1 with a glob job.log*), it resumes where it was read to,
@@ -127,4 +134,105 @@ func (s *Source) release(f *file) {
 	s.mu.Lock()
 	delete(s.files, f.key)
 	s.mu.Unlock()
+}
+
+// resumeRotatedOut finds, at start-up, the files of saved positions that
+// are no longer at their saved path: rotated out of the globs while
+// odpswatch was down, or after its last save. As Vector and Filebeat do,
+// it looks for each by identity (device and inode, then fingerprint) among
+// the files of the directories followed, matched by the globs or not, and
+// follows it from its saved offset until it has been read to its end and
+// is idle. A saved file found nowhere is gone (deleted, or compressed into
+// another file) and its position is dropped; one whose path cannot be
+// looked at now (a filesystem not mounted yet) is kept for later.
+func (s *Source) resumeRotatedOut() {
+	var gone []fileKey
+	for k, e := range s.saved {
+		st, err := os.Stat(e.Path)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && keyOf(st) != k {
+			gone = append(gone, k)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	dirs := make(map[string]bool)
+	for d := range s.lastDirs {
+		dirs[d] = true
+	}
+	for _, k := range gone {
+		dirs[filepath.Dir(s.saved[k].Path)] = true
+	}
+	found := filesIn(dirs)
+	for _, k := range gone {
+		e := s.saved[k]
+		if path, ok := found[k]; ok && s.drainFrom(path, k, e) {
+			continue
+		}
+		s.mu.Lock()
+		delete(s.saved, k)
+		s.mu.Unlock()
+		s.opts.Logger.Info("a file of the saved positions is gone; its position is dropped",
+			"source", s.opts.Name, "path", e.Path, "offset", e.Offset)
+	}
+}
+
+// filesIn returns the regular files of dirs by identity.
+func filesIn(dirs map[string]bool) map[fileKey]string {
+	found := make(map[fileKey]string)
+	for dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue // gone or unreadable: nothing to find there
+		}
+		for _, de := range entries {
+			if !de.Type().IsRegular() {
+				continue
+			}
+			if info, err := de.Info(); err == nil {
+				found[keyOf(info)] = filepath.Join(dir, de.Name())
+			}
+		}
+	}
+	return found
+}
+
+// drainFrom follows the file at path, of saved entry e, from e's offset as
+// a rotated file: read to its end, then let go once idle. It reports false
+// if path is not that file (another identity or other first bytes) or is
+// shorter than what was read of it.
+func (s *Source) drainFrom(path string, k fileKey, e positions.Entry) bool {
+	f, st, err := s.open(path, k)
+	if err != nil {
+		return false
+	}
+	if !f.fp.matches(e) || st.Size() < e.Offset {
+		f.fh.Close()
+		return false
+	}
+	s.setDraining(f, true)
+	f.readOff, f.committed, f.lines.start = e.Offset, e.Offset, e.Offset
+	f.lastRead = s.now()
+	s.mu.Lock()
+	delete(s.saved, k)
+	s.files[k] = f
+	s.mu.Unlock()
+	s.watchDir(filepath.Dir(path))
+	s.opts.Logger.Info("reading a file rotated out of the globs from its saved position",
+		"source", s.opts.Name, "saved_path", e.Path, "path", path, "offset", e.Offset, "size", st.Size())
+	return true
+}
+
+// setDraining marks f as read to its end before it is let go (its path
+// leads elsewhere now), or not, keeping count of such files.
+func (s *Source) setDraining(f *file, draining bool) {
+	if f.draining == draining {
+		return
+	}
+	f.draining = draining
+	if draining {
+		s.draining++
+	} else {
+		s.draining--
+	}
 }

@@ -793,7 +793,7 @@ func TestTruncationDuringRead(t *testing.T) {
 	}
 	opts := rotOptions(t, dir, rotMethodNamed("truncate"), true)
 	out := make(chan *pipeline.Batch) // unbuffered: the source waits for us
-	src := New(opts, out, nil)
+	src := New(opts, out, Resume{})
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { src.Run(ctx); close(stopped) }()

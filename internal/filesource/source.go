@@ -30,7 +30,6 @@ package filesource
 import (
 	"context"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -68,11 +67,18 @@ type Source struct {
 	out   chan<- *pipeline.Batch
 	saved map[fileKey]positions.Entry
 	pool  chan []byte
+	// What the last run followed: its directories, when it last looked
+	// for new files, and the paths it followed files at.
+	lastDirs    map[string]bool
+	lastScanned time.Time
+	lastPaths   map[string]bool
 
-	mu    sync.Mutex // guards files (Positions reads it)
-	files map[fileKey]*file
+	mu      sync.Mutex // guards files and scanned (Positions and Resume read them)
+	files   map[fileKey]*file
+	scanned time.Time // when the last rescan began
 
 	byPath   map[string]*file // files by the path they are followed at
+	draining int              // how many files are read to their end before they are let go
 	byReal   map[string]*file // symlinked files by their target's path
 	released map[fileKey]released
 	reported map[string]string
@@ -88,9 +94,9 @@ type Source struct {
 // Positions covers them.
 func (s *Source) WaitBatches() { s.batches.Wait() }
 
-// New returns a source that sends to out, resuming the files in saved
-// (the positions of this source from the last run).
-func New(opts Options, out chan<- *pipeline.Batch, saved []positions.Entry) *Source {
+// New returns a source that sends to out, resuming from what the last run
+// of this source saved (nothing on a first start).
+func New(opts Options, out chan<- *pipeline.Batch, from Resume) *Source {
 	s := &Source{
 		opts:     opts,
 		out:      out,
@@ -115,40 +121,13 @@ func New(opts Options, out chan<- *pipeline.Batch, saved []positions.Entry) *Sou
 	for _, c := range []*prometheus.CounterVec{m.rotations, m.truncations, m.watchFallbacks} {
 		c.WithLabelValues(opts.Name)
 	}
-	for _, e := range saved {
-		s.saved[fileKey{e.Device, e.Inode}] = e
-	}
+	s.resumeFrom(from)
 	return s
 }
 
 // Ready is closed once the source has found its files and set their
 // start positions.
 func (s *Source) Ready() <-chan struct{} { return s.ready }
-
-// Positions returns the committed position of every file followed. It is
-// safe to call while the source runs.
-func (s *Source) Positions() []positions.Entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]positions.Entry, 0, len(s.files))
-	for k, f := range s.files {
-		f.mu.Lock()
-		out = append(out, positions.Entry{
-			Source: s.opts.Name, Path: f.path, Device: k.dev, Inode: k.ino,
-			Fingerprint: f.fpHex, FingerprintLen: f.fpLen, Offset: f.committed,
-		})
-		f.mu.Unlock()
-	}
-	// Saved positions of files not seen again (yet) are kept: a file on a
-	// filesystem not mounted yet, or unreadable for now, resumes later.
-	for k, e := range s.saved {
-		if _, ok := s.files[k]; !ok {
-			out = append(out, e)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
-}
 
 // Run follows the files until ctx is done. Batches already sent keep their
 // buffers until done; Run does not wait for them.

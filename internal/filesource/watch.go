@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"syscall"
 	"time"
 
@@ -43,6 +44,17 @@ func (s *Source) onEvent(ctx context.Context, ev fsnotify.Event) {
 	if f, ok := s.byReal[ev.Name]; ok {
 		s.check(ctx, f)
 		return
+	}
+	if s.draining > 0 && ev.Has(fsnotify.Write) {
+		// A rotated file written to under a name outside the globs, by a
+		// writer that has not reopened yet: read it now, rather than at
+		// the next safety poll.
+		if st, err := os.Stat(ev.Name); err == nil {
+			if f, ok := s.files[keyOf(st)]; ok && f.draining {
+				s.check(ctx, f)
+				return
+			}
+		}
 	}
 	if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Rename) || ev.Has(fsnotify.Write) {
 		// A new file in a watched directory: follow it at once if it

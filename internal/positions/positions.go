@@ -41,10 +41,30 @@ type Entry struct {
 	Offset int64 `json:"offset"`
 }
 
+// Source is what one file source followed when the positions were saved,
+// besides its files' entries: what tells, at the next start, a file born
+// while odpswatch was down (read from its start) from one the source never
+// followed (placed as start_at says).
+type Source struct {
+	Name string `json:"source"`
+	// Dirs are the directories it followed files in.
+	Dirs []string `json:"dirs"`
+	// Scanned is when its last look for new files began: a file born in
+	// Dirs since then may have no entry yet.
+	Scanned time.Time `json:"scanned"`
+}
+
+// Saved is the content of the positions file.
+type Saved struct {
+	Files   []Entry
+	Sources []Source
+}
+
 type document struct {
-	Version int     `json:"version"`
-	Saved   string  `json:"saved"`
-	Files   []Entry `json:"files"`
+	Version int      `json:"version"`
+	Saved   string   `json:"saved"`
+	Files   []Entry  `json:"files"`
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // ErrCorrupt is wrapped by Load's error for a positions file it could not
@@ -66,28 +86,35 @@ func (s *Store) Path() string { return filepath.Join(s.dir, FileName) }
 // Load returns the saved positions. A missing file gives none and no error.
 // A file that cannot be read or decoded is renamed to
 // positions.json.bad-<unix time>, and Load returns no positions and an
-// error wrapping ErrCorrupt that names where the file was kept.
-func (s *Store) Load() ([]Entry, error) {
+// error wrapping ErrCorrupt that names where the file was kept. A file
+// written before sources were recorded gives none: their files' entries
+// are all there is.
+func (s *Store) Load() (Saved, error) {
 	data, err := os.ReadFile(s.Path())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return nil, nil
+		return Saved{}, nil
 	case err != nil:
-		return nil, s.keepAside(err)
+		return Saved{}, s.keepAside(err)
 	}
 	var doc document
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, s.keepAside(err)
+		return Saved{}, s.keepAside(err)
 	}
 	if doc.Version != formatVersion {
-		return nil, s.keepAside(fmt.Errorf("version %d, want %d", doc.Version, formatVersion))
+		return Saved{}, s.keepAside(fmt.Errorf("version %d, want %d", doc.Version, formatVersion))
 	}
 	for i, e := range doc.Files {
 		if e.Source == "" || e.Offset < 0 || e.FingerprintLen < 0 || len(e.Fingerprint) != 64 && e.FingerprintLen > 0 {
-			return nil, s.keepAside(fmt.Errorf("entry %d (%s) is invalid", i, e.Path))
+			return Saved{}, s.keepAside(fmt.Errorf("entry %d (%s) is invalid", i, e.Path))
 		}
 	}
-	return doc.Files, nil
+	for i, src := range doc.Sources {
+		if src.Name == "" {
+			return Saved{}, s.keepAside(fmt.Errorf("source %d has no name", i))
+		}
+	}
+	return Saved{Files: doc.Files, Sources: doc.Sources}, nil
 }
 
 func (s *Store) keepAside(cause error) error {
@@ -98,12 +125,14 @@ func (s *Store) keepAside(cause error) error {
 	return fmt.Errorf("%w: %s: %w; kept as %s", ErrCorrupt, s.Path(), cause, kept)
 }
 
-// Save replaces the positions with entries, atomically.
-func (s *Store) Save(entries []Entry) error {
-	if entries == nil {
-		entries = []Entry{}
+// Save replaces the positions with saved, atomically.
+func (s *Store) Save(saved Saved) error {
+	files := saved.Files
+	if files == nil {
+		files = []Entry{}
 	}
-	data, err := json.MarshalIndent(document{Version: formatVersion, Saved: s.now().UTC().Format(time.RFC3339), Files: entries}, "", " ")
+	doc := document{Version: formatVersion, Saved: s.now().UTC().Format(time.RFC3339Nano), Files: files, Sources: saved.Sources}
+	data, err := json.MarshalIndent(doc, "", " ")
 	if err != nil {
 		return fmt.Errorf("cannot encode positions: %w", err)
 	}

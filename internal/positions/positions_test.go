@@ -10,16 +10,19 @@ import (
 	"time"
 )
 
-func entries() []Entry {
-	return []Entry{
-		{Source: "jobs", Path: "/var/log/odps/a.log", Device: 2049, Inode: 12, Fingerprint: strings.Repeat("ab", 32), FingerprintLen: 1024, Offset: 4096},
-		{Source: "jobs", Path: "/var/log/odps/b.log", Device: 2049, Inode: 13, Offset: 0},
+func entries() Saved {
+	return Saved{
+		Files: []Entry{
+			{Source: "jobs", Path: "/var/log/odps/a.log", Device: 2049, Inode: 12, Fingerprint: strings.Repeat("ab", 32), FingerprintLen: 1024, Offset: 4096},
+			{Source: "jobs", Path: "/var/log/odps/b.log", Device: 2049, Inode: 13, Offset: 0},
+		},
+		Sources: []Source{{Name: "jobs", Dirs: []string{"/var/log/odps"}, Scanned: time.Date(2026, 12, 6, 15, 4, 5, 123456789, time.UTC)}},
 	}
 }
 
 func TestSaveLoad(t *testing.T) {
 	s := NewStore(t.TempDir())
-	if got, err := s.Load(); got != nil || err != nil {
+	if got, err := s.Load(); got.Files != nil || got.Sources != nil || err != nil {
 		t.Fatalf("no file: %v, %v; want nothing", got, err)
 	}
 	if err := s.Save(entries()); err != nil {
@@ -34,10 +37,10 @@ func TestSaveLoad(t *testing.T) {
 	if len(names) != 1 || names[0].Name() != FileName {
 		t.Errorf("state directory holds %v", names)
 	}
-	if err := s.Save(nil); err != nil {
+	if err := s.Save(Saved{}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Load(); len(got) != 0 || err != nil {
+	if got, err := s.Load(); len(got.Files) != 0 || len(got.Sources) != 0 || err != nil {
 		t.Errorf("after saving none: %v, %v", got, err)
 	}
 }
@@ -54,8 +57,8 @@ func TestSaveRecreatesDeletedDirectory(t *testing.T) {
 	if err := s.Save(entries()); err != nil {
 		t.Fatalf("save after the directory was deleted: %v", err)
 	}
-	if got, _ := s.Load(); len(got) != 2 {
-		t.Errorf("loaded %d entries", len(got))
+	if got, _ := s.Load(); len(got.Files) != 2 {
+		t.Errorf("loaded %d entries", len(got.Files))
 	}
 }
 
@@ -65,6 +68,7 @@ func TestCorruptIsKeptAside(t *testing.T) {
 		"wrong version": `{"version": 7, "files": []}`,
 		"bad entry":     `{"version": 1, "files": [{"source": "", "path": "x", "offset": 3}]}`,
 		"negative":      `{"version": 1, "files": [{"source": "s", "path": "x", "offset": -3}]}`,
+		"nameless":      `{"version": 1, "files": [], "sources": [{"dirs": ["/x"]}]}`,
 		"empty file":    ``,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -75,7 +79,7 @@ func TestCorruptIsKeptAside(t *testing.T) {
 			}
 			got, err := s.Load()
 			kept := s.Path() + ".bad-1700000000"
-			if got != nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "kept as "+kept) {
+			if got.Files != nil || got.Sources != nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "kept as "+kept) {
 				t.Fatalf("Load = %v, %v; want nothing and ErrCorrupt kept as %s", got, err, kept)
 			}
 			if b, err := os.ReadFile(kept); err != nil || string(b) != content {
@@ -88,7 +92,7 @@ func TestCorruptIsKeptAside(t *testing.T) {
 			if err := s.Save(entries()); err != nil {
 				t.Fatal(err)
 			}
-			if got, err := s.Load(); err != nil || len(got) != 2 {
+			if got, err := s.Load(); err != nil || len(got.Files) != 2 {
 				t.Errorf("after a new save: %v, %v", got, err)
 			}
 		})
@@ -102,7 +106,7 @@ func TestUnreadableIsKeptAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := s.Load()
-	if got != nil || !errors.Is(err, ErrCorrupt) {
+	if got.Files != nil || !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Load = %v, %v", got, err)
 	}
 }
@@ -115,5 +119,19 @@ func TestSaveFailsClearly(t *testing.T) {
 	err := s.Save(entries())
 	if err == nil || !strings.Contains(err.Error(), "cannot create state directory") {
 		t.Errorf("Save under a file: %v", err)
+	}
+}
+
+// A file written before sources were recorded loads its entries and no
+// source.
+func TestLoadWithoutSources(t *testing.T) {
+	s := NewStore(t.TempDir())
+	old := `{"version": 1, "saved": "2026-12-01T10:00:00Z", "files": [{"source": "jobs", "path": "/l/a.log", "device": 1, "inode": 2, "fingerprint": "", "fingerprint_len": 0, "offset": 7}]}`
+	if err := os.WriteFile(s.Path(), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load()
+	if err != nil || len(got.Files) != 1 || got.Files[0].Offset != 7 || got.Sources != nil {
+		t.Fatalf("Load = %+v, %v; want the one entry and no source", got, err)
 	}
 }

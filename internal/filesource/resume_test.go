@@ -1,0 +1,210 @@
+package filesource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/odpswatch/odpswatch/internal/pipeline"
+)
+
+// caughtUp waits until the source's positions have reached the end of
+// every file in paths, so that the lines counted are all it will count of
+// what was written, then returns them sorted.
+func (h *harness) caughtUp(paths ...string) []string {
+	h.t.Helper()
+	got := h.col.waitFor(h.t, fmt.Sprintf("positions at the end of %q", paths), func([]string) bool {
+		at := make(map[string]int64)
+		for _, e := range h.src.Positions() {
+			at[e.Path] = e.Offset
+		}
+		for _, p := range paths {
+			st, err := os.Stat(p)
+			if err != nil || at[p] != st.Size() {
+				return false
+			}
+		}
+		return true
+	})
+	slices.Sort(got)
+	return got
+}
+
+// sameLines reports the lines missing from got and those counted more than
+// once, against want (each line once).
+func sameLines(t *testing.T, got, want []string) {
+	t.Helper()
+	seen := make(map[string]int)
+	for _, l := range got {
+		seen[l]++
+	}
+	var lost, twice []string
+	for _, l := range want {
+		switch n := seen[l]; {
+		case n == 0:
+			lost = append(lost, l)
+		case n > 1:
+			twice = append(twice, l)
+		}
+		delete(seen, l)
+	}
+	var extra []string
+	for l := range seen {
+		extra = append(extra, l)
+	}
+	if len(lost)+len(twice)+len(extra) > 0 {
+		t.Errorf("%d lines lost %q, %d counted twice %q, %d never written %q",
+			len(lost), tail(lost), len(twice), tail(twice), len(extra), tail(extra))
+	}
+}
+
+// A rotation while the source is down, with start_at: end: the file
+// rotated in at the saved path, and a new file born in a followed
+// directory, are read from their start; a file of a directory the last run
+// did not follow (a newly added glob) starts at its end.
+func TestRotatedInWhileDownIsReadWhole(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "job.log")
+	appendLines(t, path, numbered("before", 0, 10)...)
+	appendLines(t, filepath.Join(other, "old.log"), "old, before the glob was added")
+	opts := testOptions(t, "jobs", glob(dir, "job.log"))
+	opts.StartAtEnd = true
+	h := start(t, opts, nil)
+	appendLines(t, path, numbered("run1", 0, 50)...)
+	if got := h.caughtUp(path); !slices.Equal(got, numbered("run1", 0, 50)) {
+		t.Fatalf("first run counted %d lines, want the 50 written after start: %q", len(got), tail(got))
+	}
+	h.stop()
+	saved := h.src.Resume()
+
+	// Down: logrotate's create, the writer fills the new file, and a new
+	// file appears beside it.
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, path, numbered("rotated-in", 0, 40)...)
+	appendLines(t, filepath.Join(dir, "job.log.new"), "not matched")
+	opts.Paths = append(opts.Paths, glob(dir, "*.new"), glob(other, "*.log"))
+	appendLines(t, filepath.Join(other, "old.log"), "old, still before")
+
+	h2 := startFrom(t, opts, saved)
+	appendLines(t, path, numbered("run2", 0, 5)...)
+	appendLines(t, filepath.Join(other, "old.log"), "old, after the restart")
+	got := h2.caughtUp(path, filepath.Join(dir, "job.log.new"), filepath.Join(other, "old.log"))
+	want := append(append(numbered("rotated-in", 0, 40), numbered("run2", 0, 5)...), "not matched", "old, after the restart")
+	sameLines(t, got, want)
+}
+
+// A crash between two saves, then a rotation while down: the positions
+// are older than what was counted. Nothing is lost; only what was counted
+// after the last save is counted again.
+func TestRotatedAfterACrashBetweenSaves(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "job.log")
+	opts := testOptions(t, "jobs", glob(dir, "*.log"))
+	opts.StartAtEnd = true
+	appendLines(t, path, numbered("a", 0, 1)...)
+	h := start(t, opts, nil)
+	appendLines(t, path, numbered("a", 1, 99)...)
+	h.caughtUp(path)
+	lastSave := h.src.Resume()
+	appendLines(t, path, numbered("a", 100, 30)...) // counted, not saved
+	h.caughtUp(path)
+	h.stop() // killed: its final positions are never saved
+
+	if err := os.Rename(path, filepath.Join(dir, "job.old")); err != nil { // out of the glob
+		t.Fatal(err)
+	}
+	appendLines(t, path, numbered("b", 0, 20)...)
+	h2 := startFrom(t, opts, lastSave)
+	got := h2.caughtUp(path, filepath.Join(dir, "job.old"))
+	// The saved file now lies outside the glob: its unread end (a 100 to
+	// a 129) is counted when the rotated-out file is drained; what
+	// follows is the new file's.
+	sameLines(t, got, append(numbered("a", 100, 30), numbered("b", 0, 20)...))
+}
+
+// A file rotated out of the globs, still written by a writer that has not
+// reopened, is read on the write's own event, not at the next safety poll:
+// the source here has no poll at all, only the events it is handed.
+func TestRotatedOutWritesAreReadOnTheirEvent(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "job.log")
+	appendLines(t, path, "first")
+	out := make(chan *pipeline.Batch, 16)
+	s := New(testOptions(t, "jobs", glob(dir, "job.log")), out, Resume{})
+	ctx := context.Background()
+	take := func() []string {
+		var lines []string
+		for {
+			select {
+			case b := <-out:
+				lines = append(lines, strings.Split(strings.TrimSuffix(string(b.Data), "\n"), "\n")...)
+				b.Done()
+			default:
+				return lines
+			}
+		}
+	}
+	s.rescan(ctx, false)
+	if got := take(); !slices.Equal(got, []string{"first"}) {
+		t.Fatalf("before the rotation: %q", got)
+	}
+	w, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	s.onEvent(ctx, fsnotify.Event{Name: path, Op: fsnotify.Rename})
+	if _, err := w.WriteString("after the rotation\n"); err != nil {
+		t.Fatal(err)
+	}
+	s.onEvent(ctx, fsnotify.Event{Name: path + ".1", Op: fsnotify.Write})
+	if got := take(); !slices.Equal(got, []string{"after the rotation"}) {
+		t.Fatalf("after a write to the rotated file: %q, want the line written", got)
+	}
+	s.closeAll()
+}
+
+// A FIFO swapped in for a log file between the stat and the open: the open
+// must not wait for a writer (it would freeze the source for good). open
+// is called on the FIFO directly, as it would be after that swap.
+func TestOpenNeverBlocksOnAFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "job.log")
+	if err := mkfifo(fifo); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(testOptions(t, "jobs", glob(dir, "*.log")), make(chan *pipeline.Batch), Resume{})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := s.open(fifo, keyOf(st))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errIrregular) {
+			t.Fatalf("open of a FIFO: %v, want errIrregular", err)
+		}
+	case <-time.After(10 * time.Second):
+		// Unblock the open with a writer, so the test ends.
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("open blocked on a FIFO")
+	}
+}
