@@ -9,12 +9,12 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 
 help:
 	@echo "make build          build $(BINARY)"
-	@echo "make test           vet and all tests with the race detector (the README's test command)"
+	@echo "make test           lint, then all tests with the race detector (the README's test command)"
 	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
 	@echo "make bench-compare  odpswatch scan against grep, ripgrep and Go regexp on a 1 GiB log"
 	@echo "make bench-kafka    odpswatch's Kafka source against kcat on a loopback broker (needs kcat)"
 	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each, and the file source's line assembly for LINEFUZZTIME ($(LINEFUZZTIME))"
-	@echo "make lint           gofmt and go vet"
+	@echo "make lint           gofmt, go vet and staticcheck"
 	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
 
 build:
@@ -45,6 +45,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 golden:
 	$(GO) test ./cmd/odpswatch -run Golden -update

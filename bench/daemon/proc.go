@@ -195,17 +195,6 @@ func (d *daemon) scrape() (metrics, error) {
 	return parseMetrics(resp.Body)
 }
 
-// ready reports whether /-/ready answers 200.
-func (d *daemon) ready() bool {
-	resp, err := d.client.Get(d.base + "/-/ready")
-	if err != nil {
-		return false
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
 // waitFor scrapes every `every` until cond holds on a scrape, the process
 // exits or the deadline passes. It returns the scrape that satisfied cond
 // and the time its response was parsed.

@@ -54,7 +54,10 @@ type Options struct {
 	Notifier      *sdnotify.Notifier
 	// WatchdogInterval is how often to ping systemd's watchdog (0: never).
 	WatchdogInterval time.Duration
-	Version          BuildInfo
+	// StuckAfter is how long a file source may be on one piece of work
+	// before the daemon is unhealthy (0: DefaultStuckAfter).
+	StuckAfter time.Duration
+	Version    BuildInfo
 	// Getenv reads the environment for secrets the configuration names (a
 	// SASL password_env); Host names this machine in events.
 	Getenv func(string) string
@@ -329,10 +332,17 @@ loop:
 		case <-watchdog:
 			// No ping while batches wait and none gets counted: systemd
 			// then restarts a wedged daemon.
-			if wd.Healthy() {
-				d.notify(d.opts.Notifier.Watchdog, "WATCHDOG")
-			} else {
+			// Nor while a file source is stuck in a call that never
+			// returns: only a restart frees it.
+			moving := wd.Healthy()
+			stuck := d.stuck(time.Now())
+			switch {
+			case !moving:
 				d.log.Warn("pipeline makes no progress; withholding the watchdog ping", "queued", d.pipe.Queued())
+			case len(stuck) > 0:
+				d.log.Warn("a file source makes no progress; withholding the watchdog ping", "stuck", stuck)
+			default:
+				d.notify(d.opts.Notifier.Watchdog, "WATCHDOG")
 			}
 		case <-d.opts.Reload:
 			if rerr := d.reload(); rerr != nil {

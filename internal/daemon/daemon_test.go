@@ -68,8 +68,9 @@ func startDaemon(t *testing.T, cfgPath, stateDir string) *testDaemon {
 	return startDaemonLogging(t, cfgPath, stateDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
-// startDaemonLogging is startDaemon with the daemon's logs going to logger.
-func startDaemonLogging(t *testing.T, cfgPath, stateDir string, logger *slog.Logger) *testDaemon {
+// startDaemonLogging is startDaemon with the daemon's logs going to logger,
+// and its options changed by each of with.
+func startDaemonLogging(t *testing.T, cfgPath, stateDir string, logger *slog.Logger, with ...func(*Options)) *testDaemon {
 	t.Helper()
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
@@ -86,11 +87,15 @@ func startDaemonLogging(t *testing.T, cfgPath, stateDir string, logger *slog.Log
 	}
 	t.Cleanup(func() { notes.Close() })
 	notifier, _ := sdnotify.New(sock)
-	d, err := New(Options{
+	opts := Options{
 		Config: cfg, LoadConfig: func() (*config.Config, error) { return config.Load(cfgPath) },
 		StateDir: stateDir, Listeners: []net.Listener{l}, Logger: logger,
 		Notifier: notifier, WatchdogInterval: 50 * time.Millisecond, Version: BuildInfo{"test", "abc", "go"},
-	})
+	}
+	for _, w := range with {
+		w(&opts)
+	}
+	d, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

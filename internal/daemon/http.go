@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,6 +19,10 @@ func (d *Daemon) handler() http.Handler {
 		Timeout:             30 * time.Second,
 	}))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
+		if stuck := d.stuck(time.Now()); len(stuck) > 0 {
+			http.Error(w, "odpswatch is unhealthy: "+strings.Join(stuck, "; ")+".", http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "odpswatch is healthy.")
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, r *http.Request) {

@@ -25,7 +25,10 @@ func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int6
 			s.putBuffer(data)
 		}
 	}
-	if !pipeline.Send(ctx, s.out, b) {
+	s.progress.waiting()
+	sent := pipeline.Send(ctx, s.out, b)
+	s.progress.resume(s.now())
+	if !sent {
 		s.batches.Done()
 		if pooled {
 			s.putBuffer(data)

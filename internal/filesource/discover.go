@@ -43,6 +43,9 @@ func (s *Source) rescan(ctx context.Context, startup bool) {
 	s.mu.Lock()
 	s.scanned = s.now()
 	s.mu.Unlock()
+	if startup {
+		s.truncatedWhileDown()
+	}
 	seen := make(map[string]bool)
 	for _, pattern := range s.opts.Paths {
 		base, _ := doublestar.SplitPattern(filepath.ToSlash(pattern))
@@ -77,6 +80,7 @@ func (s *Source) rescan(ctx context.Context, startup bool) {
 			delete(s.reported, path)
 		}
 	}
+	s.forgetTruncations()
 	for k, r := range s.released {
 		if s.now().Sub(r.at) > 2*s.opts.RescanInterval {
 			delete(s.released, k)
@@ -171,10 +175,10 @@ func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) boo
 	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
 		f.real = real
 	}
+	f.lastRead = s.now()
 	f.readOff = s.startOffset(f, fst, startup)
 	f.committed = f.readOff
 	f.lines.start = f.readOff
-	f.lastRead = s.now()
 	s.mu.Lock()
 	s.files[key] = f
 	s.mu.Unlock()

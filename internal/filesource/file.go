@@ -15,6 +15,7 @@ type file struct {
 
 	real     string // the file's path with symlinks resolved, for events
 	draining bool   // its path leads elsewhere now: read until idle, then let go
+	copyWait bool   // new, and maybe a copy of another file: not read yet (copies.go); set under mu
 	readOff  int64  // next byte to read
 	lastSize int64  // size at the last check
 	lines    lineAssembler

@@ -105,7 +105,6 @@ func count(n int) func([]string) bool { return func(l []string) bool { return le
 
 type harness struct {
 	t    *testing.T
-	dir  string
 	src  *Source
 	col  *collector
 	stop func()

@@ -114,6 +114,17 @@ func birthTime(fh *os.File) (time.Time, bool) {
 	return time.Unix(stx.Btime.Sec, int64(stx.Btime.Nsec)), true
 }
 
+// linked reports whether the open file still has a name: a deleted file
+// can never show up again.
+func linked(fh *os.File) bool {
+	if st, err := fh.Stat(); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 var (
 	errChanged   = errors.New("the path holds another file than the one looked at")
 	errIrregular = errors.New("not a regular file")

@@ -7,6 +7,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type Metrics struct {
 	watched, lag, polling                  *prometheus.GaugeVec
 	rotations, truncations, watchFallbacks *prometheus.CounterVec
+	copies                                 *prometheus.CounterVec
 	readErrors                             *prometheus.CounterVec
 }
 
@@ -28,14 +29,17 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		truncations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "odpswatch_file_truncations_total", Help: "Files truncated or rewritten in place, read again from their start.",
 		}, []string{"source"}),
+		copies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odpswatch_file_copies_total", Help: "New files recognised as a copy of a file already read (logrotate's copytruncate), read only from where the original was read to.",
+		}, []string{"source"}),
 		watchFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "odpswatch_file_watch_fallbacks_total", Help: "Times a source gave up inotify for polling (no inotify, watch limit reached, queue overflow).",
 		}, []string{"source"}),
 		readErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "odpswatch_file_read_errors_total", Help: "Problems following files, by source and reason (open, read, stat, directory, glob, watch, max_files); each is retried.",
+			Name: "odpswatch_file_read_errors_total", Help: "Problems following files, by source and reason (open, read, stat, directory, irregular, glob, watch, max_files); each is retried.",
 		}, []string{"source", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.watched, m.lag, m.polling, m.rotations, m.truncations, m.watchFallbacks, m.readErrors} {
+	for _, c := range []prometheus.Collector{m.watched, m.lag, m.polling, m.rotations, m.truncations, m.copies, m.watchFallbacks, m.readErrors} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

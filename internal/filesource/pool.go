@@ -19,6 +19,13 @@ func (s *Source) getBuffer(ctx context.Context) ([]byte, bool) {
 	select {
 	case b := <-s.pool:
 		return b[:0], true
+	default:
+	}
+	s.progress.waiting()
+	defer func() { s.progress.resume(s.now()) }()
+	select {
+	case b := <-s.pool:
+		return b[:0], true
 	case <-ctx.Done():
 		return nil, false
 	}

@@ -60,6 +60,12 @@ func (s *Source) positions() []positions.Entry {
 	out := make([]positions.Entry, 0, len(s.files))
 	for k, f := range s.files {
 		f.mu.Lock()
+		if f.copyWait {
+			// Not placed yet: if it is a copy, the next run knows it
+			// by the truncated file's saved fingerprint.
+			f.mu.Unlock()
+			continue
+		}
 		out = append(out, positions.Entry{
 			Source: s.opts.Name, Path: f.path, Device: k.dev, Inode: k.ino,
 			Fingerprint: f.fpHex, FingerprintLen: f.fpLen, Offset: f.committed,
@@ -129,6 +135,14 @@ func (s *Source) startOffset(f *file, st os.FileInfo, startup bool) int64 {
 		}
 		s.opts.Logger.Info("saved position is for another file with the same inode; starting afresh",
 			"source", s.opts.Name, "path", f.path)
+		return 0
+	}
+	switch verdict, off := s.copyOf(f, st.Size(), !startup); verdict {
+	case aCopy:
+		s.copyFound(f, off)
+		return off
+	case maybeACopy:
+		s.hold(f)
 		return 0
 	}
 	if startup && s.opts.StartAtEnd && !s.bornSinceLastRun(f) {

@@ -208,3 +208,108 @@ func TestOpenNeverBlocksOnAFIFO(t *testing.T) {
 		t.Fatal("open blocked on a FIFO")
 	}
 }
+
+// copytruncate while the source is down: the copy is known by the
+// truncated file's saved fingerprint, matched by the glob (job.log*) or
+// not (job.log), and read only from the saved offset (it alone holds the
+// lines written after the last read and before the copy); the truncated
+// file is read from its start.
+func TestCopytruncateWhileDown(t *testing.T) {
+	for _, pattern := range []string{"job.log*", "job.log"} {
+		t.Run(pattern, func(t *testing.T) { testCopytruncateWhileDown(t, pattern) })
+	}
+}
+
+func testCopytruncateWhileDown(t *testing.T, pattern string) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "job.log")
+	appendLines(t, path, numbered("a", 0, 100)...)
+	opts := testOptions(t, "jobs", glob(dir, pattern))
+	h := start(t, opts, nil)
+	h.caughtUp(path)
+	h.stop()
+	saved := h.src.Resume()
+
+	appendLines(t, path, numbered("a", 100, 20)...) // never read before the copy
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".1", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, path, numbered("b", 0, 10)...)
+
+	h2 := startFrom(t, opts, saved)
+	got := h2.caughtUp(path, path+".1")
+	sameLines(t, got, append(numbered("a", 100, 20), numbered("b", 0, 10)...))
+	if n := counterValue(t, opts.Metrics.copies.WithLabelValues("jobs")); n != 1 {
+		t.Errorf("odpswatch_file_copies_total %v, want 1", n)
+	}
+}
+
+// copytruncate while running, step by step as the events come: the copy
+// is created empty and filled in pieces (held, unread, all along), then
+// the original is truncated; the copy is then read only from where the
+// original had been read to, which gives the lines written to the
+// original after its last read and before the copy.
+func TestCopytruncateCopyIsHeldUntilDecided(t *testing.T) {
+	dir := t.TempDir()
+	path, copyPath := filepath.Join(dir, "job.log"), filepath.Join(dir, "job.log.1")
+	appendLines(t, path, numbered("a", 0, 50)...)
+	out := make(chan *pipeline.Batch, 64)
+	opts := testOptions(t, "jobs", glob(dir, "job.log*"))
+	s := New(opts, out, Resume{})
+	ctx := context.Background()
+	defer s.closeAll()
+	take := func() []string {
+		var lines []string
+		for {
+			select {
+			case b := <-out:
+				lines = append(lines, strings.Split(strings.TrimSuffix(string(b.Data), "\n"), "\n")...)
+				b.Done()
+			default:
+				slices.Sort(lines)
+				return lines
+			}
+		}
+	}
+	s.rescan(ctx, false)
+	if got := take(); len(got) != 50 {
+		t.Fatalf("read %d lines of the original, want 50", len(got))
+	}
+	appendLines(t, path, numbered("a", 50, 5)...) // not read before the copy
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(name string, op fsnotify.Op) { s.onEvent(ctx, fsnotify.Event{Name: name, Op: op}) }
+	appendLines(t, copyPath) // created empty
+	event(copyPath, fsnotify.Create)
+	for _, piece := range [][]byte{data[:100], data[100 : len(data)-7], data[len(data)-7:]} {
+		f, err := os.OpenFile(copyPath, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(piece)
+		f.Close()
+		event(copyPath, fsnotify.Write)
+		if got := take(); len(got) != 0 {
+			t.Fatalf("the copy in progress was read: %q", tail(got))
+		}
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, path, numbered("b", 0, 3)...)
+	event(path, fsnotify.Write)
+	event(copyPath, fsnotify.Write)
+	sameLines(t, take(), append(numbered("a", 50, 5), numbered("b", 0, 3)...))
+	if n := counterValue(t, opts.Metrics.copies.WithLabelValues("jobs")); n != 1 {
+		t.Errorf("odpswatch_file_copies_total %v, want 1", n)
+	}
+}

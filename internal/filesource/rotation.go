@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/odpswatch/odpswatch/internal/positions"
@@ -27,6 +26,16 @@ func (s *Source) check(ctx context.Context, f *file) {
 	if f.fh == nil {
 		return
 	}
+	s.progress.busy(s.now(), f.path)
+	if f.copyWait && s.decideHeld(f) {
+		return
+	}
+	truncations := len(s.truncations)
+	defer func() {
+		if len(s.truncations) > truncations && s.holding > 0 {
+			s.decideAllHeld(ctx)
+		}
+	}()
 	replaced := false
 	if !f.draining {
 		if st, err := os.Stat(f.path); err != nil || keyOf(st) != f.key {
@@ -96,6 +105,7 @@ func (s *Source) rewritten(f *file) bool {
 // truncated starts the file again from 0; batches of the old content still
 // in flight commit nothing.
 func (s *Source) truncated(f *file) {
+	s.keepTruncation(f)
 	s.opts.Metrics.truncations.WithLabelValues(s.opts.Name).Inc()
 	s.opts.Logger.Info("file truncated; reading again from its start", "source", s.opts.Name, "path", f.path, "offset", f.readOff)
 	f.mu.Lock()
@@ -115,15 +125,16 @@ func (s *Source) release(f *file) {
 	// A deleted file cannot show up again under another name, and its inode
 	// may soon belong to a new file: only a file still linked somewhere is
 	// remembered.
-	linked := true
-	if st, err := f.fh.Stat(); err == nil {
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
-			linked = false
-		}
-	}
+	linked := linked(f.fh)
 	f.fh.Close()
 	f.fh = nil
 	s.setDraining(f, false)
+	if f.copyWait {
+		f.mu.Lock()
+		f.copyWait = false
+		f.mu.Unlock()
+		s.holding--
+	}
 	s.unlink(f)
 	// If the file shows up again under a name the globs match (rotated to
 	// job.log.1 with a glob job.log*), it resumes where it was read to,
@@ -206,20 +217,32 @@ func (s *Source) drainFrom(path string, k fileKey, e positions.Entry) bool {
 	if err != nil {
 		return false
 	}
-	if !f.fp.matches(e) || st.Size() < e.Offset {
+	if !s.drainAs(f, st, e) {
 		f.fh.Close()
+		return false
+	}
+	s.mu.Lock()
+	delete(s.saved, k)
+	s.mu.Unlock()
+	s.opts.Logger.Info("reading a file rotated out of the globs from its saved position",
+		"source", s.opts.Name, "saved_path", e.Path, "path", f.path, "offset", e.Offset, "size", st.Size())
+	return true
+}
+
+// drainAs follows the open file f as a rotated file from e's offset, if it
+// holds what e was saved for: the same first bytes, and at least as many
+// bytes as were read.
+func (s *Source) drainAs(f *file, st os.FileInfo, e positions.Entry) bool {
+	if !f.fp.matches(e) || st.Size() < e.Offset {
 		return false
 	}
 	s.setDraining(f, true)
 	f.readOff, f.committed, f.lines.start = e.Offset, e.Offset, e.Offset
 	f.lastRead = s.now()
 	s.mu.Lock()
-	delete(s.saved, k)
-	s.files[k] = f
+	s.files[f.key] = f
 	s.mu.Unlock()
-	s.watchDir(filepath.Dir(path))
-	s.opts.Logger.Info("reading a file rotated out of the globs from its saved position",
-		"source", s.opts.Name, "saved_path", e.Path, "path", path, "offset", e.Offset, "size", st.Size())
+	s.watchDir(filepath.Dir(f.path))
 	return true
 }
 

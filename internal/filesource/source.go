@@ -79,15 +79,20 @@ type Source struct {
 
 	byPath   map[string]*file // files by the path they are followed at
 	draining int              // how many files are read to their end before they are let go
-	byReal   map[string]*file // symlinked files by their target's path
-	released map[fileKey]released
-	reported map[string]string
-	polling  bool
-	watcher  *fsnotify.Watcher
-	watched  map[string]bool
-	now      func() time.Time
-	ready    chan struct{}
-	batches  sync.WaitGroup // batches sent and not yet done
+	holding  int              // how many new files are held as possible copies (copies.go)
+	// truncations are what files held before they were truncated, for
+	// a while: their copies are recognised by them.
+	truncations []truncation
+	byReal      map[string]*file // symlinked files by their target's path
+	released    map[fileKey]released
+	reported    map[string]string
+	polling     bool
+	watcher     *fsnotify.Watcher
+	watched     map[string]bool
+	now         func() time.Time
+	ready       chan struct{}
+	batches     sync.WaitGroup // batches sent and not yet done
+	progress    progress
 }
 
 // WaitBatches waits until every batch sent has been done (counted), so that
@@ -118,7 +123,7 @@ func New(opts Options, out chan<- *pipeline.Batch, from Resume) *Source {
 	// Series at 0 from the start, so that rate() and alerts see the first
 	// rotation rather than a series appearing.
 	m := opts.Metrics
-	for _, c := range []*prometheus.CounterVec{m.rotations, m.truncations, m.watchFallbacks} {
+	for _, c := range []*prometheus.CounterVec{m.rotations, m.truncations, m.copies, m.watchFallbacks} {
 		c.WithLabelValues(opts.Name)
 	}
 	s.resumeFrom(from)
@@ -142,10 +147,12 @@ func (s *Source) Run(ctx context.Context) error {
 			defer w.Close()
 		}
 	}
+	s.progress.busy(s.now(), "the first look for files")
 	s.rescan(ctx, true)
 	s.updateGauges()
 	close(s.ready)
 	s.checkAll(ctx, true)
+	s.progress.waiting()
 	poll := time.NewTicker(s.pollEvery())
 	defer poll.Stop()
 	ticks := 0
@@ -157,6 +164,7 @@ func (s *Source) Run(ctx context.Context) error {
 		events, errs = s.watcher.Events, s.watcher.Errors
 	}
 	for {
+		s.progress.waiting()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -165,6 +173,7 @@ func (s *Source) Run(ctx context.Context) error {
 				events = nil
 				continue
 			}
+			s.progress.busy(s.now(), ev.Name)
 			s.onEvent(ctx, ev)
 		case err, ok := <-errs:
 			if !ok {
@@ -182,12 +191,14 @@ func (s *Source) Run(ctx context.Context) error {
 			// case an event was missed. Idle cost then stays low with many
 			// files. Polling looks at every file every tick.
 			ticks++
+			s.progress.busy(s.now(), "a look at the files")
 			full := s.polling || ticks%fullCheckEvery == 0
 			s.checkAll(ctx, full)
 			if full {
 				s.updateGauges()
 			}
 		case <-rescan.C:
+			s.progress.busy(s.now(), "a look for new files")
 			s.rescan(ctx, false)
 		}
 		if s.polling && s.watcher != nil {

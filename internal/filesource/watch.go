@@ -89,7 +89,7 @@ const fullCheckEvery = 10
 // checkAll checks every file, or, unless full, only those waiting on time.
 func (s *Source) checkAll(ctx context.Context, full bool) {
 	for _, f := range s.snapshot() {
-		if full || f.lines.pending() || f.draining {
+		if full || f.lines.pending() || f.draining || f.copyWait {
 			s.check(ctx, f)
 		}
 	}

@@ -321,13 +321,12 @@ func TestBadInput(t *testing.T) {
 	waitFor(t, col, "every message", func() bool { return len(counts(col.received())) == len(values) })
 	waitCommitted(t, c, "g", "bad", []int64{int64(len(values))})
 
-	var cut, whole []*pipeline.Batch
-	var data bytes.Buffer
+	var cut []*pipeline.Batch
+	var data bytes.Buffer // of the whole batches
 	for _, b := range col.allBatches() {
 		if b.Cut {
 			cut = append(cut, b)
 		} else {
-			whole = append(whole, b)
 			data.Write(b.Data)
 		}
 	}

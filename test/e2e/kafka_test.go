@@ -122,13 +122,14 @@ func (b *kafkaBroker) endOffset(topic string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, p := range resp.Topics[topic] {
-		if p.Error != nil {
-			return 0, p.Error
-		}
-		return p.LastOffset, nil
+	ps := resp.Topics[topic]
+	if len(ps) == 0 {
+		return 0, fmt.Errorf("ListOffsets: no partition 0 of %s", topic)
 	}
-	return 0, fmt.Errorf("ListOffsets: no partition 0 of %s", topic)
+	if ps[0].Error != nil {
+		return 0, ps[0].Error
+	}
+	return ps[0].LastOffset, nil
 }
 
 // producer writes messages to the input topic, one code in each, round
