@@ -96,6 +96,10 @@ type Daemon struct {
 	saved map[string]filesource.Resume
 	// stopped holds sources stopped whose batches may still be counted.
 	stopped map[string]*filesource.Source
+	// running is a copy of sources for the health check, which must
+	// answer while d.mu is held by a reload or a save that waits on a
+	// stuck source.
+	running atomic.Pointer[map[string]*runningSource]
 
 	ready    chan struct{}
 	reloadCh chan chan error
@@ -538,6 +542,7 @@ func (d *Daemon) runAfter(sc config.Source, old *filesource.Source, opts filesou
 	ctx, cancel := context.WithCancel(context.Background())
 	rs := &runningSource{cfg: sc, predecessor: old, cancel: cancel, done: make(chan struct{})}
 	d.sources[sc.Name] = rs
+	d.publishSources()
 	go func() {
 		defer close(rs.done)
 		counted := make(chan struct{})
@@ -569,6 +574,7 @@ func (d *Daemon) run(sc config.Source, src source, file *filesource.Source) {
 		rs.file.Store(file)
 	}
 	d.sources[sc.Name] = rs
+	d.publishSources()
 	go func() {
 		defer close(rs.done)
 		if err := src.Run(ctx); err != nil {
@@ -586,6 +592,7 @@ func (d *Daemon) stopSource(name string) {
 		d.stopped[name] = f // its positions move on as its batches are counted
 	} // else a file source that never started leaves its predecessor there
 	delete(d.sources, name)
+	d.publishSources()
 }
 
 func (d *Daemon) waitSourcesReady(ctx context.Context) {

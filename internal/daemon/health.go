@@ -21,10 +21,12 @@ func (d *Daemon) stuck(now time.Time) []string {
 	if after <= 0 {
 		after = DefaultStuckAfter
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	running := d.running.Load()
+	if running == nil {
+		return nil
+	}
 	var out []string
-	for name, rs := range d.sources {
+	for name, rs := range *running {
 		f := rs.file.Load()
 		if f == nil {
 			continue
@@ -35,4 +37,13 @@ func (d *Daemon) stuck(now time.Time) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// publishSources copies d.sources for the health check. d.mu is held.
+func (d *Daemon) publishSources() {
+	m := make(map[string]*runningSource, len(d.sources))
+	for name, rs := range d.sources {
+		m[name] = rs
+	}
+	d.running.Store(&m)
 }

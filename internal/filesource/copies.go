@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/odpswatch/odpswatch/internal/positions"
@@ -20,18 +21,21 @@ import (
 // from the copy: only what was written between the copy and the truncate
 // is lost.
 //
-// A new file is held, not read, while it may still be such a copy: while
-// it is empty, or all it holds equals the first bytes of a followed file no
-// shorter than it (a copy in progress, or the copy of a file not truncated
-// yet). It is decided, and read, as soon as it differs from every such
-// file (a new file: from its start), once it holds the whole fingerprint
-// of a file truncated since (a copy: from where that file was read to), or
-// once it has been idle for partial_line_timeout (a copy of a live file:
-// from where that file is read to).
+// A new file whose name begins that of a followed file of its directory
+// (job.log.1, job.log-20261206 for job.log) is held, not read, while it
+// may still be its copy: while it is empty, or all it holds equals that
+// file's first bytes and it is no longer than that file (a copy in
+// progress, or the copy of a file not truncated yet). It is decided, and
+// read, as soon as it differs (a new file: from its start), once it holds
+// the whole fingerprint of a file truncated since (a copy: from where that
+// file was read to), or once it has been idle for partial_line_timeout (a
+// finished copy of a live file: from where that file is read to; anything
+// else: from its start).
 
 // truncation is what a file held before it was truncated, kept for a
 // while to recognise its copy.
 type truncation struct {
+	path   string // where it was followed
 	head   []byte // its first bytes (the fingerprint), if known
 	fp     positions.Entry
 	offset int64 // where it had been read to: its copy is read from there
@@ -58,7 +62,7 @@ func (s *Source) keepTruncation(f *file) {
 	if len(f.fp.head) == 0 {
 		return
 	}
-	s.truncations = append(s.truncations, truncation{head: f.fp.head, offset: f.countedTo(), at: s.now()})
+	s.truncations = append(s.truncations, truncation{path: f.path, head: f.fp.head, offset: f.countedTo(), at: s.now()})
 }
 
 // countedTo is where f has been read to in whole lines: its read offset,
@@ -95,7 +99,7 @@ func (s *Source) truncatedWhileDown() {
 			continue
 		}
 		if st.Size() < e.Offset || !f.fp.matches(e) {
-			s.truncations = append(s.truncations, truncation{fp: e, offset: e.Offset, at: s.now()})
+			s.truncations = append(s.truncations, truncation{path: e.Path, fp: e, offset: e.Offset, at: s.now()})
 			truncated = append(truncated, e)
 			dirs[filepath.Dir(e.Path)] = true
 		}
@@ -115,7 +119,7 @@ func (s *Source) truncatedWhileDown() {
 		if err != nil {
 			continue
 		}
-		i := slices.IndexFunc(truncated, func(e positions.Entry) bool { return s.drainAs(f, st, e) })
+		i := slices.IndexFunc(truncated, func(e positions.Entry) bool { return copyName(path, e.Path) && s.drainAs(f, st, e) })
 		if i < 0 {
 			f.fh.Close()
 			continue
@@ -150,23 +154,28 @@ const (
 )
 
 // copyOf decides whether the new file f, of size bytes, is a copy, and if
-// so where it is read from. Unless live, it is compared only with the
-// files truncated since they were read: at start-up, a file that starts
-// like another is no copy in progress.
+// so where it is read from. Only files of the same directory whose name
+// begins f's can be its original (job.log for job.log.1 or
+// job.log-20261206), as logrotate names its copies: a new job.log is
+// never taken for a copy of job.log.1, nor a.log of b.log. Unless live,
+// f is compared only with the files truncated since they were read: at
+// start-up, a file that starts like another is no copy in progress.
 func (s *Source) copyOf(f *file, size int64, live bool) (copyVerdict, int64) {
-	if int64(len(f.fp.head)) < min(size, FingerprintBytes) {
-		if err := f.fp.read(f.fh, size); err != nil {
-			return maybeACopy, 0
-		}
+	// Read again each time: a held file may have been rewritten.
+	if err := f.fp.read(f.fh, size); err != nil {
+		return maybeACopy, 0
 	}
 	head := f.fp.head
 	verdict := notACopy
 	for _, t := range s.truncations {
+		if !copyName(f.path, t.path) {
+			continue
+		}
 		full, prefix := t.matches(head)
 		if full {
 			return aCopy, min(t.offset, size)
 		}
-		if prefix {
+		if prefix || len(head) == 0 {
 			verdict = maybeACopy
 		}
 	}
@@ -174,12 +183,9 @@ func (s *Source) copyOf(f *file, size int64, live bool) (copyVerdict, int64) {
 		return verdict, 0
 	}
 	var original *file
-	for _, o := range s.files {
-		if o == f || o.fh == nil || o.copyWait || len(o.fp.head) == 0 {
-			continue
-		}
+	for _, o := range s.originals(f) {
 		m := min(len(head), len(o.fp.head))
-		if m > 0 && !bytes.Equal(head[:m], o.fp.head[:m]) {
+		if !bytes.Equal(head[:m], o.fp.head[:m]) {
 			continue
 		}
 		st, err := o.fh.Stat()
@@ -190,7 +196,7 @@ func (s *Source) copyOf(f *file, size int64, live bool) (copyVerdict, int64) {
 			// Truncated since it was last looked at (its event is
 			// still queued behind the copy's): as if that truncation
 			// had been seen.
-			t := truncation{head: o.fp.head, offset: o.countedTo()}
+			t := truncation{path: o.path, head: o.fp.head, offset: o.countedTo()}
 			if full, prefix := t.matches(head); full {
 				return aCopy, min(t.offset, size)
 			} else if prefix || m == 0 {
@@ -200,16 +206,47 @@ func (s *Source) copyOf(f *file, size int64, live bool) (copyVerdict, int64) {
 		}
 		// A copy is never longer than its original (as it is now: it
 		// may have grown since it was last read).
-		if size <= st.Size() {
+		if size <= st.Size() && original == nil {
 			verdict, original = maybeACopy, o
 		}
 	}
-	if verdict == maybeACopy && size > 0 && original != nil && s.now().Sub(f.lastRead) >= s.opts.PartialLineTimeout {
-		// Idle all that time: a finished copy of a file that was not
-		// truncated. What it holds was read from that file.
-		return aCopy, min(original.readOff, size)
+	if verdict == maybeACopy && s.now().Sub(f.lastRead) >= s.opts.PartialLineTimeout {
+		// Idle all that time: decided by what it holds. All of a live
+		// file's fingerprint is a finished copy of a file that was not
+		// truncated, and what it holds was read from that file; less
+		// (nothing, or a part) is a file of its own.
+		if original != nil && len(head) > 0 && len(head) >= len(original.fp.head) {
+			return aCopy, min(original.readOff, size)
+		}
+		return notACopy, 0
 	}
 	return verdict, 0
+}
+
+// originals returns the followed files that may be f's original, shortest
+// name first: those of f's directory whose name is a proper prefix of f's.
+// It costs a map look-up per byte of f's name, not a look at every file.
+func (s *Source) originals(f *file) []*file {
+	dir, name := filepath.Split(f.path)
+	var out []*file
+	for n := 1; n < len(name); n++ {
+		o := s.byPath[dir+name[:n]]
+		if o != nil && o != f && o.fh != nil && !o.copyWait && len(o.fp.head) > 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// copyName reports whether a file at path may be a copy of the file at
+// original: in the same directory, its name beginning with the original's.
+func copyName(path, original string) bool {
+	if original == "" {
+		return false
+	}
+	dir, name := filepath.Split(path)
+	odir, oname := filepath.Split(original)
+	return dir == odir && len(name) > len(oname) && strings.HasPrefix(name, oname)
 }
 
 // hold keeps the new file f unread while it may be a copy.

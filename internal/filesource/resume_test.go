@@ -20,7 +20,7 @@ import (
 // what was written, then returns them sorted.
 func (h *harness) caughtUp(paths ...string) []string {
 	h.t.Helper()
-	got := h.col.waitFor(h.t, fmt.Sprintf("positions at the end of %q", paths), func([]string) bool {
+	h.col.waitFor(h.t, fmt.Sprintf("positions at the end of %q", paths), func([]string) bool {
 		at := make(map[string]int64)
 		for _, e := range h.src.Positions() {
 			at[e.Path] = e.Offset
@@ -33,6 +33,9 @@ func (h *harness) caughtUp(paths ...string) []string {
 		}
 		return true
 	})
+	// The lines now: those waitFor passed were taken before the
+	// positions were read, and a batch may have been counted between.
+	got := h.col.snapshot()
 	slices.Sort(got)
 	return got
 }
@@ -311,5 +314,63 @@ func TestCopytruncateCopyIsHeldUntilDecided(t *testing.T) {
 	sameLines(t, take(), append(numbered("a", 50, 5), numbered("b", 0, 3)...))
 	if n := counterValue(t, opts.Metrics.copies.WithLabelValues("jobs")); n != 1 {
 		t.Errorf("odpswatch_file_copies_total %v, want 1", n)
+	}
+}
+
+// A file rotated in (create) is no copy of the file rotated out, whatever
+// their names and contents: it is read at once, even when it stays empty
+// until the next rotation, and never blocks its path.
+func TestRotatedInEmptyFileIsNotHeld(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendLines(t, a, "a 1")
+	appendLines(t, b, "b 1")
+	h := start(t, testOptions(t, "jobs", glob(dir, "*.log")), nil)
+	h.caughtUp(a, b)
+	bKey := func() fileKey {
+		st, err := os.Stat(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keyOf(st)
+	}
+	for round := range 2 { // the second rotation while b.log is still empty
+		if err := os.Rename(b, b+".1"); err != nil {
+			t.Fatal(err)
+		}
+		appendLines(t, b) // created empty
+		k := bKey()
+		h.col.waitFor(t, fmt.Sprintf("the empty b.log of rotation %d followed", round+1), func([]string) bool {
+			for _, e := range h.src.Positions() {
+				if e.Path == b && (fileKey{e.Device, e.Inode}) == k {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	appendLines(t, b, "b 2")
+	h.col.waitFor(t, "the line written to the last b.log", func(l []string) bool { return slices.Contains(l, "b 2") })
+	if n := h.src.holding; n != 0 {
+		t.Errorf("%d files held as possible copies, want none", n)
+	}
+}
+
+// Only a file whose name begins an original's, in its directory, can be
+// its copy: a new file that starts like another (a banner line) is read
+// whole.
+func TestBannerIsNoCopy(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendLines(t, a, "service starting", "a 1")
+	h := start(t, testOptions(t, "jobs", glob(dir, "*.log")), nil)
+	h.caughtUp(a)
+	appendLines(t, b, "service starting")
+	h.caughtUp(a, b)
+	appendLines(t, b, "b 1")
+	got := h.caughtUp(a, b)
+	want := []string{"a 1", "b 1", "service starting", "service starting"}
+	if !slices.Equal(got, want) {
+		t.Errorf("lines %q, want %q", got, want)
 	}
 }

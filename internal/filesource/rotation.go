@@ -27,9 +27,6 @@ func (s *Source) check(ctx context.Context, f *file) {
 		return
 	}
 	s.progress.busy(s.now(), f.path)
-	if f.copyWait && s.decideHeld(f) {
-		return
-	}
 	truncations := len(s.truncations)
 	defer func() {
 		if len(s.truncations) > truncations && s.holding > 0 {
@@ -48,6 +45,14 @@ func (s *Source) check(ctx context.Context, f *file) {
 			s.opts.Metrics.rotations.WithLabelValues(s.opts.Name).Inc()
 			s.opts.Logger.Debug("rotated; reading the old file to its end", "source", s.opts.Name, "path", f.path)
 		}
+	}
+	if f.copyWait && s.decideHeld(f) {
+		// Not read while it may be a copy; a file at its path now is
+		// followed all the same.
+		if replaced && s.matches(f.path) {
+			s.discover(ctx, f.path, false)
+		}
+		return
 	}
 	st, err := f.fh.Stat()
 	if err != nil {
