@@ -1,11 +1,13 @@
 package oneshot
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"unicode/utf8"
 
 	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
@@ -135,8 +137,8 @@ func (r *Report) addCode(c scan.Code, n, first, last int64, buf []byte, at scan.
 		First:   Position{r.file.Name, first},
 		Last:    Position{r.file.Name, last},
 		Sample:  sample(buf, at),
-		General: text(at.General.Of(buf), MaxSample),
-		Context: text(at.Context.Of(buf), MaxSample),
+		General: text(redact.Bytes(at.General.Of(buf)), MaxSample),
+		Context: text(redact.Bytes(at.Context.Of(buf)), MaxSample),
 	}
 }
 
@@ -144,11 +146,21 @@ func (r *Report) addCode(c scan.Code, n, first, last int64, buf []byte, at scan.
 // it around the code, marked with "…" where it was cut.
 func sample(buf []byte, m scan.Match) string {
 	line := m.Line.Of(buf)
+	codeAt := m.Offset - m.Line.Start
+	if red := redact.Bytes(line); !bytes.Equal(red, line) {
+		// Redacted whole before the window is cut, so that no part of a
+		// token is left outside what was redacted; the code has moved
+		// if a token came before it.
+		line = red
+		if i := bytes.Index(line, []byte(m.Code.String())); i >= 0 {
+			codeAt = i
+		}
+	}
 	if len(line) <= MaxSample {
 		return string(line)
 	}
 	const before = 96 // of context kept before the code
-	start := max(0, m.Offset-m.Line.Start-before)
+	start := max(0, codeAt-before)
 	for start > 0 && !utf8.RuneStart(line[start]) {
 		start++
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/odpswatch/odpswatch/internal/classify"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
@@ -120,5 +121,75 @@ func TestKafkaOrigins(t *testing.T) {
 	}
 	if len(offsets) != 3 || offsets[0] != 100 || offsets[1] != 101 || offsets[2] != 102 {
 		t.Errorf("origins %v, want [100 101 102]", offsets)
+	}
+}
+
+// LogView tokens planted on the lines of codes reach neither the Kafka
+// events (line, general, context) on a real broker nor the samples handed
+// to the alert detector; the events still say a token was there.
+func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
+	const secret = "c2VjcmV0LWxvZ3ZpZXctdG9rZW4tMTIz"
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "odps-events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	events, err := sink.NewKafkaEvents(sink.KafkaEventsOptions{Brokers: c.ListenAddrs(), Topic: "odps-events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- events.Run(ctx) }()
+	defer func() { cancel(); <-runDone }()
+
+	p, _ := newPipeline(t, 1, 4)
+	var samples []string
+	p.opts.Events = events
+	p.opts.Observe = func(_ string, _ classify.Class, _ int, sample []byte) { samples = append(samples, string(sample)) }
+	p.Start()
+	data := "FAILED: ODPS-0420095: Access Denied - see https://logview.example.com/?p=p_beta&token=" + secret + "&i=1\n" +
+		`{"msg":"ODPS-0130071:[1,8] Semantic analysis exception - ?p=x\u0026token=` + secret + `\u0026i=2"}` + "\n"
+	done := make(chan struct{})
+	p.Input() <- &Batch{Source: "jobs", Origin: "/var/log/odps/job.log", Data: []byte(data), Done: func() { close(done) }}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the batch was not done")
+	}
+	p.Close()
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("odps-events"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var raw []string
+	deadline, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	for len(raw) < 2 {
+		fs := cl.PollFetches(deadline)
+		if deadline.Err() != nil {
+			t.Fatalf("got %d events, want 2", len(raw))
+		}
+		fs.EachRecord(func(r *kgo.Record) { raw = append(raw, string(r.Value)) })
+	}
+	for _, s := range append(raw, samples...) {
+		if strings.Contains(s, secret) {
+			t.Errorf("a token left the pipeline: %s", s)
+		}
+	}
+	if len(samples) != 2 {
+		t.Errorf("%d alert samples, want 2", len(samples))
+	}
+	for _, r := range raw {
+		var e sink.Event
+		if err := json.Unmarshal([]byte(r), &e); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(e.Line, "token=REDACTED") {
+			t.Errorf("event line %q, want the token shown as redacted", e.Line)
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/scan"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
@@ -199,7 +200,7 @@ func (w *worker) process(b *Batch) {
 		cl := classify.Classify(c)
 		w.p.counters.Add(b.Source, cl, n)
 		if w.p.opts.Observe != nil {
-			w.p.opts.Observe(b.Source, cl, n, w.first[c].Of(b.Data))
+			w.p.opts.Observe(b.Source, cl, n, redact.Bytes(w.first[c].Of(b.Data)))
 		}
 	}
 	lines := bytes.Count(b.Data, newline)
@@ -251,9 +252,9 @@ func (w *worker) events(b *Batch) []sink.Event {
 			Schema: sink.EventSchema, Time: now, Host: w.p.opts.Host, Source: b.Source,
 			Origin: origin(b, m), Code: m.Code.String(), Family: cl.Family.Label, Module: cl.Module.Label,
 			Severity: cl.Severity, Title: cl.Title(),
-			General: string(scan.CutUTF8(m.General.Of(b.Data), sink.MaxEventDescription)),
-			Context: string(scan.CutUTF8(m.Context.Of(b.Data), sink.MaxEventDescription)),
-			Line:    string(scan.CutUTF8(m.Line.Of(b.Data), sink.MaxEventLine)),
+			General: string(scan.CutUTF8(redact.Bytes(m.General.Of(b.Data)), sink.MaxEventDescription)),
+			Context: string(scan.CutUTF8(redact.Bytes(m.Context.Of(b.Data)), sink.MaxEventDescription)),
+			Line:    string(scan.CutUTF8(redact.Bytes(m.Line.Of(b.Data)), sink.MaxEventLine)),
 		}
 	}
 	return out

@@ -1,0 +1,103 @@
+package redact
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+const secret = "ZmFrZS1weS10b2tlbi0zYg=="
+
+func TestRedacts(t *testing.T) {
+	lv := "https://logview.example.com/logview/?h=https://svc.example.com/api&p=demo&i=20261122003007604gkq2z7x3d&token=" + secret
+	encoded := url.QueryEscape(lv)
+	cases := []struct{ name, in, want string }{
+		{"plain, last parameter", "Log view: " + lv,
+			"Log view: https://logview.example.com/logview/?h=https://svc.example.com/api&p=demo&i=20261122003007604gkq2z7x3d&token=REDACTED"},
+		{"plain, then more parameters", "?token=" + secret + "&i=123 done", "?token=REDACTED&i=123 done"},
+		{"first parameter", "?token=abc.def-ghi_jkl~x/y+z&p=demo", "?token=REDACTED&p=demo"},
+		{"URL-encoded inside another URL", "next=" + encoded, "next=" + strings.Replace(encoded, url.QueryEscape(secret), "REDACTED", 1)},
+		{"encoded twice", "u=" + url.QueryEscape(encoded), "u=" + strings.Replace(url.QueryEscape(encoded), url.QueryEscape(url.QueryEscape(secret)), "REDACTED", 1)},
+		{"JSON, & escaped", `{"msg":"logview ?p=demo\u0026token=` + secret + `\u0026i=1"}`, `{"msg":"logview ?p=demo\u0026token=REDACTED\u0026i=1"}`},
+		{"JSON key", `{"token": "` + secret + `", "p": "demo"}`, `{"token": "REDACTED", "p": "demo"}`},
+		{"JSON key ending in token", `{"sts_token":"` + secret + `"}`, `{"sts_token":"REDACTED"}`},
+		{"any case", "TOKEN=" + secret + " Token%3D" + url.QueryEscape(secret), "TOKEN=REDACTED Token%3DREDACTED"},
+		{"access_token", "access_token=" + secret + "&x=1", "access_token=REDACTED&x=1"},
+		{"quoted", `href="?token=` + secret + `">`, `href="?token=REDACTED">`},
+		{"two of them", "token=a1 token=b2", "token=REDACTED token=REDACTED"},
+		{"escaped equals", `token\u003d` + secret, `token\u003dREDACTED`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := String(c.in); got != c.want {
+				t.Errorf("String(%q)\n = %q\nwant %q", c.in, got, c.want)
+			}
+			if got := string(Bytes([]byte(c.in))); got != c.want {
+				t.Errorf("Bytes(%q) = %q", c.in, got)
+			}
+			if strings.Contains(String(c.in), secret) || strings.Contains(String(c.in), url.QueryEscape(secret)) {
+				t.Errorf("the token is still in %q", String(c.in))
+			}
+		})
+	}
+}
+
+// Text that merely mentions tokens, or holds none, is left alone.
+func TestLeavesTheRestAlone(t *testing.T) {
+	for _, in := range []string{
+		"", "no secret here", "ODPS-0130071:[1,8] Semantic analysis exception - tokenizer failed near 'x'",
+		"token count 17", "token=", "token=&p=1", "the token: was refused", "mytokens=1",
+		"FAILED: ODPS-0420095: Access Denied - Authorization Failed [4019]",
+	} {
+		if got := String(in); got != in {
+			t.Errorf("String(%q) = %q, want it unchanged", in, got)
+		}
+	}
+}
+
+func TestNoAllocationWithoutAToken(t *testing.T) {
+	b := []byte("2026-11-22 08:30:07,410 ERROR ODPS-0130071:[1,8] Semantic analysis exception - column x cannot be resolved")
+	if n := testing.AllocsPerRun(100, func() { Bytes(b) }); n != 0 {
+		t.Errorf("%v allocations for a line without token, want 0", n)
+	}
+	s := string(b)
+	if n := testing.AllocsPerRun(100, func() { String(s) }); n != 0 {
+		t.Errorf("%v allocations for a string without token, want 0", n)
+	}
+}
+
+// FuzzRedact: a token planted anywhere, in any of its forms, never comes
+// out; redacting twice changes nothing more; no panic.
+func FuzzRedact(f *testing.F) {
+	f.Add("prefix ", " suffix", uint8(0), "Zm9v")
+	f.Add(`{"m":"`, `\u0026i=1"}`, uint8(3), "YWJj+/=")
+	f.Add("", "", uint8(1), "x")
+	f.Fuzz(func(t *testing.T, before, after string, form uint8, tok string) {
+		tok = "S" + strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || strings.ContainsRune("+/=-_", r) {
+				return r
+			}
+			return -1
+		}, tok) + "E"
+		var planted, shown string
+		switch form % 4 {
+		case 0:
+			planted, shown = "?p=x&token="+tok, tok
+		case 1:
+			planted, shown = "next="+url.QueryEscape("?token="+tok+"&i=1"), url.QueryEscape(tok)
+		case 2:
+			planted, shown = `?p=x\u0026token=`+tok+`\u0026i=1`, tok
+		case 3:
+			planted, shown = `"token": "`+tok+`"`, tok
+		}
+		// What follows the token must end it, as in a real log.
+		in := before + " " + planted + " " + after
+		out := String(in)
+		if strings.Contains(out, shown) && !strings.Contains(before+after, shown) {
+			t.Fatalf("token %q still in %q", shown, out)
+		}
+		if again := String(out); again != out {
+			t.Fatalf("redacting twice: %q, then %q", out, again)
+		}
+	})
+}
