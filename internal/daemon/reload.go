@@ -1,0 +1,104 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/odpswatch/odpswatch/internal/config"
+)
+
+// Reload reloads the configuration, as SIGHUP does, and returns the error
+// that kept the new configuration from being used.
+func (d *Daemon) Reload(ctx context.Context) error {
+	res := make(chan error, 1)
+	select {
+	case d.reloadCh <- res:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// reload loads the configuration again and applies what changed in the
+// sources. Global settings other than max_unknown_codes take effect at the
+// next start.
+func (d *Daemon) reload() error {
+	if d.opts.LoadConfig == nil {
+		return errors.New("nothing to reload: odpswatch was started without --config.file")
+	}
+	d.notify(d.opts.Notifier.Reloading, "RELOADING")
+	defer d.notify(d.opts.Notifier.Ready, "READY")
+	cfg, err := d.opts.LoadConfig()
+	if err != nil {
+		d.metrics.reloadOK.Set(0)
+		return err
+	}
+	d.mu.Lock()
+	if !reflect.DeepEqual(cfg.Global, d.cfg.Global) {
+		d.log.Warn("changes under global take effect at the next start")
+	}
+	if !sameAlerts(cfg.Alerts, d.cfg.Alerts) {
+		d.log.Warn("changes under alerts take effect at the next start")
+	}
+	cfg.Global, cfg.Alerts = d.cfg.Global, d.cfg.Alerts
+	d.counters.SetMaxUnknown(maxUnknown(cfg))
+	want := make(map[string]config.Source)
+	for _, sc := range cfg.Sources {
+		want[sc.Name] = sc
+	}
+	stopped, started := 0, 0
+	for name, rs := range d.sources {
+		if sc, ok := want[name]; !ok || !sameSource(sc, rs.cfg) {
+			d.stopSource(name)
+			stopped++
+		}
+	}
+	d.cfg = cfg
+	var startErr error
+	for _, sc := range cfg.Sources {
+		if _, running := d.sources[sc.Name]; !running {
+			if err := d.startSource(sc); err != nil {
+				startErr = errors.Join(startErr, err)
+				continue
+			}
+			started++
+		}
+	}
+	d.mu.Unlock()
+	d.savePositions()
+	if startErr != nil {
+		d.metrics.reloadOK.Set(0)
+		return fmt.Errorf("cannot start sources: %w", startErr)
+	}
+	d.metrics.reloadOK.Set(1)
+	d.metrics.reloadTime.SetToCurrentTime()
+	d.log.Info("configuration reloaded", "sources_stopped", stopped, "sources_started", started)
+	return nil
+}
+
+// sameAlerts compares alert settings, ignoring where rules stand in the
+// file.
+func sameAlerts(a, b config.Alerts) bool {
+	a.Rules, b.Rules = slices.Clone(a.Rules), slices.Clone(b.Rules)
+	for i := range a.Rules {
+		a.Rules[i].Line = 0
+	}
+	for i := range b.Rules {
+		b.Rules[i].Line = 0
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// sameSource compares sources, ignoring where they stand in the file.
+func sameSource(a, b config.Source) bool {
+	a.Line, b.Line = 0, 0
+	return reflect.DeepEqual(a, b)
+}

@@ -1,0 +1,143 @@
+package daemon
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/odpswatch/odpswatch/internal/config"
+	"github.com/odpswatch/odpswatch/internal/filesource"
+)
+
+type runningSource struct {
+	cfg config.Source
+	src source // nil while a file source waits for its predecessor's batches
+	// file is the file source once it runs; nil for a Kafka source, whose
+	// offsets live in Kafka.
+	file atomic.Pointer[filesource.Source]
+	// predecessor is the source of the same name stopped by a reload, whose
+	// batches still in the pipeline this one waits for: its positions
+	// stand for this source's until then.
+	predecessor *filesource.Source
+	cancel      context.CancelFunc
+	done        chan struct{}
+}
+
+// source is what the daemon runs of a source, of any type.
+type source interface {
+	Run(ctx context.Context) error
+	Ready() <-chan struct{}
+}
+
+// startSource starts a source, a file source with its saved positions. d.mu
+// is held.
+func (d *Daemon) startSource(sc config.Source) error {
+	d.pipe.AddSource(sc.Name)
+	if sc.Type == "kafka" {
+		src, err := d.newKafkaSource(sc)
+		if err != nil {
+			return err
+		}
+		d.run(sc, src, nil)
+		return nil
+	}
+	g := d.cfg.Global
+	opts := filesource.Options{
+		Name: sc.Name, Paths: sc.Paths, Exclude: sc.Exclude, StartAtEnd: sc.StartAt == "end", Poll: sc.Watch == "poll",
+		PollInterval: time.Duration(sc.PollInterval), RescanInterval: time.Duration(sc.RescanInterval),
+		PartialLineTimeout: time.Duration(sc.PartialLineTimeout), MaxFiles: sc.MaxFiles,
+		MaxLineBytes: g.MaxLineBytes, BatchBytes: g.BatchBytes, Pool: d.pool,
+		Logger: d.log, Metrics: d.fileMet,
+	}
+	if old, ok := d.stopped[sc.Name]; ok {
+		d.runAfter(sc, old, opts)
+		return nil
+	}
+	src := filesource.New(opts, d.pipe.Input(), d.saved[sc.Name])
+	delete(d.saved, sc.Name)
+	d.run(sc, src, src)
+	return nil
+}
+
+// runAfter runs a file source that a reload has stopped and started again
+// (its configuration changed), from its predecessor's positions once the
+// predecessor's batches still in the pipeline are counted, so that none
+// is read twice. That wait is the source's own, not the daemon loop's: it
+// can be long (an event sink that is down holds batches) and the loop must
+// go on answering the watchdog, reloads and signals. d.mu is held.
+func (d *Daemon) runAfter(sc config.Source, old *filesource.Source, opts filesource.Options) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rs := &runningSource{cfg: sc, predecessor: old, cancel: cancel, done: make(chan struct{})}
+	d.sources[sc.Name] = rs
+	d.publishSources()
+	go func() {
+		defer close(rs.done)
+		counted := make(chan struct{})
+		// Ends when the pipeline has counted or dropped old's batches,
+		// by shutdown's drain at the latest.
+		go func() { old.WaitBatches(); close(counted) }()
+		select {
+		case <-counted:
+		case <-ctx.Done():
+			return // stopped again first: old stays the stopped one
+		}
+		// old stays in d.stopped until this source is stopped and takes
+		// its place there: taking d.mu here could deadlock with a
+		// stopSource waiting on rs.done, and a running source's entry
+		// there is never read.
+		src := filesource.New(opts, d.pipe.Input(), old.Resume())
+		rs.file.Store(src)
+		if err := src.Run(ctx); err != nil {
+			d.log.Error("source stopped", "source", sc.Name, "err", err)
+		}
+	}()
+}
+
+// run runs a source in its own goroutine. d.mu is held.
+func (d *Daemon) run(sc config.Source, src source, file *filesource.Source) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rs := &runningSource{cfg: sc, src: src, cancel: cancel, done: make(chan struct{})}
+	if file != nil {
+		rs.file.Store(file)
+	}
+	d.sources[sc.Name] = rs
+	d.publishSources()
+	go func() {
+		defer close(rs.done)
+		if err := src.Run(ctx); err != nil {
+			d.log.Error("source stopped", "source", sc.Name, "err", err)
+		}
+	}()
+}
+
+// stopSource stops a source and keeps its positions. d.mu is held.
+func (d *Daemon) stopSource(name string) {
+	rs := d.sources[name]
+	rs.cancel()
+	<-rs.done
+	if f := rs.file.Load(); f != nil {
+		d.stopped[name] = f // its positions move on as its batches are counted
+	} // else a file source that never started leaves its predecessor there
+	delete(d.sources, name)
+	d.publishSources()
+}
+
+func (d *Daemon) waitSourcesReady(ctx context.Context) {
+	d.mu.Lock()
+	var waits []<-chan struct{}
+	for _, rs := range d.sources {
+		if rs.src == nil {
+			continue // started after a reload: the daemon was ready before
+		}
+		waits = append(waits, rs.src.Ready(), rs.done)
+	}
+	d.mu.Unlock()
+	for i := 0; i < len(waits); i += 2 {
+		select {
+		case <-waits[i]:
+		case <-waits[i+1]:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
