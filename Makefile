@@ -13,7 +13,7 @@ help:
 	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
 	@echo "make bench-compare  odpswatch scan against grep, ripgrep and Go regexp on a 1 GiB log"
 	@echo "make bench-kafka    odpswatch's Kafka source against kcat on a loopback broker (needs kcat)"
-	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each, and the file source's line assembly and the token redaction for LINEFUZZTIME ($(LINEFUZZTIME)) each"
+	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each, the file source's line assembly, the token redaction and the job clues for LINEFUZZTIME ($(LINEFUZZTIME)) each"
 	@echo "make lint           gofmt, go vet and staticcheck"
 	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
 
@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScanBounds$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/filesource -run '^$$' -fuzz '^FuzzLineAssembler$$' -fuzztime $(LINEFUZZTIME)
 	$(GO) test ./internal/redact -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(LINEFUZZTIME)
+	$(GO) test ./internal/attrib -run '^$$' -fuzz '^FuzzFind$$' -fuzztime $(LINEFUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,0 +1,395 @@
+// Package attrib reads, in one log line, what tells which MaxCompute job
+// the line belongs to: an instance ID, a project, a LogView link, a
+// request ID and the line's timestamp. It is the base of naming the failed
+// jobs of a log (`scan`'s jobs): the lines near an error code are read with
+// it, and the current job is carried along a stream.
+//
+// What it promises:
+//   - No regexp and no allocation: Find returns spans into the line, which
+//     must not change while they are used.
+//   - Each clue comes from a form real logs print, listed on its finder,
+//     and from nowhere else: where the evidence is ambiguous it says
+//     nothing rather than guess (an ID is only an instance ID after a word
+//     that announces one).
+//   - A LogView link carries a token that grants access to the job:
+//     LogView returns the link without it, and Find's span must never be
+//     printed as it is.
+package attrib
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+)
+
+// Span is [Start, End) of a line; the zero Span is empty (none found).
+type Span struct{ Start, End int }
+
+// Of returns the span's bytes in line.
+func (s Span) Of(line []byte) []byte { return line[s.Start:s.End] }
+
+// Empty reports whether nothing was found.
+func (s Span) Empty() bool { return s.End <= s.Start }
+
+// Clues are what one line says about its job.
+type Clues struct {
+	Instance  Span // an instance ID: 20261123011501102g7qk2md8a
+	Project   Span // a project name
+	LogView   Span // a LogView link, token and all: see LogView
+	RequestID Span
+	Time      Span // the timestamp the line starts with
+}
+
+// Find reads the clues of one line (without its '\n'). It looks at each
+// byte once, and further only where a byte can start a form it knows.
+func Find(line []byte) Clues {
+	var c Clues
+	c.Time = timestamp(line)
+	for i := 0; i < len(line); i++ {
+		switch line[i] | 0x20 {
+		case 'l':
+			if c.LogView.Empty() && hasPrefixFold(line[i:], "logview") {
+				c.LogView = logViewAt(line, i)
+			}
+		case 'i':
+			if i+1 == len(line) || line[i+1]|0x20 != 'n' && line[i+1]|0x20 != 'd' {
+				continue
+			}
+			if c.Instance.Empty() && (i == 0 || !isWord(line[i-1])) {
+				c.Instance = instanceAt(line, i)
+			}
+			if c.Project.Empty() {
+				c.Project = projectAt(line, i)
+			}
+		case 'o', 'p':
+			if c.Project.Empty() && i+1 < len(line) && (line[i+1]|0x20 == 'd' || line[i+1]|0x20 == 'r') {
+				c.Project = projectAt(line, i)
+			}
+		case 'r', 'x', '<', '"':
+			if i+1 == len(line) || !strings.ContainsRune("er-", rune(line[i+1]|0x20)) {
+				continue
+			}
+			if c.RequestID.Empty() {
+				c.RequestID = requestAt(line, i)
+			}
+		}
+	}
+	if !c.LogView.Empty() {
+		// The link's own i= and p= say the most.
+		lv := c.LogView.Of(line)
+		if s := param(lv, "i"); !s.Empty() && isInstanceID(s.Of(lv)) {
+			c.Instance = Span{c.LogView.Start + s.Start, c.LogView.Start + s.End}
+		}
+		if s := param(lv, "p"); !s.Empty() && isProject(s.Of(lv)) {
+			c.Project = Span{c.LogView.Start + s.Start, c.LogView.Start + s.End}
+		}
+	}
+	return c
+}
+
+// instanceWords announce an instance ID: "ID = <id>" (odpscmd),
+// "Instance ID: <id>", "InstanceId: <id>", "instance_id=<id>",
+// "instance <id>" (PyODPS). They are matched case-insensitively, and what
+// follows them up to the ID may only be spaces, ':', '=' and quotes.
+var instanceWords = []string{"instance id", "instanceid", "instance_id", "instance", "id"}
+
+// instanceAt reads an instance ID announced by one of instanceWords at
+// line[i:], a word of its own ("identity", "instances" announce nothing).
+func instanceAt(line []byte, i int) Span {
+	for _, w := range instanceWords {
+		j := i + len(w)
+		if !hasPrefixFold(line[i:], w) || j < len(line) && isWord(line[j]) {
+			continue
+		}
+		for j < len(line) && (line[j] == ' ' || line[j] == ':' || line[j] == '=' || line[j] == '"' || line[j] == '\'') {
+			j++
+		}
+		end := j
+		for end < len(line) && isWord(line[end]) {
+			end++
+		}
+		if isInstanceID(line[j:end]) {
+			return Span{j, end}
+		}
+		return Span{}
+	}
+	return Span{}
+}
+
+// isInstanceID reports whether s has an instance ID's shape: at least 14
+// digits (the time it was created, to the millisecond) then lower-case
+// letters and digits, at least one letter among them, 40 bytes at most.
+func isInstanceID(s []byte) bool {
+	if len(s) < 15 || len(s) > 40 {
+		return false
+	}
+	d := 0
+	for d < len(s) && '0' <= s[d] && s[d] <= '9' {
+		d++
+	}
+	if d < 14 || d == len(s) {
+		return false
+	}
+	letter := false
+	for _, c := range s[d:] {
+		switch {
+		case 'a' <= c && c <= 'z':
+			letter = true
+		case '0' <= c && c <= '9':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+// logViewAt reads the LogView link whose "logview" is at line[at:]: a URL
+// (from the last "http" before it, with no space, quote or bracket
+// between) up to the first byte that cannot be in it (a space, a quote,
+// a bracket, a backslash that does not start \u0026).
+func logViewAt(line []byte, at int) Span {
+	start := lastIndexFold(line[:at], "http")
+	if start < 0 || bytes.ContainsAny(line[start:at], " \t\"'<>") {
+		return Span{}
+	}
+	end := at
+	for end < len(line) {
+		c := line[end]
+		if c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' || c == ']' || c == ')' {
+			break
+		}
+		if c == '\\' && !bytes.HasPrefix(line[end:], []byte(`\u0026`)) {
+			break
+		}
+		end++
+	}
+	return Span{start, end}
+}
+
+// param returns the value of the query parameter name in the URL u, with
+// the parameters separated by '&', "\u0026" or "%26" (a URL inside
+// another, encoded once).
+func param(u []byte, name string) Span {
+	for i := 0; i < len(u); i++ {
+		var sep int
+		switch u[i] {
+		case '?', '&':
+			sep = 1
+		case '\\':
+			if !bytes.HasPrefix(u[i:], []byte(`\u0026`)) {
+				continue
+			}
+			sep = 6
+		case '%':
+			if !hasPrefixFold(u[i:], "%26") && !hasPrefixFold(u[i:], "%3f") {
+				continue
+			}
+			sep = 3
+		default:
+			continue
+		}
+		rest := u[i+sep:]
+		if !bytes.HasPrefix(rest, []byte(name)) {
+			continue
+		}
+		rest = rest[len(name):]
+		eq := 0
+		switch {
+		case len(rest) > 0 && rest[0] == '=':
+			eq = 1
+		case hasPrefixFold(rest, "%3d"):
+			eq = 3
+		default:
+			continue
+		}
+		start := i + sep + len(name) + eq
+		end := start
+		for end < len(u) && u[end] != '&' && u[end] != '\\' && u[end] != '%' {
+			end++
+		}
+		return Span{start, end}
+	}
+	return Span{}
+}
+
+// LogView returns the link without its token (in any encoding), decoded
+// once if it was a URL encoded inside another, "\u0026" read as '&'. It
+// returns "" if the link does not parse.
+func LogView(link []byte) string {
+	s := strings.ReplaceAll(string(link), `\u0026`, "&")
+	if !strings.Contains(s, "?") && strings.Contains(strings.ToLower(s), "%3f") {
+		if u, err := url.QueryUnescape(s); err == nil {
+			s = u
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.HasSuffix(strings.ToLower(k), "token") {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// projectForms announce a project: odpscmd's prompt "odps@ <project>>",
+// "projects/<project>" in REST paths and ACS resource names, "project=",
+// "project: " and "in project ".
+var projectForms = []string{"odps@ ", "odps@", "projects/", "project=", "project: ", "in project "}
+
+func projectAt(line []byte, at int) Span {
+	for _, f := range projectForms {
+		if !hasPrefixFold(line[at:], f) {
+			continue
+		}
+		start := at + len(f)
+		end := start
+		for end < len(line) && isWord(line[end]) {
+			end++
+		}
+		if isProject(line[start:end]) {
+			return Span{start, end}
+		}
+	}
+	return Span{}
+}
+
+// isProject reports whether s can be a project name: a letter, then
+// letters, digits and '_', 3 to 128 bytes.
+func isProject(s []byte) bool {
+	if len(s) < 3 || len(s) > 128 || !isLetter(s[0]) {
+		return false
+	}
+	for _, c := range s {
+		if !isWord(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// requestForms announce a request ID: "RequestId=", "RequestId: ",
+// "x-odps-request-id=" or ": ", "<RequestId>" (an error body), and the
+// JSON key "RequestId":".
+var requestForms = []string{"<requestid>", `"requestid":"`, `"requestid": "`, "x-odps-request-id=", "x-odps-request-id: ", "requestid=", "requestid: ", "request id: "}
+
+func requestAt(line []byte, at int) Span {
+	for _, f := range requestForms {
+		if !hasPrefixFold(line[at:], f) {
+			continue
+		}
+		start := at + len(f)
+		end := start
+		for end < len(line) && (isWord(line[end]) || line[end] == '-') {
+			end++
+		}
+		if n := end - start; n >= 8 && n <= 64 {
+			return Span{start, end}
+		}
+	}
+	return Span{}
+}
+
+// timestamp finds the timestamp a line starts with: ISO 8601
+// (2026-11-21T02:15:05.459Z, 2026-11-21 02:15:05,459, with or without
+// fractions), syslog's "Nov 21 02:15:05", or a JSON line's leading
+// "ts"/"time"/"timestamp" field in epoch milliseconds.
+func timestamp(line []byte) Span {
+	if n := isoTime(line); n > 0 {
+		return Span{0, n}
+	}
+	if len(line) >= 15 && isMonth(line[:3]) && line[3] == ' ' && clock(line[7:15]) {
+		return Span{0, 15}
+	}
+	for _, k := range []string{`{"ts":`, `{"time":`, `{"timestamp":`} {
+		if bytes.HasPrefix(line, []byte(k)) {
+			start := len(k)
+			end := start
+			for end < len(line) && '0' <= line[end] && line[end] <= '9' {
+				end++
+			}
+			if end-start == 13 {
+				return Span{start, end}
+			}
+		}
+	}
+	return Span{}
+}
+
+// isoTime returns the length of the ISO-like date and time line starts
+// with, or 0.
+func isoTime(line []byte) int {
+	if len(line) < 19 || !digits(line[0:4]) || line[4] != '-' || !digits(line[5:7]) || line[7] != '-' || !digits(line[8:10]) ||
+		line[10] != ' ' && line[10] != 'T' || !clock(line[11:19]) {
+		return 0
+	}
+	n := 19
+	if n < len(line) && (line[n] == ',' || line[n] == '.') {
+		k := n + 1
+		for k < len(line) && '0' <= line[k] && line[k] <= '9' {
+			k++
+		}
+		if k > n+1 {
+			n = k
+		}
+	}
+	switch {
+	case n < len(line) && line[n] == 'Z':
+		n++
+	case n+6 <= len(line) && (line[n] == '+' || line[n] == '-') && digits(line[n+1:n+3]) && line[n+3] == ':' && digits(line[n+4:n+6]):
+		n += 6
+	}
+	return n
+}
+
+func clock(s []byte) bool {
+	return len(s) == 8 && digits(s[0:2]) && s[2] == ':' && digits(s[3:5]) && s[5] == ':' && digits(s[6:8])
+}
+
+func isMonth(s []byte) bool {
+	return strings.Contains("JanFebMarAprMayJunJulAugSepOctNovDec", string(s)) && len(s) == 3 && s[0] >= 'A' && s[0] <= 'Z'
+}
+
+func digits(s []byte) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+func isWord(c byte) bool { return isLetter(c) || '0' <= c && c <= '9' || c == '_' }
+
+func hasPrefixFold(b []byte, lowerPrefix string) bool {
+	if len(b) < len(lowerPrefix) {
+		return false
+	}
+	for i := 0; i < len(lowerPrefix); i++ {
+		c, d := lowerPrefix[i], b[i]
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if d != c {
+			return false
+		}
+	}
+	return true
+}
+
+// lastIndexFold is bytes.LastIndex ignoring ASCII case; lower is
+// lower-case.
+func lastIndexFold(b []byte, lower string) int {
+	for i := len(b) - len(lower); i >= 0; i-- {
+		if hasPrefixFold(b[i:], lower) {
+			return i
+		}
+	}
+	return -1
+}
