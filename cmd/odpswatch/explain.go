@@ -49,13 +49,23 @@ func explain(e env, cl classify.Class) {
 	if cl.Module == classify.UnknownModule && cl.ModuleName() == cl.Module.Name {
 		mod = fmt.Sprintf("%04d (outside the family's documented module ranges)", c.Module())
 	}
-	row("module", mod+"  [label "+cl.Module.Label+"]")
+	mod += "  [label " + cl.Module.Label + "]"
+	// A "Not applicable" in the documentation's table is shown beside what
+	// the digits say, not instead of it: the digits are what is counted.
+	const notApplicable = "; the documentation's table says not applicable"
+	en := cl.Entry
+	if en != nil && en.ModuleNotApplicable {
+		mod += notApplicable
+	}
+	row("module", mod)
 	sev := fmt.Sprintf("%d (the trailing digit; 1 lowest to 5 highest on the API page, 0-9 seen)", cl.Severity)
-	if en := cl.Entry; en != nil && en.DocSeverity >= 0 && en.DocSeverity != cl.Severity {
+	switch {
+	case en != nil && en.SeverityNotApplicable:
+		sev += notApplicable
+	case en != nil && en.DocSeverity >= 0 && en.DocSeverity != cl.Severity:
 		sev += fmt.Sprintf("; the documentation's table says %d", en.DocSeverity)
 	}
 	row("severity", sev)
-	en := cl.Entry
 	if en == nil {
 		row("catalog", "not documented: only what the digits say is known")
 		return

@@ -24,17 +24,25 @@ type Entry struct {
 	Title string
 	// Module is the module the documentation names, which may be finer than
 	// the family's range (e.g. "Web-Authentication" in range "Web"); empty
-	// where it names none.
+	// where it names none or says "Not applicable".
 	Module string
-	// DocSeverity is the severity the documentation's table gives, or -1.
+	// DocSeverity is the severity the documentation's table gives, or -1
+	// where it gives none or says "Not applicable".
 	// It can differ from the trailing digit, which is the severity odpswatch
 	// uses (see odps-codes.md); both are shown where they differ.
 	DocSeverity int
+	// ModuleNotApplicable and SeverityNotApplicable are set where the
+	// documentation's table says "Not applicable" for the module or the
+	// severity (ODPS-1800001). That is what the documentation says, not a
+	// module or a severity: the digits still give both, and the trailing
+	// digit is still the severity counted, so explain shows the two side by
+	// side.
+	ModuleNotApplicable, SeverityNotApplicable bool
 	// HTTPStatus is the documented HTTP status, several joined by "|"
 	// (e.g. "404|500"); empty where none is documented.
 	HTTPStatus string
 	// Provenance says where the row comes from: doc, doc-historic, seed,
-	// sdk, doc-sample.
+	// sdk, doc-sample, or log (seen in real logs, in no error table).
 	Provenance string
 	// Note is a remark on the row (missing title, conflicting documents).
 	Note string
@@ -46,6 +54,10 @@ type Entry struct {
 }
 
 const catalogColumns = "code\tmodule\tdoc_severity\ttitle\thttp_status\tprovenance\tnote\thint"
+
+// notApplicable is how the catalog writes the documentation's "Not
+// applicable" in the module and doc_severity columns.
+const notApplicable = "Not applicable"
 
 // parseCatalog reads the catalog's TSV. Every row must be well-formed: the
 // catalog is part of the binary, so an error here is a build error.
@@ -71,9 +83,14 @@ func parseCatalog(data string) ([]Entry, error) {
 		}
 		seen[code] = lineNo
 		e := Entry{Code: code, Module: f[1], DocSeverity: -1, Title: f[3], HTTPStatus: f[4], Provenance: f[5], Note: f[6], Hint: f[7]}
-		if f[2] != "" {
+		if e.Module == notApplicable {
+			e.Module, e.ModuleNotApplicable = "", true
+		}
+		if f[2] == notApplicable {
+			e.SeverityNotApplicable = true
+		} else if f[2] != "" {
 			if e.DocSeverity, err = strconv.Atoi(f[2]); err != nil || e.DocSeverity < 0 || e.DocSeverity > 9 {
-				return nil, fmt.Errorf("cannot parse catalog line %d: doc_severity %q is not a digit", lineNo, f[2])
+				return nil, fmt.Errorf("cannot parse catalog line %d: doc_severity %q is not a digit or %q", lineNo, f[2], notApplicable)
 			}
 		}
 		for _, s := range strings.Split(e.HTTPStatus, "|") {

@@ -31,8 +31,8 @@ func followsRanges(e *Entry) (bool, string) {
 }
 
 func TestCatalogFollowsRanges(t *testing.T) {
-	if n := len(Catalog()); n != 245 {
-		t.Fatalf("catalog has %d codes, want the 245 documented", n)
+	if n := len(Catalog()); n != 246 {
+		t.Fatalf("catalog has %d codes, want 246: the 245 documented and ODPS-1830001 from logs", n)
 	}
 	for _, e := range Catalog() {
 		ok, why := followsRanges(e)
@@ -71,6 +71,9 @@ func TestClassify(t *testing.T) {
 		{"ODPS-1202005", "algotask", "algotask", "Algo Job Failed", 5, true, true},
 		{"ODPS-0740001", "mapreduce", "unknown", "Too many local-run maps", 1, true, true},
 		{"ODPS-1850001", "session", "unsupported_feature", "Unsupported feature in session mode", 1, true, true},
+		{"ODPS-1830001", "session", "resource", "Resource not enough", 1, true, true},
+		// The documentation says "Not applicable"; the digits still classify it.
+		{"ODPS-1800001", "session", "generic", "Session exception", 1, true, true},
 		// Undocumented codes: as far as the digits go.
 		{"ODPS-0130999", "sql", "parser", "", 9, false, true},
 		{"ODPS-1850002", "session", "unsupported_feature", "", 2, false, true},
@@ -163,6 +166,65 @@ func TestClassifyAllocatesNothing(t *testing.T) {
 	}
 	if sink == 0 {
 		t.Fatal("nothing classified")
+	}
+}
+
+// TestResourceNotEnough checks the MCQA resource code real logs carry and no
+// error table lists: it must say where it comes from and what to do.
+func TestResourceNotEnough(t *testing.T) {
+	e, ok := Lookup(1830001)
+	if !ok {
+		t.Fatal("ODPS-1830001 is not in the catalog")
+	}
+	if e.Provenance != "log" || !strings.Contains(e.Note, "logs") {
+		t.Errorf("ODPS-1830001: provenance %q, note %q; want log, and a note naming where it comes from", e.Provenance, e.Note)
+	}
+	for _, want := range []string{"offline", "retry later", "quota"} {
+		if !strings.Contains(e.Hint, want) {
+			t.Errorf("ODPS-1830001: hint %q lacks %q", e.Hint, want)
+		}
+	}
+}
+
+// TestAlsoTitled checks that a code known under two titles keeps the
+// documented one as its Title and names the other.
+func TestAlsoTitled(t *testing.T) {
+	e, _ := Lookup(720231)
+	if e == nil || e.Title != "Job input not set" || !strings.Contains(e.Note, "No input table found") {
+		t.Errorf("ODPS-0720231: %+v; want title Job input not set and a note naming No input table found", e)
+	}
+}
+
+// TestNotApplicable checks that the documentation's "Not applicable" is
+// kept as such, not as a module or severity, and that the digits still
+// classify the code.
+func TestNotApplicable(t *testing.T) {
+	for _, e := range Catalog() {
+		na := e.Code == 1800001
+		if e.ModuleNotApplicable != na || e.SeverityNotApplicable != na {
+			t.Errorf("%s: module not applicable %v, severity not applicable %v; want %v for both",
+				e.Code, e.ModuleNotApplicable, e.SeverityNotApplicable, na)
+		}
+		if na && (e.Module != "" || e.DocSeverity != -1) {
+			t.Errorf("%s: module %q, documented severity %d; want none", e.Code, e.Module, e.DocSeverity)
+		}
+	}
+	entries, err := parseCatalog(catalogColumns + "\nODPS-1800001\tNot applicable\tNot applicable\t\t\t\t\th\n")
+	if err != nil || !entries[0].ModuleNotApplicable || !entries[0].SeverityNotApplicable || entries[0].module.Label != "generic" {
+		t.Errorf("parseCatalog of a Not applicable row: %+v, %v", entries, err)
+	}
+}
+
+// TestHintCoversBothCauses checks the hint of a code whose documented cause
+// and real message differ: ODPS-0130151 is documented as an illegal data
+// type, but often says "Too many instance count(1046), exceeds threshold
+// limit 500".
+func TestHintCoversBothCauses(t *testing.T) {
+	e, _ := Lookup(130151)
+	for _, want := range []string{"odps.sql.type.system.odps2", "Too many instance count", "partitions"} {
+		if e == nil || !strings.Contains(e.Hint, want) {
+			t.Errorf("ODPS-0130151: hint lacks %q", want)
+		}
 	}
 }
 
