@@ -20,6 +20,8 @@ import (
 	"bytes"
 	"net/url"
 	"strings"
+
+	"github.com/odpswatch/odpswatch/internal/redact"
 )
 
 // Span is [Start, End) of a line; the zero Span is empty (none found).
@@ -212,28 +214,41 @@ func param(u []byte, name string) Span {
 	return Span{}
 }
 
-// LogView returns the link without its token (in any encoding), decoded
-// once if it was a URL encoded inside another, "\u0026" read as '&'. It
-// returns "" if the link does not parse.
+// LogView returns the link without its token, in any encoding: decoded
+// while it holds no '?' (a link encoded once or twice inside another),
+// "\u0026" and "\u003d" read as '&' and '=', then every parameter whose
+// name ends in "token" dropped, with the link's user, path parameters and
+// fragment (no LogView needs them, and a token can hide there); what is
+// left is redacted once more for safety. It returns "" if the link does
+// not parse.
 func LogView(link []byte) string {
-	s := strings.ReplaceAll(string(link), `\u0026`, "&")
-	if !strings.Contains(s, "?") && strings.Contains(strings.ToLower(s), "%3f") {
-		if u, err := url.QueryUnescape(s); err == nil {
-			s = u
+	s := strings.NewReplacer(`\u0026`, "&", `\u003d`, "=", `\u003D`, "=").Replace(string(link))
+	for range 3 {
+		if strings.Contains(s, "?") || !strings.Contains(s, "%") {
+			break
 		}
+		u, err := url.QueryUnescape(s)
+		if err != nil {
+			break
+		}
+		s = u
 	}
 	u, err := url.Parse(s)
-	if err != nil {
+	if err != nil || u.Opaque != "" {
 		return ""
+	}
+	u.User, u.Fragment, u.RawFragment = nil, "", ""
+	if i := strings.IndexByte(u.Path, ';'); i >= 0 {
+		u.Path, u.RawPath = u.Path[:i], ""
 	}
 	q := u.Query()
 	for k := range q {
-		if strings.HasSuffix(strings.ToLower(k), "token") {
+		if strings.Contains(strings.ToLower(k), "token") {
 			q.Del(k)
 		}
 	}
 	u.RawQuery = q.Encode()
-	return u.String()
+	return redact.String(u.String())
 }
 
 // projectForms announce a project: odpscmd's prompt "odps@ <project>>",

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/odpswatch/odpswatch/internal/alert"
 	"github.com/odpswatch/odpswatch/internal/classify"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
@@ -124,9 +125,10 @@ func TestKafkaOrigins(t *testing.T) {
 	}
 }
 
-// LogView tokens planted on the lines of codes reach neither the Kafka
-// events (line, general, context) on a real broker nor the samples handed
-// to the alert detector; the events still say a token was there.
+// LogView tokens planted on the lines of codes, in the shapes logs print
+// them, reach neither the Kafka events (line, general, context) on a real
+// broker nor the alerts the real detector builds from its samples; the
+// events still say a token was there.
 func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 	const secret = "c2VjcmV0LWxvZ3ZpZXctdG9rZW4tMTIz"
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "odps-events"))
@@ -145,11 +147,18 @@ func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 
 	p, _ := newPipeline(t, 1, 4)
 	var samples []string
+	det := alert.NewDetector(alert.Rule{Name: "r", Window: time.Minute, MinCount: 1, Factor: 1, BaselineWeight: 0.5, BaselineFloor: 0.1})
+	t0 := time.Unix(1800000000, 0)
 	p.opts.Events = events
-	p.opts.Observe = func(_ string, _ classify.Class, _ int, sample []byte) { samples = append(samples, string(sample)) }
+	p.opts.Observe = func(src string, cl classify.Class, n int, sample []byte) {
+		samples = append(samples, string(sample))
+		det.Observe(t0, src, cl, n, sample)
+	}
 	p.Start()
 	data := "FAILED: ODPS-0420095: Access Denied - see https://logview.example.com/?p=p_beta&token=" + secret + "&i=1\n" +
-		`{"msg":"ODPS-0130071:[1,8] Semantic analysis exception - ?p=x\u0026token=` + secret + `\u0026i=2"}` + "\n"
+		`{"msg":"ODPS-0130071:[1,8] Semantic analysis exception - ?p=x\u0026token=` + secret + `\u0026i=2"}` + "\n" +
+		`{"level":"error","msg":"FAILED: ODPS-0123031: Partition exception - body={\"token\":\"` + secret + `\"}"}` + "\n" +
+		`ERROR ODPS-0130161:[1,8] Parse exception - params {'token': '` + secret + `'}` + "\n"
 	done := make(chan struct{})
 	p.Input() <- &Batch{Source: "jobs", Origin: "/var/log/odps/job.log", Data: []byte(data), Done: func() { close(done) }}
 	select {
@@ -168,27 +177,32 @@ func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 	var raw []string
 	deadline, stop := context.WithTimeout(context.Background(), 30*time.Second)
 	defer stop()
-	for len(raw) < 2 {
+	for len(raw) < 4 {
 		fs := cl.PollFetches(deadline)
 		if deadline.Err() != nil {
-			t.Fatalf("got %d events, want 2", len(raw))
+			t.Fatalf("got %d events, want 4", len(raw))
 		}
 		fs.EachRecord(func(r *kgo.Record) { raw = append(raw, string(r.Value)) })
 	}
-	for _, s := range append(raw, samples...) {
+	changed, firing := det.Tick(t0.Add(2 * time.Minute))
+	alerts, _ := json.Marshal(append(changed, firing...))
+	if len(changed)+len(firing) == 0 {
+		t.Error("the detector raised no alert: its samples were not checked")
+	}
+	for _, s := range append(append(raw, samples...), string(alerts)) {
 		if strings.Contains(s, secret) {
 			t.Errorf("a token left the pipeline: %s", s)
 		}
 	}
-	if len(samples) != 2 {
-		t.Errorf("%d alert samples, want 2", len(samples))
+	if len(samples) != 4 {
+		t.Errorf("%d alert samples, want 4", len(samples))
 	}
 	for _, r := range raw {
 		var e sink.Event
 		if err := json.Unmarshal([]byte(r), &e); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(e.Line, "token=REDACTED") {
+		if !strings.Contains(e.Line, "REDACTED") {
 			t.Errorf("event line %q, want the token shown as redacted", e.Line)
 		}
 	}

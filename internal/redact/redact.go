@@ -4,11 +4,17 @@
 // (access_token, sts_token).
 //
 // It finds them in every form they take in MaxCompute logs: a URL query
-// (token=...), a URL inside another one, URL-encoded once or twice
-// (token%3D..., token%253D...), in JSON with & escaped (\u0026token=...),
-// and as a JSON key ("token": "..."). The value is replaced by Mask; the
-// name is kept, so that a reader sees a token was there. Text without a
-// token is returned as it is, without allocating.
+// (token=...), a URL inside another one, URL-encoded once or more
+// (token%3D..., token%253D...), in JSON with & or = escaped
+// (\u0026token\u003d...), as a JSON or Python key, quoted or not, in JSON
+// inside a JSON string ({\"token\":\"...\"}), as a header (x-token: ...),
+// with HTML entities or a full-width '='. The value runs to the first
+// byte that ends a value in a log line (a space, a quote, '&', a
+// bracket...), not to the first byte a token cannot hold: a secret is
+// better masked too long than cut short, and "token:" in prose is masked
+// too. The value is replaced by Mask; the name is kept, so that a reader
+// sees a token was there. Text without the word "token" is returned as it
+// is, without allocating.
 //
 // Every place that copies log text out of the process (samples in scan's
 // report, alerts, event lines and descriptions) calls it before cutting
@@ -64,111 +70,116 @@ func isToken[T string | []byte](s T) bool {
 	return len(s) >= 5 && s[0]|0x20 == 't' && s[1]|0x20 == 'o' && s[2]|0x20 == 'k' && s[3]|0x20 == 'e' && s[4]|0x20 == 'n'
 }
 
-// separators between a token's name and its value, lower-cased; a JSON
-// key's is handled apart.
-var separators = [][]byte{[]byte("="), []byte("%3d"), []byte("%253d"), []byte(`\u003d`)}
+// separators between a token's name and its value, lower-cased: '=' in
+// every encoding logs show it in (a '%' encoding, once or more, is read
+// apart), and ':' (a header, a JSON or Python key).
+var separators = []string{"=", ":", `\u003d`, `\\u003d`, `\x3d`, "&#61;", "&#x3d;", "\uff1d" /* fullwidth = */}
 
-// next finds the first token value in b: [valStart, valEnd). An empty
-// value (token=&) is left alone.
+// quotes may close a token's name or open its value: JSON's, JSON's inside
+// a JSON string, Python's.
+var quotes = []string{`\\\"`, `\"`, `"`, "'"}
+
+// next finds the first token value in b: [valStart, valEnd). A name ends
+// in "token" (any case); after it may come a closing quote, spaces, a
+// separator, spaces and an opening quote. An empty value (token=&) is
+// left alone.
 func next(b []byte) (valStart, valEnd int, ok bool) {
 	for i := 0; i+5 <= len(b); i++ {
 		if !isToken(b[i:]) {
 			continue
 		}
-		rest := b[i+5:]
-		start := -1
-		for _, sep := range separators {
-			if hasPrefixFold(rest, sep) {
-				start = i + 5 + len(sep)
-				break
-			}
+		j := skipSpaces(b, skipOne(b, i+5, quotes))
+		k := skipSeparator(b, j)
+		if k == j {
+			continue // "tokenizer", "token count": no value follows
 		}
-		if start < 0 {
-			start = jsonValue(b, i)
-		}
-		if start < 0 {
+		k = skipOne(b, skipSpaces(b, k), quotes)
+		end := k + valueLen(b[k:])
+		if end == k {
 			continue
 		}
-		end := start + valueLen(b[start:])
-		if end == start {
-			continue
-		}
-		return start, end, true
+		return k, end, true
 	}
 	return 0, 0, false
 }
 
-// jsonValue returns where the value of a JSON key ending in "token" at
-// b[i:] starts (after its opening quote), or -1: "…token" : "value".
-func jsonValue(b []byte, i int) int {
-	j := i + 5
-	if j >= len(b) || b[j] != '"' {
-		return -1
+// skipSeparator skips the separator b[i:] starts with, if any: one of
+// separators, or '=' percent-encoded once or more (%3D, %253D, %25253D).
+func skipSeparator(b []byte, i int) int {
+	if i < len(b) && b[i] == '%' {
+		k := i + 1
+		for k+2 <= len(b) && b[k] == '2' && b[k+1] == '5' {
+			k += 2
+		}
+		if hasPrefixFold(b[k:], "3d") {
+			return k + 2
+		}
+		return i
 	}
-	j++
-	for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
-		j++
-	}
-	if j >= len(b) || b[j] != ':' {
-		return -1
-	}
-	j++
-	for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
-		j++
-	}
-	if j >= len(b) || b[j] != '"' {
-		return -1
-	}
-	return j + 1
+	return skipOne(b, i, separators)
 }
 
-// valueLen is the length of the token value at the start of b: the bytes
-// of base64 and of URL-safe base64 (A-Z a-z 0-9 - _ . ~ + / =), and the
-// percent-escapes of + / = (once or twice encoded: %2B, %252B). Anything
-// else ends it: &, %26, \u0026, a quote, a space, the end of the line.
+// skipOne skips the first of forms (lower-case) that b[i:] starts with.
+func skipOne(b []byte, i int, forms []string) int {
+	for _, f := range forms {
+		if hasPrefixFold(b[i:], f) {
+			return i + len(f)
+		}
+	}
+	return i
+}
+
+func skipSpaces(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// valueLen is the length of the token value at the start of b: up to the
+// first byte that ends a value in a log line (a space, a quote, &, ',',
+// ';', a bracket, '<', '>', '|', '`') or an encoded one (%26, %22, %27,
+// encoded once or more; a backslash that escapes anything but '/' or a
+// base64 character, as in \", \n, \u0026). Any other byte, an unexpected
+// one too, is taken as part of the value: a secret is better masked too
+// long than cut short.
 func valueLen(b []byte) int {
 	n := 0
 	for n < len(b) {
-		c := b[n]
-		switch {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '.', c == '~', c == '+', c == '/', c == '=':
+		switch b[n] {
+		case ' ', '\t', '\r', '\n', '"', '\'', '&', ',', ';', '}', ']', ')', '<', '>', '|', '`':
+			return n
+		case '%':
+			k := n + 1
+			for k+2 <= len(b) && b[k] == '2' && b[k+1] == '5' {
+				k += 2
+			}
+			if k+2 <= len(b) && b[k] == '2' && (b[k+1] == '6' || b[k+1] == '2' || b[k+1] == '7') {
+				return n // an encoded &, " or '
+			}
 			n++
-		case c == '%':
-			k := escapeLen(b[n:])
-			if k == 0 {
+		case '\\':
+			switch {
+			case n+1 < len(b) && b[n+1] == '/':
+				n += 2
+			case hasPrefixFold(b[n:], `\u002b`), hasPrefixFold(b[n:], `\u002f`), hasPrefixFold(b[n:], `\u003d`):
+				n += 6
+			default:
 				return n
 			}
-			n += k
 		default:
-			return n
+			n++
 		}
 	}
 	return n
 }
 
-// escapeLen is the length of a percent-escape of +, / or = at the start
-// of b, encoded once (%2B) or more (%252B), or 0.
-func escapeLen(b []byte) int {
-	n := 1 // the '%'
-	for n+2 <= len(b) && b[n] == '2' && b[n+1] == '5' {
-		n += 2 // an encoded '%'
-	}
-	if n+2 > len(b) {
-		return 0
-	}
-	if hasPrefixFold(b[n:], []byte("2b")) || hasPrefixFold(b[n:], []byte("2f")) || hasPrefixFold(b[n:], []byte("3d")) {
-		return n + 2
-	}
-	return 0
-}
-
-func hasPrefixFold(b, lowerPrefix []byte) bool {
+func hasPrefixFold(b []byte, lowerPrefix string) bool {
 	if len(b) < len(lowerPrefix) {
 		return false
 	}
-	for i, c := range lowerPrefix {
-		d := b[i]
+	for i := 0; i < len(lowerPrefix); i++ {
+		c, d := lowerPrefix[i], b[i]
 		if 'A' <= d && d <= 'Z' {
 			d += 'a' - 'A'
 		}

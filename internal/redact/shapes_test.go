@@ -1,0 +1,51 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+)
+
+// Each input holds the token SECRETabc123XYZ (or its tail) after a name
+// ending in "token"; none of it may survive.
+func TestRedactsEveryShape(t *testing.T) {
+	const s = "SECRETabc123XYZ"
+	cases := []struct{ name, in, leak string }{
+		{"JSON in a JSON string (escaped quotes)", `{"msg":"body={\"token\":\"` + s + `\",\"p\":\"demo\"}"}`, s},
+		{"Python dict repr", `params={'token': '` + s + `', 'p': 'demo'}`, s},
+		{"single-quoted", `token='` + s + `'`, s},
+		{"double-quoted attr", `token="` + s + `"`, s},
+		{"colon, header style", `x-odps-token: ` + s, s},
+		{"spaces around =", `token = ` + s, s},
+		{"\\x3d", `token\x3d` + s, s},
+		{"JSON double-escaped \\\\u003d", `token\\u003d` + s, s},
+		{"HTML entity &#61;", `token&#61;` + s, s},
+		{"HTML entity &#x3D;", `token&#x3D;` + s, s},
+		{"encoded three times", `token%25253D` + s, s},
+		{"JSON-escaped slash in base64", `{"u":"?token=abcd\/` + s + `"}`, s},
+		{"'*' in value", `token=abc*` + s, s},
+		{"'!' in value", `token=abc!` + s, s},
+		{"other percent-escape in value", `token=abc%20` + s, s},
+		{"unicode in value", `token=abcé` + s, s},
+		{"fullwidth equals", `token＝` + s, s},
+	}
+	for _, c := range cases {
+		if got := String(c.in); strings.Contains(got, c.leak) {
+			t.Errorf("%s: String(%q) = %q", c.name, c.in, got)
+		}
+	}
+}
+
+// Shapes the brief listed that are handled.
+func TestRedactsTheDocumentedShapes(t *testing.T) {
+	const s = "SECRETabc123XYZ"
+	for _, in := range []string{
+		"Token=" + s, "token%3d" + s, "token%253D" + s, "&amp;token=" + s, `token\u003d` + s,
+		`"token" : "` + s + `"`, `"token":"` + s + `=="\n`, "token=" + s, "token=ab%2Bcd%2F" + s + "%3D%3D",
+		"?h=x%26token%3D" + s + "%26i%3D1", "token=ab%252B" + s, `token\u003dab\u002b` + s, "TOKEN=" + s,
+		"sts_token=" + s, `"SecurityToken":"` + s + `"`,
+	} {
+		if got := String(in); strings.Contains(got, s) {
+			t.Errorf("String(%q) = %q", in, got)
+		}
+	}
+}
