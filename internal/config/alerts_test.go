@@ -503,3 +503,34 @@ func TestClientConfigErrors(t *testing.T) {
 		t.Errorf("errors.Is(%v, fs.ErrNotExist) is false", err)
 	}
 }
+
+// The printed configuration (check-config --print) masks the credentials
+// of the alert receivers' URLs: user information, and query values named
+// like one.
+func TestPrintMasksURLCredentials(t *testing.T) {
+	c, err := Parse([]byte(`sources:
+  - name: jobs
+    type: file
+    paths: ["/var/log/odps/*.log"]
+alerts:
+  alertmanager:
+    urls: ["https://am-user:am-pa55@am.example.com/"]
+  webhook:
+    url: "https://alerts:hook-pa55@hooks.example.com/odps?team=data&token=hook-t0ken"
+`), "creds.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	for _, secret := range []string{"am-pa55", "hook-pa55", "hook-t0ken"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("the printed configuration holds %q:\n%s", secret, s)
+		}
+	}
+	if !strings.Contains(s, "team=data") || !strings.Contains(s, "hooks.example.com/odps") {
+		t.Errorf("the printed configuration lost what is no credential:\n%s", s)
+	}
+	if c.Alerts.Webhook.URL != "https://alerts:hook-pa55@hooks.example.com/odps?team=data&token=hook-t0ken" {
+		t.Errorf("printing changed the configuration itself: %s", c.Alerts.Webhook.URL)
+	}
+}

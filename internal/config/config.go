@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
@@ -396,17 +397,36 @@ func ForGlobs(globs []string) (*Config, error) {
 // String returns the effective configuration as YAML, every default
 // written out (but a Kafka tls section's enabled: false), a source with the
 // keys of its type only. Parse reads it back to an equal Config (but for
-// Source.Line and AlertRule.Line). It holds the paths of secrets and the
-// names of their environment variables, never secrets.
+// Source.Line and AlertRule.Line, and the credentials below). It holds the
+// paths of secrets and the names of their environment variables, never
+// secrets: the user information and query values of the alert receivers'
+// URLs are masked.
 func (c *Config) String() string {
+	shown := *c
+	shown.Alerts.Webhook.URL = maskURL(c.Alerts.Webhook.URL)
+	shown.Alerts.Alertmanager.URLs = nil
+	for _, u := range c.Alerts.Alertmanager.URLs {
+		shown.Alerts.Alertmanager.URLs = append(shown.Alerts.Alertmanager.URLs, maskURL(u))
+	}
+	if shown.Alerts.Alertmanager.URLs == nil {
+		shown.Alerts.Alertmanager.URLs = c.Alerts.Alertmanager.URLs
+	}
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(c); err != nil {
+	if err := enc.Encode(&shown); err != nil {
 		return fmt.Sprintf("# cannot encode the configuration: %v\n", err)
 	}
 	if err := enc.Close(); err != nil {
 		return fmt.Sprintf("# cannot encode the configuration: %v\n", err)
 	}
 	return b.String()
+}
+
+// maskURL is redact.URLCredentials, "" for "".
+func maskURL(u string) string {
+	if u == "" {
+		return ""
+	}
+	return redact.URLCredentials(u)
 }

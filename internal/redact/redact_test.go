@@ -103,3 +103,28 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+func TestURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://alerts:pa55@hooks.example.com/services/T0/B0/SECRET?token=x": "https://hooks.example.com/…",
+		"http://127.0.0.1:9093/api/v2/alerts":                                 "http://127.0.0.1:9093/…",
+		"http://127.0.0.1:9093":                                               "http://127.0.0.1:9093",
+		"not a url":                                                           "(a URL)",
+	} {
+		if got := URL(in); got != want {
+			t.Errorf("URL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestURLCredentials(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://alerts:pa55@hooks.example.com/odps?team=data&token=x&api_key=y": "https://alerts:REDACTED@hooks.example.com/odps?api_key=REDACTED&team=data&token=REDACTED",
+		"https://tok3n@am.example.com/":                                          "https://REDACTED@am.example.com/",
+		"https://hooks.example.com/odps?team=data":                               "https://hooks.example.com/odps?team=data",
+	} {
+		if got := URLCredentials(in); got != want {
+			t.Errorf("URLCredentials(%q)\n = %q\nwant %q", in, got, want)
+		}
+	}
+}

@@ -13,12 +13,14 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
+	"github.com/odpswatch/odpswatch/internal/redact"
 )
 
 // AlertSender sends alerts to one receiver, once.
@@ -160,11 +162,14 @@ func (d *Delivery) deliver(ctx context.Context, alerts []*alert.Alert) {
 }
 
 // post sends body to url and checks the answer: 2xx is success, 4xx other
-// than 429 is permanent, anything else is worth a retry.
+// than 429 is permanent, anything else is worth a retry. Its errors, which
+// are logged, name the URL only by scheme and host (its path, query and
+// user information can hold the receiver's secret) and redact tokens from
+// the receiver's answer.
 func post(ctx context.Context, client *http.Client, url string, body []byte, header http.Header) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPermanent, err)
+		return fmt.Errorf("%w: cannot post to %s: %w", ErrPermanent, redact.URL(url), urlErrorCause(err))
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -173,7 +178,7 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, hea
 	req.Header.Set("User-Agent", "odpswatch")
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot post to %s: %w", redact.URL(url), urlErrorCause(err))
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -181,9 +186,19 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, hea
 	case resp.StatusCode/100 == 2:
 		return nil
 	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests:
-		return fmt.Errorf("%w: %s answered %s: %s", ErrPermanent, url, resp.Status, strings.TrimSpace(string(msg)))
+		return fmt.Errorf("%w: %s answered %s: %s", ErrPermanent, redact.URL(url), resp.Status, redact.String(strings.TrimSpace(string(msg))))
 	}
-	return fmt.Errorf("%s answered %s: %s", url, resp.Status, strings.TrimSpace(string(msg)))
+	return fmt.Errorf("%s answered %s: %s", redact.URL(url), resp.Status, redact.String(strings.TrimSpace(string(msg))))
+}
+
+// urlErrorCause is the cause an HTTP client's *url.Error wraps, without
+// the URL it quotes whole.
+func urlErrorCause(err error) error {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // Alertmanager sends to one Alertmanager's API v2.
