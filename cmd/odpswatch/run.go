@@ -43,6 +43,7 @@ func runRun(e env, args []string) int {
 	var listen listFlag
 	fs.Var(&listen, "web.listen-address", "address to serve HTTP on; may be repeated (default "+defaultListenAddress+")")
 	webConfig := fs.String("web.config.file", "", "exporter-toolkit web configuration file for TLS and basic auth")
+	lifecycle := fs.Bool("web.enable-lifecycle", false, "serve POST /-/reload (SIGHUP reloads either way); behind the web configuration's auth when it sets one")
 	stateDir := fs.String("state.dir", "", "directory of the positions file (default $STATE_DIRECTORY; none: positions in memory only)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn or error")
 	logFormat := fs.String("log.format", "logfmt", "log format: logfmt or json")
@@ -126,7 +127,7 @@ func runRun(e env, args []string) int {
 	}()
 
 	d, err := daemon.New(daemon.Options{
-		Config: cfg, LoadConfig: load, StateDir: dir, Listeners: listeners, WebConfigFile: *webConfig,
+		Config: cfg, LoadConfig: load, StateDir: dir, Listeners: listeners, WebConfigFile: *webConfig, EnableLifecycle: *lifecycle,
 		Logger: logger, Notifier: notifier, WatchdogInterval: interval, Version: buildInfo(), Reload: reload,
 		Getenv: e.getenv, Host: hostname(),
 	})

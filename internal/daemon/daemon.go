@@ -47,8 +47,12 @@ type Options struct {
 	// port 0); WebConfigFile is exporter-toolkit's TLS and auth file.
 	Listeners     []net.Listener
 	WebConfigFile string
-	Logger        *slog.Logger
-	Notifier      *sdnotify.Notifier
+	// EnableLifecycle serves POST /-/reload; off, it answers 403, as
+	// Prometheus does: anyone who reaches the port could otherwise make
+	// the daemon apply a half-edited file. SIGHUP works either way.
+	EnableLifecycle bool
+	Logger          *slog.Logger
+	Notifier        *sdnotify.Notifier
 	// WatchdogInterval is how often to ping systemd's watchdog (0: never).
 	WatchdogInterval time.Duration
 	// StuckAfter is how long a file source may be on one piece of work

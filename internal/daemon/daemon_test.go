@@ -91,6 +91,7 @@ func startDaemonLogging(t *testing.T, cfgPath, stateDir string, logger *slog.Log
 		Config: cfg, LoadConfig: func() (*config.Config, error) { return config.Load(cfgPath) },
 		StateDir: stateDir, Listeners: []net.Listener{l}, Logger: logger,
 		Notifier: notifier, WatchdogInterval: 50 * time.Millisecond, Version: BuildInfo{"test", "abc", "go"},
+		EnableLifecycle: true, // the reload tests post to /-/reload
 	}
 	for _, w := range with {
 		w(&opts)

@@ -124,3 +124,25 @@ func TestStuckSourceIsUnhealthy(t *testing.T) {
 	td.noteMu.Unlock()
 	td.waitNote("WATCHDOG")
 }
+
+// Without --web.enable-lifecycle, POST /-/reload is refused (403, saying
+// how to enable it) and changes nothing; a reload by signal still works.
+func TestReloadEndpointOffByDefault(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "c.yml")
+	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(dir, "*.log")))
+	sighup := make(chan struct{}, 1)
+	td := startDaemonLogging(t, cfgPath, "", slog.New(slog.DiscardHandler), func(o *Options) {
+		o.EnableLifecycle, o.Reload = false, sighup
+	})
+	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(dir, "*.log"))+sourceYAML("more", filepath.Join(dir, "*.txt")))
+	code, body := td.post("/-/reload")
+	if code != 403 || !strings.Contains(body, "--web.enable-lifecycle") {
+		t.Errorf("POST /-/reload without the flag: %d %q, want 403 naming the flag", code, body)
+	}
+	if td.running("more") != nil {
+		t.Error("the refused reload applied the new configuration")
+	}
+	sighup <- struct{}{}
+	td.waitFor("the reload by signal to start the new source", func() bool { return td.running("more") != nil })
+}

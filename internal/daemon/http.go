@@ -34,6 +34,10 @@ func (d *Daemon) handler() http.Handler {
 		}
 	})
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if !d.opts.EnableLifecycle {
+			http.Error(w, "the lifecycle API is not enabled: start odpswatch with --web.enable-lifecycle, or send it SIGHUP.", http.StatusForbidden)
+			return
+		}
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			w.Header().Set("Allow", "POST, PUT")
 			http.Error(w, "use POST to reload the configuration.", http.StatusMethodNotAllowed)

@@ -53,8 +53,8 @@ func TestWebhookSecretsNeverLogged(t *testing.T) {
 	goneAddr := gone.Addr().String()
 	gone.Close()
 	for name, base := range map[string]func() (string, func()){
-		"500": func() (string, func()) { s := answer(500); return s.URL, s.Close },
-		"403": func() (string, func()) { s := answer(403); return s.URL, s.Close },
+		"500":  func() (string, func()) { s := answer(500); return s.URL, s.Close },
+		"403":  func() (string, func()) { s := answer(403); return s.URL, s.Close },
 		"gone": func() (string, func()) { return "http://" + goneAddr, func() {} },
 	} {
 		t.Run(name, func(t *testing.T) {
