@@ -73,8 +73,9 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	}
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	n, _ := sdnotify.New("")
-	d, err := New(Options{Config: cfg, Listeners: []net.Listener{l}, WebConfigFile: webCfg,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Notifier: n})
+	d, err := New(Options{Config: cfg, Listeners: []net.Listener{l}, WebConfigFile: webCfg, EnableLifecycle: true,
+		LoadConfig: func() (*config.Config, error) { return config.Load(cfgPath) },
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)), Notifier: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,9 +93,9 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	}
 
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
-	url := "https://" + l.Addr().String() + "/metrics"
-	get := func(user, pass string) int {
-		req, _ := http.NewRequest("GET", url, nil)
+	base := "https://" + l.Addr().String()
+	do := func(method, path, user, pass string) int {
+		req, _ := http.NewRequest(method, base+path, nil)
 		if user != "" {
 			req.SetBasicAuth(user, pass)
 		}
@@ -106,6 +107,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
+	get := func(user, pass string) int { return do("GET", "/metrics", user, pass) }
 	if code := get("", ""); code != http.StatusUnauthorized {
 		t.Errorf("no password: %d, want 401", code)
 	}
@@ -114,6 +116,13 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	}
 	if code := get("prometheus", "s3cret"); code != http.StatusOK {
 		t.Errorf("right password: %d, want 200", code)
+	}
+	// The lifecycle API, enabled, is behind the same auth.
+	if code := do("POST", "/-/reload", "", ""); code != http.StatusUnauthorized {
+		t.Errorf("POST /-/reload without a password: %d, want 401", code)
+	}
+	if code := do("POST", "/-/reload", "prometheus", "s3cret"); code != http.StatusOK {
+		t.Errorf("POST /-/reload with the password: %d, want 200", code)
 	}
 	// Plain HTTP gets no metrics.
 	resp, err := http.Get("http://" + l.Addr().String() + "/metrics")
