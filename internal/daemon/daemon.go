@@ -47,6 +47,11 @@ type Options struct {
 	// port 0); WebConfigFile is exporter-toolkit's TLS and auth file.
 	Listeners     []net.Listener
 	WebConfigFile string
+	// HTTPIdleTimeout closes idle HTTP connections (0:
+	// DefaultHTTPIdleTimeout); HTTPMaxConnections bounds those served at
+	// once (0: DefaultHTTPMaxConnections).
+	HTTPIdleTimeout    time.Duration
+	HTTPMaxConnections int
 	// EnableLifecycle serves POST /-/reload; off, it answers 403, as
 	// Prometheus does: anyone who reaches the port could otherwise make
 	// the daemon apply a half-edited file. SIGHUP works either way.
@@ -111,6 +116,7 @@ type metrics struct {
 	lastSave                     prometheus.Gauge
 	reloadOK, reloadTime         prometheus.Gauge
 	persisted                    prometheus.Gauge
+	httpOpen, httpMax            prometheus.Gauge
 }
 
 // New builds a daemon; Run starts it.
@@ -196,6 +202,8 @@ func (d *Daemon) register() error {
 		reloadOK:     gauge("odpswatch_config_last_reload_successful", "Whether the last configuration reload succeeded (1) or not (0)."),
 		reloadTime:   gauge("odpswatch_config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully."),
 		persisted:    gauge("odpswatch_positions_persisted", "1 when positions are saved to a state directory, 0 when they live in memory only."),
+		httpOpen:     gauge("odpswatch_http_connections", "HTTP connections open now (at most odpswatch_http_connections_max; more wait to be accepted)."),
+		httpMax:      gauge("odpswatch_http_connections_max", "How many HTTP connections are served at once."),
 	}
 	d.metrics = m
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -209,7 +217,7 @@ func (d *Daemon) register() error {
 		m.persisted.Set(1)
 	}
 	for _, c := range []prometheus.Collector{
-		m.saves, m.saveFailures, m.corrupt, m.lastSave, m.reloadOK, m.reloadTime, m.persisted, build,
+		m.saves, m.saveFailures, m.corrupt, m.lastSave, m.reloadOK, m.reloadTime, m.persisted, m.httpOpen, m.httpMax, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		if err := d.reg.Register(c); err != nil {
@@ -229,15 +237,16 @@ func (d *Daemon) Ready() <-chan struct{} { return d.ready }
 func (d *Daemon) Run(ctx context.Context) error {
 	d.pipe.Start()
 	d.loadPositions()
-	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := d.newHTTPServer()
+	listeners := d.limitListeners()
 	serveErr := make(chan error, 1)
 	go func() {
-		addrs := make([]string, len(d.opts.Listeners))
-		for i, l := range d.opts.Listeners {
+		addrs := make([]string, len(listeners))
+		for i, l := range listeners {
 			addrs[i] = l.Addr().String()
 		}
 		systemdSocket := false
-		err := web.ServeMultiple(d.opts.Listeners, srv, &web.FlagConfig{
+		err := web.ServeMultiple(listeners, srv, &web.FlagConfig{
 			WebListenAddresses: &addrs, WebSystemdSocket: &systemdSocket, WebConfigFile: &d.opts.WebConfigFile,
 		}, d.log)
 		if !errors.Is(err, http.ErrServerClosed) {
