@@ -25,6 +25,10 @@ was found, or 2 on any failure (an unreadable file, bad flags).`
 // progressThreshold is the input size from which a progress bar is drawn.
 const progressThreshold = 64 << 20
 
+// maxScanWorkers bounds --workers: each worker holds a block buffer of a
+// few MiB, so a mistyped 100000 would exhaust memory rather than help.
+const maxScanWorkers = 256
+
 func runScan(e env, args []string) int {
 	fs := newFlags(e, "scan", scanUsage)
 	format := fs.String("format", "table", "output format: table, json or prom")
@@ -47,8 +51,8 @@ func runScan(e env, args []string) int {
 		return failUsage(e, "scan: --min-severity %d: want 0 to 9", *minSeverity)
 	case *failOn < -1 || *failOn > 9:
 		return failUsage(e, "scan: --fail-on-severity %d: want 0 to 9", *failOn)
-	case *workers < 0:
-		return failUsage(e, "scan: --workers %d: want 0 or more", *workers)
+	case *workers < 0 || *workers > maxScanWorkers:
+		return failUsage(e, "scan: --workers %d: want 0 (one per CPU) to %d", *workers, maxScanWorkers)
 	case *maxLine < 1024 || *maxLine > 64<<20:
 		return failUsage(e, "scan: --max-line-bytes %d: want 1024 to 67108864 (64 MiB)", *maxLine)
 	case *progress != "auto" && *progress != "always" && *progress != "never":

@@ -6,10 +6,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"unicode"
 
 	"gopkg.in/yaml.v3"
@@ -224,22 +226,48 @@ func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 // errNotRegular is readFile's error for what is not a regular file.
 var errNotRegular = errors.New("not a regular file")
 
-// readFile reads the regular file at path; rather than a FIFO or a device,
-// which could block or never end, it refuses anything else. Its error is
-// only the cause (the callers name the file): it still answers
-// errors.Is(err, fs.ErrNotExist).
-func readFile(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err == nil && !st.Mode().IsRegular() {
-		return nil, errNotRegular
-	}
-	var b []byte
-	if err == nil {
-		b, err = os.ReadFile(path)
-	}
+// MaxSecretBytes bounds a secret file (a password, an HMAC key).
+const MaxSecretBytes = 64 << 10
+
+// readFile reads the regular file at path, of at most MaxSecretBytes.
+func readFile(path string) ([]byte, error) { return readLimited(path, MaxSecretBytes) }
+
+// readLimited reads the regular file at path, of at most limit bytes;
+// rather than a FIFO or a device, which could block or never end, it
+// refuses anything else, and a larger file (or one that grew) is refused
+// whole. Its error is only the cause (the callers name the file): it
+// still answers errors.Is(err, fs.ErrNotExist).
+func readLimited(path string, limit int64) ([]byte, error) {
+	b, err := readRegular(path, limit)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
 	return b, err
+}
+
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.IsDir():
+		return nil, syscall.EISDIR
+	case !st.Mode().IsRegular():
+		return nil, errNotRegular
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
 }

@@ -256,7 +256,7 @@ func TestParseAlertsBad(t *testing.T) {
 		{"secret file blank", hook + "    hmac_secret_file: " + blank + "\n",
 			`x.yml:5: alerts.webhook.hmac_secret_file "` + blank + `": the file is empty`},
 		{"secret file a directory", hook + "    hmac_secret_file: " + dir + "\n",
-			`x.yml:5: alerts.webhook.hmac_secret_file "` + dir + `": cannot read it: not a regular file`},
+			`x.yml:5: alerts.webhook.hmac_secret_file "` + dir + `": cannot read it: is a directory`},
 		{"key without cert", hook + "    tls: {key_file: testdata/tls/client-key.pem}\n",
 			`x.yml:5: alerts.webhook.tls: key_file without cert_file: want both or neither`},
 		{"ca_file missing", hook + "    tls: {ca_file: testdata/missing.pem}\n",
@@ -470,7 +470,7 @@ func TestClientConfigErrors(t *testing.T) {
 		{"ca_file missing", TLSConfig{CAFile: missing},
 			"cannot read ca_file " + missing + ": no such file or directory"},
 		{"ca_file a directory", TLSConfig{CAFile: p.dir},
-			"cannot read ca_file " + p.dir + ": not a regular file"},
+			"cannot read ca_file " + p.dir + ": is a directory"},
 		{"ca_file not PEM", TLSConfig{CAFile: garbage},
 			"ca_file " + garbage + " holds no PEM certificate"},
 		{"ca_file a key", TLSConfig{CAFile: keyFile},
@@ -532,5 +532,38 @@ alerts:
 	}
 	if c.Alerts.Webhook.URL != "https://alerts:hook-pa55@hooks.example.com/odps?team=data&token=hook-t0ken" {
 		t.Errorf("printing changed the configuration itself: %s", c.Alerts.Webhook.URL)
+	}
+}
+
+// A password written by mistake where a variable's name goes, and the
+// credentials of a URL that does not parse, are in no error message.
+func TestErrorsNeverQuoteSecrets(t *testing.T) {
+	for name, yml := range map[string]string{
+		"password in password_env": `sources:
+  - name: events
+    type: kafka
+    brokers: ["127.0.0.1:9092"]
+    topics: [logs]
+    group_id: g
+    sasl: {mechanism: PLAIN, username: u, password_env: "S3cr3t!pa55"}
+`,
+		"credentials in a bad URL": `sources:
+  - name: jobs
+    type: file
+    paths: ["/var/log/odps/*.log"]
+alerts:
+  webhook:
+    url: "https://alerts:S3cr3t!pa55@hooks.example.com:port/x?token=S3cr3t!pa55"
+`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(yml), "x.yml")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "S3cr3t") {
+				t.Errorf("the error quotes the secret: %v", err)
+			}
+		})
 	}
 }

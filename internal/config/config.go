@@ -22,8 +22,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 
@@ -332,16 +330,14 @@ type TLSConfig struct {
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
-// Load reads and validates the file at path.
+// MaxConfigBytes bounds a configuration file.
+const MaxConfigBytes = 4 << 20
+
+// Load reads and validates the file at path: a regular file of at most
+// MaxConfigBytes.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path, MaxConfigBytes)
 	if err != nil {
-		// The *fs.PathError repeats the path; keep only its cause, which
-		// still answers errors.Is(err, fs.ErrNotExist).
-		var pe *fs.PathError
-		if errors.As(err, &pe) && pe.Path == path {
-			err = pe.Err
-		}
 		return nil, fmt.Errorf("cannot read config %s: %w", path, err)
 	}
 	return Parse(data, path)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -439,7 +440,7 @@ var badFiles = []struct{ file, want string }{
 	{"bad-kafka-sasl-two-passwords.yml",
 		`testdata/bad-kafka-sasl-two-passwords.yml:11: source "events": sasl: both password_file and password_env: want exactly one`},
 	{"bad-kafka-sasl-env-name.yml",
-		`testdata/bad-kafka-sasl-env-name.yml:10: source "events": sasl.password_env "KAFKA-PASSWORD": want the name of an environment variable: letters, digits or _, starting with a letter or _`},
+		`testdata/bad-kafka-sasl-env-name.yml:10: source "events": sasl.password_env: want the name of an environment variable: letters, digits or _, starting with a letter or _ (the value is not shown: it may be a secret)`},
 	{"bad-kafka-sasl-password-missing.yml",
 		`testdata/bad-kafka-sasl-password-missing.yml:10: source "events": sasl.password_file "testdata/missing-password": cannot read it: no such file or directory`},
 	{"bad-kafka-sasl-without-mechanism.yml",
@@ -900,4 +901,19 @@ func hasPhrase(s, phrase string) bool {
 
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// A configuration that never ends (a device) or is too large is refused
+// with what was wrong, not read without end.
+func TestLoadRefusesEndlessAndHugeFiles(t *testing.T) {
+	if _, err := Load("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Load(/dev/zero): %v, want not a regular file", err)
+	}
+	huge := filepath.Join(t.TempDir(), "huge.yml")
+	if err := os.WriteFile(huge, bytes.Repeat([]byte("#\n"), MaxConfigBytes/2+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(huge); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("larger than %d bytes", MaxConfigBytes)) {
+		t.Errorf("Load of %d bytes: %v, want larger than %d bytes", MaxConfigBytes+2, err, MaxConfigBytes)
+	}
 }

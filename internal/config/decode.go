@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
@@ -511,7 +512,16 @@ func decodeField[T any](d *decoder, n *yaml.Node, path string, f field[T], v *T)
 	case kindURL, kindString:
 		if f.check != nil && (n.Value != "" || f.kind == kindString) {
 			if why := f.check(n.Value); why != "" {
-				d.errorf(n.Line, "%s %q: %s", path, n.Value, why)
+				switch {
+				case f.secret:
+					// A password written where its variable's name goes
+					// must not be echoed to a terminal or a log.
+					d.errorf(n.Line, "%s: %s (the value is not shown: it may be a secret)", path, why)
+				case f.kind == kindURL:
+					d.errorf(n.Line, "%s %q: %s", path, redact.URLCredentials(n.Value), why)
+				default:
+					d.errorf(n.Line, "%s %q: %s", path, n.Value, why)
+				}
 				return
 			}
 		}

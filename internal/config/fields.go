@@ -71,6 +71,8 @@ type field[T any] struct {
 	want  string
 	check func(string) string
 	noun  string // kindList: what an item is ("broker")
+	// secret says a kindString's value is never quoted in a message.
+	secret bool
 
 	num  func(*T) *int
 	dur  func(*T) *model.Duration
@@ -108,6 +110,14 @@ func globsField[T any](key string, hi int, p func(*T) *[]string) field[T] {
 // check wants.
 func textField[T any](key, def, want string, check func(string) string, p func(*T) *string) field[T] {
 	return field[T]{key: key, kind: kindString, sdef: def, want: want, check: check, str: p}
+}
+
+// secretName marks f's value as one never quoted in a message: the name
+// of a variable that holds a secret, where the secret itself may be
+// written by mistake.
+func secretName[T any](f field[T]) field[T] {
+	f.secret = true
+	return f
 }
 
 func floatField[T any](key string, def, lo, hi float64, p func(*T) *float64) field[T] {
@@ -290,7 +300,7 @@ var saslFields = []field[SASLConfig]{
 		func(s *SASLConfig) *string { return &s.Mechanism }),
 	stringField("username", func(s *SASLConfig) *string { return &s.Username }),
 	stringField("password_file", func(s *SASLConfig) *string { return &s.PasswordFile }),
-	textField("password_env", "", wantEnvName, optional(envNameProblem), func(s *SASLConfig) *string { return &s.PasswordEnv }),
+	secretName(textField("password_env", "", wantEnvName, optional(envNameProblem), func(s *SASLConfig) *string { return &s.PasswordEnv })),
 }
 
 // defaultRuleName names the rule odpswatch runs when none is configured.

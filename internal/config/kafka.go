@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -207,10 +208,12 @@ func (s SASLConfig) Password(lookupEnv func(string) (string, bool)) (string, err
 	case s.PasswordEnv != "":
 		p, ok := lookupEnv(s.PasswordEnv)
 		switch {
+		// The variable's name is not repeated: a password written there
+		// by mistake would be echoed to the log.
 		case !ok:
-			return "", fmt.Errorf("password_env: the environment variable %s is not set", s.PasswordEnv)
+			return "", errors.New("password_env: the environment variable it names is not set")
 		case p == "":
-			return "", fmt.Errorf("password_env: the environment variable %s is empty", s.PasswordEnv)
+			return "", errors.New("password_env: the environment variable it names is empty")
 		}
 		return p, nil
 	}

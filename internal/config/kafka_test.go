@@ -330,11 +330,11 @@ func TestParseKafkaBad(t *testing.T) {
 		{"sasl password file only line breaks", src + "  sasl: {mechanism: PLAIN, username: u, password_file: " + newlines + "}\n",
 			`x.yml:7: source "events": sasl.password_file "` + newlines + `": the file is empty`},
 		{"sasl password file a directory", src + "  sasl: {mechanism: PLAIN, username: u, password_file: " + dir + "}\n",
-			`x.yml:7: source "events": sasl.password_file "` + dir + `": cannot read it: not a regular file`},
+			`x.yml:7: source "events": sasl.password_file "` + dir + `": cannot read it: is a directory`},
 		{"sasl env name starts with a digit", src + "  sasl: {mechanism: PLAIN, username: u, password_env: 1PASS}\n",
-			`x.yml:7: source "events": sasl.password_env "1PASS": want the name of an environment variable: letters, digits or _, starting with a letter or _`},
+			`x.yml:7: source "events": sasl.password_env: want the name of an environment variable: letters, digits or _, starting with a letter or _ (the value is not shown: it may be a secret)`},
 		{"sasl env name with a $", src + "  sasl: {mechanism: PLAIN, username: u, password_env: $PASS}\n",
-			`x.yml:7: source "events": sasl.password_env "$PASS": want the name of an environment variable: letters, digits or _, starting with a letter or _`},
+			`x.yml:7: source "events": sasl.password_env: want the name of an environment variable: letters, digits or _, starting with a letter or _ (the value is not shown: it may be a secret)`},
 		{"sinks.kafka not a mapping", file + "sinks: {kafka: [k]}\n",
 			`x.yml:2: sinks.kafka: want a mapping, not a list`},
 		{"sink values", sinkOn + "    key_by: host\n    required_acks: 2\n    batch_size: 0\n    batch_timeout: 0s\n    buffer_events: 1000001\n" +
@@ -455,9 +455,9 @@ func TestSASLPassword(t *testing.T) {
 			"cannot read password_file " + missing + ": no such file or directory"},
 		{"env", SASLConfig{Mechanism: "PLAIN", PasswordEnv: "KAFKA_PASSWORD"}, "from env", ""},
 		{"env empty", SASLConfig{Mechanism: "PLAIN", PasswordEnv: "EMPTY"}, "",
-			"password_env: the environment variable EMPTY is empty"},
+			"password_env: the environment variable it names is empty"},
 		{"env unset", SASLConfig{Mechanism: "PLAIN", PasswordEnv: "UNSET"}, "",
-			"password_env: the environment variable UNSET is not set"},
+			"password_env: the environment variable it names is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.sasl.Password(lookup)

@@ -793,7 +793,7 @@ func TestSASLMechanism(t *testing.T) {
 		{config.SASLConfig{Mechanism: "PLAIN", Username: "u", PasswordFile: good}, ""},
 		{config.SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "u", PasswordEnv: "KAFKA_PW"}, ""},
 		{config.SASLConfig{Mechanism: "PLAIN", Username: "u", PasswordFile: empty}, "password_file " + empty + " is empty"},
-		{config.SASLConfig{Mechanism: "PLAIN", Username: "u", PasswordEnv: "UNSET_PW"}, "UNSET_PW is not set"},
+		{config.SASLConfig{Mechanism: "PLAIN", Username: "u", PasswordEnv: "UNSET_PW"}, "the environment variable it names is not set"},
 	} {
 		m, err := saslMechanism(tc.c, getenv)
 		switch {

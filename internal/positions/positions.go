@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -67,18 +68,39 @@ type document struct {
 	Sources []Source `json:"sources,omitempty"`
 }
 
+// MaxFileBytes bounds the positions file read at start: far above what
+// max_files' worth of entries takes (about 300 bytes each), and a file
+// larger is unusable, not read without end.
+const MaxFileBytes = 256 << 20
+
+// readAtMost reads the file at path, refusing it if it holds more than
+// limit bytes.
+func readAtMost(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, err
+}
+
 // ErrCorrupt is wrapped by Load's error for a positions file it could not
 // use.
 var ErrCorrupt = errors.New("positions file unusable")
 
 // Store reads and writes the positions file of a state directory.
 type Store struct {
-	dir string
-	now func() time.Time
+	dir      string
+	now      func() time.Time
+	maxBytes int64 // MaxFileBytes; smaller in tests
 }
 
 // NewStore returns the store of the state directory dir.
-func NewStore(dir string) *Store { return &Store{dir: dir, now: time.Now} }
+func NewStore(dir string) *Store { return &Store{dir: dir, now: time.Now, maxBytes: MaxFileBytes} }
 
 // Path returns the positions file's path.
 func (s *Store) Path() string { return filepath.Join(s.dir, FileName) }
@@ -90,7 +112,7 @@ func (s *Store) Path() string { return filepath.Join(s.dir, FileName) }
 // written before sources were recorded gives none: their files' entries
 // are all there is.
 func (s *Store) Load() (Saved, error) {
-	data, err := os.ReadFile(s.Path())
+	data, err := readAtMost(s.Path(), s.maxBytes)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return Saved{}, nil

@@ -1,6 +1,7 @@
 package positions
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -133,5 +134,19 @@ func TestLoadWithoutSources(t *testing.T) {
 	got, err := s.Load()
 	if err != nil || len(got.Files) != 1 || got.Files[0].Offset != 7 || got.Sources != nil {
 		t.Fatalf("Load = %+v, %v; want the one entry and no source", got, err)
+	}
+}
+
+// A positions file larger than the bound (MaxFileBytes; 1 KiB here) is
+// unusable: kept aside, not read without end.
+func TestHugeIsKeptAside(t *testing.T) {
+	s := NewStore(t.TempDir())
+	s.maxBytes = 1024
+	if err := os.WriteFile(s.Path(), bytes.Repeat([]byte(" "), 1025), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load()
+	if len(got.Files) != 0 || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("Load = %v, %v; want nothing and ErrCorrupt saying the file is too large", got, err)
 	}
 }

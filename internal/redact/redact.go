@@ -215,11 +215,15 @@ func URL(u string) string {
 // its query parameters named like a credential (token, key, secret,
 // password, signature, auth) replaced by Mask, the rest as it is: for
 // printing a configured URL in full where its credentials must not show.
-// A u that does not parse is returned masked whole.
+// A u that does not parse keeps its text but for what lies between
+// "://" and the last '@' (user information) and token values.
 func URLCredentials(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
-		return Mask
+		if i, j := strings.Index(u, "://"), strings.LastIndex(u, "@"); i >= 0 && j > i {
+			u = u[:i+3] + Mask + u[j:]
+		}
+		return String(u)
 	}
 	if p.User != nil {
 		if _, ok := p.User.Password(); ok {
