@@ -309,3 +309,19 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Errorf("no command: status %d, want 2", s)
 	}
 }
+
+// check-config prints what is valid but likely a mistake as a warning on
+// stderr, and still exits 0.
+func TestCheckConfigWarns(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.yml")
+	if err := os.WriteFile(cfg, []byte("sources:\n  - name: jobs\n    type: file\n    paths: [\"/nonexistent-dir-odpswatch/*.log\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, status := odpswatch(t, "", "check-config", cfg)
+	if status != exitOK || !strings.Contains(out, "valid, 1 sources") {
+		t.Errorf("check-config: status %d, stdout %q; want 0 and valid", status, out)
+	}
+	if want := cfg + `: warning: source "jobs": its paths match no file now`; !strings.Contains(errOut, want) {
+		t.Errorf("stderr %q, want %q", errOut, want)
+	}
+}

@@ -216,6 +216,9 @@ func runCheckConfig(e env, args []string) int {
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s: valid, %d sources\n", f, len(cfg.Sources))
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintf(e.stderr, "%s: warning: %s\n", f, w)
+		}
 		if *printIt {
 			fmt.Fprint(e.stdout, cfg.String())
 		}

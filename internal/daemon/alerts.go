@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -88,7 +87,7 @@ func newAlerting(cfg config.Alerts, reg prometheus.Registerer, d *Daemon) (*aler
 		}
 		var secret []byte
 		if cfg.Webhook.HMACSecretFile != "" {
-			b, err := os.ReadFile(cfg.Webhook.HMACSecretFile)
+			b, err := config.ReadSecretFile(cfg.Webhook.HMACSecretFile)
 			if err != nil {
 				return nil, fmt.Errorf("cannot read webhook.hmac_secret_file: %w", err)
 			}

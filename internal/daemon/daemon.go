@@ -285,6 +285,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.notify(d.opts.Notifier.Ready, "READY")
 	d.opts.Notifier.Status(fmt.Sprintf("following %d sources", len(d.cfg.Sources)))
 	d.log.Info("odpswatch is ready", "sources", len(d.cfg.Sources), "state_dir", d.opts.StateDir)
+	d.warnAbout(d.cfg)
 
 	saveEvery := time.NewTicker(time.Duration(d.cfg.Global.PositionsSaveInterval))
 	defer saveEvery.Stop()

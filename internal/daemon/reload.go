@@ -81,6 +81,7 @@ func (d *Daemon) reload() error {
 	d.metrics.reloadOK.Set(1)
 	d.metrics.reloadTime.SetToCurrentTime()
 	d.log.Info("configuration reloaded", "sources_stopped", stopped, "sources_started", started)
+	d.warnAbout(cfg)
 	return nil
 }
 
@@ -101,4 +102,12 @@ func sameAlerts(a, b config.Alerts) bool {
 func sameSource(a, b config.Source) bool {
 	a.Line, b.Line = 0, 0
 	return reflect.DeepEqual(a, b)
+}
+
+// warnAbout logs what in cfg is valid but likely a mistake (a secret file
+// others can read, a source whose paths match no file).
+func (d *Daemon) warnAbout(cfg *config.Config) {
+	for _, w := range cfg.Warnings() {
+		d.log.Warn("configuration warning", "warning", w)
+	}
 }
