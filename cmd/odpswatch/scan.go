@@ -88,6 +88,9 @@ func runScan(e env, args []string) int {
 		if f.Binary {
 			fmt.Fprintf(e.stderr, "odpswatch: warning: %s holds NUL bytes, it may be binary; scanned as text\n", f.Name)
 		}
+		if f.TrailingGarbage > 0 {
+			fmt.Fprintf(e.stderr, "odpswatch: warning: %s: all its gzip data was read; %d bytes of trailing garbage after it were ignored\n", f.Name, f.TrailingGarbage)
+		}
 		if f.CutLines > 0 {
 			fmt.Fprintf(e.stderr, "odpswatch: warning: %s: %d lines were longer than %d bytes; codes past that in them were not counted (see --max-line-bytes)\n", f.Name, f.CutLines, *maxLine)
 		}

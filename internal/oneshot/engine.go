@@ -14,7 +14,6 @@ package oneshot
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -116,18 +115,24 @@ func ScanReader(ctx context.Context, r *Report, name string, in io.Reader, opts 
 	br := bufio.NewReaderSize(in, 64<<10)
 	counted := &countingReader{r: br}
 	var src io.Reader = counted
+	var members *gzipMembers
 	if magic, _ := br.Peek(len(gzipMagic)); bytes.Equal(magic, gzipMagic) {
-		zr, err := gzip.NewReader(counted)
+		var err error
+		members, err = newGzipMembers(bufio.NewReaderSize(counted, 64<<10))
 		if err != nil {
 			return fmt.Errorf("cannot read %s as gzip: %w", name, err)
 		}
-		defer zr.Close()
-		src = zr
+		defer members.Close()
+		src = members
 	}
 	r.beginFile(name, -1)
 	e := newEngine(r, name, opts)
 	e.consumed = counted.n.Load
-	return e.run(ctx, src, -1)
+	err := e.run(ctx, src, -1)
+	if members != nil && members.trailing > 0 {
+		r.file.TrailingGarbage = members.trailing
+	}
+	return err
 }
 
 // countingReader counts the bytes read, for the progress bar; the merger

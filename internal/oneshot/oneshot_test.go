@@ -459,3 +459,48 @@ func TestStreamCancel(t *testing.T) {
 	}
 	pr.Close()
 }
+
+// After the last gzip member: zero padding is ignored silently, anything
+// else is trailing garbage, counted and ignored once every member's data
+// was read (as gzip -d does); several members are read one after another.
+func TestGzipEnds(t *testing.T) {
+	data := examples(t)
+	member := func(b []byte) []byte {
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(b)
+		zw.Close()
+		return z.Bytes()
+	}
+	plain := NewReport()
+	if err := ScanFile(context.Background(), plain, writeTemp(t, data), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	half := len(data) / 2
+	for len(data) > half && data[half-1] != '\n' {
+		half++
+	}
+	for _, tc := range []struct {
+		name     string
+		gz       []byte
+		trailing int64
+	}{
+		{"two members", append(member(data[:half]), member(data[half:])...), 0},
+		{"zero padding", append(member(data), make([]byte, 4096)...), 0},
+		{"trailing garbage", append(member(data), []byte("\x00\x00garbage after the data\n")...), int64(len("garbage after the data\n"))},
+		{"one stray byte", append(member(data), 'x'), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewReport()
+			if err := ScanFile(context.Background(), r, writeTemp(t, tc.gz), Options{}); err != nil {
+				t.Fatalf("error %v, want none: all the data is there", err)
+			}
+			if r.Matches != plain.Matches || r.Lines != plain.Lines {
+				t.Errorf("%d matches on %d lines, want %d on %d as from the plain file", r.Matches, r.Lines, plain.Matches, plain.Lines)
+			}
+			if got := r.Files[0].TrailingGarbage; got != tc.trailing {
+				t.Errorf("trailing garbage %d bytes, want %d", got, tc.trailing)
+			}
+		})
+	}
+}

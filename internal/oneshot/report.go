@@ -67,6 +67,10 @@ type FileStat struct {
 	// Binary reports a NUL byte in the first block: the input may not be
 	// text. It is scanned all the same.
 	Binary bool
+	// TrailingGarbage counts the bytes after a gzip input's last member
+	// that were neither a member nor zero padding: ignored, as gzip -d
+	// does, once all the data before them was read.
+	TrailingGarbage int64
 }
 
 // Position is a line of an input.
