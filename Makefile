@@ -5,7 +5,7 @@ LINEFUZZTIME ?= 200000x
 BINARY    ?= bin/odpswatch
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
-.PHONY: help build test race bench bench-compare bench-kafka fuzz lint golden clean
+.PHONY: help build test race bench bench-compare bench-kafka bench-smallfiles fuzz lint golden clean
 
 help:
 	@echo "make build          build $(BINARY)"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
 	@echo "make bench-compare  odpswatch scan against grep, ripgrep and Go regexp on a 1 GiB log"
 	@echo "make bench-kafka    odpswatch's Kafka source against kcat on a loopback broker (needs kcat)"
+	@echo "make bench-smallfiles  odpswatch scan against cat on 10,000 small log files"
 	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each, the file source's line assembly, the token redaction and the job clues for LINEFUZZTIME ($(LINEFUZZTIME)) each"
 	@echo "make lint           gofmt, go vet and staticcheck"
 	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
@@ -35,6 +36,9 @@ bench-compare:
 
 bench-kafka:
 	bash bench/kafka.sh
+
+bench-smallfiles:
+	bash bench/smallfiles.sh
 
 fuzz:
 	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME)

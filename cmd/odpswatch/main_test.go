@@ -166,7 +166,7 @@ func TestScanExitStatus(t *testing.T) {
 		{[]string{"scan", "--min-severity", "10"}, "--min-severity 10: want 0 to 9"},
 		{[]string{"scan", "--fail-on-severity", "-3"}, "--fail-on-severity -3: want 0 to 9"},
 		{[]string{"scan", "--max-line-bytes", "10"}, "--max-line-bytes 10"},
-		{[]string{"scan", "--workers", "100000", "examples/sql-job.log"}, "--workers 100000: want 0 (one per CPU) to 256"},
+		{[]string{"scan", "--workers", "100000", "examples/sql-job.log"}, "--workers 100000: want 0 (one per CPU) to 64"},
 		{[]string{"scan", "--nope"}, "flag provided but not defined: -nope"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"explain", "ODPS-013007"}, "not an ODPS error code"},

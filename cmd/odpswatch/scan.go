@@ -27,7 +27,7 @@ const progressThreshold = 64 << 20
 
 // maxScanWorkers bounds --workers: each worker holds a block buffer of a
 // few MiB, so a mistyped 100000 would exhaust memory rather than help.
-const maxScanWorkers = 256
+const maxScanWorkers = 64
 
 func runScan(e env, args []string) int {
 	fs := newFlags(e, "scan", scanUsage)

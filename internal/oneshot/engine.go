@@ -98,10 +98,25 @@ func ScanFile(ctx context.Context, r *Report, path string, opts Options) error {
 	if bytes.Equal(magic[:n], gzipMagic) {
 		return ScanReader(ctx, r, path, f, opts)
 	}
-	opts = opts.withDefaults()
+	opts = opts.withDefaults().forSize(st.Size())
 	r.beginFile(path, st.Size())
 	e := newEngine(r, path, opts)
 	return e.run(ctx, f, st.Size())
+}
+
+// forSize fits the buffers to a regular file of size bytes: no more
+// blocks in flight than it has, and a block no larger than it (rounded to
+// a page). A small file then costs a few KiB, not InFlight MiB-sized
+// buffers: 10,000 small log files are scanned at the speed of reading
+// them.
+func (o Options) forSize(size int64) Options {
+	const page = 4096
+	blocks := max(1, (size+int64(o.BlockSize)-1)/int64(o.BlockSize))
+	o.InFlight = int(min(int64(o.InFlight), blocks))
+	if size < int64(o.BlockSize) {
+		o.BlockSize = int(max(page, (size+page-1)/page*page))
+	}
+	return o
 }
 
 // ScanReader scans a stream into r under the name name. A gzip stream is

@@ -504,3 +504,24 @@ func TestGzipEnds(t *testing.T) {
 		})
 	}
 }
+
+// A small file gets buffers of its size, not InFlight blocks of BlockSize:
+// scanning thousands of small logs costs what reading them does.
+func TestBuffersFitTheFile(t *testing.T) {
+	o := Options{Workers: 8}.withDefaults()
+	for _, tc := range []struct {
+		size            int64
+		block, inFlight int
+	}{
+		{0, 4096, 1},
+		{10_000, 12_288, 1},
+		{1 << 20, 1 << 20, 1},
+		{5<<20 + 1, 1 << 20, 6},
+		{1 << 30, 1 << 20, o.InFlight},
+	} {
+		got := o.forSize(tc.size)
+		if got.BlockSize != tc.block || got.InFlight != tc.inFlight {
+			t.Errorf("size %d: blocks of %d, %d in flight; want %d, %d", tc.size, got.BlockSize, got.InFlight, tc.block, tc.inFlight)
+		}
+	}
+}
