@@ -144,18 +144,7 @@ func TestRotatedOutWritesAreReadOnTheirEvent(t *testing.T) {
 	out := make(chan *pipeline.Batch, 16)
 	s := New(testOptions(t, "jobs", glob(dir, "job.log")), out, Resume{})
 	ctx := context.Background()
-	take := func() []string {
-		var lines []string
-		for {
-			select {
-			case b := <-out:
-				lines = append(lines, strings.Split(strings.TrimSuffix(string(b.Data), "\n"), "\n")...)
-				b.Done()
-			default:
-				return lines
-			}
-		}
-	}
+	take := func() []string { return taken(out) }
 	s.rescan(ctx, false)
 	if got := take(); !slices.Equal(got, []string{"first"}) {
 		t.Fatalf("before the rotation: %q", got)
@@ -268,19 +257,7 @@ func TestCopytruncateCopyIsHeldUntilDecided(t *testing.T) {
 	s := New(opts, out, Resume{})
 	ctx := context.Background()
 	defer s.closeAll()
-	take := func() []string {
-		var lines []string
-		for {
-			select {
-			case b := <-out:
-				lines = append(lines, strings.Split(strings.TrimSuffix(string(b.Data), "\n"), "\n")...)
-				b.Done()
-			default:
-				slices.Sort(lines)
-				return lines
-			}
-		}
-	}
+	take := func() []string { return taken(out) }
 	s.rescan(ctx, false)
 	if got := take(); len(got) != 50 {
 		t.Fatalf("read %d lines of the original, want 50", len(got))
@@ -372,5 +349,21 @@ func TestBannerIsNoCopy(t *testing.T) {
 	want := []string{"a 1", "b 1", "service starting", "service starting"}
 	if !slices.Equal(got, want) {
 		t.Errorf("lines %q, want %q", got, want)
+	}
+}
+
+// taken returns, sorted, the lines of the batches waiting in out, and
+// marks those batches done: for tests that drive a source by hand.
+func taken(out chan *pipeline.Batch) []string {
+	var lines []string
+	for {
+		select {
+		case b := <-out:
+			lines = append(lines, strings.Split(strings.TrimSuffix(string(b.Data), "\n"), "\n")...)
+			b.Done()
+		default:
+			slices.Sort(lines)
+			return lines
+		}
 	}
 }

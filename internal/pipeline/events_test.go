@@ -63,30 +63,16 @@ func TestBatchDoneOnlyAfterEventsDelivered(t *testing.T) {
 	}
 	p.Close()
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("odps-events"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	var got []sink.Event
-	deadline, stop := context.WithTimeout(context.Background(), 30*time.Second)
-	defer stop()
-	for len(got) < 2 {
-		fs := cl.PollFetches(deadline)
-		if deadline.Err() != nil {
-			t.Fatalf("got %d events, want 2", len(got))
+	for _, r := range consume(t, c, "odps-events", 2) {
+		var e sink.Event
+		if err := json.Unmarshal(r.Value, &e); err != nil {
+			t.Fatal(err)
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			var e sink.Event
-			if err := json.Unmarshal(r.Value, &e); err != nil {
-				t.Fatal(err)
-			}
-			if string(r.Key) != e.Code {
-				t.Errorf("key %q, want the code %s", r.Key, e.Code)
-			}
-			got = append(got, e)
-		})
+		if string(r.Key) != e.Code {
+			t.Errorf("key %q, want the code %s", r.Key, e.Code)
+		}
+		got = append(got, e)
 	}
 	want := map[string]sink.Event{
 		"ODPS-0420095": {Schema: sink.EventSchema, Host: "job-host-1", Source: "jobs", Origin: sink.Origin{File: "/var/log/odps/job.log", Offset: 1000 + int64(strings.Index(data, "FAILED"))},
@@ -168,21 +154,9 @@ func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 	}
 	p.Close()
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("odps-events"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	var raw []string
-	deadline, stop := context.WithTimeout(context.Background(), 30*time.Second)
-	defer stop()
-	for len(raw) < 4 {
-		fs := cl.PollFetches(deadline)
-		if deadline.Err() != nil {
-			t.Fatalf("got %d events, want 4", len(raw))
-		}
-		fs.EachRecord(func(r *kgo.Record) { raw = append(raw, string(r.Value)) })
+	for _, r := range consume(t, c, "odps-events", 4) {
+		raw = append(raw, string(r.Value))
 	}
 	changed, firing := det.Tick(t0.Add(2 * time.Minute))
 	alerts, _ := json.Marshal(append(changed, firing...))
@@ -206,4 +180,26 @@ func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 			t.Errorf("event line %q, want the token shown as redacted", e.Line)
 		}
 	}
+}
+
+// consume reads n records of topic from the start, with a deadline.
+func consume(t *testing.T, c *kfake.Cluster, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var got []*kgo.Record
+	deadline, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	for len(got) < n {
+		fs := cl.PollFetches(deadline)
+		if deadline.Err() != nil {
+			t.Fatalf("got %d records of %s, want %d", len(got), topic, n)
+		}
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, r) })
+	}
+	return got
 }
