@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/odpswatch/odpswatch/internal/config"
 )
 
 // blockingHandler logs as text into a buffer, and blocks the one record
@@ -145,4 +148,22 @@ func TestReloadEndpointOffByDefault(t *testing.T) {
 	}
 	sighup <- struct{}{}
 	td.waitFor("the reload by signal to start the new source", func() bool { return td.running("more") != nil })
+}
+
+// The descriptor budget adds every file source's max_files, the HTTP
+// connections and the reserve, against the process's limit.
+func TestFDBudget(t *testing.T) {
+	cfg, err := config.Parse([]byte("sources:\n"+sourceYAML("a", "/x/*.log")+sourceYAML("b", "/y/*.log")+
+		"  - name: k\n    type: kafka\n    brokers: [\"127.0.0.1:9\"]\n    topics: [t]\n    group_id: g\n"), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	need, limit := fdBudget(cfg, 32)
+	if want := uint64(2*cfg.Sources[0].MaxFiles + 32 + fdReserve); need != want {
+		t.Errorf("need %d, want %d (two file sources' max_files, 32 connections, the reserve)", need, want)
+	}
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || limit != rl.Cur {
+		t.Errorf("limit %d, want the soft RLIMIT_NOFILE %d (%v)", limit, rl.Cur, err)
+	}
 }

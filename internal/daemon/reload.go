@@ -110,4 +110,5 @@ func (d *Daemon) warnAbout(cfg *config.Config) {
 	for _, w := range cfg.Warnings() {
 		d.log.Warn("configuration warning", "warning", w)
 	}
+	d.warnFDs(cfg)
 }
