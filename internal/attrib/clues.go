@@ -40,6 +40,10 @@ type Clues struct {
 	LogView   Span // a LogView link, token and all: see LogView
 	RequestID Span
 	Time      Span // the timestamp the line starts with
+	// Statement says the line starts a statement: odpscmd's prompt
+	// "odps@ <project>>" at its start. The job of the statement before it
+	// is over; the next one has not been announced yet.
+	Statement bool
 }
 
 // Find reads the clues of one line (without its '\n'). It looks at each
@@ -47,6 +51,7 @@ type Clues struct {
 func Find(line []byte) Clues {
 	var c Clues
 	c.Time = timestamp(line)
+	c.Statement = hasPrefixFold(line, "odps@")
 	for i := 0; i < len(line); i++ {
 		switch line[i] | 0x20 {
 		case 'l':

@@ -1,0 +1,123 @@
+package attrib
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// track feeds every line of log to a tracker, as scan would: the clues
+// of each line and the codes the scanner finds in it.
+func track(log string) *Tracker {
+	t := NewTracker()
+	var sc scan.Scanner
+	for i, line := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
+		b := []byte(line)
+		var codes []scan.Match
+		for _, m := range sc.Scan(nil, b) {
+			m.Offset -= m.Line.Start // offsets within the line
+			codes = append(codes, m)
+		}
+		t.Line(int64(i+1), b, Find(b), codes)
+	}
+	return t
+}
+
+const odpscmdLog = `odps@ p_beta>select count(*) from ods_orders;
+ID = 20261201090100001gb7kq1m1
+Log view:
+https://logview.example.com/logview/?h=https://svc.example.com/api&p=p_beta&i=20261201090100001gb7kq1m1&token=dG9rZW4tMQ==
+Job Queueing...
+OK
+odps@ p_beta>select * from ods_users;
+ID = 20261201090240093gb7kq1m5
+Log view:
+https://logview.example.com/logview/?h=https://svc.example.com/api&p=p_beta&i=20261201090240093gb7kq1m5&token=dG9rZW4tMg==
+2026-12-01 09:02:44 FAILED: ODPS-0130013:Authorization exception - Authorization Failed [4019], You have no privilege 'odps:Select' on {acs:odps:*:projects/p_beta/tables/ods_users}. token=dG9rZW4tMg==
+odps@ p_beta>insert overwrite table t select * from s;
+ID = 20261201090300002gb7kq1m6
+2026-12-01 09:03:10 FAILED: ODPS-0010000:System internal error - fuxi job failed, caused by: ODPS-0123031:Partition exception - invalid partition value
+odps@ p_beta>create table x as select 1;
+2026-12-01 09:04:00 FAILED: ODPS-0420095: Access Denied - Authorization Failed [4093], You have no privilege 'odps:CreateInstance' on {acs:odps:*:projects/p_gamma}. RequestId=6741C3A2B8F0E1D2C3B4A596
+`
+
+func TestTrackerNamesTheFailedJobs(t *testing.T) {
+	tr := track(odpscmdLog)
+	if n := len(tr.Jobs()); n != 4 {
+		t.Fatalf("%d jobs, want 3 instances and the job of no instance", n)
+	}
+	failed := tr.Failed()
+	if len(failed) != 3 {
+		t.Fatalf("%d failed jobs, want 3 (the first one succeeded)", len(failed))
+	}
+	j := failed[0]
+	if j.Instance != "20261201090240093gb7kq1m5" || j.Project != "p_beta" || j.Root != mustCode(t, "ODPS-0130013") || j.RootLine != 11 ||
+		j.FirstLine != 8 || j.LastTime != "2026-12-01 09:02:44" {
+		t.Errorf("job 2: %+v", j)
+	}
+	if !strings.HasPrefix(j.RootMessage, "ODPS-0130013:Authorization exception - Authorization Failed [4019], You have no privilege 'odps:Select' on {acs:odps:*:projects/p_beta/tables/ods_users}") {
+		t.Errorf("job 2's message: %q", j.RootMessage)
+	}
+	if !strings.Contains(j.LogView, "i=20261201090240093gb7kq1m5") || !strings.Contains(j.LogView, "p=p_beta") {
+		t.Errorf("job 2's LogView: %q", j.LogView)
+	}
+	nested := failed[1]
+	if nested.Instance != "20261201090300002gb7kq1m6" || nested.Root != mustCode(t, "ODPS-0123031") || len(nested.Codes) != 2 {
+		t.Errorf("nested: root %v, codes %v; want the innermost ODPS-0123031 and both codes", nested.Root, nested.Codes)
+	}
+	denied := failed[2]
+	if denied.Instance != "" || denied.Project != "p_gamma" || denied.Root != mustCode(t, "ODPS-0420095") ||
+		len(denied.RequestIDs) != 1 || denied.RequestIDs[0] != "6741C3A2B8F0E1D2C3B4A596" {
+		t.Errorf("denied CreateInstance: %+v", denied)
+	}
+	for _, j := range tr.Jobs() {
+		if s := fmt.Sprintf("%+v", *j); strings.Contains(s, "dG9rZW4t") {
+			t.Errorf("a token is kept: %s", s)
+		}
+	}
+}
+
+// Until an instance is announced, codes belong to no job; after one, to it.
+func TestTrackerCodeBeforeAnyInstance(t *testing.T) {
+	tr := track("FAILED: ODPS-0130161:[1,8] Parse exception - syntax error\nInstance ID: 20261201090100001gb7kq1m1\nODPS-0130071:[1,2] Semantic analysis exception - x\n")
+	jobs := tr.Failed()
+	if len(jobs) != 2 || jobs[0].Instance != "20261201090100001gb7kq1m1" || jobs[0].Root != mustCode(t, "ODPS-0130071") ||
+		jobs[1].Instance != "" || jobs[1].Root != mustCode(t, "ODPS-0130161") {
+		t.Errorf("jobs %+v %+v", jobs[0], jobs[len(jobs)-1])
+	}
+}
+
+func TestTrackerBounds(t *testing.T) {
+	var b bytes.Buffer
+	for i := range MaxJobs + 5 {
+		fmt.Fprintf(&b, "ID = 2026120109%07dgb7kq1m1\n", i)
+	}
+	for i := range MaxJobCodes + 8 {
+		fmt.Fprintf(&b, "ODPS-01%04d1 x\n", 3000+i)
+	}
+	fmt.Fprintf(&b, "ODPS-0130071 %s\n", strings.Repeat("y", 4*MaxMessageBytes))
+	tr := track(b.String())
+	if n := len(tr.Jobs()); n != MaxJobs || tr.DroppedJobs != 5 {
+		t.Errorf("%d jobs, %d dropped; want %d and 5", n, tr.DroppedJobs, MaxJobs)
+	}
+	last := tr.Jobs()[MaxJobs-1]
+	// 40 distinct codes (ODPS-0130071 among the first 32, seen again last).
+	if len(last.Codes) != MaxJobCodes || last.FoldedCodes != 8 {
+		t.Errorf("%d codes kept, %d folded; want %d and 8", len(last.Codes), last.FoldedCodes, MaxJobCodes)
+	}
+	if len(last.RootMessage) > MaxMessageBytes {
+		t.Errorf("root message of %d bytes, more than %d", len(last.RootMessage), MaxMessageBytes)
+	}
+}
+
+func mustCode(t *testing.T, s string) scan.Code {
+	t.Helper()
+	c, err := scan.ParseCode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
