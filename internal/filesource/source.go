@@ -10,8 +10,17 @@
 //     and the new one is read from its start.
 //   - Truncation (copytruncate, or rewriting in place) is seen when the size
 //     drops below the read offset or the first bytes change; reading starts
-//     again at 0. Lines written after a copy and before the truncate that
-//     had not been read are lost: the file no longer holds them.
+//     again at 0. copytruncate's copy is read only from where the original
+//     was read to (copies.go); what was written between the copy and the
+//     truncate is in neither file.
+//   - Across a stop or a crash (resume.go): a file rotated in at a saved
+//     path, or born in a followed directory since the last look, is read
+//     from its start; a saved file rotated out of the globs is found by
+//     identity and drained from its saved offset; start_at is only for
+//     files the last run could not have known.
+//   - Opening never blocks (a FIFO swapped in is refused), and Busy tells
+//     how long the loop has been on one piece of work, so that a call that
+//     hangs makes the daemon unhealthy.
 //   - A position (Positions) only moves past a line once the pipeline has
 //     counted it: batches are committed in file order, whatever order the
 //     workers finish them in.
