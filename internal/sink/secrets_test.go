@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
 )
@@ -66,11 +67,17 @@ func TestWebhookSecretsNeverLogged(t *testing.T) {
 			d := NewDelivery(NewWebhook(hook, []byte("hmac-key"), &http.Client{}), fastOptions(), m, slog.New(slog.NewTextHandler(&logs, nil)))
 			run(t, d)
 			d.Enqueue([]*alert.Alert{testAlert(false)})
+			// The last line the delivery logs: the counter moves just
+			// before it is written.
+			deadline := time.Now().Add(20 * time.Second)
+			for !strings.Contains(logs.String(), "cannot deliver alerts; giving up") {
+				if time.Now().After(deadline) {
+					t.Fatalf("no failure logged:\n%s", logs.String())
+				}
+				<-time.After(5 * time.Millisecond) // a bounded wait on a condition
+			}
 			waitCounter(t, m.failed.WithLabelValues("webhook"), 1)
 			out := logs.String()
-			if !strings.Contains(out, "cannot deliver alerts; giving up") {
-				t.Fatalf("no failure logged:\n%s", out)
-			}
 			for _, secret := range []string{password, token, "path-SECRET", "hmac-key"} {
 				if strings.Contains(out, secret) {
 					t.Errorf("the log holds %q:\n%s", secret, out)
