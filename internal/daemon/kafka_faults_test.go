@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -442,16 +442,31 @@ func (l *jsonLogs) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// refusedPort returns a loopback port nothing listens on (for now).
-func refusedPort(t *testing.T) int {
+// refusedPort returns a loopback port nothing listens on, and a function
+// that frees it (for a broker to listen there). Until then the port is
+// bound by a socket that does not listen: a connection is refused, and no
+// other process (tests run in parallel) can take the port, which a port
+// only closed again could not promise (a listener of another test made
+// the join fail with "no data" instead of "connection refused").
+func refusedPort(t *testing.T) (int, func()) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		syscall.Close(fd)
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		t.Fatal(err)
+	}
+	var once sync.Once
+	free := func() { once.Do(func() { syscall.Close(fd) }) }
+	t.Cleanup(free)
+	return sa.(*syscall.SockaddrInet4).Port, free
 }
 
 // TestKafkaSourceUnreachableBrokers starts the daemon with a file source and
@@ -461,7 +476,7 @@ func refusedPort(t *testing.T) int {
 // growing backoff; once a broker listens there, the Kafka source joins and
 // counts its messages, without a restart.
 func TestKafkaSourceUnreachableBrokers(t *testing.T) {
-	port := refusedPort(t)
+	port, freePort := refusedPort(t)
 	broker := fmt.Sprintf("127.0.0.1:%d", port)
 	dir := t.TempDir()
 	jobLog := filepath.Join(dir, "job.log")
@@ -519,6 +534,7 @@ func TestKafkaSourceUnreachableBrokers(t *testing.T) {
 
 	// A broker appears on that address: the source joins, at the latest
 	// when the last failure said it would try again, and counts.
+	freePort()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(2, "logs"))
 	if err != nil {
 		t.Fatalf("starting a broker on %s: %v", broker, err)
@@ -601,7 +617,7 @@ func retryIn(t *testing.T, r map[string]any) time.Duration {
 // events cannot be delivered; once a broker listens there, the events come
 // out and the position reaches the end of the file.
 func TestKafkaEventsUnreachableBrokersHoldFilePositions(t *testing.T) {
-	port := refusedPort(t)
+	port, freePort := refusedPort(t)
 	broker := fmt.Sprintf("127.0.0.1:%d", port)
 	dir := t.TempDir()
 	jobLog := filepath.Join(dir, "job.log")
@@ -637,6 +653,7 @@ func TestKafkaEventsUnreachableBrokersHoldFilePositions(t *testing.T) {
 		t.Errorf("failed writes logged as %v", recs)
 	}
 
+	freePort()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(1, "odps-events"))
 	if err != nil {
 		t.Fatalf("starting a broker on %s: %v", broker, err)
@@ -661,7 +678,8 @@ func TestKafkaEventsUnreachableBrokersHoldFilePositions(t *testing.T) {
 func TestMemoryOnlyPositionsWarning(t *testing.T) {
 	const warning = "positions are kept in memory only: a restart reads files again as configured; set --state.dir to keep them"
 	dir := t.TempDir()
-	kafkaOnly := fmt.Sprintf("sources:\n  - {name: stream, type: kafka, brokers: [\"127.0.0.1:%d\"], topics: [logs], group_id: g}\n", refusedPort(t))
+	unreachable, _ := refusedPort(t)
+	kafkaOnly := fmt.Sprintf("sources:\n  - {name: stream, type: kafka, brokers: [\"127.0.0.1:%d\"], topics: [logs], group_id: g}\n", unreachable)
 	for _, tc := range []struct {
 		name, config string
 		warned       bool
