@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -48,23 +47,6 @@ func (h blockingHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return h
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A file source stuck in a call that does not return turns /-/healthy red
 // (503, naming the source and what it is on) and withholds the watchdog
 // ping; once the call returns, the daemon is healthy again.
@@ -74,9 +56,9 @@ func TestStuckSourceIsUnhealthy(t *testing.T) {
 	cfgPath := filepath.Join(dir, "c.yml")
 	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(dir, "*.log")))
 	stall := filepath.Join(dir, "stall.log")
-	var logs lockedBuffer
+	logs := &jsonLogs{}
 	h := blockingHandler{
-		Handler: slog.NewTextHandler(&logs, nil),
+		Handler: slog.NewJSONHandler(logs, nil),
 		msg:     "cannot follow a file; retrying at each rescan", path: stall,
 		blocked: make(chan struct{}), release: make(chan struct{}), once: new(sync.Once),
 	}
@@ -114,7 +96,7 @@ func TestStuckSourceIsUnhealthy(t *testing.T) {
 		t.Errorf("/-/healthy says %q; want it to name the source and what it is on", body)
 	}
 	td.waitFor("the watchdog ping withheld", func() bool {
-		return strings.Contains(logs.String(), "a file source makes no progress; withholding the watchdog ping")
+		return len(logs.records(t, "a file source makes no progress; withholding the watchdog ping")) > 0
 	})
 
 	release()

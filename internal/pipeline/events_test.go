@@ -24,21 +24,9 @@ import (
 // position must not move); once it accepts them, the events arrive with
 // their origins, and only then is the batch done.
 func TestBatchDoneOnlyAfterEventsDelivered(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "odps-events"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := eventsCluster(t)
 	down := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "odps-events", Err: kerr.NotEnoughReplicas, Count: -1})
-
-	events, err := sink.NewKafkaEvents(sink.KafkaEventsOptions{Brokers: c.ListenAddrs(), Topic: "odps-events"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- events.Run(ctx) }()
-	defer func() { cancel(); <-runDone }()
+	events := runEventSink(t, c)
 
 	p, _ := newPipeline(t, 2, 4)
 	p.opts.Events, p.opts.Host = events, "job-host-1"
@@ -117,19 +105,8 @@ func TestKafkaOrigins(t *testing.T) {
 // events still say a token was there.
 func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 	const secret = "c2VjcmV0LWxvZ3ZpZXctdG9rZW4tMTIz"
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "odps-events"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	events, err := sink.NewKafkaEvents(sink.KafkaEventsOptions{Brokers: c.ListenAddrs(), Topic: "odps-events"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- events.Run(ctx) }()
-	defer func() { cancel(); <-runDone }()
+	c := eventsCluster(t)
+	events := runEventSink(t, c)
 
 	p, _ := newPipeline(t, 1, 4)
 	var samples []string
@@ -202,4 +179,31 @@ func consume(t *testing.T, c *kfake.Cluster, topic string, n int) []*kgo.Record 
 		fs.EachRecord(func(r *kgo.Record) { got = append(got, r) })
 	}
 	return got
+}
+
+// eventsCluster is a Kafka-protocol broker on loopback with the topic
+// odps-events, closed when the test ends.
+func eventsCluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "odps-events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// runEventSink runs the real Kafka event sink on c's odps-events until the
+// test ends (before c closes: cleanups run last first).
+func runEventSink(t *testing.T, c *kfake.Cluster) *sink.KafkaEvents {
+	t.Helper()
+	events, err := sink.NewKafkaEvents(sink.KafkaEventsOptions{Brokers: c.ListenAddrs(), Topic: "odps-events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- events.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-runDone })
+	return events
 }
