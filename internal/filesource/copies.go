@@ -161,10 +161,6 @@ const (
 // f is compared only with the files truncated since they were read: at
 // start-up, a file that starts like another is no copy in progress.
 func (s *Source) copyOf(f *file, size int64, live bool) (copyVerdict, int64) {
-	// Read again each time: a held file may have been rewritten.
-	if err := f.fp.read(f.fh, size); err != nil {
-		return maybeACopy, 0
-	}
 	head := f.fp.head
 	verdict := notACopy
 	for _, t := range s.truncations {
@@ -278,6 +274,11 @@ func (s *Source) decideHeld(f *file) bool {
 	}
 	if st.Size() != f.lastSize {
 		f.lastSize, f.lastRead = st.Size(), s.now() // growing: not idle
+	}
+	// Its first bytes again, each look: it may have grown, or been
+	// rewritten. (A new file's were read when it was opened.)
+	if err := f.fp.read(f.fh, st.Size()); err != nil {
+		return true
 	}
 	verdict, off := s.copyOf(f, st.Size(), true)
 	if verdict == maybeACopy {
