@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
@@ -143,7 +144,11 @@ func (d *Detector) Observe(now time.Time, source string, cl classify.Class, n in
 	g.count += n
 	g.codes[cl.Code] += n
 	if len(g.samples) < maxSamples && len(sample) > 0 {
-		g.samples = append(g.samples, string(scan.CutUTF8(sample, maxSampleBytes)))
+		// Redacted here, where a sample is kept (at most maxSamples a
+		// window), not by every caller for every batch; and before the
+		// cut, so that no part of a token is left outside what was
+		// redacted.
+		g.samples = append(g.samples, string(scan.CutUTF8(redact.Bytes(sample), maxSampleBytes)))
 	}
 }
 

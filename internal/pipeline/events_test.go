@@ -109,14 +109,12 @@ func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 	events := runEventSink(t, c)
 
 	p, _ := newPipeline(t, 1, 4)
-	var samples []string
-	det := alert.NewDetector(alert.Rule{Name: "r", Window: time.Minute, MinCount: 1, Factor: 1, BaselineWeight: 0.5, BaselineFloor: 0.1})
+	// One group for every code, so that the alert carries a sample of
+	// each line (the detector keeps three a group).
+	det := alert.NewDetector(alert.Rule{Name: "r", Window: time.Minute, MinCount: 1, Factor: 1, BaselineWeight: 0.5, BaselineFloor: 0.1, ByCode: true})
 	t0 := time.Unix(1800000000, 0)
 	p.opts.Events = events
-	p.opts.Observe = func(src string, cl classify.Class, n int, sample []byte) {
-		samples = append(samples, string(sample))
-		det.Observe(t0, src, cl, n, sample)
-	}
+	p.opts.Observe = func(src string, cl classify.Class, n int, sample []byte) { det.Observe(t0, src, cl, n, sample) }
 	p.Start()
 	data := "FAILED: ODPS-0420095: Access Denied - see https://logview.example.com/?p=p_beta&token=" + secret + "&i=1\n" +
 		`{"msg":"ODPS-0130071:[1,8] Semantic analysis exception - ?p=x\u0026token=` + secret + `\u0026i=2"}` + "\n" +
@@ -136,17 +134,23 @@ func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 		raw = append(raw, string(r.Value))
 	}
 	changed, firing := det.Tick(t0.Add(2 * time.Minute))
-	alerts, _ := json.Marshal(append(changed, firing...))
-	if len(changed)+len(firing) == 0 {
-		t.Error("the detector raised no alert: its samples were not checked")
+	all := append(changed, firing...)
+	alerts, _ := json.Marshal(all)
+	var samples int
+	for _, a := range all {
+		for k, v := range a.Annotations {
+			if strings.HasPrefix(k, "sample_") && strings.Contains(v, "REDACTED") {
+				samples++
+			}
+		}
 	}
-	for _, s := range append(append(raw, samples...), string(alerts)) {
+	if samples != 4 {
+		t.Errorf("%d alert samples showing a redacted token, want one for each of the 4 lines: %s", samples, alerts)
+	}
+	for _, s := range append(raw, string(alerts)) {
 		if strings.Contains(s, secret) {
 			t.Errorf("a token left the pipeline: %s", s)
 		}
-	}
-	if len(samples) != 4 {
-		t.Errorf("%d alert samples, want 4", len(samples))
 	}
 	for _, r := range raw {
 		var e sink.Event

@@ -200,7 +200,7 @@ func (w *worker) process(b *Batch) {
 		cl := classify.Classify(c)
 		w.p.counters.Add(b.Source, cl, n)
 		if w.p.opts.Observe != nil {
-			w.p.opts.Observe(b.Source, cl, n, redact.Bytes(w.first[c].Of(b.Data)))
+			w.p.opts.Observe(b.Source, cl, n, w.first[c].Of(b.Data))
 		}
 	}
 	lines := bytes.Count(b.Data, newline)
