@@ -1,6 +1,8 @@
 package attrib
 
 import (
+	"bytes"
+
 	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
@@ -8,13 +10,37 @@ import (
 // Bounds of a Tracker: whatever the stream holds, it keeps at most
 // MaxJobs jobs (and one for the codes of no job), MaxJobCodes distinct
 // codes and MaxRequestIDs request IDs per job, and a message of
-// MaxMessageBytes. What goes past them is counted, never kept.
+// MaxMessageBytes built from at most MaxContinuation lines after the
+// code's own. What goes past them is counted, never kept.
 const (
 	MaxJobs         = 1000
 	MaxJobCodes     = 32
 	MaxRequestIDs   = 8
 	MaxMessageBytes = 512
+	MaxContinuation = 3
 )
+
+// Window is how far, in bytes of the stream, a code's attribution
+// reaches back: to the lines that start at most Window bytes before the
+// code's line. A job announced (or charged with a code) further back is
+// not the code's job, nor is a project named further back its project;
+// the code then belongs to no instance. A reader that feeds a Tracker
+// needs to look for announcements (see Announcements) only in these
+// lines: lines far from codes cost nothing.
+const Window = 8 << 10
+
+// Pos is where a line is in its stream.
+type Pos struct {
+	Line   int64 // 1-based
+	Offset int64 // of the line's first byte
+}
+
+// CodeAt is a code on a line: Offset is where its "ODPS-" starts in the
+// line.
+type CodeAt struct {
+	Code   scan.Code
+	Offset int
+}
 
 // Job is one MaxCompute job instance as a stream tells it. A job with
 // codes is a failed job.
@@ -30,13 +56,19 @@ type Job struct {
 	Codes               []JobCode // in the order first seen
 	// Root is the code that explains the failure: the innermost of the
 	// first line of codes (ODPS-0010000 "System internal error ... caused
-	// by: ODPS-0123031" is caused by ODPS-0123031), with the message after
-	// it, redacted and cut to MaxMessageBytes.
+	// by: ODPS-0123031" is caused by ODPS-0123031). RootMessage is what
+	// the log says after it: the rest of its line (to the end of the JSON
+	// string or XML section it stands in), then the lines that continue it,
+	// redacted and cut to MaxMessageBytes. RootTime is the timestamp of its
+	// line, if it has one.
 	Root        scan.Code
 	RootMessage string
 	RootLine    int64
+	RootTime    string
 	// FoldedCodes counts the occurrences of codes past MaxJobCodes.
 	FoldedCodes int64
+
+	seen int64 // offset of the last line that named it or charged it
 }
 
 // JobCode is one code of a job.
@@ -49,19 +81,33 @@ type JobCode struct {
 func (j *Job) Failed() bool { return len(j.Codes) > 0 || j.FoldedCodes > 0 }
 
 // Tracker carries the current job along one stream (a file, stdin, a
-// Kafka partition) and attributes each code to a job: the instance its
-// own line names, else the last instance announced on the stream before
-// it and since the last statement began (odpscmd's prompt), else none (a
-// job with no instance, under the project the line or the stream last
-// named: a CreateInstance that was denied). Lines must
-// come in stream order. Its memory is bounded (MaxJobs and the other
-// bounds above).
+// Kafka partition) and attributes each code to a job:
+//
+//  1. the instance its own line names;
+//  2. else the instance last named on the stream (announced, or the job
+//     of a code) if that line starts within Window bytes before the
+//     code's line and no odpscmd prompt (a new statement) came since;
+//  3. else no instance: the job of no instance, under the project named
+//     last within Window (a CreateInstance that was denied).
+//
+// Lines must come in stream order. Lines that neither carry codes nor
+// announce anything may be left out, and so may any line that starts more
+// than Window bytes before the next code's: the jobs that fail are the
+// same. Its memory is bounded (MaxJobs and the other bounds above).
 type Tracker struct {
 	jobs    []*Job
 	byID    map[string]*Job
 	current *Job
-	noJob   *Job   // codes of no instance
-	project string // the last project the stream named
+	noJob   *Job // codes of no instance
+
+	project   []byte // the last project the stream named, at projectAt
+	projectAt int64
+
+	// next is the job whose root message the next line may continue;
+	// nextLeft is how many more lines may.
+	next     *Job
+	nextLeft int
+
 	// DroppedJobs counts the instances announced past MaxJobs: their
 	// codes go to the job of no instance.
 	DroppedJobs int64
@@ -70,25 +116,27 @@ type Tracker struct {
 // NewTracker returns a tracker of an empty stream.
 func NewTracker() *Tracker { return &Tracker{byID: make(map[string]*Job)} }
 
-// Line takes line n (1-based) of the stream, its clues (Find) and the
-// codes found in it (in line order; their spans refer to line). Lines
-// without codes need only be given when they have an instance or a
-// project: they announce the current job.
-func (t *Tracker) Line(n int64, line []byte, c Clues, codes []scan.Match) {
-	if !c.Project.Empty() {
-		t.project = string(c.Project.Of(line))
+// Line takes the line at at, its clues (Find) and the codes found in it,
+// in line order.
+func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
+	t.next = nil
+	// A project is read from the lines a reader feeds whatever else it
+	// feeds (see Announcements): code lines, instance lines and prompts.
+	if !c.Project.Empty() && (len(codes) > 0 || !c.Instance.Empty() || c.Statement) {
+		t.project = append(t.project[:0], c.Project.Of(line)...)
+		t.projectAt = at.Offset
 	}
 	if c.Statement {
 		t.current = nil
 	}
 	var j *Job
 	if !c.Instance.Empty() {
-		j = t.job(string(c.Instance.Of(line)))
+		j = t.job(c.Instance.Of(line))
 		if j != nil {
 			t.current = j
 		}
 	}
-	if j == nil && len(codes) > 0 {
+	if j == nil && len(codes) > 0 && t.current != nil && at.Offset-t.current.seen <= Window {
 		j = t.current
 	}
 	if j == nil {
@@ -100,63 +148,100 @@ func (t *Tracker) Line(n int64, line []byte, c Clues, codes []scan.Match) {
 		}
 		j = t.noJob
 	}
-	if j.Project == "" || !c.Project.Empty() {
-		if t.project != "" {
-			j.Project = t.project
-		}
+	j.seen = at.Offset
+	if len(t.project) > 0 && at.Offset-t.projectAt <= Window && (j.Project == "" || !c.Project.Empty()) {
+		j.Project = string(t.project)
 	}
 	if j.LogView == "" && !c.LogView.Empty() {
 		j.LogView = LogView(c.LogView.Of(line))
 	}
-	if !c.RequestID.Empty() && len(j.RequestIDs) < MaxRequestIDs {
-		id := string(c.RequestID.Of(line))
-		seen := false
-		for _, r := range j.RequestIDs {
-			seen = seen || r == id
-		}
-		if !seen {
-			j.RequestIDs = append(j.RequestIDs, id)
-		}
+	if !c.RequestID.Empty() {
+		j.addRequestID(c.RequestID.Of(line))
 	}
 	var ts string
 	if !c.Time.Empty() {
 		ts = string(c.Time.Of(line))
 	}
 	if j.FirstLine == 0 {
-		j.FirstLine, j.FirstTime = n, ts
+		j.FirstLine, j.FirstTime = at.Line, ts
 	}
-	j.LastLine = n
+	j.LastLine = at.Line
 	if ts != "" {
 		j.LastTime = ts
 	}
 	if len(codes) == 0 {
 		return
 	}
-	if j.Root == 0 {
-		// The innermost code of the first line of codes: the last one on it.
-		m := codes[len(codes)-1]
-		j.Root, j.RootLine = m.Code, n
-		msg := line[min(m.Offset, len(line)):]
-		j.RootMessage = string(scan.CutUTF8(redact.Bytes(msg), MaxMessageBytes))
+	// The innermost code of the line: the last one on it.
+	last := codes[len(codes)-1]
+	switch {
+	case j.Root == 0:
+		j.Root, j.RootLine, j.RootTime = last.Code, at.Line, ts
+		j.RootMessage = message(line, last.Offset)
+		t.next, t.nextLeft = j, MaxContinuation
+	case j.Root == last.Code && at.Line == j.RootLine+1 && len(codes) == 1 && shortMessage(j.RootMessage):
+		// PyODPS prints "ODPS-0130013: InstanceId: ..." as the exception's
+		// header and the message on the next line, after the code again.
+		j.RootMessage = message(line, last.Offset)
+		j.RootLine = at.Line
+		t.next, t.nextLeft = j, MaxContinuation
 	}
 	for _, m := range codes {
 		j.add(m.Code)
 	}
 }
 
+// WantsNext reports whether the line after the last one given may
+// continue a root cause's message: give it to Next if it has no code
+// (one with codes goes to Line, as any).
+func (t *Tracker) WantsNext() bool { return t.next != nil }
+
+// Next takes the line after the last one given, which has no code, and
+// reports whether it continued the message of the root cause just found
+// (it is not a new log record, a stack frame or a prompt): it is then
+// added to it. A line it did not take is read as any other.
+func (t *Tracker) Next(at Pos, line []byte) bool {
+	j := t.next
+	t.next = nil
+	if j == nil || !continues(line) {
+		return false
+	}
+	msg := redact.Bytes(bytes.TrimSpace(line))
+	if j.RootMessage != "" {
+		j.RootMessage += " "
+	}
+	j.RootMessage = string(scan.CutUTF8([]byte(j.RootMessage+string(msg)), MaxMessageBytes))
+	j.LastLine = at.Line
+	if t.nextLeft--; t.nextLeft > 0 && len(j.RootMessage) < MaxMessageBytes {
+		t.next = j
+	}
+	return true
+}
+
 // job returns the job of instance id, made if new; nil past MaxJobs.
-func (t *Tracker) job(id string) *Job {
-	if j, ok := t.byID[id]; ok {
+func (t *Tracker) job(id []byte) *Job {
+	if j, ok := t.byID[string(id)]; ok {
 		return j
 	}
 	if len(t.jobs) >= MaxJobs {
 		t.DroppedJobs++
 		return nil
 	}
-	j := &Job{Instance: id}
-	t.byID[id] = j
+	j := &Job{Instance: string(id)}
+	t.byID[j.Instance] = j
 	t.jobs = append(t.jobs, j)
 	return j
+}
+
+func (j *Job) addRequestID(id []byte) {
+	for _, r := range j.RequestIDs {
+		if r == string(id) {
+			return
+		}
+	}
+	if len(j.RequestIDs) < MaxRequestIDs {
+		j.RequestIDs = append(j.RequestIDs, string(id))
+	}
 }
 
 func (j *Job) add(c scan.Code) {

@@ -9,19 +9,25 @@ import (
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
-// track feeds every line of log to a tracker, as scan would: the clues
-// of each line and the codes the scanner finds in it.
+// track feeds every line of log to a tracker: the clues of each line and
+// the codes the scanner finds in it, and the line after a root cause to
+// Next.
 func track(log string) *Tracker {
 	t := NewTracker()
 	var sc scan.Scanner
+	offset := int64(0)
 	for i, line := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
 		b := []byte(line)
-		var codes []scan.Match
+		at := Pos{int64(i + 1), offset}
+		offset += int64(len(line)) + 1
+		var codes []CodeAt
 		for _, m := range sc.Scan(nil, b) {
-			m.Offset -= m.Line.Start // offsets within the line
-			codes = append(codes, m)
+			codes = append(codes, CodeAt{m.Code, m.Offset})
 		}
-		t.Line(int64(i+1), b, Find(b), codes)
+		if len(codes) == 0 && t.WantsNext() && t.Next(at, b) {
+			continue
+		}
+		t.Line(at, b, Find(b), codes)
 	}
 	return t
 }
@@ -58,7 +64,7 @@ func TestTrackerNamesTheFailedJobs(t *testing.T) {
 		j.FirstLine != 8 || j.LastTime != "2026-12-01 09:02:44" {
 		t.Errorf("job 2: %+v", j)
 	}
-	if !strings.HasPrefix(j.RootMessage, "ODPS-0130013:Authorization exception - Authorization Failed [4019], You have no privilege 'odps:Select' on {acs:odps:*:projects/p_beta/tables/ods_users}") {
+	if !strings.HasPrefix(j.RootMessage, "Authorization exception - Authorization Failed [4019], You have no privilege 'odps:Select' on {acs:odps:*:projects/p_beta/tables/ods_users}") {
 		t.Errorf("job 2's message: %q", j.RootMessage)
 	}
 	if !strings.Contains(j.LogView, "i=20261201090240093gb7kq1m5") || !strings.Contains(j.LogView, "p=p_beta") {
