@@ -46,7 +46,7 @@ fuzz:
 	$(GO) test ./internal/filesource -run '^$$' -fuzz '^FuzzLineAssembler$$' -fuzztime $(LINEFUZZTIME)
 	$(GO) test ./internal/redact -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(LINEFUZZTIME)
 	$(GO) test ./internal/attrib -run '^$$' -fuzz '^FuzzFind$$' -fuzztime $(LINEFUZZTIME)
-	$(GO) test ./internal/attrib -run '^$$' -fuzz '^FuzzAnnouncements$$' -fuzztime $(LINEFUZZTIME)
+	$(GO) test ./internal/attrib -run '^$$' -fuzz '^FuzzLookBack$$' -fuzztime $(LINEFUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -272,6 +272,12 @@ type gen struct {
 	tsSec     int64
 	tsText    []byte // "2006-01-02 15:04:05" of tsSec
 	nextErrAt int64  // line number at which the next error block starts
+
+	// job is the instance ID of the job the log is about; a job lasts
+	// until line jobEnds, as in a real log, where one instance is named
+	// again and again (polls, LogView, its error) until the next one.
+	job     []byte
+	jobEnds int64
 }
 
 // startTime is the wall clock of the first line; fixed so output is stable.
@@ -407,14 +413,20 @@ func (g *gen) randFrom(alphabet string, n int) {
 	}
 }
 
-// instanceID appends an id shaped like MaxCompute's: timestamp digits, 'g',
-// lower-case alphanumerics.
+// instanceID appends the current job's id, shaped like MaxCompute's:
+// timestamp digits, 'g', lower-case alphanumerics. A new job starts every
+// 50 to 500 lines.
 func (g *gen) instanceID() {
-	t := time.UnixMilli(g.clock).UTC()
-	g.line = t.AppendFormat(g.line, "20060102150405")
-	ms := g.clock % 1000
-	g.line = append(g.line, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'g')
-	g.randFrom(lower, 9)
+	if g.job == nil || g.st.Lines >= g.jobEnds {
+		line := g.line
+		g.line = time.UnixMilli(g.clock).UTC().AppendFormat(g.job[:0], "20060102150405")
+		ms := g.clock % 1000
+		g.line = append(g.line, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'g')
+		g.randFrom(lower, 9)
+		g.job, g.line = g.line, line
+		g.jobEnds = g.st.Lines + 50 + g.r.Int64N(450)
+	}
+	g.line = append(g.line, g.job...)
 }
 
 func (g *gen) uuid() {

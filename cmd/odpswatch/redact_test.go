@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -28,6 +29,15 @@ func TestScanNeverPrintsATokens(t *testing.T) {
 		}
 		if format == "json" && !strings.Contains(out, "token=REDACTED") {
 			t.Errorf("scan --format json shows no redacted token; the samples were expected to keep the line:\n%s", out)
+		}
+		if format == "json" {
+			var doc struct {
+				Jobs []struct{ Instance, LogView string }
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Jobs) == 0 ||
+				doc.Jobs[0].Instance != "20261201090240093gb7kq1m5" || !strings.HasPrefix(doc.Jobs[0].LogView, "https://logview.example.com/logview/?") {
+				t.Errorf("scan --format json names no job with its LogView (%v): %+v", err, doc.Jobs)
+			}
 		}
 	}
 }

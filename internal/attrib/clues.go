@@ -46,47 +46,43 @@ type Clues struct {
 	Statement bool
 }
 
-// Find reads the clues of one line (without its '\n'). It looks at each
-// byte once, and further only where a byte can start a form it knows.
+// Find reads the clues of one line (without its '\n'). Each form is
+// found from a byte that is rare in logs and that every spelling of it
+// holds ('@' and 'j' of projects, 'q' of request IDs, 'v' of LogView, the
+// digits of an instance ID), with bytes.IndexByte: a line costs a few
+// passes at memory speed, not a look at each byte.
 func Find(line []byte) Clues {
 	var c Clues
 	c.Time = timestamp(line)
 	c.Statement = hasPrefixFold(line, "odps@")
-	for i := 0; i < len(line); i++ {
-		switch line[i] | 0x20 {
-		case 'l':
-			if c.LogView.Empty() && hasPrefixFold(line[i:], "logview") {
-				c.LogView = logViewAt(line, i)
-			}
-		case 'i':
-			if i+1 == len(line) || line[i+1]|0x20 != 'n' && line[i+1]|0x20 != 'd' {
-				continue
-			}
-			if c.Instance.Empty() && (i == 0 || !isWord(line[i-1])) {
-				c.Instance = instanceAt(line, i)
-			}
-			if c.Project.Empty() {
-				c.Project = projectAt(line, i)
-			}
-		case 'o', 'p':
-			if c.Project.Empty() && i+1 < len(line) && (line[i+1]|0x20 == 'd' || line[i+1]|0x20 == 'r') {
-				c.Project = projectAt(line, i)
-			}
-		case 'r', 'x', '<', '"':
-			if i+1 == len(line) || !strings.ContainsRune("er-", rune(line[i+1]|0x20)) {
-				continue
-			}
-			if c.RequestID.Empty() {
-				c.RequestID = requestAt(line, i)
+	c.LogView = firstAt(line, "vV", func(k int) Span {
+		if k < 3 || !hasPrefixFold(line[k-3:], "logview") {
+			return Span{}
+		}
+		return logViewAt(line, k-3)
+	})
+	c.Project = firstAt(line, "@jJ", func(k int) Span {
+		if line[k] == '@' {
+			return projectFormAt(line, k-len("odps"), "odps@ ", "odps@")
+		}
+		p := projectFormAt(line, k-len("in pro"), "in project ")
+		if p.Empty() {
+			p = projectFormAt(line, k-len("pro"), "projects/", "project=", "project: ")
+		}
+		return p
+	})
+	c.RequestID = firstAt(line, "qQ", func(k int) Span {
+		for _, back := range []int{len("x-odps-re"), len(`"re`), len("re")} {
+			if r := requestAt(line, k-back); !r.Empty() {
+				return r
 			}
 		}
-	}
+		return Span{}
+	})
+	c.Instance = lastInstance(line)
 	if !c.LogView.Empty() {
-		// The link's own i= and p= say the most.
+		// The link's own p= says the most.
 		lv := c.LogView.Of(line)
-		if s := param(lv, "i"); !s.Empty() && isInstanceID(s.Of(lv)) {
-			c.Instance = Span{c.LogView.Start + s.Start, c.LogView.Start + s.End}
-		}
 		if s := param(lv, "p"); !s.Empty() && isProject(s.Of(lv)) {
 			c.Project = Span{c.LogView.Start + s.Start, c.LogView.Start + s.End}
 		}
@@ -96,29 +92,24 @@ func Find(line []byte) Clues {
 
 // instanceWords announce an instance ID: "ID = <id>" (odpscmd),
 // "Instance ID: <id>", "InstanceId: <id>", "instance_id=<id>",
-// "instance <id>" (PyODPS). They are matched case-insensitively, and what
+// "instance <id>" (PyODPS). They are matched case-insensitively, as words
+// of their own ("identity", "instances" announce nothing), and what
 // follows them up to the ID may only be spaces, ':', '=' and quotes.
 var instanceWords = []string{"instance id", "instanceid", "instance_id", "instance", "id"}
 
-// instanceAt reads an instance ID announced by one of instanceWords at
-// line[i:], a word of its own ("identity", "instances" announce nothing).
-func instanceAt(line []byte, i int) Span {
-	for _, w := range instanceWords {
-		j := i + len(w)
-		if !hasPrefixFold(line[i:], w) || j < len(line) && isWord(line[j]) {
-			continue
+// lastInstance returns the last instance ID that line announces: after
+// one of instanceWords, or as the i= of a LogView link (see announced).
+// It is the one LookBack finds, read the same way: backwards, probing one
+// byte in 14 for the digits an ID starts with.
+func lastInstance(line []byte) Span {
+	for p := len(line) - 1; p >= 0; {
+		id, ok := idBefore(line, 0, &p)
+		if !ok {
+			return Span{}
 		}
-		for j < len(line) && (line[j] == ' ' || line[j] == ':' || line[j] == '=' || line[j] == '"' || line[j] == '\'') {
-			j++
+		if announced(line, 0, id) {
+			return id
 		}
-		end := j
-		for end < len(line) && isWord(line[end]) {
-			end++
-		}
-		if isInstanceID(line[j:end]) {
-			return Span{j, end}
-		}
-		return Span{}
 	}
 	return Span{}
 }
@@ -256,13 +247,17 @@ func LogView(link []byte) string {
 	return redact.String(u.String())
 }
 
-// projectForms announce a project: odpscmd's prompt "odps@ <project>>",
+// Projects are announced by odpscmd's prompt "odps@ <project>>",
 // "projects/<project>" in REST paths and ACS resource names, "project=",
-// "project: " and "in project ".
-var projectForms = []string{"odps@ ", "odps@", "projects/", "project=", "project: ", "in project "}
+// "project: " and "in project " (see Find).
 
-func projectAt(line []byte, at int) Span {
-	for _, f := range projectForms {
+// projectFormAt reads a project announced at line[at:] by one of forms,
+// the first that names one; at may be out of the line.
+func projectFormAt(line []byte, at int, forms ...string) Span {
+	if at < 0 {
+		return Span{}
+	}
+	for _, f := range forms {
 		if !hasPrefixFold(line[at:], f) {
 			continue
 		}
@@ -276,6 +271,30 @@ func projectAt(line []byte, at int) Span {
 		}
 	}
 	return Span{}
+}
+
+// firstAt returns the first non-empty span that read returns for an
+// occurrence in line of one of the bytes of anchors: the one that starts
+// first in the line.
+func firstAt(line []byte, anchors string, read func(k int) Span) Span {
+	var first Span
+	for i := 0; i < len(anchors); i++ {
+		for from := 0; from < len(line); {
+			k := bytes.IndexByte(line[from:], anchors[i])
+			if k < 0 {
+				break
+			}
+			k += from
+			if first.End > 0 && k-len("x-odps-re") > first.Start {
+				break // nothing later can start before first
+			}
+			if s := read(k); !s.Empty() && (first.Empty() || s.Start < first.Start) {
+				first = s
+			}
+			from = k + 1
+		}
+	}
+	return first
 }
 
 // isProject reports whether s can be a project name: a letter, then
@@ -298,6 +317,9 @@ func isProject(s []byte) bool {
 var requestForms = []string{"<requestid>", `"requestid":"`, `"requestid": "`, "x-odps-request-id=", "x-odps-request-id: ", "requestid=", "requestid: ", "request id: "}
 
 func requestAt(line []byte, at int) Span {
+	if at < 0 {
+		return Span{}
+	}
 	for _, f := range requestForms {
 		if !hasPrefixFold(line[at:], f) {
 			continue

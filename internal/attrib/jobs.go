@@ -25,8 +25,8 @@ const (
 // code's line. A job announced (or charged with a code) further back is
 // not the code's job, nor is a project named further back its project;
 // the code then belongs to no instance. A reader that feeds a Tracker
-// needs to look for announcements (see Announcements) only in these
-// lines: lines far from codes cost nothing.
+// needs to read only these lines (see LookBack): lines far from codes
+// cost nothing.
 const Window = 8 << 10
 
 // Pos is where a line is in its stream.
@@ -68,7 +68,8 @@ type Job struct {
 	// FoldedCodes counts the occurrences of codes past MaxJobCodes.
 	FoldedCodes int64
 
-	seen int64 // offset of the last line that named it or charged it
+	seen     int64 // offset of the last line that named it or charged it
+	lastTime []byte
 }
 
 // JobCode is one code of a job.
@@ -109,8 +110,20 @@ type Tracker struct {
 	nextLeft int
 
 	// DroppedJobs counts the instances announced past MaxJobs: their
-	// codes go to the job of no instance.
+	// codes go to the job of no instance. (One announced again after
+	// another is counted again: the tracker keeps no more of them than
+	// the last.)
 	DroppedJobs int64
+	lastDropped []byte
+}
+
+// drop notes that the instance id, announced past MaxJobs, is not kept.
+func (t *Tracker) drop(id []byte) {
+	t.current = nil
+	if !bytes.Equal(id, t.lastDropped) {
+		t.DroppedJobs++
+		t.lastDropped = append(t.lastDropped[:0], id...)
+	}
 }
 
 // NewTracker returns a tracker of an empty stream.
@@ -121,7 +134,7 @@ func NewTracker() *Tracker { return &Tracker{byID: make(map[string]*Job)} }
 func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	t.next = nil
 	// A project is read from the lines a reader feeds whatever else it
-	// feeds (see Announcements): code lines, instance lines and prompts.
+	// feeds (see LookBack): code lines, instance lines and prompts.
 	if !c.Project.Empty() && (len(codes) > 0 || !c.Instance.Empty() || c.Statement) {
 		t.project = append(t.project[:0], c.Project.Of(line)...)
 		t.projectAt = at.Offset
@@ -131,10 +144,9 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 	var j *Job
 	if !c.Instance.Empty() {
+		// An instance past MaxJobs ends the current job all the same.
 		j = t.job(c.Instance.Of(line))
-		if j != nil {
-			t.current = j
-		}
+		t.current = j
 	}
 	if j == nil && len(codes) > 0 && t.current != nil && at.Offset-t.current.seen <= Window {
 		j = t.current
@@ -149,7 +161,7 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		j = t.noJob
 	}
 	j.seen = at.Offset
-	if len(t.project) > 0 && at.Offset-t.projectAt <= Window && (j.Project == "" || !c.Project.Empty()) {
+	if len(t.project) > 0 && at.Offset-t.projectAt <= Window && (j.Project == "" || !c.Project.Empty()) && j.Project != string(t.project) {
 		j.Project = string(t.project)
 	}
 	if j.LogView == "" && !c.LogView.Empty() {
@@ -158,16 +170,15 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	if !c.RequestID.Empty() {
 		j.addRequestID(c.RequestID.Of(line))
 	}
-	var ts string
-	if !c.Time.Empty() {
-		ts = string(c.Time.Of(line))
-	}
+	// Times are kept as bytes, a buffer a job reuses, so that a line
+	// allocates nothing (Jobs makes them strings).
+	ts := c.Time.Of(line)
 	if j.FirstLine == 0 {
-		j.FirstLine, j.FirstTime = at.Line, ts
+		j.FirstLine, j.FirstTime = at.Line, string(ts)
 	}
 	j.LastLine = at.Line
-	if ts != "" {
-		j.LastTime = ts
+	if len(ts) > 0 {
+		j.lastTime = append(j.lastTime[:0], ts...)
 	}
 	if len(codes) == 0 {
 		return
@@ -176,7 +187,7 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	last := codes[len(codes)-1]
 	switch {
 	case j.Root == 0:
-		j.Root, j.RootLine, j.RootTime = last.Code, at.Line, ts
+		j.Root, j.RootLine, j.RootTime = last.Code, at.Line, string(ts)
 		j.RootMessage = message(line, last.Offset)
 		t.next, t.nextLeft = j, MaxContinuation
 	case j.Root == last.Code && at.Line == j.RootLine+1 && len(codes) == 1 && shortMessage(j.RootMessage):
@@ -224,7 +235,7 @@ func (t *Tracker) job(id []byte) *Job {
 		return j
 	}
 	if len(t.jobs) >= MaxJobs {
-		t.DroppedJobs++
+		t.drop(id)
 		return nil
 	}
 	j := &Job{Instance: string(id)}
@@ -264,6 +275,11 @@ func (t *Tracker) Jobs() []*Job {
 	out := append([]*Job(nil), t.jobs...)
 	if t.noJob != nil {
 		out = append(out, t.noJob)
+	}
+	for _, j := range out {
+		if string(j.lastTime) != j.LastTime {
+			j.LastTime = string(j.lastTime)
+		}
 	}
 	return out
 }

@@ -106,10 +106,15 @@ func TestTrackerBounds(t *testing.T) {
 	}
 	fmt.Fprintf(&b, "ODPS-0130071 %s\n", strings.Repeat("y", 4*MaxMessageBytes))
 	tr := track(b.String())
-	if n := len(tr.Jobs()); n != MaxJobs || tr.DroppedJobs != 5 {
-		t.Errorf("%d jobs, %d dropped; want %d and 5", n, tr.DroppedJobs, MaxJobs)
+	// The instances past MaxJobs are dropped, and they end the job before
+	// them: the codes after them go to the job of no instance.
+	if n := len(tr.Jobs()); n != MaxJobs+1 || tr.DroppedJobs != 5 {
+		t.Errorf("%d jobs, %d dropped; want %d and 5", n, tr.DroppedJobs, MaxJobs+1)
 	}
-	last := tr.Jobs()[MaxJobs-1]
+	last := tr.Jobs()[MaxJobs]
+	if last.Instance != "" || tr.Jobs()[MaxJobs-1].Failed() {
+		t.Errorf("the codes after a dropped instance went to %q", last.Instance)
+	}
 	// 40 distinct codes (ODPS-0130071 among the first 32, seen again last).
 	if len(last.Codes) != MaxJobCodes || last.FoldedCodes != 8 {
 		t.Errorf("%d codes kept, %d folded; want %d and 8", len(last.Codes), last.FoldedCodes, MaxJobCodes)
@@ -126,4 +131,27 @@ func mustCode(t *testing.T, s string) scan.Code {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A line of a job already known allocates nothing, whether it names the
+// job, carries its codes or continues its message: the tracker's memory
+// grows with jobs and codes, not with lines.
+func TestTrackerLineAllocatesNothing(t *testing.T) {
+	tr := track(odpscmdLog)
+	named := []byte("2026-12-01 09:02:50 instance 20261201090240093gb7kq1m5 status=Running RequestId=6741C3A2B8F0E1D2C3B4A596")
+	code := []byte("2026-12-01 09:02:51 FAILED: ODPS-0130013:Authorization exception on {acs:odps:*:projects/p_beta/tables/t}")
+	codes := []CodeAt{{mustCode(t, "ODPS-0130013"), 28}}
+	nc, cc := Find(named), Find(code)
+	n := int64(100)
+	allocs := testing.AllocsPerRun(100, func() {
+		n += 2
+		tr.Line(Pos{n, n * 200}, named, nc, nil)
+		tr.Line(Pos{n + 1, n*200 + 120}, code, cc, codes)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations a pair of lines, want 0", allocs)
+	}
+	if j := tr.Failed()[0]; j.LastTime != "2026-12-01 09:02:51" || j.Codes[0].Count < 100 {
+		t.Errorf("job %+v", j)
+	}
 }

@@ -2,50 +2,205 @@ package attrib
 
 import (
 	"bytes"
-	"slices"
 )
 
 // minIDDigits is the fewest digits an instance ID starts with (see
 // isInstanceID).
 const minIDDigits = 14
 
-// Announcements appends to dst the lines of buf that start in [from, to)
-// and may announce a job: those holding a run of at least 14 digits
-// followed by a lower-case letter (an instance ID, alone or in a LogView
-// link) and odpscmd prompts ("odps@" at a line's start). They come in
-// stream order, as spans of buf without their '\n'; a line that starts
-// before from is left out, even if it ends after it. What they say is
-// for Find to read.
+// Before is what the lines before a code's line say of its job, as
+// LookBack reads them: spans of the buffer it was given, empty when
+// nothing was found.
+type Before struct {
+	// Named is the last line that announces an instance ID (see Find);
+	// ID is that ID in it, NamedLogView whether it is the i= of a LogView
+	// link.
+	Named, ID    Span
+	NamedLogView bool
+	// First is the first line that announces the same ID, as far back as
+	// it goes without another instance or a prompt between; LogView the
+	// first of them with the instance's LogView link. They are only looked
+	// for when the ID is not the one LookBack was told is known.
+	First, LogView Span
+	// Prompt is the last odpscmd prompt ("odps@" starting a line) after
+	// Named, or anywhere when nothing is named.
+	Prompt Span
+}
+
+// LookBack reads the lines of buf that start in [from, to), the lines
+// before a code's (which starts at to), for what Tracker needs of them:
+// the instance last announced, the prompt after it and, for an instance
+// other than known, where it was first announced and its LogView link.
+// Known instances are those of NeedsWalk: a reader may look back once
+// with known set to every ID (AnyKnown) and again only when the tracker
+// does not know the instance found.
 //
-// It is how a reader keeps to Window cheaply: it probes one byte in 14
-// for a digit, and finds '@' with bytes.IndexByte, so a region with no
-// announcement costs a small fraction of scanning it for codes.
-func Announcements(dst []Span, buf []byte, from, to int) []Span {
-	n := len(dst)
-	for p := from + minIDDigits - 1; p < to; {
-		if !isDigit(buf[p]) {
-			p += minIDDigits
+// It is how a reader keeps to Window cheaply: it probes one byte in 14,
+// backwards from to, for the digits an instance ID starts with, and stops
+// at the first announced one; it finds prompts with bytes.IndexByte. A
+// region with no instance ID costs a small fraction of scanning it for
+// codes, and lines far from codes are never read.
+func LookBack(buf []byte, from, to int, known []byte) Before {
+	var b Before
+	named := to
+	for p := to - 1; p >= from; {
+		id, ok := idBefore(buf, from, &p)
+		if !ok {
+			break
+		}
+		if announced(buf, from, id) {
+			line, inside := lineOf(buf, from, id)
+			if inside {
+				b.Named, b.ID, named = line, id, line.Start
+				b.NamedLogView = isLogViewID(buf, from, id)
+			}
+			break
+		}
+	}
+	b.Prompt = lastPrompt(buf, max(from, b.Named.End), to)
+	if b.Named.Empty() || known != nil && (&known[0] == &AnyKnown[0] || bytes.Equal(b.ID.Of(buf), known)) {
+		return b
+	}
+	// Back over the same instance's lines, to its first and its LogView.
+	stop := from
+	if pr := lastPrompt(buf, from, named); !pr.Empty() {
+		stop = pr.End
+	}
+	x := b.ID.Of(buf)
+	b.First = b.Named
+	if b.NamedLogView {
+		b.LogView = b.Named
+	}
+	for p := named - 1; p >= stop; {
+		id, ok := idBefore(buf, stop, &p)
+		if !ok {
+			break
+		}
+		if !announced(buf, stop, id) {
 			continue
 		}
-		a, b := p, p+1
+		line, inside := lineOf(buf, stop, id)
+		if !inside || !bytes.Equal(id.Of(buf), x) {
+			break
+		}
+		p = line.Start - 1
+		b.First = line
+		if isLogViewID(buf, stop, id) {
+			b.LogView = line
+		}
+	}
+	return b
+}
+
+// AnyKnown, given to LookBack as known, stands for every instance: it
+// only finds the last one named and the prompt after it.
+var AnyKnown = []byte("any")
+
+// NeedsFirst reports whether t wants to know where the instance id was
+// first announced and its LogView link: it is new, and there is room for
+// it (MaxJobs).
+func (t *Tracker) NeedsFirst(id []byte) bool {
+	_, ok := t.byID[string(id)]
+	return !ok && len(t.jobs) < MaxJobs
+}
+
+// idBefore finds, probing backwards from *p down to from, the next
+// instance ID shape (14 digits or more, then lower-case letters and
+// digits), and leaves *p where the probing goes on, before it.
+func idBefore(buf []byte, from int, p *int) (Span, bool) {
+	for *p >= from {
+		i := *p
+		if !isDigit(buf[i]) {
+			*p -= minIDDigits
+			continue
+		}
+		// A run of 14 digits that holds i holds i-7 or i+7: most digits
+		// (of times and numbers) are rejected by that alone.
+		if (i-7 < from || !isDigit(buf[i-7])) && (i+7 >= len(buf) || !isDigit(buf[i+7])) {
+			*p -= minIDDigits
+			continue
+		}
+		a, b := i, i+1
 		for a > from && isDigit(buf[a-1]) {
 			a--
 		}
 		for b < len(buf) && isDigit(buf[b]) {
 			b++
 		}
+		*p = a - 1
 		if b-a < minIDDigits || b == len(buf) || buf[b] < 'a' || buf[b] > 'z' {
-			p = b + minIDDigits
 			continue
 		}
-		s, ok := lineAt(buf, from, a)
-		e := lineEnd(buf, b)
-		if ok {
-			dst = append(dst, s)
-			dst[len(dst)-1].End = e
+		e := b
+		for e < len(buf) && isWord(buf[e]) {
+			e++
 		}
-		p = e + minIDDigits
+		if isInstanceID(buf[a:e]) {
+			return Span{a, e}, true
+		}
 	}
+	return Span{}, false
+}
+
+// announced reports whether the ID at id is announced the way Find reads
+// it: after one of instanceWords (and spaces, ':', '=' and quotes), or as
+// the i= of a LogView link. It reads no further back than from, nor past
+// the start of id's line.
+func announced(buf []byte, from int, id Span) bool {
+	if isLogViewID(buf, from, id) {
+		return true
+	}
+	j := id.Start
+	for j > from && (buf[j-1] == ' ' || buf[j-1] == ':' || buf[j-1] == '=' || buf[j-1] == '"' || buf[j-1] == '\'') {
+		j--
+	}
+	for _, w := range instanceWords {
+		i := j - len(w)
+		if i >= from && hasPrefixFold(buf[i:], w) && (i == from || !isWord(buf[i-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLogViewID reports whether id is the i= parameter of a LogView link:
+// after "i=" or "i%3D", after '?', '&', "\u0026", "%26" or "%3F", on a
+// line that says "logview".
+func isLogViewID(buf []byte, from int, id Span) bool {
+	pre := buf[max(from, id.Start-len(`\u0026i%3d`)):id.Start]
+	switch {
+	case bytes.HasSuffix(pre, []byte("i=")):
+		pre = pre[:len(pre)-2]
+	case len(pre) >= 4 && hasPrefixFold(pre[len(pre)-4:], "i%3d"):
+		pre = pre[:len(pre)-4]
+	default:
+		return false
+	}
+	sep := bytes.HasSuffix(pre, []byte("?")) || bytes.HasSuffix(pre, []byte("&")) || bytes.HasSuffix(pre, []byte(`\u0026`)) ||
+		len(pre) >= 3 && (hasPrefixFold(pre[len(pre)-3:], "%26") || hasPrefixFold(pre[len(pre)-3:], "%3f"))
+	if !sep {
+		return false
+	}
+	line, _ := lineOf(buf, from, id)
+	return !firstAt(line.Of(buf), "vV", func(k int) Span {
+		if k >= 3 && hasPrefixFold(line.Of(buf)[k-3:], "logview") {
+			return Span{k - 3, k + 4}
+		}
+		return Span{}
+	}).Empty()
+}
+
+// lineOf returns the line of buf that holds id, from no further back than
+// from, and whether it starts at or after from.
+func lineOf(buf []byte, from int, id Span) (Span, bool) {
+	start, inside := lineStart(buf, from, id.Start)
+	return Span{start, lineEnd(buf, id.End)}, inside
+}
+
+// lastPrompt returns the last line of buf that starts in [from, to) with
+// "odps@".
+func lastPrompt(buf []byte, from, to int) Span {
+	var last Span
 	for q := from; q < to; {
 		k := bytes.IndexByte(buf[q:to], '@')
 		if k < 0 {
@@ -53,27 +208,20 @@ func Announcements(dst []Span, buf []byte, from, to int) []Span {
 		}
 		q += k
 		if start := q - len("odps"); start >= from && (start == 0 || buf[start-1] == '\n') && hasPrefixFold(buf[start:], "odps@") {
-			dst = append(dst, Span{start, lineEnd(buf, q)})
+			last = Span{start, lineEnd(buf, q)}
 		}
 		q++
 	}
-	found := dst[n:]
-	if len(found) > 1 {
-		slices.SortFunc(found, func(x, y Span) int { return x.Start - y.Start })
-		found = slices.CompactFunc(found, func(x, y Span) bool { return x.Start == y.Start })
-		dst = dst[:n+len(found)]
-	}
-	return dst
+	return last
 }
 
-// lineAt returns the start of the line holding buf[i] as a span's Start,
-// and whether it starts at or after from.
-func lineAt(buf []byte, from, i int) (Span, bool) {
-	k := bytes.LastIndexByte(buf[from:i], '\n')
-	if k >= 0 {
-		return Span{Start: from + k + 1}, true
+// lineStart returns the start of the line holding buf[i], and whether it
+// is at or after from.
+func lineStart(buf []byte, from, i int) (int, bool) {
+	if k := bytes.LastIndexByte(buf[from:i], '\n'); k >= 0 {
+		return from + k + 1, true
 	}
-	return Span{Start: from}, from == 0 || buf[from-1] == '\n'
+	return from, from == 0 || buf[from-1] == '\n'
 }
 
 // lineEnd returns the offset of the '\n' that ends the line holding
@@ -86,3 +234,43 @@ func lineEnd(buf []byte, i int) int {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// Feed gives t what LookBack found in buf, whose first byte is at stream
+// offset base, in stream order: where a new instance was first announced
+// and its LogView link, the line that named it last, the prompt after it.
+// lineOf numbers the line starting at an offset of buf; it is only called
+// for lines Find must read.
+func (t *Tracker) Feed(buf []byte, base int64, b Before, lineOf func(off int) int64) {
+	give := func(s Span) {
+		line := s.Of(buf)
+		t.Line(Pos{Line: lineOf(s.Start), Offset: base + int64(s.Start)}, line, Find(line), nil)
+	}
+	if !b.Named.Empty() {
+		id := b.ID.Of(buf)
+		if t.NeedsFirst(id) {
+			if !b.First.Empty() && b.First != b.Named {
+				give(b.First)
+			}
+			if !b.LogView.Empty() && b.LogView != b.First && b.LogView != b.Named {
+				give(b.LogView)
+			}
+		}
+		_, known := t.byID[string(id)]
+		switch {
+		case hasPrefixFold(b.Named.Of(buf), "odps@"):
+			give(b.Named)
+		case !known && len(t.jobs) >= MaxJobs:
+			// No room for it: its codes go to no job.
+			t.drop(id)
+		case t.current != nil && t.current.Instance == string(id) && (t.current.LogView != "" || !b.NamedLogView):
+			// Named again: the job goes on. Nothing else of the line is
+			// needed.
+			t.current.seen = base + int64(b.Named.Start)
+		default:
+			give(b.Named)
+		}
+	}
+	if !b.Prompt.Empty() {
+		give(b.Prompt)
+	}
+}

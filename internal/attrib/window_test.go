@@ -10,15 +10,15 @@ import (
 )
 
 // trackWindowed feeds log to a tracker the way scan's engine does: code
-// lines, the lines Announcements finds among those that start within
-// Window bytes before a code's line (and after the previous code's), and
-// the line after a root cause.
+// lines, what LookBack finds among the lines that start within Window
+// bytes before a code's line (and after the previous code's), and the
+// line after a root cause.
 func trackWindowed(log []byte) *Tracker {
 	t := NewTracker()
 	var sc scan.Scanner
-	var spans []Span
-	lineNo := func(off int) int64 { return int64(bytes.Count(log[:off], []byte{'\n'})) + 1 }
+	lineOf := func(off int) int64 { return int64(bytes.Count(log[:off], []byte{'\n'})) + 1 }
 	examined := 0
+	var known []byte
 	matches := sc.Scan(nil, log)
 	for i := 0; i < len(matches); {
 		line := matches[i].Line
@@ -26,20 +26,20 @@ func trackWindowed(log []byte) *Tracker {
 		for ; i < len(matches) && matches[i].Line == line; i++ {
 			codes = append(codes, CodeAt{matches[i].Code, matches[i].Offset - line.Start})
 		}
-		spans = Announcements(spans[:0], log, max(examined, line.Start-Window), line.Start)
-		for _, s := range spans {
-			b := log[s.Start:s.End]
-			t.Line(Pos{lineNo(s.Start), int64(s.Start)}, b, Find(b), nil)
+		b := LookBack(log, max(examined, line.Start-Window), line.Start, known)
+		if !b.Named.Empty() {
+			known = b.ID.Of(log)
 		}
-		b := line.Of(log)
-		t.Line(Pos{lineNo(line.Start), int64(line.Start)}, b, Find(b), codes)
+		t.Feed(log, 0, b, lineOf)
+		text := line.Of(log)
+		t.Line(Pos{lineOf(line.Start), int64(line.Start)}, text, Find(text), codes)
 		examined = lineEnd(log, line.Start) + 1
 		for examined < len(log) && t.WantsNext() {
 			if i < len(matches) && matches[i].Line.Start == examined {
 				break // a code line: Line takes it
 			}
 			end := lineEnd(log, examined)
-			if !t.Next(Pos{lineNo(examined), int64(examined)}, log[examined:end]) {
+			if !t.Next(Pos{lineOf(examined), int64(examined)}, log[examined:end]) {
 				break
 			}
 			examined = end + 1
@@ -114,51 +114,62 @@ func TestRootMessage(t *testing.T) {
 	}
 }
 
-func TestAnnouncementsFindsWhatFindReads(t *testing.T) {
-	log := []byte("x\nID = 20261201090240093gb7kq1m5\nplain 2026-12-01 09:02:44 1234567890123 digits\n" +
-		"odps@ p_beta>select 1;\nODPS@ P>x\nmail me@odps@x\nhttps://lv.example.com/logview/?p=p&i=20261201090240093gb7kq1m5&token=t\n12345678901234567a\n")
-	var got []string
-	for _, s := range Announcements(nil, log, 0, len(log)) {
-		got = append(got, string(s.Of(log)))
+func TestLookBack(t *testing.T) {
+	const x, y = "20261201090240093gb7kq1m5", "20261201090240093gb7kq1m6"
+	log := []byte("ID = " + y + "\nodps@ p>select 1;\nID = " + x + "\nLog view:\nhttps://lv.example.com/logview/?p=p&i=" + x + "&token=t\n" +
+		"Query " + y + " polled\ninstance " + x + " status=Running\n2026-12-01 09:02:44 M1_job_0:0/0/1[0%]\n")
+	b := LookBack(log, 0, len(log), nil)
+	for _, c := range []struct {
+		what string
+		span Span
+		want string
+	}{
+		{"named", b.Named, "instance " + x + " status=Running"},
+		{"ID", b.ID, x},
+		{"first", b.First, "ID = " + x},
+		{"LogView", b.LogView, "https://lv.example.com/logview/?p=p&i=" + x + "&token=t"},
+		{"prompt", b.Prompt, ""},
+	} {
+		if got := string(c.span.Of(log)); got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, got, c.want)
+		}
 	}
-	want := []string{"ID = 20261201090240093gb7kq1m5", "odps@ p_beta>select 1;", "ODPS@ P>x",
-		"https://lv.example.com/logview/?p=p&i=20261201090240093gb7kq1m5&token=t", "12345678901234567a"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("got  %q\nwant %q", got, want)
+	// Known: no walk back. A line that starts before from is not read.
+	if b := LookBack(log, 0, len(log), []byte(x)); !b.First.Empty() || !b.LogView.Empty() || b.Named.Empty() {
+		t.Errorf("known instance: %+v", b)
 	}
-	// A line that starts before from is left out.
-	if s := Announcements(nil, log, 3, len(log)); len(s) == 0 || s[0].Start < 3 || string(s[0].Of(log)) == "ID = 20261201090240093gb7kq1m5" {
-		t.Errorf("from inside a line: %v", s)
+	if b := LookBack(log, len(log)-60, len(log), nil); !b.Named.Empty() {
+		t.Errorf("from inside the instance's line: %+v", b)
+	}
+	// The prompt after the last instance.
+	tail := append(append([]byte{}, log...), "odps@ p>select 2;\n"...)
+	if b := LookBack(tail, 0, len(tail), nil); string(b.Prompt.Of(tail)) != "odps@ p>select 2;" {
+		t.Errorf("prompt: %q", b.Prompt.Of(tail))
 	}
 }
 
-// Every line with an instance ID that Find reads, or a prompt, is one
-// Announcements returns: the windowed feeding misses no announcement.
-func FuzzAnnouncements(f *testing.F) {
+// The windowed feeding attributes every code as feeding every line does,
+// whatever the log; LookBack's spans are lines of the range.
+func FuzzLookBack(f *testing.F) {
 	f.Add([]byte(odpscmdLog), 0)
 	f.Add([]byte(farLog()), 7)
 	f.Fuzz(func(t *testing.T, log []byte, from int) {
 		if from < 0 || from > len(log) || len(log) > 4*Window {
 			return
 		}
-		found := map[int]bool{}
-		prev := -1
-		for _, s := range Announcements(nil, log, from, len(log)) {
-			if s.Start <= prev || s.Start < from || s.End > len(log) || bytes.IndexByte(s.Of(log), '\n') >= 0 {
-				t.Fatalf("span %v after %d in %q", s, prev, log)
+		b := LookBack(log, from, len(log), nil)
+		for _, s := range []Span{b.Named, b.First, b.LogView, b.Prompt} {
+			if s.Empty() {
+				continue
 			}
-			prev = s.Start
-			found[s.Start] = true
-		}
-		start := 0
-		for _, line := range bytes.SplitAfter(log, []byte{'\n'}) {
-			c := Find(bytes.TrimSuffix(line, []byte{'\n'}))
-			if start >= from && (!c.Instance.Empty() || c.Statement) && !found[start] {
-				t.Fatalf("line %q at %d announces %+v and was not found", line, start, c)
+			if s.Start < from || s.End > len(log) || s.Start > 0 && log[s.Start-1] != '\n' || bytes.IndexByte(s.Of(log), '\n') >= 0 {
+				t.Fatalf("span %v is not a line of [%d, %d) in %q", s, from, len(log), log)
 			}
-			start += len(line)
 		}
-		if a, w := attributions(track(string(log))), attributions(trackWindowed(log)); a != w && bytes.Count(log, []byte{'\n'}) < 50 && len(log) < Window {
+		if !b.Named.Empty() && !isInstanceID(b.ID.Of(log)) {
+			t.Fatalf("ID %q", b.ID.Of(log))
+		}
+		if a, w := attributions(track(string(log))), attributions(trackWindowed(log)); a != w && len(log) < Window {
 			t.Fatalf("every line:\n%s\nwindowed:\n%s", a, w)
 		}
 	})

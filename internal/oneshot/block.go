@@ -3,6 +3,7 @@ package oneshot
 import (
 	"bytes"
 
+	"github.com/odpswatch/odpswatch/internal/attrib"
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
@@ -15,6 +16,9 @@ type blockResult struct {
 	matchedLines    int64
 	codes           []codeInBlock
 	nul             bool // the first block holds a NUL byte
+	// lines are the block's whole lines with codes, in order, for the
+	// job tracker (see jobs.go).
+	lines []codeLine
 }
 
 // codeInBlock aggregates one code over the whole lines of a block.
@@ -36,6 +40,10 @@ type codeInBlock struct {
 type worker struct {
 	matches []scan.Match
 	index   map[scan.Code]int
+	// examined is where the block's lines were read for jobs up to (see
+	// codeLine).
+	examined int
+	skipJobs bool
 }
 
 // process scans the whole lines of b, those between its first and last
@@ -51,40 +59,73 @@ func (w *worker) process(b *block, sc scan.Scanner) {
 		b.res = res
 		return
 	}
-	defer func() { b.codes = b.res.codes }() // keep the grown scratch
+	defer func() { b.codes, b.lines = b.res.codes, b.res.lines }() // keep the grown scratch
+	res.lines = b.lines[:0]
+	b.lineCodes = b.lineCodes[:0]
 	res.lastNL = bytes.LastIndexByte(data, '\n')
 	start := res.firstNL + 1
-	w.matches = sc.Scan(w.matches[:0], data[start:res.lastNL+1])
 	if w.index == nil {
 		w.index = make(map[scan.Code]int)
 	}
 	clear(w.index)
 	// Count newlines only between the lines that hold codes: one pass over
-	// the block in all, with no per-line work.
+	// the block in all, with no per-line work. The block is scanned a
+	// chunk of lines at a time, so that the lines with codes and those
+	// before them are still in the CPU's cache when the jobs are read from
+	// them.
 	pos, nl := start, int64(1)
 	prevLine := -1
-	for _, m := range w.matches {
-		m = shift(m, start)
-		if m.Line.Start != prevLine {
-			nl += int64(bytes.Count(data[pos:m.Line.Start], newline))
-			pos, prevLine = m.Line.Start, m.Line.Start
-			res.matchedLines++
+	w.examined = start
+	for cs := start; cs <= res.lastNL; {
+		ce := chunkEnd(data, cs, res.lastNL)
+		w.matches = sc.Scan(w.matches[:0], data[cs:ce])
+		for _, m := range w.matches {
+			m = shift(m, cs)
+			if m.Line.Start != prevLine {
+				nl += int64(bytes.Count(data[pos:m.Line.Start], newline))
+				pos, prevLine = m.Line.Start, m.Line.Start
+				res.matchedLines++
+				if !w.skipJobs {
+					res.lines = append(res.lines, w.codeLine(data, start, m.Line, nl, len(b.lineCodes)))
+				}
+			}
+			if !w.skipJobs {
+				b.lineCodes = append(b.lineCodes, attrib.CodeAt{Code: m.Code, Offset: m.Offset - m.Line.Start})
+			}
+			res.matches++
+			if i, ok := w.index[m.Code]; ok {
+				c := &res.codes[i]
+				c.count++
+				c.last = nl
+				continue
+			}
+			w.index[m.Code] = len(res.codes)
+			res.codes = append(res.codes, codeInBlock{code: m.Code, count: 1, first: nl, last: nl, at: m.Offset})
 		}
-		res.matches++
-		if i, ok := w.index[m.Code]; ok {
-			c := &res.codes[i]
-			c.count++
-			c.last = nl
-			continue
-		}
-		w.index[m.Code] = len(res.codes)
-		res.codes = append(res.codes, codeInBlock{code: m.Code, count: 1, first: nl, last: nl, at: m.Offset})
+		cs = ce
 	}
 	res.newlines = nl + int64(bytes.Count(data[pos:], newline))
 	b.res = res
 }
 
 var newline = []byte{'\n'}
+
+// scanChunk is how much of a block is scanned before the lines with codes
+// found in it are read for jobs: a size that stays in the CPU's cache.
+const scanChunk = 64 << 10
+
+// chunkEnd returns where the chunk of data's lines that starts at cs ends:
+// after the last '\n' within scanChunk bytes, or after the '\n' of a
+// longer line, or after lastNL, the block's last '\n'.
+func chunkEnd(data []byte, cs, lastNL int) int {
+	if cs+scanChunk > lastNL {
+		return lastNL + 1
+	}
+	if k := bytes.LastIndexByte(data[cs:cs+scanChunk], '\n'); k >= 0 {
+		return cs + k + 1
+	}
+	return cs + scanChunk + bytes.IndexByte(data[cs+scanChunk:lastNL+1], '\n') + 1
+}
 
 // shift moves a match found in data[off:] to data's offsets.
 func shift(m scan.Match, off int) scan.Match {
@@ -107,6 +148,12 @@ type merger struct {
 	pending    []byte // the start of the line being read, at most maxLine bytes
 	pendingLen int64  // its whole length so far
 	matches    []scan.Match
+
+	// offset is the stream offset of the block being merged; pendingAt
+	// that of the pending line.
+	offset, pendingAt int64
+	jobs              jobFeeder
+	codesAt           []attrib.CodeAt // scratch for the pending line's codes
 }
 
 func (m *merger) add(b *block) {
@@ -116,10 +163,15 @@ func (m *merger) add(b *block) {
 	if res.nul {
 		m.r.markBinary()
 	}
+	defer func() { m.offset += int64(len(data)) }()
+	// The history is numbered from the merger's count of lines: the
+	// pending line is line Lines+1.
 	if res.firstNL < 0 {
+		m.jobs.remember(data, m.r.file.Lines+1)
 		m.extend(data)
 		return
 	}
+	m.jobs.remember(data[:res.firstNL+1], m.r.file.Lines+2)
 	m.extend(data[:res.firstNL])
 	m.endLine()
 	base := m.r.file.Lines
@@ -131,8 +183,11 @@ func (m *merger) add(b *block) {
 		}
 	}
 	m.r.addMatches(res.matches, res.matchedLines)
+	m.feedJobs(b, base)
 	// The first '\n' ended the pending line, counted by endLine.
 	m.r.addLines(res.newlines - 1)
+	m.jobs.remember(data[res.firstNL+1:], m.r.file.Lines+1)
+	m.pendingAt = m.offset + int64(res.lastNL) + 1
 	m.extend(data[res.lastNL+1:])
 }
 
@@ -181,11 +236,13 @@ func (m *merger) endLine() {
 	if len(m.matches) > 0 {
 		m.r.addMatches(int64(len(m.matches)), 1)
 	}
+	m.stitchedJobs(line)
 	for _, match := range m.matches {
 		if !m.r.count(match.Code, 1, m.r.file.Lines) {
 			m.r.addCode(match.Code, 1, m.r.file.Lines, m.r.file.Lines, line, match)
 		}
 	}
+	m.pendingAt += m.pendingLen + 1
 	m.pending, m.pendingLen = m.pending[:0], 0
 }
 

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/odpswatch/odpswatch/internal/attrib"
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
@@ -45,6 +46,9 @@ type Options struct {
 	// Progress, if set, is called from one goroutine after each block with
 	// the bytes of the input consumed so far (compressed bytes for gzip).
 	Progress func(consumed int64)
+
+	// skipJobs leaves the jobs out, to measure what naming them costs.
+	skipJobs bool
 }
 
 func (o Options) withDefaults() Options {
@@ -167,6 +171,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type slot struct {
 	buf   []byte        // BlockSize long, page-aligned
 	codes []codeInBlock // scratch for blockResult.codes
+	// Scratch for blockResult.lines and the codes of each line.
+	lines     []codeLine
+	lineCodes []attrib.CodeAt
 }
 
 // block is one unit of input, read into a slot's buffer.
@@ -286,7 +293,7 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 	var wg sync.WaitGroup
 	for range e.opts.Workers {
 		wg.Go(func() {
-			var w worker
+			w := worker{skipJobs: e.opts.skipJobs}
 			for b := range todo {
 				if read != nil {
 					read(b)
@@ -322,7 +329,11 @@ func fill(r io.Reader, buf []byte) (int, error) {
 
 // merge takes the blocks in order, whatever order the workers finish them in.
 func (e *engine) merge(ctx context.Context, done <-chan *block) error {
-	m := merger{r: e.r, name: e.name, maxLine: e.opts.MaxLine, scanner: e.opts.Scanner}
+	m := merger{r: e.r, name: e.name, maxLine: e.opts.MaxLine, scanner: e.opts.Scanner,
+		jobs: jobFeeder{t: e.r.file.jobs, histEndLine: 1}}
+	if e.opts.skipJobs {
+		m.jobs.t = nil
+	}
 	waiting := make(map[int]*block, e.opts.InFlight)
 	var consumed int64
 	for next := 0; ; {

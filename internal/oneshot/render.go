@@ -109,6 +109,13 @@ type JSON struct {
 	// MaxUndocumentedCodes, added up by family, module and severity.
 	FoldedMatches int64        `json:"folded_matches"`
 	Folded        []JSONFolded `json:"folded"`
+	// Jobs are the failed jobs, each with its root cause (see
+	// attrib.Tracker); FailedJobs counts them, DroppedJobs the instances
+	// announced past attrib.MaxJobs in a file, whose codes went to the job
+	// of no instance.
+	Jobs        []JSONJob `json:"jobs"`
+	FailedJobs  int       `json:"failed_jobs"`
+	DroppedJobs int64     `json:"dropped_jobs"`
 }
 
 // JSONFolded is one bucket of folded undocumented codes.
@@ -166,6 +173,7 @@ func WriteJSON(w io.Writer, r *Report, minSeverity int) error {
 	for _, f := range r.Files {
 		doc.Files = append(doc.Files, JSONFile{f.Name, f.Bytes, f.Lines, f.Matches, f.CutLines, f.Binary})
 	}
+	doc.Jobs, doc.FailedJobs, doc.DroppedJobs = jsonJobs(r)
 	for _, s := range r.Codes(minSeverity) {
 		c := s.Class
 		jc := JSONCode{

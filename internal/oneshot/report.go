@@ -6,6 +6,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/odpswatch/odpswatch/internal/attrib"
 	"github.com/odpswatch/odpswatch/internal/classify"
 	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/scan"
@@ -71,7 +72,18 @@ type FileStat struct {
 	// that were neither a member nor zero padding: ignored, as gzip -d
 	// does, once all the data before them was read.
 	TrailingGarbage int64
+
+	jobs *attrib.Tracker
 }
+
+// Jobs returns the jobs the input named near its codes (see attrib.Window),
+// in the order they were announced; then the job of no instance, which
+// holds the codes no instance could be named for. The failed ones are
+// those with codes.
+func (f *FileStat) Jobs() []*attrib.Job { return f.jobs.Jobs() }
+
+// DroppedJobs counts the instances announced past attrib.MaxJobs.
+func (f *FileStat) DroppedJobs() int64 { return f.jobs.DroppedJobs }
 
 // Position is a line of an input.
 type Position struct {
@@ -95,7 +107,7 @@ func NewReport() *Report {
 }
 
 func (r *Report) beginFile(name string, size int64) {
-	r.file = &FileStat{Name: name, Size: size}
+	r.file = &FileStat{Name: name, Size: size, jobs: attrib.NewTracker()}
 	r.Files = append(r.Files, r.file)
 }
 

@@ -1,0 +1,225 @@
+package oneshot
+
+import (
+	"bytes"
+
+	"github.com/odpswatch/odpswatch/internal/attrib"
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// Naming the failed jobs (attrib.Tracker) in a scan. The tracker takes
+// the lines of a stream in order, but it only needs some of them: the
+// lines with codes, what attrib.LookBack finds in the attrib.Window bytes
+// before each (after the previous one), and the line after a root cause.
+// The work is shared out so that lines far from codes cost nothing:
+//
+//   - a worker reads, in its block, the clues of each line with codes and
+//     looks back from it as far as its block goes (codeLine);
+//   - the merger keeps the last attrib.Window bytes of the stream before
+//     the block it merges (jobFeeder.hist), looks back again through them
+//     for the first line with codes of a block when its window reaches
+//     back past the block's start, and feeds the tracker in stream order.
+//
+// So the jobs found do not depend on where blocks fall, which the tests
+// check with blocks of one byte.
+
+// codeLine is a whole line of a block with codes.
+type codeLine struct {
+	line scan.Span // in the block's data
+	nl   int64     // its line number counted from the block's first whole line (1)
+	// codes is where its codes start in slot.lineCodes; they end where
+	// the next line's start.
+	codes  int
+	clues  attrib.Clues
+	before attrib.Before // in the block's data
+	// wholeWindow is false when its window reaches back past the block's
+	// first whole line: the merger looks back again, with the history.
+	wholeWindow bool
+}
+
+// codeLine reads the line with codes at line, numbered nl, of a block
+// whose whole lines start at start.
+func (w *worker) codeLine(data []byte, start int, line scan.Span, nl int64, codes int) codeLine {
+	from := max(w.examined, line.Start-attrib.Window)
+	cl := codeLine{line: line, nl: nl, codes: codes, clues: attrib.Find(line.Of(data)),
+		wholeWindow: from > start || w.examined > start || line.Start-attrib.Window >= start}
+	// A line that names its instance needs nothing before it, unless the
+	// instance is new to the tracker (the merger then looks back for where
+	// it was first announced).
+	if cl.wholeWindow && cl.clues.Instance.Empty() {
+		cl.before = attrib.LookBack(data, from, line.Start, attrib.AnyKnown)
+	}
+	w.examined = nextLine(data, line.End)
+	return cl
+}
+
+// nextLine returns the offset of the line after the one that goes on at
+// i, or len(data).
+func nextLine(data []byte, i int) int {
+	if k := bytes.IndexByte(data[i:], '\n'); k >= 0 {
+		return i + k + 1
+	}
+	return len(data)
+}
+
+// jobFeeder is the merger's part: it feeds a file's tracker in stream
+// order.
+type jobFeeder struct {
+	t *attrib.Tracker // nil: jobs are not named
+	// hist is the stream's last bytes, at most attrib.Window of them, up
+	// to offset histEnd, which is on line histEndLine.
+	hist        []byte
+	histEnd     int64
+	histEndLine int64
+	// examined is the stream offset up to which lines were given to the
+	// tracker or looked back through; next is where the line after the
+	// last one given starts.
+	examined, next int64
+	scratch        []byte
+}
+
+// remember adds p, the stream's bytes from histEnd on, to the history;
+// the line at its end is numbered line.
+func (f *jobFeeder) remember(p []byte, line int64) {
+	if f.t == nil {
+		return
+	}
+	f.histEnd += int64(len(p))
+	f.histEndLine = line
+	if len(p) >= attrib.Window {
+		f.hist = append(f.hist[:0], p[len(p)-attrib.Window:]...)
+		return
+	}
+	if drop := len(f.hist) + len(p) - attrib.Window; drop > 0 {
+		f.hist = f.hist[:copy(f.hist, f.hist[drop:])]
+	}
+	f.hist = append(f.hist, p...)
+}
+
+// lookBack gives the tracker what the window of the line at pos says,
+// reading buf, whose first byte is at stream offset base and which holds
+// the stream up to the line. own is the instance the line names, if it
+// does; found is what a worker found there already, if it did.
+func (f *jobFeeder) lookBack(buf []byte, base int64, pos attrib.Pos, own []byte, found *attrib.Before) {
+	to := int(pos.Offset - base)
+	from := int(max(f.examined, pos.Offset-attrib.Window, base) - base)
+	if from >= to {
+		return
+	}
+	var b attrib.Before
+	switch {
+	case len(own) > 0:
+		// The line names its instance: only where a new one was first
+		// announced is wanted.
+		if !f.t.NeedsFirst(own) {
+			return
+		}
+		b = attrib.LookBack(buf, from, to, nil)
+		if !bytes.Equal(b.ID.Of(buf), own) {
+			return
+		}
+		b.Prompt = attrib.Span{}
+	case found != nil:
+		b = *found
+	default:
+		b = attrib.LookBack(buf, from, to, attrib.AnyKnown)
+	}
+	if b.Named.Empty() && b.Prompt.Empty() {
+		return
+	}
+	if len(own) == 0 && !b.Named.Empty() && f.t.NeedsFirst(b.ID.Of(buf)) {
+		// A new instance: back to where it was first announced.
+		b = attrib.LookBack(buf, from, to, nil)
+	}
+	f.t.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
+}
+
+// codeLine gives the tracker a line with codes at pos; end is the offset
+// of the line after it.
+func (f *jobFeeder) codeLine(pos attrib.Pos, line []byte, clues attrib.Clues, codes []attrib.CodeAt, end int64) {
+	f.t.Line(pos, line, clues, codes)
+	f.examined, f.next = end, end
+}
+
+// following offers the tracker a line without codes at pos: taken if it
+// is the line after the last one given and continues a root cause's
+// message. It reports whether it was taken.
+func (f *jobFeeder) following(pos attrib.Pos, line []byte, end int64) bool {
+	if !f.t.WantsNext() || pos.Offset != f.next || !f.t.Next(pos, line) {
+		return false
+	}
+	f.examined, f.next = end, end
+	return true
+}
+
+// feedJobs gives the tracker what the block's whole lines say of jobs;
+// base is the number of the line before them.
+func (m *merger) feedJobs(b *block, base int64) {
+	f, res, data := &m.jobs, &b.res, b.data
+	if f.t == nil {
+		return
+	}
+	wholeStart, wholeEnd := res.firstNL+1, res.lastNL+1
+	stop := wholeEnd // where the next line with codes starts
+	if len(res.lines) > 0 {
+		stop = res.lines[0].line.Start
+	}
+	m.continuation(data, wholeStart, base+1, stop)
+	for i := range res.lines {
+		cl := &res.lines[i]
+		codesEnd, stop := len(b.lineCodes), wholeEnd
+		if i+1 < len(res.lines) {
+			next := &res.lines[i+1]
+			codesEnd, stop = next.codes, next.line.Start
+		}
+		pos := attrib.Pos{Line: base + cl.nl, Offset: m.offset + int64(cl.line.Start)}
+		own := cl.clues.Instance.Of(cl.line.Of(data))
+		if cl.wholeWindow {
+			f.lookBack(data, m.offset, pos, own, &cl.before)
+		} else {
+			// The history, then the block up to the line.
+			f.scratch = append(append(f.scratch[:0], f.hist...), data[wholeStart:cl.line.Start]...)
+			f.lookBack(f.scratch, f.histEnd-int64(len(f.hist)), pos, own, nil)
+		}
+		end := nextLine(data, cl.line.End)
+		f.codeLine(pos, cl.line.Of(data), cl.clues, b.lineCodes[cl.codes:codesEnd], m.offset+int64(end))
+		m.continuation(data, end, pos.Line+1, stop)
+	}
+}
+
+// continuation offers the tracker the lines of data from at (numbered n)
+// up to stop, while they continue a root cause's message.
+func (m *merger) continuation(data []byte, at int, n int64, stop int) {
+	for at < stop {
+		end := nextLine(data, at)
+		pos := attrib.Pos{Line: n, Offset: m.offset + int64(at)}
+		if !m.jobs.following(pos, bytes.TrimSuffix(data[at:end], newline), m.offset+int64(end)) {
+			return
+		}
+		at, n = end, n+1
+	}
+}
+
+// stitchedJobs gives the tracker what the pending line, just ended and
+// scanned into m.matches, says of jobs.
+func (m *merger) stitchedJobs(line []byte) {
+	f := &m.jobs
+	if f.t == nil {
+		return
+	}
+	pos := attrib.Pos{Line: m.r.file.Lines, Offset: m.pendingAt}
+	end := m.pendingAt + m.pendingLen + 1
+	if len(m.matches) == 0 {
+		f.following(pos, line, end)
+		return
+	}
+	m.codesAt = m.codesAt[:0]
+	for _, match := range m.matches {
+		m.codesAt = append(m.codesAt, attrib.CodeAt{Code: match.Code, Offset: match.Offset})
+	}
+	// The history holds the stream up to the line and some of it.
+	hist := f.hist[:len(f.hist)-int(min(int64(len(f.hist)), f.histEnd-pos.Offset))]
+	clues := attrib.Find(line)
+	f.lookBack(hist, f.histEnd-int64(len(f.hist)), pos, clues.Instance.Of(line), nil)
+	f.codeLine(pos, line, clues, m.codesAt, end)
+}

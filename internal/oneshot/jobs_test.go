@@ -1,0 +1,103 @@
+package oneshot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// jobsOf sums up the failed jobs of every input of r.
+func jobsOf(r *Report) string {
+	var b strings.Builder
+	for _, f := range r.Files {
+		for _, j := range f.Jobs() {
+			if !j.Failed() {
+				continue
+			}
+			fmt.Fprintf(&b, "%s: %q %q lines %d-%d %q-%q lv %q req %v root %v@%d %q %q codes %v folded %d\n", f.Name,
+				j.Instance, j.Project, j.FirstLine, j.LastLine, j.FirstTime, j.LastTime, j.LogView, j.RequestIDs,
+				j.Root, j.RootLine, j.RootTime, j.RootMessage, j.Codes, j.FoldedCodes)
+		}
+	}
+	return b.String()
+}
+
+// The jobs found do not depend on where blocks fall nor on how many
+// workers scan them.
+func TestJobsDoNotDependOnBlocks(t *testing.T) {
+	data := examples(t)
+	path := writeTemp(t, data)
+	r := NewReport()
+	if err := ScanFile(context.Background(), r, path, Options{BlockSize: 1 << 20, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	want := jobsOf(r)
+	if strings.Count(want, "\n") < 5 {
+		t.Fatalf("too few failed jobs in the examples:\n%s", want)
+	}
+	for _, bs := range []int{1, 7, 64, 4093, 8192} {
+		for _, workers := range []int{1, 3} {
+			opts := Options{BlockSize: bs, Workers: workers}
+			r := NewReport()
+			if err := ScanFile(context.Background(), r, path, opts); err != nil {
+				t.Fatal(err)
+			}
+			if got := jobsOf(r); got != want {
+				t.Errorf("block %d, %d workers:\n%s\nwant\n%s", bs, workers, got, want)
+			}
+			r = NewReport()
+			if err := ScanReader(context.Background(), r, path, bytes.NewReader(data), opts); err != nil {
+				t.Fatal(err)
+			}
+			if got := jobsOf(r); got != want {
+				t.Errorf("stream, block %d, %d workers:\n%s\nwant\n%s", bs, workers, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkJobsCost scans a generated 1 % code density log (bench/genlog's
+// mix, 64 MiB) from the page cache with and without naming jobs, in turns,
+// and reports what naming them costs as a share of the scan's time
+// (issue 15 asks for at most 10 %).
+func BenchmarkJobsCost(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "job.log")
+	cmd := exec.Command("go", "run", "../../bench/genlog", "-size", strconv.Itoa(256<<20), "-density", "0.01", "-o", path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("genlog: %v\n%s", err, out)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	scanOnce := func(skip bool) time.Duration {
+		start := time.Now()
+		r := NewReport()
+		if err := ScanFile(context.Background(), r, path, Options{skipJobs: skip}); err != nil {
+			b.Fatal(err)
+		}
+		if !skip && len(r.Files[0].Jobs()) == 0 {
+			b.Fatal("no jobs named")
+		}
+		return time.Since(start)
+	}
+	scanOnce(true) // the page cache
+	var without, with time.Duration
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		without += scanOnce(true)
+		with += scanOnce(false)
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(st.Size())/without.Seconds()/1e6, "MB/s-codes-only")
+	b.ReportMetric(float64(st.Size())/with.Seconds()/1e6, "MB/s-with-jobs")
+	b.ReportMetric(100*(with.Seconds()/without.Seconds()-1), "%-cost")
+}
