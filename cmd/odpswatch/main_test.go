@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/oneshot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files from the current output")
@@ -323,5 +325,47 @@ func TestCheckConfigWarns(t *testing.T) {
 	}
 	if want := cfg + `: warning: source "jobs": its paths match no file now`; !strings.Contains(errOut, want) {
 		t.Errorf("stderr %q, want %q", errOut, want)
+	}
+}
+
+// The table fits the terminal: 80 columns by default (CJK characters
+// count two), $COLUMNS when it is set, and a wider terminal gets more.
+func TestScanTableFitsColumns(t *testing.T) {
+	atRoot(t)
+	args := append([]string{"scan"}, exampleLogs(t)...)
+	for _, c := range []struct {
+		columns string
+		width   int
+	}{{"", 80}, {"120", 120}, {"50", 50}, {"20", oneshot.MinTableWidth}, {"wide", 80}} {
+		var out, errOut bytes.Buffer
+		getenv := func(k string) string {
+			if k == "COLUMNS" {
+				return c.columns
+			}
+			return ""
+		}
+		if status := run(env{strings.NewReader(""), &out, &errOut, getenv}, args); status != 0 {
+			t.Fatalf("COLUMNS=%q: status %d: %s", c.columns, status, errOut.String())
+		}
+		widest := 0
+		for _, line := range strings.Split(out.String(), "\n") {
+			w := 0
+			for _, r := range line {
+				w++
+				if unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Hangul, unicode.Hiragana, unicode.Katakana) || 0xff00 <= r && r <= 0xff60 || 0x3000 <= r && r <= 0x303e {
+					w++
+				}
+			}
+			if w > c.width {
+				t.Errorf("COLUMNS=%q: a line of %d columns, more than %d: %q", c.columns, w, c.width, line)
+			}
+			widest = max(widest, w)
+		}
+		if widest < c.width*9/10 {
+			t.Errorf("COLUMNS=%q: the widest line has %d columns, the table does not use the %d it has", c.columns, widest, c.width)
+		}
+		if !strings.Contains(out.String(), "failed jobs") || !strings.Contains(out.String(), "ODPS-0130013") {
+			t.Errorf("COLUMNS=%q: no jobs or codes:\n%s", c.columns, out.String())
+		}
 	}
 }

@@ -6,9 +6,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/odpswatch/odpswatch/internal/oneshot"
 )
@@ -42,7 +46,10 @@ func runScan(e env, args []string) int {
 		return usageError(err)
 	}
 	write, ok := map[string]func(io.Writer, *oneshot.Report, int) error{
-		"table": oneshot.WriteTable, "json": oneshot.WriteJSON, "prom": oneshot.WriteProm,
+		"table": func(w io.Writer, r *oneshot.Report, minSeverity int) error {
+			return oneshot.WriteTableWidth(w, r, minSeverity, tableWidth(e))
+		},
+		"json": oneshot.WriteJSON, "prom": oneshot.WriteProm,
 	}[*format]
 	switch {
 	case !ok:
@@ -103,6 +110,21 @@ func runScan(e env, args []string) int {
 		status = exitFound
 	}
 	return status
+}
+
+// tableWidth is the width the table is laid out for: $COLUMNS when it is
+// a number, else the terminal's when standard output is one, else
+// oneshot.DefaultTableWidth.
+func tableWidth(e env) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(e.getenv("COLUMNS"))); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := e.stdout.(*os.File); ok && isTerminal(f) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return oneshot.DefaultTableWidth
 }
 
 func failUsage(e env, format string, args ...any) int {

@@ -2,98 +2,13 @@ package oneshot
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
-	"strconv"
-	"strings"
-	"text/tabwriter"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
-
-// WriteTable writes the codes at or above minSeverity as a table, most
-// severe first, and a summary line.
-func WriteTable(w io.Writer, r *Report, minSeverity int) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	codes := r.Codes(minSeverity)
-	if len(codes) > 0 {
-		fmt.Fprintln(tw, "SEV\tCODE\tCOUNT\tFAMILY/MODULE\tTITLE\tFIRST\tLAST\tSAMPLE")
-	}
-	multi := len(r.Files) > 1
-	for _, s := range codes {
-		title := s.Class.Title()
-		if s.Class.Entry == nil {
-			title = "(undocumented)"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s/%s\t%s\t%s\t%s\t%s\n",
-			s.Class.Severity, s.Class.Code, s.Count, s.Class.Family.Name, s.Class.ModuleName(),
-			cell(title, 48), where(s.First, multi), where(s.Last, multi), cell(around(s.Sample, s.Class.Code.String(), 16), 80))
-	}
-	for _, f := range r.Folded(minSeverity) {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s/%s\t%s\t\t\t\n", f.Class.Severity, "other", f.Count,
-			f.Class.Family.Name, f.Class.Module.Name, fmt.Sprintf("(undocumented codes past the first %d)", MaxUndocumentedCodes))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	shown := ""
-	if minSeverity > 0 {
-		shown = fmt.Sprintf(", %d at severity %d or above", len(codes), minSeverity)
-	}
-	_, err := fmt.Fprintf(w, "\n%d lines, %d bytes: %d codes on %d lines, %d distinct%s\n",
-		r.Lines, r.Bytes, r.Matches, r.MatchedLines, len(r.codes), shown)
-	return err
-}
-
-func where(p Position, withFile bool) string {
-	if withFile {
-		return p.File + ":" + strconv.FormatInt(p.Line, 10)
-	}
-	return strconv.FormatInt(p.Line, 10)
-}
-
-// around drops what stands more than keep runes before the first code in
-// s, so that a table cell shows the code.
-func around(s, code string, keep int) string {
-	i := strings.Index(s, code)
-	if i < 0 {
-		return s
-	}
-	start := i
-	for n := 0; n < keep && start > 0; n++ {
-		_, size := utf8.DecodeLastRuneInString(s[:start])
-		start -= size
-	}
-	if start == 0 {
-		return s
-	}
-	return "…" + s[start:]
-}
-
-// cell makes s fit a table cell: control characters (tabs included, which
-// would break the columns) become spaces, and it is cut to width runes.
-func cell(s string, width int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if n := 0; len(s) > width {
-		for i := range s {
-			if n == width-1 {
-				return s[:i] + "…"
-			}
-			n++
-		}
-	}
-	return s
-}
 
 // JSON is the document WriteJSON writes.
 type JSON struct {
