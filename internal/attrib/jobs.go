@@ -18,6 +18,10 @@ const (
 	MaxRequestIDs   = 8
 	MaxMessageBytes = 512
 	MaxContinuation = 3
+	// MaxProjectsWithoutJob bounds the jobs of no instance: one a project
+	// (and one for codes of no project), the codes of further projects
+	// go to the one of no project.
+	MaxProjectsWithoutJob = 100
 )
 
 // Window is how far, in bytes of the stream, a code's attribution
@@ -33,6 +37,17 @@ const Window = 8 << 10
 type Pos struct {
 	Line   int64 // 1-based
 	Offset int64 // of the line's first byte
+	// Record says that a new log record starts at the line or at the one
+	// before it (see NewRecord): a job that has failed takes no more codes
+	// from it unless it names the job.
+	Record bool
+}
+
+// NewRecord reports whether a new log record starts at line or at prev,
+// the line before it: one of them starts with a timestamp. Codes in it
+// belong to something else than the failure before it.
+func NewRecord(prev, line []byte) bool {
+	return !timestamp(line).Empty() || !timestamp(prev).Empty()
 }
 
 // CodeAt is a code on a line: Offset is where its "ODPS-" starts in the
@@ -88,8 +103,15 @@ func (j *Job) Failed() bool { return len(j.Codes) > 0 || j.FoldedCodes > 0 }
 //  2. else the instance last named on the stream (announced, or the job
 //     of a code) if that line starts within Window bytes before the
 //     code's line and no odpscmd prompt (a new statement) came since;
-//  3. else no instance: the job of no instance, under the project named
-//     last within Window (a CreateInstance that was denied).
+//  3. else no instance: the job of no instance of the project named
+//     last within Window (a CreateInstance that was denied), or of no
+//     project.
+//
+// A job that has failed takes no code from a line that does not name it
+// once a new log record has started (Pos.Record): the codes after its
+// failure are its own only within its error block (Caused by: chains,
+// the message's lines). The root cause is the innermost code of its first
+// line of codes, or of the last "Caused by:" line of its error block.
 //
 // Lines must come in stream order. Lines that neither carry codes nor
 // announce anything may be left out, and so may any line that starts more
@@ -99,7 +121,8 @@ type Tracker struct {
 	jobs    []*Job
 	byID    map[string]*Job
 	current *Job
-	noJob   *Job // codes of no instance
+	noJob   map[string]*Job // codes of no instance, by project
+	noJobs  []*Job          // in the order they were made
 
 	project   []byte // the last project the stream named, at projectAt
 	projectAt int64
@@ -148,20 +171,26 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		j = t.job(c.Instance.Of(line))
 		t.current = j
 	}
-	if j == nil && len(codes) > 0 && t.current != nil && at.Offset-t.current.seen <= Window {
+	if j == nil && len(codes) > 0 && t.current != nil && at.Offset-t.current.seen <= Window && !(t.current.Root != 0 && at.Record) {
 		j = t.current
 	}
 	if j == nil {
 		if len(codes) == 0 {
 			return
 		}
-		if t.noJob == nil {
-			t.noJob = &Job{}
+		var project []byte
+		switch {
+		case !c.Project.Empty():
+			project = c.Project.Of(line)
+		case at.Offset-t.projectAt <= Window:
+			project = t.project
 		}
-		j = t.noJob
+		j = t.withoutInstance(project)
 	}
 	j.seen = at.Offset
-	if len(t.project) > 0 && at.Offset-t.projectAt <= Window && (j.Project == "" || !c.Project.Empty()) && j.Project != string(t.project) {
+	// A job's project is the first one named with it (its LogView's p=,
+	// its prompt); a job of no instance has its own.
+	if j.Project == "" && j.Instance != "" && len(t.project) > 0 && at.Offset-t.projectAt <= Window {
 		j.Project = string(t.project)
 	}
 	if j.LogView == "" && !c.LogView.Empty() {
@@ -186,8 +215,11 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	// The innermost code of the line: the last one on it.
 	last := codes[len(codes)-1]
 	switch {
-	case j.Root == 0:
-		j.Root, j.RootLine, j.RootTime = last.Code, at.Line, string(ts)
+	case j.Root == 0 || causedBy(line):
+		j.Root, j.RootLine = last.Code, at.Line
+		if len(ts) > 0 || j.RootTime == "" {
+			j.RootTime = string(ts)
+		}
 		j.RootMessage = message(line, last.Offset)
 		t.next, t.nextLeft = j, MaxContinuation
 	case j.Root == last.Code && at.Line == j.RootLine+1 && len(codes) == 1 && shortMessage(j.RootMessage):
@@ -200,6 +232,13 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	for _, m := range codes {
 		j.add(m.Code)
 	}
+}
+
+// WantsRecord reports whether a line with codes and clues c would be the
+// current job's but for a new record (Pos.Record): a reader need only
+// find out, and the tracker only reads Pos.Record, then.
+func (t *Tracker) WantsRecord(c Clues) bool {
+	return t.current != nil && t.current.Root != 0 && c.Instance.Empty()
 }
 
 // WantsNext reports whether the line after the last one given may
@@ -227,6 +266,32 @@ func (t *Tracker) Next(at Pos, line []byte) bool {
 		t.next = j
 	}
 	return true
+}
+
+// causedBy reports whether line goes on with a Java exception's cause.
+func causedBy(line []byte) bool {
+	return hasPrefixFold(bytes.TrimLeft(line, " \t"), "caused by:")
+}
+
+// withoutInstance returns the job of no instance of project, made if new.
+func (t *Tracker) withoutInstance(project []byte) *Job {
+	if t.noJob == nil {
+		t.noJob = make(map[string]*Job)
+	}
+	j, ok := t.noJob[string(project)]
+	if ok {
+		return j
+	}
+	if len(t.noJob) >= MaxProjectsWithoutJob {
+		project = nil
+		if j, ok := t.noJob[""]; ok {
+			return j
+		}
+	}
+	j = &Job{Project: string(project)}
+	t.noJob[j.Project] = j
+	t.noJobs = append(t.noJobs, j)
+	return j
 }
 
 // job returns the job of instance id, made if new; nil past MaxJobs.
@@ -269,13 +334,10 @@ func (j *Job) add(c scan.Code) {
 	j.Codes = append(j.Codes, JobCode{Code: c, Count: 1})
 }
 
-// Jobs returns the jobs in the order they were announced, then the one of
-// no instance if it has codes.
+// Jobs returns the jobs in the order they were announced, then those of
+// no instance.
 func (t *Tracker) Jobs() []*Job {
-	out := append([]*Job(nil), t.jobs...)
-	if t.noJob != nil {
-		out = append(out, t.noJob)
-	}
+	out := append(append([]*Job(nil), t.jobs...), t.noJobs...)
 	for _, j := range out {
 		if string(j.lastTime) != j.LastTime {
 			j.LastTime = string(j.lastTime)

@@ -16,10 +16,12 @@ func track(log string) *Tracker {
 	t := NewTracker()
 	var sc scan.Scanner
 	offset := int64(0)
+	var prev []byte
 	for i, line := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
 		b := []byte(line)
-		at := Pos{int64(i + 1), offset}
+		at := Pos{int64(i + 1), offset, NewRecord(prev, b)}
 		offset += int64(len(line)) + 1
+		prev = b
 		var codes []CodeAt
 		for _, m := range sc.Scan(nil, b) {
 			codes = append(codes, CodeAt{m.Code, m.Offset})
@@ -145,8 +147,8 @@ func TestTrackerLineAllocatesNothing(t *testing.T) {
 	n := int64(100)
 	allocs := testing.AllocsPerRun(100, func() {
 		n += 2
-		tr.Line(Pos{n, n * 200}, named, nc, nil)
-		tr.Line(Pos{n + 1, n*200 + 120}, code, cc, codes)
+		tr.Line(Pos{n, n * 200, true}, named, nc, nil)
+		tr.Line(Pos{n + 1, n*200 + 120, false}, code, cc, codes)
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations a pair of lines, want 0", allocs)

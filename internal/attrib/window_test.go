@@ -32,14 +32,19 @@ func trackWindowed(log []byte) *Tracker {
 		}
 		t.Feed(log, 0, b, lineOf)
 		text := line.Of(log)
-		t.Line(Pos{lineOf(line.Start), int64(line.Start)}, text, Find(text), codes)
+		prevStart := 0
+		if line.Start > 0 {
+			prevStart = bytes.LastIndexByte(log[:line.Start-1], '\n') + 1
+		}
+		prev := log[prevStart:max(prevStart, line.Start-1)]
+		t.Line(Pos{lineOf(line.Start), int64(line.Start), NewRecord(prev, text)}, text, Find(text), codes)
 		examined = lineEnd(log, line.Start) + 1
 		for examined < len(log) && t.WantsNext() {
 			if i < len(matches) && matches[i].Line.Start == examined {
 				break // a code line: Line takes it
 			}
 			end := lineEnd(log, examined)
-			if !t.Next(Pos{lineOf(examined), int64(examined)}, log[examined:end]) {
+			if !t.Next(Pos{Line: lineOf(examined), Offset: int64(examined)}, log[examined:end]) {
 				break
 			}
 			examined = end + 1

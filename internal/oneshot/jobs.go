@@ -76,7 +76,14 @@ type jobFeeder struct {
 	// last one given starts.
 	examined, next int64
 	scratch        []byte
+	// stitched is the start of the last line the merger stitched: the
+	// line before the block's first whole line.
+	stitched []byte
 }
+
+// recordHead bounds what is kept of a line to tell whether it starts a
+// new record (a timestamp is shorter).
+const recordHead = 64
 
 // remember adds p, the stream's bytes from histEnd on, to the history;
 // the line at its end is numbered line.
@@ -181,6 +188,14 @@ func (m *merger) feedJobs(b *block, base int64) {
 			f.scratch = append(append(f.scratch[:0], f.hist...), data[wholeStart:cl.line.Start]...)
 			f.lookBack(f.scratch, f.histEnd-int64(len(f.hist)), pos, own, nil)
 		}
+		if f.t.WantsRecord(cl.clues) {
+			prev := f.stitched
+			if cl.line.Start > wholeStart {
+				prevStart := wholeStart + bytes.LastIndexByte(data[wholeStart:cl.line.Start-1], '\n') + 1
+				prev = data[prevStart : cl.line.Start-1]
+			}
+			pos.Record = attrib.NewRecord(prev, cl.line.Of(data))
+		}
 		end := nextLine(data, cl.line.End)
 		f.codeLine(pos, cl.line.Of(data), cl.clues, b.lineCodes[cl.codes:codesEnd], m.offset+int64(end))
 		m.continuation(data, end, pos.Line+1, stop)
@@ -209,6 +224,7 @@ func (m *merger) stitchedJobs(line []byte) {
 	}
 	pos := attrib.Pos{Line: m.r.file.Lines, Offset: m.pendingAt}
 	end := m.pendingAt + m.pendingLen + 1
+	defer func() { f.stitched = append(f.stitched[:0], line[:min(len(line), recordHead)]...) }()
 	if len(m.matches) == 0 {
 		f.following(pos, line, end)
 		return
@@ -221,5 +237,13 @@ func (m *merger) stitchedJobs(line []byte) {
 	hist := f.hist[:len(f.hist)-int(min(int64(len(f.hist)), f.histEnd-pos.Offset))]
 	clues := attrib.Find(line)
 	f.lookBack(hist, f.histEnd-int64(len(f.hist)), pos, clues.Instance.Of(line), nil)
+	if f.t.WantsRecord(clues) {
+		var prev []byte
+		if len(hist) > 0 {
+			before := hist[:len(hist)-1] // without the '\n' that ends the line before
+			prev = before[bytes.LastIndexByte(before, '\n')+1:]
+		}
+		pos.Record = attrib.NewRecord(prev, line)
+	}
 	f.codeLine(pos, line, clues, m.codesAt, end)
 }
