@@ -9,18 +9,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"testing/iotest"
+
+	"github.com/odpswatch/odpswatch/internal/scan/scantest"
 )
 
-var reference = regexp.MustCompile(`\bODPS-[0-9]{7}\b`)
-
 // naive is the obvious implementation: one line at a time with the
-// reference regexp. Scan results must equal it.
+// reference rule (scantest). Scan results must equal it.
 type naive struct {
 	lines, matches, matchedLines int64
 	count                        map[string]int64
@@ -34,12 +33,13 @@ func naiveScan(data []byte) naive {
 			continue
 		}
 		n.lines++
-		found := reference.FindAll(bytes.TrimSuffix(line, []byte("\n")), -1)
+		text := bytes.TrimSuffix(line, []byte("\n"))
+		found := scantest.Codes(text)
 		if len(found) > 0 {
 			n.matchedLines++
 		}
 		for _, f := range found {
-			c := string(f)
+			c := string(text[f[0]:f[1]])
 			n.matches++
 			n.count[c]++
 			if _, ok := n.first[c]; !ok {

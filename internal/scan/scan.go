@@ -7,6 +7,15 @@
 // count as non-word, so "报错ODPS-0130161" holds a code and "errorODPS-0130161"
 // does not.
 //
+// One more form is a code: the server glues a code to the end of the
+// message before it ("column x cannot be resolvedODPS-0130071:[1,44]
+// Semantic analysis exception"). So "ODPS-" and seven digits right after
+// three or more lower-case ASCII letters that follow a non-word byte, with
+// a ':' right after the digits, is a code too. Identifiers are not:
+// "MyODPS-0130071:" (an upper-case letter), "x_ODPS-…" and "v1ODPS-…" (an
+// underscore, a digit), "errorODPS-0130071 " (no ':': a key, not a message).
+// scantest.Codes writes both rules the obvious way, for tests.
+//
 // Scan works on a buffer of many lines: it jumps from one "ODPS-" to the next
 // with bytes.Index and finds line boundaries only around the codes it finds,
 // so text without codes costs what bytes.Index costs. It also works on a
@@ -92,6 +101,17 @@ var isWord = func() (t [256]bool) {
 	return t
 }()
 
+// gluedToMessage reports whether the "ODPS-" at o follows three or more
+// lower-case letters that follow a non-word byte (or start buf): the end
+// of a message a code was glued to.
+func gluedToMessage(buf []byte, o int) bool {
+	k := o
+	for k > 0 && 'a' <= buf[k-1] && buf[k-1] <= 'z' {
+		k--
+	}
+	return o-k >= 3 && (k == 0 || !isWord[buf[k-1]])
+}
+
 // Scan appends to dst every code in buf, in order, and returns the extended
 // slice.
 func (s Scanner) Scan(dst []Match, buf []byte) []Match {
@@ -115,7 +135,8 @@ func (s Scanner) Scan(dst []Match, buf []byte) []Match {
 		}
 		// "ODPS-" cannot overlap itself, so the next one starts after this.
 		i = o + len(Prefix)
-		if o+codeLen > len(buf) || (o > 0 && isWord[buf[o-1]]) {
+		glued := o > 0 && isWord[buf[o-1]]
+		if o+codeLen > len(buf) || glued && !gluedToMessage(buf, o) {
 			continue
 		}
 		var v uint32
@@ -128,7 +149,7 @@ func (s Scanner) Scan(dst []Match, buf []byte) []Match {
 			}
 			v = v*10 + uint32(d-'0')
 		}
-		if !ok || (o+codeLen < len(buf) && isWord[buf[o+codeLen]]) {
+		if !ok || !glued && o+codeLen < len(buf) && isWord[buf[o+codeLen]] || glued && (o+codeLen == len(buf) || buf[o+codeLen] != ':') {
 			continue
 		}
 		i = o + codeLen

@@ -6,14 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
-)
 
-// reference is the rule the scanner implements, for tests only.
-var reference = regexp.MustCompile(`\bODPS-[0-9]{7}\b`)
+	"github.com/odpswatch/odpswatch/internal/scan/scantest"
+)
 
 type found struct {
 	code, general, context string
@@ -100,6 +98,11 @@ var forms = []struct {
 		[]found{{"ODPS-0130071", "", ""}, {"ODPS-0130161", "", ""}}},
 	{"prefix at the very end", "ODPS-ODPS-0130071 ODPS-", []found{{"ODPS-0130071", "", ""}}},
 	{"code after underscore word is not", "x_ODPS-0130071 (ODPS-0130071)", []found{{"ODPS-0130071", "", ""}}},
+	// The server glues a code to the message before it.
+	{"glued to a message", "Semantic analysis exception - column uid cannot be resolvedODPS-0130071:[1,44] Semantic analysis exception - column x",
+		[]found{{"ODPS-0130071", "Semantic analysis exception", "column x"}}},
+	{"glued twice", "foo:barODPS-0130071:one - a bazODPS-0130161:two",
+		[]found{{"ODPS-0130071", "one", "a bazODPS-0130161:two"}, {"ODPS-0130161", "two", ""}}},
 }
 
 // Not codes, from odps-codes.md's list.
@@ -109,6 +112,8 @@ var nonCodes = []string{
 	"truncated ODPS-0903 and ODPS-185 and ODPS-013",
 	"ODPS_0410077 and odps-0130071 and Odps-0130071",
 	"errorODPS-0130071 glued",
+	// Glued, but not to a message: identifiers and keys.
+	"MyODPS-0130071:x ABCODPS-0130071: abODPS-0130071: my_ODPS-0130071: v1abcODPS-0130071: resolvedODPS-01300712: resolvedODPS-0130071x:",
 	"ODPS-0130071a ODPS-0130071_x 1ODPS-0130071 _ODPS-0130071",
 	"Authorization Failed [4093], [4009,4019] errCode:252 ErrorCode: 152 [1,8]",
 	"ODPS-013007",
@@ -142,7 +147,7 @@ func TestScanNonCodes(t *testing.T) {
 // are well-formed.
 func checkAgainstReference(t *testing.T, buf []byte) {
 	t.Helper()
-	want := reference.FindAllIndex(buf, -1)
+	want := scantest.Codes(buf)
 	got := Scan(nil, buf)
 	if len(got) != len(want) {
 		t.Fatalf("in %q: Scan found %d codes, the reference %d", truncate(buf), len(got), len(want))
