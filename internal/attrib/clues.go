@@ -65,6 +65,9 @@ func Find(line []byte) Clues {
 		if line[k] == '@' {
 			return projectFormAt(line, k-len("odps"), "odps@ ", "odps@")
 		}
+		if k < len("pro") || !hasPrefixFold(line[k-len("pro"):], "proj") {
+			return Span{} // every form has "proj": most 'j's are not one
+		}
 		p := projectFormAt(line, k-len("in pro"), "in project ")
 		if p.Empty() {
 			p = projectFormAt(line, k-len("pro"), "projects/", "project=", "project: ")
@@ -72,6 +75,9 @@ func Find(line []byte) Clues {
 		return p
 	})
 	c.RequestID = firstAt(line, "qQ", func(k int) Span {
+		if k < len("re") || !hasPrefixFold(line[k-len("re"):], "req") {
+			return Span{} // every form has "req"
+		}
 		for _, back := range []int{len("x-odps-re"), len(`"re`), len("re")} {
 			if r := requestAt(line, k-back); !r.Empty() {
 				return r
@@ -147,22 +153,35 @@ func isInstanceID(s []byte) bool {
 // a bracket, a backslash that does not start \u0026).
 func logViewAt(line []byte, at int) Span {
 	start := lastIndexFold(line[:at], "http")
-	if start < 0 || bytes.ContainsAny(line[start:at], " \t\"'<>") {
+	if start < 0 {
 		return Span{}
+	}
+	for _, c := range line[start:at] {
+		if urlStop[c] && c != '\\' && c != ']' && c != ')' {
+			return Span{}
+		}
 	}
 	end := at
 	for end < len(line) {
-		c := line[end]
-		if c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' || c == ']' || c == ')' {
+		for end < len(line) && !urlStop[line[end]] {
+			end++
+		}
+		if end == len(line) || line[end] != '\\' || !bytes.HasPrefix(line[end:], []byte(`\u0026`)) {
 			break
 		}
-		if c == '\\' && !bytes.HasPrefix(line[end:], []byte(`\u0026`)) {
-			break
-		}
-		end++
+		end += len(`\u0026`)
 	}
 	return Span{start, end}
 }
+
+// urlStop holds the bytes a link in a log line ends at: a space, a quote,
+// a bracket, a backslash (unless it starts \u0026).
+var urlStop = func() (t [256]bool) {
+	for _, c := range []byte(" \t\"'<>])\\") {
+		t[c] = true
+	}
+	return t
+}()
 
 // param returns the value of the query parameter name in the URL u, with
 // the parameters separated by '&', "\u0026" or "%26" (a URL inside
@@ -429,7 +448,7 @@ func hasPrefixFold(b []byte, lowerPrefix string) bool {
 // lower-case.
 func lastIndexFold(b []byte, lower string) int {
 	for i := len(b) - len(lower); i >= 0; i-- {
-		if hasPrefixFold(b[i:], lower) {
+		if b[i]|0x20 == lower[0] && hasPrefixFold(b[i:], lower) {
 			return i
 		}
 	}

@@ -108,16 +108,20 @@ func (t *Tracker) NeedsFirst(id []byte) bool {
 // instance ID shape (14 digits or more, then lower-case letters and
 // digits), and leaves *p where the probing goes on, before it.
 func idBefore(buf []byte, from int, p *int) (Span, bool) {
-	for *p >= from {
-		i := *p
-		if !isDigit(buf[i]) {
-			*p -= minIDDigits
-			continue
+	i := *p
+	for i >= from {
+		// The probe: most bytes are not digits, and this loop is all a
+		// region without IDs costs.
+		for i >= from && buf[i]-'0' > 9 {
+			i -= minIDDigits
+		}
+		if i < from {
+			break
 		}
 		// A run of 14 digits that holds i holds i-7 or i+7: most digits
 		// (of times and numbers) are rejected by that alone.
-		if (i-7 < from || !isDigit(buf[i-7])) && (i+7 >= len(buf) || !isDigit(buf[i+7])) {
-			*p -= minIDDigits
+		if (i-7 < from || buf[i-7]-'0' > 9) && (i+7 >= len(buf) || buf[i+7]-'0' > 9) {
+			i -= minIDDigits
 			continue
 		}
 		a, b := i, i+1
@@ -127,7 +131,7 @@ func idBefore(buf []byte, from int, p *int) (Span, bool) {
 		for b < len(buf) && isDigit(buf[b]) {
 			b++
 		}
-		*p = a - 1
+		i = a - 1
 		if b-a < minIDDigits || b == len(buf) || buf[b] < 'a' || buf[b] > 'z' {
 			continue
 		}
@@ -136,9 +140,11 @@ func idBefore(buf []byte, from int, p *int) (Span, bool) {
 			e++
 		}
 		if isInstanceID(buf[a:e]) {
+			*p = i
 			return Span{a, e}, true
 		}
 	}
+	*p = i
 	return Span{}, false
 }
 
