@@ -369,3 +369,80 @@ func TestScanTableFitsColumns(t *testing.T) {
 		}
 	}
 }
+
+// --fail-on failure gates on failed jobs and error events, whatever their
+// severity digit, and says why; --fail-on severity:N is the old gate.
+func TestScanFailOn(t *testing.T) {
+	atRoot(t)
+	// A log whose only failure is ODPS-0010000, severity 0: every
+	// severity gate above 0 lets it through.
+	wrapper := "ID = 20261201090300002gb7kq1m6\nFAILED: ODPS-0010000:System internal error - fuxi job failed\n"
+	out, errOut, s := odpswatch(t, wrapper, "scan", "--fail-on", "failure", "-")
+	if s != exitFound || !strings.Contains(errOut, "--fail-on failure: 1 failure") ||
+		!strings.Contains(errOut, "instance 20261201090300002gb7kq1m6 failed with ODPS-0010000 (System internal error) at line 2") {
+		t.Errorf("--fail-on failure: status %d, stderr %q", s, errOut)
+	}
+	if !strings.Contains(out, "1 failed job") {
+		t.Errorf("the report is still written on a failing gate:\n%s", out)
+	}
+	if _, errOut, s := odpswatch(t, wrapper, "scan", "--fail-on", "severity:1", "-"); s != exitOK || errOut != "" {
+		t.Errorf("--fail-on severity:1 on a severity-0 failure: status %d, stderr %q", s, errOut)
+	}
+	if _, errOut, s := odpswatch(t, "all fine\n", "scan", "--fail-on", "failure", "-"); s != exitOK || errOut != "" {
+		t.Errorf("--fail-on failure without codes: status %d, stderr %q", s, errOut)
+	}
+	_, errOut, s = odpswatch(t, "", "scan", "--fail-on", "severity:9", "examples/sql-job.log")
+	if s != exitFound || !strings.Contains(errOut, "ODPS-0110999 (severity 9") || !strings.Contains(errOut, "examples/sql-job.log:262") {
+		t.Errorf("--fail-on severity:9: status %d, stderr %q", s, errOut)
+	}
+	_, errOut, s = odpswatch(t, "", "scan", "--fail-on", "failure", "examples/sql-job.log")
+	if s != exitFound || !strings.Contains(errOut, "… and 9 more failed jobs") {
+		t.Errorf("--fail-on failure names at most %d jobs and counts the rest: status %d, stderr %q", maxReasons, s, errOut)
+	}
+	for _, c := range []struct{ args []string }{
+		{[]string{"--fail-on", "sev"}}, {[]string{"--fail-on", "severity:10"}}, {[]string{"--fail-on", "severity:x"}},
+		{[]string{"--fail-on", "failure", "--fail-on-severity", "3"}}, {[]string{"--source", ""}},
+	} {
+		args := append(append([]string{"scan"}, c.args...), "examples/sql-job.log")
+		if _, errOut, s := odpswatch(t, "", args...); s != exitFailure || !strings.Contains(errOut, "scan: --") {
+			t.Errorf("%v: status %d, stderr %q; want 2 and the flag named", c.args, s, errOut)
+		}
+	}
+}
+
+// Failures, not prints, in the JSON: per code, per job and in all, and
+// consistent with each other.
+func TestScanCountsFailures(t *testing.T) {
+	atRoot(t)
+	out, _, s := odpswatch(t, "", "scan", "--format", "json", "internal/oneshot/testdata/jobs/odpscmd.log")
+	if s != exitOK {
+		t.Fatalf("status %d", s)
+	}
+	var doc struct {
+		Matches, Failures int64
+		Codes             []struct {
+			Code            string
+			Count, Failures int64
+		}
+		Jobs []struct{ Failures int64 }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var jobs int64
+	for _, j := range doc.Jobs {
+		jobs += j.Failures
+	}
+	if doc.Failures != 3 || jobs != 3 || doc.Matches != 4 {
+		t.Errorf("%d failures (%d in the jobs) for %d prints; want 3 failures of 4 prints", doc.Failures, jobs, doc.Matches)
+	}
+	for _, c := range doc.Codes {
+		if c.Failures != 1 || c.Failures > c.Count {
+			t.Errorf("%s: %d failures of %d prints, want 1", c.Code, c.Failures, c.Count)
+		}
+	}
+	out, _, _ = odpswatch(t, "", "scan", "--format", "prom", "--source", "odpscmd.log", "internal/oneshot/testdata/jobs/odpscmd.log")
+	if !strings.Contains(out, `source="odpscmd.log"`) || strings.Contains(out, `source="scan"`) {
+		t.Errorf("--source does not name the series:\n%s", out)
+	}
+}

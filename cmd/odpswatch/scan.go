@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -23,8 +25,9 @@ Classifies every ODPS error code in the files (gzip-compressed ones too,
 recognised by their magic bytes) or in standard input ("-" or no FILE), and
 prints one row per code: most severe first, then most frequent.
 
-Exit status: 0, or 1 when --fail-on-severity is set and a code at or above it
-was found, or 2 on any failure (an unreadable file, bad flags).`
+Exit status: 0, or 1 when --fail-on finds what it is set to (a failure, or a
+code at or above a severity) and says why on stderr, or 2 on any failure (an
+unreadable file, bad flags).`
 
 // progressThreshold is the input size from which a progress bar is drawn.
 const progressThreshold = 64 << 20
@@ -37,9 +40,11 @@ func runScan(e env, args []string) int {
 	fs := newFlags(e, "scan", scanUsage)
 	format := fs.String("format", "table", "output format: table, json or prom")
 	minSeverity := fs.Int("min-severity", 0, "list only codes of this severity (0-9) or above")
-	failOn := fs.Int("fail-on-severity", -1, "exit with status 1 when a code of this severity (0-9) or above is found")
+	failOnSeverity := fs.Int("fail-on-severity", -1, "the same as --fail-on severity:N")
+	failOn := fs.String("fail-on", "", "exit with status 1, saying why on stderr, on: failure (any failed job or error event) or severity:N (a code of severity N, 0-9, or above)")
 	workers := fs.Int("workers", 0, "blocks scanned at once (0: one per CPU)")
 	maxLine := fs.Int("max-line-bytes", 1<<20, "bytes of a line scanned at most, when it crosses a 1 MiB block boundary; longer lines are cut and counted")
+	source := fs.String("source", oneshot.DefaultPromSource, "the source label of --format prom's counters: one per file in a node_exporter textfile directory, which drops series two files share")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal and the input is over 64 MiB), always or never")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -49,21 +54,35 @@ func runScan(e env, args []string) int {
 		"table": func(w io.Writer, r *oneshot.Report, minSeverity int) error {
 			return oneshot.WriteTableWidth(w, r, minSeverity, tableWidth(e))
 		},
-		"json": oneshot.WriteJSON, "prom": oneshot.WriteProm,
+		"json": oneshot.WriteJSON,
+		"prom": func(w io.Writer, r *oneshot.Report, minSeverity int) error {
+			return oneshot.WritePromSource(w, r, minSeverity, *source)
+		},
 	}[*format]
 	switch {
 	case !ok:
 		return failUsage(e, "scan: --format %q: want table, json or prom", *format)
 	case *minSeverity < 0 || *minSeverity > 9:
 		return failUsage(e, "scan: --min-severity %d: want 0 to 9", *minSeverity)
-	case *failOn < -1 || *failOn > 9:
-		return failUsage(e, "scan: --fail-on-severity %d: want 0 to 9", *failOn)
+	case *failOnSeverity < -1 || *failOnSeverity > 9:
+		return failUsage(e, "scan: --fail-on-severity %d: want 0 to 9", *failOnSeverity)
+	case *failOnSeverity >= 0 && *failOn != "":
+		return failUsage(e, "scan: --fail-on-severity and --fail-on: give one")
 	case *workers < 0 || *workers > maxScanWorkers:
 		return failUsage(e, "scan: --workers %d: want 0 (one per CPU) to %d", *workers, maxScanWorkers)
 	case *maxLine < 1024 || *maxLine > 64<<20:
 		return failUsage(e, "scan: --max-line-bytes %d: want 1024 to 67108864 (64 MiB)", *maxLine)
+	case !validLabelValue(*source):
+		return failUsage(e, "scan: --source %q: want 1 to 64 printable characters", *source)
 	case *progress != "auto" && *progress != "always" && *progress != "never":
 		return failUsage(e, "scan: --progress %q: want auto, always or never", *progress)
+	}
+	if *failOnSeverity >= 0 {
+		*failOn = "severity:" + strconv.Itoa(*failOnSeverity)
+	}
+	gate, err := parseGate(*failOn)
+	if err != nil {
+		return failUsage(e, "scan: %v", err)
 	}
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -106,7 +125,10 @@ func runScan(e env, args []string) int {
 		fmt.Fprintf(e.stderr, "odpswatch: cannot write the report: %v\n", err)
 		return exitFailure
 	}
-	if status == exitOK && *failOn >= 0 && report.MaxSeverity() >= *failOn {
+	if why := gate.check(report); status == exitOK && len(why) > 0 {
+		for _, line := range why {
+			fmt.Fprintf(e.stderr, "odpswatch: %s\n", line)
+		}
 		status = exitFound
 	}
 	return status
@@ -203,4 +225,18 @@ func (p *progressBar) close() {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// validLabelValue reports whether s can be the source label: 1 to 64
+// printable UTF-8 characters.
+func validLabelValue(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > 64 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

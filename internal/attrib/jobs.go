@@ -18,6 +18,10 @@ const (
 	MaxRequestIDs   = 8
 	MaxMessageBytes = 512
 	MaxContinuation = 3
+	// FailureGap is how many lines apart two prints of the same code, in
+	// the job of no instance, stay one failure (a retry loop printing it
+	// again, a scheduler repeating it).
+	FailureGap = 100
 	// MaxProjectsWithoutJob bounds the jobs of no instance: one a project
 	// (and one for codes of no project), the codes of further projects
 	// go to the one of no project.
@@ -82,15 +86,27 @@ type Job struct {
 	RootTime    string
 	// FoldedCodes counts the occurrences of codes past MaxJobCodes.
 	FoldedCodes int64
+	// Failures counts the job's failures (see Tracker): one for a job
+	// instance, however many times its codes are printed; the job of no
+	// instance may have many.
+	Failures int64
 
 	seen     int64 // offset of the last line that named it or charged it
 	lastTime []byte
+	// failureCode and failureLine are the innermost code of the current
+	// failure and the last line it was printed on.
+	failureCode scan.Code
+	failureLine int64
 }
 
-// JobCode is one code of a job.
+// JobCode is one code of a job: how many times it was printed, and in
+// how many of the job's failures.
 type JobCode struct {
-	Code  scan.Code
-	Count int64
+	Code     scan.Code
+	Count    int64
+	Failures int64
+
+	lastFailure int64 // the number of the last failure it was in
 }
 
 // Failed reports whether the job carries codes.
@@ -106,6 +122,15 @@ func (j *Job) Failed() bool { return len(j.Codes) > 0 || j.FoldedCodes > 0 }
 //  3. else no instance: the job of no instance of the project named
 //     last within Window (a CreateInstance that was denied), or of no
 //     project.
+//
+// A failure is one error event, however many times it is printed. The
+// codes of a job instance are one failure: the instance failed once (a
+// retry is another instance). In the job of no instance, a line's codes
+// start a new failure when the line starts a new log record (Pos.Record)
+// and its innermost code is not the one the current failure was printed
+// with within FailureGap lines; otherwise they are the current failure's.
+// The codes of one line are always one failure (a nested code belongs to
+// its wrapper's failure, as its root cause).
 //
 // A job that has failed takes no code from a line that does not name it
 // once a new log record has started (Pos.Record): the codes after its
@@ -214,6 +239,11 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 	// The innermost code of the line: the last one on it.
 	last := codes[len(codes)-1]
+	if j.Failures == 0 || j.Instance == "" && at.Record && (last.Code != j.failureCode || at.Line-j.failureLine > FailureGap) {
+		j.Failures++
+		j.failureCode = last.Code
+	}
+	j.failureLine = at.Line
 	switch {
 	case j.Root == 0 || causedBy(line):
 		j.Root, j.RootLine = last.Code, at.Line
@@ -321,17 +351,23 @@ func (j *Job) addRequestID(id []byte) {
 }
 
 func (j *Job) add(c scan.Code) {
-	for i := range j.Codes {
-		if j.Codes[i].Code == c {
-			j.Codes[i].Count++
+	i := 0
+	for i < len(j.Codes) && j.Codes[i].Code != c {
+		i++
+	}
+	if i == len(j.Codes) {
+		if len(j.Codes) >= MaxJobCodes {
+			j.FoldedCodes++
 			return
 		}
+		j.Codes = append(j.Codes, JobCode{Code: c})
 	}
-	if len(j.Codes) >= MaxJobCodes {
-		j.FoldedCodes++
-		return
+	jc := &j.Codes[i]
+	jc.Count++
+	if jc.lastFailure != j.Failures {
+		jc.Failures++
+		jc.lastFailure = j.Failures
 	}
-	j.Codes = append(j.Codes, JobCode{Code: c, Count: 1})
 }
 
 // Jobs returns the jobs in the order they were announced, then those of

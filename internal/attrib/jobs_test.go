@@ -157,3 +157,42 @@ func TestTrackerLineAllocatesNothing(t *testing.T) {
 		t.Errorf("job %+v", j)
 	}
 }
+
+// Failures, not prints: a job instance fails once however often its codes
+// are printed; in the job of no instance a retry loop printing the same
+// code is one failure, another code in a new record another.
+func TestFailures(t *testing.T) {
+	tr := track(odpscmdLog)
+	var failures int64
+	for _, j := range tr.Failed() {
+		failures += j.Failures
+		for _, c := range j.Codes {
+			if c.Failures != 1 {
+				t.Errorf("%s of %q: in %d failures, want 1", c.Code, j.Instance, c.Failures)
+			}
+		}
+	}
+	if failures != 3 {
+		t.Errorf("%d failures in the odpscmd log, want 3", failures)
+	}
+
+	retries := ""
+	for i := range 4 {
+		retries += fmt.Sprintf("2026-12-01 02:10:0%d.881 [job-0] ERROR RetryUtil - attempt %d failed: ODPS-0420095: Access Denied - no privilege on {acs:odps:*:projects/ads_report}\n", i, i+1)
+	}
+	retries += "2026-12-01 02:11:00.000 [job-0] ERROR JobContainer - ODPS-0130131:Table not found - ads_report.t\n"
+	retries += "\tat com.alibaba.datax.Writer.init(Writer.java:41)\n"
+	retries += "Caused by: ODPS-0130131:Table not found - ads_report.t\n"
+	jobs := track(retries).Failed()
+	if len(jobs) != 1 || jobs[0].Failures != 2 {
+		t.Fatalf("retries: %+v, want one job of no instance with 2 failures", jobs)
+	}
+	for _, c := range jobs[0].Codes {
+		if c.Failures != 1 {
+			t.Errorf("retries: %s printed %d times is in %d failures, want 1", c.Code, c.Count, c.Failures)
+		}
+	}
+	if jobs[0].Codes[0].Count != 4 || jobs[0].Codes[1].Count != 2 {
+		t.Errorf("retries: prints %+v, want 4 and 2", jobs[0].Codes)
+	}
+}

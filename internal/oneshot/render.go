@@ -7,14 +7,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/odpswatch/odpswatch/internal/scan"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
 // JSON is the document WriteJSON writes.
 type JSON struct {
-	Lines        int64      `json:"lines"`
-	Bytes        int64      `json:"bytes"`
-	Matches      int64      `json:"matches"`
+	Lines   int64 `json:"lines"`
+	Bytes   int64 `json:"bytes"`
+	Matches int64 `json:"matches"`
+	// Failures counts error events, however many times each was printed
+	// (see attrib.Tracker); Matches counts the prints.
+	Failures     int64      `json:"failures"`
 	MatchedLines int64      `json:"matched_lines"`
 	CutLines     int64      `json:"cut_lines"`
 	MinSeverity  int        `json:"min_severity"`
@@ -55,6 +59,7 @@ type JSONFile struct {
 type JSONCode struct {
 	Code        string `json:"code"`
 	Count       int64  `json:"count"`
+	Failures    int64  `json:"failures"`
 	Family      string `json:"family"`
 	FamilyName  string `json:"family_name"`
 	Module      string `json:"module"`
@@ -89,10 +94,12 @@ func WriteJSON(w io.Writer, r *Report, minSeverity int) error {
 		doc.Files = append(doc.Files, JSONFile{f.Name, f.Bytes, f.Lines, f.Matches, f.CutLines, f.Binary})
 	}
 	doc.Jobs, doc.FailedJobs, doc.DroppedJobs = jsonJobs(r)
+	var failures map[scan.Code]int64
+	doc.Failures, failures = r.Failures()
 	for _, s := range r.Codes(minSeverity) {
 		c := s.Class
 		jc := JSONCode{
-			Code: c.Code.String(), Count: s.Count,
+			Code: c.Code.String(), Count: s.Count, Failures: failures[c.Code],
 			Family: c.Family.Label, FamilyName: c.Family.Name, Module: c.Module.Label, ModuleName: c.ModuleName(),
 			Severity: c.Severity, Documented: c.Entry != nil, Title: c.Title(),
 			FirstFile: s.First.File, FirstLine: s.First.Line, LastFile: s.Last.File, LastLine: s.Last.Line,
@@ -113,19 +120,28 @@ func WriteJSON(w io.Writer, r *Report, minSeverity int) error {
 }
 
 // WriteProm writes the codes at or above minSeverity as the Prometheus
-// counters the daemon exports, with source="scan": a file for node
-// exporter's textfile collector, say.
+// counters the daemon exports, with source="scan" (see WritePromSource).
 func WriteProm(w io.Writer, r *Report, minSeverity int) error {
+	return WritePromSource(w, r, minSeverity, DefaultPromSource)
+}
+
+// DefaultPromSource is the source label of scan's counters.
+const DefaultPromSource = "scan"
+
+// WritePromSource writes the counters with source set to source: a file
+// for node exporter's textfile collector, say, where each file must have
+// series of its own (the collector drops a series two files share).
+func WritePromSource(w io.Writer, r *Report, minSeverity int, source string) error {
 	reg := prometheus.NewRegistry()
 	counters, err := sink.NewErrorCounters(reg, 0)
 	if err != nil {
 		return err
 	}
 	for _, s := range r.Codes(minSeverity) {
-		counters.Add("scan", s.Class, int(s.Count))
+		counters.Add(source, s.Class, int(s.Count))
 	}
 	for _, f := range r.Folded(minSeverity) {
-		counters.AddFolded("scan", f.Class, int(f.Count))
+		counters.AddFolded(source, f.Class, int(f.Count))
 	}
 	families, err := reg.Gather()
 	if err != nil {

@@ -21,6 +21,7 @@ type JSONJob struct {
 	// counts the occurrences of codes past attrib.MaxJobCodes.
 	Codes       []JSONJobCode  `json:"codes"`
 	FoldedCodes int64          `json:"folded_codes"`
+	Failures    int64          `json:"failures"` // 1 for an instance
 	RootCause   *JSONRootCause `json:"root_cause"`
 }
 
@@ -28,6 +29,7 @@ type JSONJob struct {
 type JSONJobCode struct {
 	Code     string `json:"code"`
 	Count    int64  `json:"count"`
+	Failures int64  `json:"failures"`
 	Severity int    `json:"severity"`
 	Title    string `json:"title"`
 }
@@ -62,11 +64,11 @@ func jsonJob(file string, j *attrib.Job) JSONJob {
 		File: file, Instance: j.Instance, Project: j.Project, LogView: j.LogView,
 		RequestIDs: append([]string{}, j.RequestIDs...),
 		FirstLine:  j.FirstLine, LastLine: j.LastLine, FirstTime: j.FirstTime, LastTime: j.LastTime,
-		Codes: []JSONJobCode{}, FoldedCodes: j.FoldedCodes,
+		Codes: []JSONJobCode{}, FoldedCodes: j.FoldedCodes, Failures: j.Failures,
 	}
 	for _, c := range j.Codes {
 		cl := classify.Classify(c.Code)
-		out.Codes = append(out.Codes, JSONJobCode{Code: c.Code.String(), Count: c.Count, Severity: cl.Severity, Title: cl.Title()})
+		out.Codes = append(out.Codes, JSONJobCode{Code: c.Code.String(), Count: c.Count, Failures: c.Failures, Severity: cl.Severity, Title: cl.Title()})
 	}
 	if j.Root != 0 {
 		cl := classify.Classify(j.Root)

@@ -46,8 +46,9 @@ func WriteTableWidth(w io.Writer, r *Report, minSeverity, width int) error {
 	if minSeverity > 0 {
 		shown = fmt.Sprintf(", %d at severity %d or above", len(r.Codes(minSeverity)), minSeverity)
 	}
-	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(wrap(fmt.Sprintf("%d lines, %d bytes: %d codes on %d lines, %d distinct%s",
-		r.Lines, r.Bytes, r.Matches, r.MatchedLines, len(r.codes), shown), width, 0), "\n"))
+	failures, _ := r.Failures()
+	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(wrap(fmt.Sprintf("%d lines, %d bytes: %d codes on %d lines, %d distinct%s; %d %s",
+		r.Lines, r.Bytes, r.Matches, r.MatchedLines, len(r.codes), shown, failures, plural(int(failures), "failure", "failures")), width, 0), "\n"))
 	return err
 }
 
@@ -149,11 +150,12 @@ func writeCodes(w io.Writer, r *Report, minSeverity, width int) error {
 		return nil
 	}
 	multi := len(r.Files) > 1
-	type row struct{ sev, code, count, first, title, hint string }
-	rows := []row{{"SEV", "CODE", "COUNT", "FIRST", "TITLE", "HINT"}}
+	_, failures := r.Failures()
+	type row struct{ sev, code, count, fail, first, title, hint string }
+	rows := []row{{"SEV", "CODE", "COUNT", "FAIL", "FIRST", "TITLE", "HINT"}}
 	for _, s := range codes {
 		t := row{strconv.Itoa(s.Class.Severity), s.Class.Code.String(), strconv.FormatInt(s.Count, 10),
-			cell(where(s.First, multi), 24), s.Class.Title(), ""}
+			strconv.FormatInt(failures[s.Class.Code], 10), cell(where(s.First, multi), 24), s.Class.Title(), ""}
 		if s.Class.Entry == nil {
 			t.title = "(undocumented)"
 		} else {
@@ -162,7 +164,7 @@ func writeCodes(w io.Writer, r *Report, minSeverity, width int) error {
 		rows = append(rows, t)
 	}
 	for _, f := range folded {
-		rows = append(rows, row{strconv.Itoa(f.Class.Severity), "other", strconv.FormatInt(f.Count, 10), "",
+		rows = append(rows, row{strconv.Itoa(f.Class.Severity), "other", strconv.FormatInt(f.Count, 10), "", "",
 			fmt.Sprintf("(%s/%s codes past the first %d undocumented)", f.Class.Family.Name, f.Class.Module.Name, MaxUndocumentedCodes), ""})
 	}
 	// SEV, CODE and COUNT take what they need, FIRST what is left of 24
@@ -176,8 +178,12 @@ func writeCodes(w io.Writer, r *Report, minSeverity, width int) error {
 		return n
 	}
 	avail := width - widest(func(t row) string { return t.sev }) - widest(func(t row) string { return t.code }) -
-		widest(func(t row) string { return t.count }) - 3*2
-	firstWidth := min(widest(func(t row) string { return t.first }), max(5, avail-2-14))
+		widest(func(t row) string { return t.count }) - widest(func(t row) string { return t.fail }) - 4*2
+	// FIRST goes first when the terminal is too narrow for it and a title.
+	firstWidth := min(widest(func(t row) string { return t.first }), avail-2-14)
+	if firstWidth < 5 {
+		firstWidth = -2 // no column, nor the space after it
+	}
 	for i := range rows {
 		rows[i].first = cell(rows[i].first, firstWidth)
 	}
@@ -189,7 +195,11 @@ func writeCodes(w io.Writer, r *Report, minSeverity, width int) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, t := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", t.sev, t.code, t.count, t.first, cell(t.title, titleWidth))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", t.sev, t.code, t.count, t.fail)
+		if firstWidth > 0 {
+			fmt.Fprintf(tw, "%s\t", t.first)
+		}
+		fmt.Fprintf(tw, "%s", cell(t.title, titleWidth))
 		if hintWidth > 0 {
 			fmt.Fprintf(tw, "\t%s", cell(t.hint, hintWidth))
 		}
@@ -226,11 +236,13 @@ func printable(s string) string {
 // cell makes s fit a table cell width columns wide, cut with "…".
 func cell(s string, width int) string {
 	s = printable(s)
-	if width <= 0 {
+	switch {
+	case width <= 0:
 		return ""
-	}
-	if columns(s) <= width {
+	case columns(s) <= width:
 		return s
+	case width == 1:
+		return "…"
 	}
 	return prefix(s, width-1) + "…"
 }

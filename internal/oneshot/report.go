@@ -82,6 +82,24 @@ type FileStat struct {
 // those with codes.
 func (f *FileStat) Jobs() []*attrib.Job { return f.jobs.Jobs() }
 
+// Failures returns the failures of every input (one error event, however
+// many times it is printed: see attrib.Tracker) and, for each code, how
+// many of them it was in. Codes past attrib.MaxJobCodes in a job are in
+// the total, not by code.
+func (r *Report) Failures() (int64, map[scan.Code]int64) {
+	var total int64
+	byCode := make(map[scan.Code]int64)
+	for _, f := range r.Files {
+		for _, j := range f.Jobs() {
+			total += j.Failures
+			for _, c := range j.Codes {
+				byCode[c.Code] += c.Failures
+			}
+		}
+	}
+	return total, byCode
+}
+
 // DroppedJobs counts the instances announced past attrib.MaxJobs.
 func (f *FileStat) DroppedJobs() int64 { return f.jobs.DroppedJobs }
 
