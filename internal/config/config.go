@@ -123,6 +123,10 @@ type Source struct {
 	// MaxMessageBytes is how much of a message's value is scanned; longer
 	// values are cut and counted. Default 1048576; 1024 to 67108864.
 	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// MaxBytesInFlight bounds what the source keeps of the messages it
+	// fetched until the pipeline is done with them: past it, partitions
+	// wait. Default 67108864 (64 MiB); 1048576 to 4294967296.
+	MaxBytesInFlight int `yaml:"max_bytes_in_flight"`
 	// TLS towards the brokers: used when TLS.Enabled.
 	TLS TLSConfig `yaml:"tls"`
 	// SASL authentication with the brokers: none when SASL.Mechanism is "".

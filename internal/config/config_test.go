@@ -428,7 +428,7 @@ var badFiles = []struct{ file, want string }{
 	{"bad-kafka-start-at.yml",
 		`testdata/bad-kafka-start-at.yml:7: source "events": start_at "end": want latest or earliest`},
 	{"bad-kafka-unknown-key.yml",
-		`testdata/bad-kafka-unknown-key.yml:7: unknown key "partitions" in a source (known: name, type, brokers, topics, group_id, start_at, client_id, commit_interval, stall_timeout, session_timeout, max_message_bytes, tls, sasl)`},
+		`testdata/bad-kafka-unknown-key.yml:7: unknown key "partitions" in a source (known: name, type, brokers, topics, group_id, start_at, client_id, commit_interval, stall_timeout, session_timeout, max_message_bytes, max_bytes_in_flight, tls, sasl)`},
 	{"bad-kafka-tls-not-enabled.yml",
 		`testdata/bad-kafka-tls-not-enabled.yml:8: source "events": tls: ca_file is set but enabled is not: want enabled: true`},
 	{"bad-kafka-sasl-mechanism.yml",

@@ -229,6 +229,7 @@ var kafkaSourceFields = []field[Source]{
 	durationField("session_timeout", 30*time.Second, 6*time.Second, 30*time.Minute,
 		func(s *Source) *model.Duration { return &s.SessionTimeout }),
 	intField("max_message_bytes", 1<<20, 1024, 64<<20, func(s *Source) *int { return &s.MaxMessageBytes }),
+	intField("max_bytes_in_flight", 64<<20, 1<<20, 4<<30, func(s *Source) *int { return &s.MaxBytesInFlight }),
 	sectionField("tls", kafkaTLSFields, func(s *Source) *TLSConfig { return &s.TLS }, checkKafkaTLS),
 	sectionField("sasl", saslFields, func(s *Source) *SASLConfig { return &s.SASL }, checkSASL),
 }

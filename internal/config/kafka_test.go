@@ -35,18 +35,19 @@ func wantDefaultKafkaSink() KafkaSink {
 // name, brokers, topics and group; the keys of file sources are zero.
 func wantDefaultKafkaSource(name string, line int, brokers, topics []string, group string) Source {
 	return Source{
-		Name:            name,
-		Type:            "kafka",
-		Brokers:         brokers,
-		Topics:          topics,
-		GroupID:         group,
-		StartAt:         "latest",
-		ClientID:        "odpswatch",
-		CommitInterval:  dur(time.Second),
-		StallTimeout:    dur(30 * time.Second),
-		SessionTimeout:  dur(30 * time.Second),
-		MaxMessageBytes: 1048576,
-		Line:            line,
+		Name:             name,
+		Type:             "kafka",
+		Brokers:          brokers,
+		Topics:           topics,
+		GroupID:          group,
+		StartAt:          "latest",
+		ClientID:         "odpswatch",
+		CommitInterval:   dur(time.Second),
+		StallTimeout:     dur(30 * time.Second),
+		SessionTimeout:   dur(30 * time.Second),
+		MaxMessageBytes:  1048576,
+		MaxBytesInFlight: 64 << 20,
+		Line:             line,
 	}
 }
 
@@ -58,17 +59,18 @@ func TestLoadKafka(t *testing.T) {
 	want := wantDefaults()
 	want.Global.ShutdownTimeout = dur(25 * time.Second)
 	want.Sources = []Source{{
-		Name:            "events",
-		Type:            "kafka",
-		Brokers:         []string{"kafka-1.example.com:9092", "[::1]:9093", "10.0.0.7:19092"},
-		Topics:          []string{"odps-logs", "odps.jobs_2"},
-		GroupID:         "odpswatch.events-1",
-		StartAt:         "earliest",
-		ClientID:        "odpswatch@host-1",
-		CommitInterval:  dur(250 * time.Millisecond),
-		StallTimeout:    dur(2 * time.Minute),
-		SessionTimeout:  dur(45 * time.Second),
-		MaxMessageBytes: 4096,
+		Name:             "events",
+		Type:             "kafka",
+		Brokers:          []string{"kafka-1.example.com:9092", "[::1]:9093", "10.0.0.7:19092"},
+		Topics:           []string{"odps-logs", "odps.jobs_2"},
+		GroupID:          "odpswatch.events-1",
+		StartAt:          "earliest",
+		ClientID:         "odpswatch@host-1",
+		CommitInterval:   dur(250 * time.Millisecond),
+		StallTimeout:     dur(2 * time.Minute),
+		SessionTimeout:   dur(45 * time.Second),
+		MaxMessageBytes:  4096,
+		MaxBytesInFlight: 64 << 20,
 		TLS: TLSConfig{Enabled: true, CAFile: "testdata/tls/ca.pem", CertFile: "testdata/tls/client.pem",
 			KeyFile: "testdata/tls/client-key.pem", ServerName: "kafka.example.com", InsecureSkipVerify: true},
 		SASL: SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "odpswatch", PasswordFile: "testdata/kafka-password"},
@@ -132,6 +134,7 @@ func TestKafkaString(t *testing.T) {
     stall_timeout: 30s
     session_timeout: 30s
     max_message_bytes: 1048576
+    max_bytes_in_flight: 67108864
     tls:
       ca_file: ""
       cert_file: ""
@@ -291,7 +294,7 @@ func TestParseKafkaBad(t *testing.T) {
 				`x.yml:2: source "events": paths[0] "[": invalid glob: [ without a closing ]` + "\n" +
 				`x.yml:2: source "events": type is required: want file or kafka`},
 		{"unsupported type: start_at is not judged", "sources:\n- {name: events, type: syslog, start_at: now, topic: x}\n",
-			`x.yml:2: unknown key "topic" in a source (known: name, type, paths, exclude, start_at, watch, poll_interval, rescan_interval, partial_line_timeout, max_files, brokers, topics, group_id, client_id, commit_interval, stall_timeout, session_timeout, max_message_bytes, tls, sasl)` + "\n" +
+			`x.yml:2: unknown key "topic" in a source (known: name, type, paths, exclude, start_at, watch, poll_interval, rescan_interval, partial_line_timeout, max_files, brokers, topics, group_id, client_id, commit_interval, stall_timeout, session_timeout, max_message_bytes, max_bytes_in_flight, tls, sasl)` + "\n" +
 				`x.yml:2: source "events": type "syslog" is not supported: want file or kafka`},
 		{"client_id with a space", src + "  client_id: odps watch\n",
 			`x.yml:7: source "events": client_id "odps watch": want printable ASCII characters without spaces`},

@@ -49,8 +49,9 @@ func (d *Daemon) newKafkaSource(sc config.Source) (*kafkasource.Source, error) {
 		Name: sc.Name, Brokers: sc.Brokers, Topics: sc.Topics, GroupID: sc.GroupID, StartAt: sc.StartAt,
 		ClientID: sc.ClientID, SASL: mech, CommitInterval: time.Duration(sc.CommitInterval),
 		StallTimeout: time.Duration(sc.StallTimeout), SessionTimeout: time.Duration(sc.SessionTimeout),
-		MaxMessageBytes: sc.MaxMessageBytes,
-		BatchBytes:      d.cfg.Global.BatchBytes, Logger: d.log, Metrics: d.kafkaMet,
+		MaxMessageBytes:  sc.MaxMessageBytes,
+		MaxBytesInFlight: sc.MaxBytesInFlight,
+		BatchBytes:       d.cfg.Global.BatchBytes, Logger: d.log, Metrics: d.kafkaMet,
 		// Within the daemon's own bound, leaving room for the drain.
 		ShutdownTimeout: time.Duration(d.cfg.Global.ShutdownTimeout) / 3,
 	}

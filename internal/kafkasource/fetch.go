@@ -23,6 +23,9 @@ func (s *Source) fetchPartition(ctx context.Context, p *partition) {
 		p.lastProgress = time.Now()
 		p.mu.Unlock()
 		r := s.newReader(p, next)
+		p.mu.Lock()
+		p.reader = r
+		p.mu.Unlock()
 		s.consume(ctx, rctx, r, p)
 		cancel()
 		s.closeReader(r)
@@ -62,6 +65,7 @@ func (s *Source) closeReader(r *kafka.Reader) {
 type batch struct {
 	b                    *pipeline.Batch
 	lastBytes, lastCount int
+	held                 int64 // of the source's budget, given back when b is done
 }
 
 // consume reads messages from r and sends them in batches until rctx ends
@@ -78,7 +82,7 @@ func (s *Source) consume(ctx, rctx context.Context, r *kafka.Reader, p *partitio
 			continue
 		}
 		p.progress()
-		if !s.add(ctx, p, &cur, m) {
+		if !s.hold(ctx, p, &cur, m) || !s.add(ctx, p, &cur, m) {
 			return
 		}
 		// More messages that are already there join the batch; a short
@@ -92,7 +96,7 @@ func (s *Source) consume(ctx, rctx context.Context, r *kafka.Reader, p *partitio
 				}
 				break
 			}
-			if !s.add(ctx, p, &cur, m) {
+			if !s.hold(ctx, p, &cur, m) || !s.add(ctx, p, &cur, m) {
 				cancel()
 				return
 			}
@@ -104,9 +108,40 @@ func (s *Source) consume(ctx, rctx context.Context, r *kafka.Reader, p *partitio
 	}
 }
 
+// kept is how many bytes of m a batch keeps.
+func (s *Source) kept(m kafka.Message) int64 {
+	return int64(min(len(m.Value), s.opts.MaxMessageBytes)) + 1
+}
+
+// hold takes what m's batch will keep from the source's budget, waiting
+// while it is spent: first the batch being filled is sent, so that what it
+// holds can be done and given back. It reports false when ctx ended.
+func (s *Source) hold(ctx context.Context, p *partition, cur *batch, m kafka.Message) bool {
+	n := s.kept(m)
+	if s.budget.tryTake(n) {
+		return true
+	}
+	if !s.flush(ctx, p, cur) {
+		return false
+	}
+	s.cBudgetWaits.Inc()
+	// Waiting on the pipeline, as in send: not a stall.
+	p.mu.Lock()
+	p.sending = true
+	p.mu.Unlock()
+	ok := s.budget.take(ctx, n)
+	p.mu.Lock()
+	p.sending = false
+	p.lastProgress = time.Now()
+	p.mu.Unlock()
+	return ok
+}
+
 // add puts m in the batch being filled, sending it first if m does not fit,
-// and after if it is full. It reports false when ctx ended.
+// and after if it is full; hold has taken what m keeps of the budget, which
+// goes with the batch m is in. It reports false when ctx ended.
 func (s *Source) add(ctx context.Context, p *partition, cur *batch, m kafka.Message) bool {
+	n := s.kept(m)
 	s.cMessages.Inc()
 	s.cBytes.Add(float64(len(m.Value)))
 	v := m.Value
@@ -118,13 +153,14 @@ func (s *Source) add(ctx context.Context, p *partition, cur *batch, m kafka.Mess
 				"origin", p.origin, "offset", m.Offset, "bytes", len(v), "max_message_bytes", s.opts.MaxMessageBytes)
 		}
 		if !s.flush(ctx, p, cur) {
+			s.budget.give(n)
 			return false
 		}
 		data := make([]byte, s.opts.MaxMessageBytes)
 		copy(data, v)
 		b := &pipeline.Batch{Source: s.opts.Name, Origin: p.origin, Offset: m.Offset, End: m.Offset + 1,
 			Data: data, Cut: true, Messages: []pipeline.Message{{Start: 0, Topic: p.topic, Partition: p.id, Offset: m.Offset}}}
-		return s.send(ctx, p, b)
+		return s.send(ctx, p, b, n)
 	}
 	need := len(v)
 	if need > 0 && v[need-1] != '\n' {
@@ -132,9 +168,11 @@ func (s *Source) add(ctx context.Context, p *partition, cur *batch, m kafka.Mess
 	}
 	if cur.b != nil && len(cur.b.Data)+need > s.opts.BatchBytes {
 		if !s.flush(ctx, p, cur) {
+			s.budget.give(n)
 			return false
 		}
 	}
+	cur.held += n
 	if cur.b == nil {
 		cur.b = &pipeline.Batch{Source: s.opts.Name, Origin: p.origin, Offset: m.Offset,
 			Data:     make([]byte, 0, min(s.opts.BatchBytes, max(need, cur.lastBytes, 4096))),
@@ -160,16 +198,20 @@ func (s *Source) flush(ctx context.Context, p *partition, cur *batch) bool {
 	if cur.b == nil {
 		return true
 	}
-	b := cur.b
+	b, held := cur.b, cur.held
 	*cur = batch{lastBytes: len(b.Data), lastCount: len(b.Messages)}
-	return s.send(ctx, p, b)
+	return s.send(ctx, p, b, held)
 }
 
 // send hands b to the pipeline, registered first so that its Done, which a
-// worker may call before Send returns, finds it.
-func (s *Source) send(ctx context.Context, p *partition, b *pipeline.Batch) bool {
+// worker may call before Send returns, finds it; held is what b holds of
+// the budget, given back when it is done or not sent.
+func (s *Source) send(ctx context.Context, p *partition, b *pipeline.Batch, held int64) bool {
 	f := p.register(b.End)
-	b.Done = func() { p.done(f) }
+	b.Done = func() {
+		p.done(f)
+		s.budget.give(held)
+	}
 	p.mu.Lock()
 	p.sending = true
 	p.mu.Unlock()
@@ -183,6 +225,7 @@ func (s *Source) send(ctx context.Context, p *partition, b *pipeline.Batch) bool
 	p.mu.Unlock()
 	if !ok {
 		p.unregister(f)
+		s.budget.give(held)
 	}
 	return ok
 }

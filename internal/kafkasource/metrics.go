@@ -1,6 +1,10 @@
 package kafkasource
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the Kafka sources' own metrics, shared by every Kafka source
 // and labelled by source.
@@ -11,6 +15,11 @@ type Metrics struct {
 	errors                  *prometheus.CounterVec
 	assigned                *prometheus.GaugeVec
 	lag                     *prometheus.GaugeVec
+	budgetWaits             *prometheus.CounterVec
+	bytesInFlight           *prometheus.Desc
+
+	mu      sync.Mutex
+	budgets map[string]*budget // by source, for odpswatch_kafka_bytes_in_flight
 }
 
 // opErrors are the operations odpswatch_kafka_errors_total counts failures of.
@@ -41,13 +50,19 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		assigned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "odpswatch_kafka_partitions_assigned", Help: "Partitions assigned to this member of the consumer group, by source.",
 		}, []string{"source"}),
+		budgetWaits: counter("odpswatch_kafka_in_flight_waits_total",
+			"Times a partition waited because the source held max_bytes_in_flight of messages the pipeline was not done with."),
+		bytesInFlight: prometheus.NewDesc("odpswatch_kafka_bytes_in_flight",
+			"Bytes of Kafka message values a source holds, fetched and not yet done by the pipeline; at most max_bytes_in_flight (one larger message goes alone).",
+			[]string{"source"}, nil),
+		budgets: make(map[string]*budget),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "odpswatch_kafka_consumer_lag",
 			Help: "Messages past the consumer group's committed offset (end offset minus committed offset) in each partition assigned to this member, by source, topic and partition.",
 		}, []string{"source", "topic", "partition"}),
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.bytes, m.cut, m.commits, m.commitFailures,
-		m.rebalances, m.restarts, m.errors, m.assigned, m.lag} {
+		m.rebalances, m.restarts, m.errors, m.assigned, m.lag, m.budgetWaits, inFlightCollector{m}} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -58,11 +73,31 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 // addSource creates the source's series at 0, so that rate() and alerts see
 // the first increase rather than a series appearing.
 func (m *Metrics) addSource(name string) {
-	for _, c := range []*prometheus.CounterVec{m.messages, m.bytes, m.cut, m.commits, m.commitFailures, m.rebalances, m.restarts} {
+	for _, c := range []*prometheus.CounterVec{m.messages, m.bytes, m.cut, m.commits, m.commitFailures, m.rebalances, m.restarts, m.budgetWaits} {
 		c.WithLabelValues(name)
 	}
 	for _, op := range opErrors {
 		m.errors.WithLabelValues(name, op)
 	}
 	m.assigned.WithLabelValues(name)
+}
+
+// inFlight makes odpswatch_kafka_bytes_in_flight report b for source.
+func (m *Metrics) inFlight(source string, b *budget) {
+	m.mu.Lock()
+	m.budgets[source] = b
+	m.mu.Unlock()
+}
+
+// inFlightCollector reads the sources' budgets when scraped.
+type inFlightCollector struct{ m *Metrics }
+
+func (c inFlightCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.bytesInFlight }
+
+func (c inFlightCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	for source, b := range c.m.budgets {
+		ch <- prometheus.MustNewConstMetric(c.m.bytesInFlight, prometheus.GaugeValue, float64(b.inUse()), source)
+	}
 }

@@ -95,10 +95,15 @@ const (
 	DefaultShutdownTimeout = 5 * time.Second
 	DefaultClientID        = "odpswatch"
 
+	// DefaultMaxBytesInFlight bounds the bytes of message values a source
+	// holds, fetched and not yet done (see budget).
+	DefaultMaxBytesInFlight = 64 << 20
+
 	// defaultQueueCapacity is how many messages a partition reader fetches
-	// ahead (kafka-go's default is 100): with the broker's default
-	// message.max.bytes of 1 MiB, at most 32 MiB per partition.
-	defaultQueueCapacity = 32
+	// ahead of the source (kafka-go's default is 100), whatever their size:
+	// with 10 MB messages, 32 of them held 400 MB (issue 17). Four keep
+	// the reader busy while the source works.
+	defaultQueueCapacity = 4
 )
 
 // Options configure a Kafka source.
@@ -116,10 +121,14 @@ type Options struct {
 	BatchMessages   int           // messages per batch at most (default 1000)
 	BatchBytes      int           // bytes per batch at most (default 1 MiB); a longer message is a batch of its own
 	MaxMessageBytes int           // a value longer than this is cut for scanning and counted (default 1 MiB)
-	StallTimeout    time.Duration // no message for this long while the partition has lag: its reader is recreated (default 30s)
-	SessionTimeout  time.Duration // the group gives a silent member's partitions to the others after this (default 30s); heartbeats go every tenth of it, at most 3s
-	LagInterval     time.Duration // how often odpswatch_kafka_consumer_lag is computed (default 15s)
-	ShutdownTimeout time.Duration // Run returns at most this long after its context ends (default 5s)
+	// MaxBytesInFlight bounds what the source keeps of the messages it
+	// fetched until the pipeline is done with them (default 64 MiB): past
+	// it, partitions wait.
+	MaxBytesInFlight int
+	StallTimeout     time.Duration // no message for this long while the partition has lag: its reader is recreated (default 30s)
+	SessionTimeout   time.Duration // the group gives a silent member's partitions to the others after this (default 30s); heartbeats go every tenth of it, at most 3s
+	LagInterval      time.Duration // how often odpswatch_kafka_consumer_lag is computed (default 15s)
+	ShutdownTimeout  time.Duration // Run returns at most this long after its context ends (default 5s)
 
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -156,8 +165,10 @@ type Source struct {
 
 	commitRounds atomic.Int64 // commit attempts made, for tests
 
+	budget *budget
+
 	// The source's series of the per-message counters.
-	cMessages, cBytes, cCut prometheus.Counter
+	cMessages, cBytes, cCut, cBudgetWaits prometheus.Counter
 }
 
 var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
@@ -234,6 +245,9 @@ func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
 	s.cMessages = s.m.messages.WithLabelValues(opts.Name)
 	s.cBytes = s.m.bytes.WithLabelValues(opts.Name)
 	s.cCut = s.m.cut.WithLabelValues(opts.Name)
+	s.budget = newBudget(int64(opts.MaxBytesInFlight))
+	s.cBudgetWaits = s.m.budgetWaits.WithLabelValues(opts.Name)
+	s.m.inFlight(opts.Name, s.budget)
 	return s, nil
 }
 
@@ -314,6 +328,7 @@ func validate(o *Options) error {
 		{"BatchMessages", &o.BatchMessages, DefaultBatchMessages, 1},
 		{"BatchBytes", &o.BatchBytes, DefaultBatchBytes, 1024},
 		{"MaxMessageBytes", &o.MaxMessageBytes, DefaultMaxMessageBytes, 1024},
+		{"MaxBytesInFlight", &o.MaxBytesInFlight, DefaultMaxBytesInFlight, 1 << 20},
 	}
 	for _, i := range ints {
 		switch {

@@ -91,8 +91,9 @@ type partition struct {
 	// stall check.
 	next         int64 // next offset to read (or kafka.FirstOffset/LastOffset until known)
 	lastProgress time.Time
-	sending      bool               // waiting on the pipeline: not a stall
+	sending      bool               // waiting on the pipeline or the budget: not a stall
 	restart      context.CancelFunc // ends the current reader
+	reader       *kafka.Reader      // the current reader, for tests to read its stats
 }
 
 type flight struct {
