@@ -264,13 +264,6 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 }
 
-// WantsRecord reports whether a line with codes and clues c would be the
-// current job's but for a new record (Pos.Record): a reader need only
-// find out, and the tracker only reads Pos.Record, then.
-func (t *Tracker) WantsRecord(c Clues) bool {
-	return t.current != nil && t.current.Root != 0 && c.Instance.Empty()
-}
-
 // WantsNext reports whether the line after the last one given may
 // continue a root cause's message: give it to Next if it has no code
 // (one with codes goes to Line, as any).

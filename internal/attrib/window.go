@@ -100,8 +100,16 @@ var AnyKnown = []byte("any")
 // first announced and its LogView link: it is new, and there is room for
 // it (MaxJobs).
 func (t *Tracker) NeedsFirst(id []byte) bool {
+	if t.current != nil && t.current.Instance == string(id) {
+		return false // the usual case, without a map lookup
+	}
 	_, ok := t.byID[string(id)]
 	return !ok && len(t.jobs) < MaxJobs
+}
+
+func (t *Tracker) knows(id []byte) bool {
+	_, ok := t.byID[string(id)]
+	return ok
 }
 
 // idBefore finds, probing backwards from *p down to from, the next
@@ -261,17 +269,17 @@ func (t *Tracker) Feed(buf []byte, base int64, b Before, lineOf func(off int) in
 				give(b.LogView)
 			}
 		}
-		_, known := t.byID[string(id)]
+		isCurrent := t.current != nil && t.current.Instance == string(id)
 		switch {
 		case hasPrefixFold(b.Named.Of(buf), "odps@"):
 			give(b.Named)
-		case !known && len(t.jobs) >= MaxJobs:
-			// No room for it: its codes go to no job.
-			t.drop(id)
-		case t.current != nil && t.current.Instance == string(id) && (t.current.LogView != "" || !b.NamedLogView):
+		case isCurrent && (t.current.LogView != "" || !b.NamedLogView):
 			// Named again: the job goes on. Nothing else of the line is
 			// needed.
 			t.current.seen = base + int64(b.Named.Start)
+		case !isCurrent && len(t.jobs) >= MaxJobs && !t.knows(id):
+			// No room for it: its codes go to no job.
+			t.drop(id)
 		default:
 			give(b.Named)
 		}

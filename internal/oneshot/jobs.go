@@ -188,7 +188,10 @@ func (m *merger) feedJobs(b *block, base int64) {
 			f.scratch = append(append(f.scratch[:0], f.hist...), data[wholeStart:cl.line.Start]...)
 			f.lookBack(f.scratch, f.histEnd-int64(len(f.hist)), pos, own, nil)
 		}
-		if f.t.WantsRecord(cl.clues) {
+		// A line with a timestamp starts a record by itself; else the line
+		// before it says.
+		pos.Record = !cl.clues.Time.Empty()
+		if !pos.Record {
 			prev := f.stitched
 			if cl.line.Start > wholeStart {
 				prevStart := wholeStart + bytes.LastIndexByte(data[wholeStart:cl.line.Start-1], '\n') + 1
@@ -237,7 +240,7 @@ func (m *merger) stitchedJobs(line []byte) {
 	hist := f.hist[:len(f.hist)-int(min(int64(len(f.hist)), f.histEnd-pos.Offset))]
 	clues := attrib.Find(line)
 	f.lookBack(hist, f.histEnd-int64(len(f.hist)), pos, clues.Instance.Of(line), nil)
-	if f.t.WantsRecord(clues) {
+	if pos.Record = !clues.Time.Empty(); !pos.Record {
 		var prev []byte
 		if len(hist) > 0 {
 			before := hist[:len(hist)-1] // without the '\n' that ends the line before
