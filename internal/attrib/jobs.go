@@ -2,6 +2,8 @@ package attrib
 
 import (
 	"bytes"
+	"cmp"
+	"slices"
 
 	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/scan"
@@ -97,6 +99,7 @@ type Job struct {
 	// failure and the last line it was printed on.
 	failureCode scan.Code
 	failureLine int64
+	firstCode   int64 // the line of its first code
 }
 
 // JobCode is one code of a job: how many times it was printed, and in
@@ -237,6 +240,9 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	if len(codes) == 0 {
 		return
 	}
+	if j.firstCode == 0 {
+		j.firstCode = at.Line
+	}
 	// The innermost code of the line: the last one on it.
 	last := codes[len(codes)-1]
 	if j.Failures == 0 || j.Instance == "" && at.Record && (last.Code != j.failureCode || at.Line-j.failureLine > FailureGap) {
@@ -363,8 +369,9 @@ func (j *Job) add(c scan.Code) {
 	}
 }
 
-// Jobs returns the jobs in the order they were announced, then those of
-// no instance.
+// Jobs returns the jobs, those of no instance among them, in the order
+// they failed (of their first code), then those without codes in the
+// order they were announced.
 func (t *Tracker) Jobs() []*Job {
 	out := append(append([]*Job(nil), t.jobs...), t.noJobs...)
 	for _, j := range out {
@@ -372,6 +379,12 @@ func (t *Tracker) Jobs() []*Job {
 			j.LastTime = string(j.lastTime)
 		}
 	}
+	// By their first code: the order in which they failed. A reader that
+	// reads only the windows of codes sees a job when it fails, not
+	// always when it was announced.
+	slices.SortStableFunc(out, func(a, b *Job) int {
+		return cmp.Compare(a.firstCode-1, b.firstCode-1) // 0 (no code) last
+	})
 	return out
 }
 

@@ -91,9 +91,9 @@ func TestTrackerNamesTheFailedJobs(t *testing.T) {
 // Until an instance is announced, codes belong to no job; after one, to it.
 func TestTrackerCodeBeforeAnyInstance(t *testing.T) {
 	tr := track("FAILED: ODPS-0130161:[1,8] Parse exception - syntax error\nInstance ID: 20261201090100001gb7kq1m1\nODPS-0130071:[1,2] Semantic analysis exception - x\n")
-	jobs := tr.Failed()
-	if len(jobs) != 2 || jobs[0].Instance != "20261201090100001gb7kq1m1" || jobs[0].Root != mustCode(t, "ODPS-0130071") ||
-		jobs[1].Instance != "" || jobs[1].Root != mustCode(t, "ODPS-0130161") {
+	jobs := tr.Failed() // in the order they failed
+	if len(jobs) != 2 || jobs[1].Instance != "20261201090100001gb7kq1m1" || jobs[1].Root != mustCode(t, "ODPS-0130071") ||
+		jobs[0].Instance != "" || jobs[0].Root != mustCode(t, "ODPS-0130161") {
 		t.Errorf("jobs %+v %+v", jobs[0], jobs[len(jobs)-1])
 	}
 }

@@ -89,8 +89,8 @@ func farLog() string {
 func TestAttributionStopsAtWindow(t *testing.T) {
 	tr := trackWindowed([]byte(farLog()))
 	failed := tr.Failed()
-	if len(failed) != 2 || failed[0].Instance != "20261201090100002gb7kq1m2" || failed[1].Instance != "" ||
-		failed[1].Root != mustCode(t, "ODPS-0130071") || failed[1].Project != "" {
+	if len(failed) != 2 || failed[1].Instance != "20261201090100002gb7kq1m2" || failed[0].Instance != "" ||
+		failed[0].Root != mustCode(t, "ODPS-0130071") || failed[0].Project != "" {
 		t.Fatalf("want the near instance's code attributed and the far one's not:\n%s", attributions(tr))
 	}
 }

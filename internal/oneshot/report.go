@@ -76,9 +76,9 @@ type FileStat struct {
 	jobs *attrib.Tracker
 }
 
-// Jobs returns the jobs the input named near its codes (see attrib.Window),
-// in the order they were announced; then the job of no instance, which
-// holds the codes no instance could be named for. The failed ones are
+// Jobs returns the jobs the input named near its codes (see attrib.Window)
+// and those of no instance, which hold the codes no instance could be
+// named for, in the order they failed (Tracker.Jobs). The failed ones are
 // those with codes.
 func (f *FileStat) Jobs() []*attrib.Job { return f.jobs.Jobs() }
 
