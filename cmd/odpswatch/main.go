@@ -13,8 +13,10 @@ import (
 	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = ""
+// version, commit and date are set at build time (make build, make
+// release): -ldflags "-X main.version=... -X main.commit=... -X main.date=...",
+// date being the commit's, so that two builds of a commit are the same.
+var version, commit, date = "", "", ""
 
 // Exit statuses.
 const (
@@ -157,6 +159,9 @@ func versionString() string {
 	parts := []string{b.Version}
 	if b.Revision != "" {
 		parts = append(parts, "revision "+b.Revision)
+	}
+	if b.Date != "" {
+		parts = append(parts, "built from a commit of "+b.Date)
 	}
 	if b.GoVersion != "" {
 		parts = append(parts, b.GoVersion)

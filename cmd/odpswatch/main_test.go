@@ -446,3 +446,17 @@ func TestScanCountsFailures(t *testing.T) {
 		t.Errorf("--source does not name the series:\n%s", out)
 	}
 }
+
+// What a release build stamps (-X main.version, main.commit, main.date) is
+// what version and --version print.
+func TestVersionShowsTheStamp(t *testing.T) {
+	v, c, d := version, commit, date
+	t.Cleanup(func() { version, commit, date = v, c, d })
+	version, commit, date = "v1.2.3", "0123456789abcdef0123456789abcdef01234567", "2026-12-01T09:00:00Z"
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, _, s := odpswatch(t, "", args...)
+		if s != exitOK || !strings.HasPrefix(out, "odpswatch v1.2.3, revision 0123456789abcdef0123456789abcdef01234567, built from a commit of 2026-12-01T09:00:00Z, go") {
+			t.Errorf("%v: status %d, %q", args, s, out)
+		}
+	}
+}

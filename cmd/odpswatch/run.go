@@ -171,17 +171,21 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 }
 
 // buildInfo is what odpswatch knows of its build: the version set at link
-// time (-X main.version), else the module's; the VCS revision; the Go version.
+// time (-X main.version), else the module's; the revision and its date set
+// at link time, else the ones the go command recorded; the Go version.
 func buildInfo() daemon.BuildInfo {
-	b := daemon.BuildInfo{Version: version}
+	b := daemon.BuildInfo{Version: version, Revision: commit, Date: date}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		b.GoVersion = bi.GoVersion
 		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			b.Version = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
+			switch {
+			case s.Key == "vcs.revision" && b.Revision == "":
 				b.Revision = s.Value
+			case s.Key == "vcs.time" && b.Date == "":
+				b.Date = s.Value
 			}
 		}
 	}

@@ -72,8 +72,9 @@ type Options struct {
 	Reload <-chan struct{}
 }
 
-// BuildInfo labels odpswatch_build_info.
-type BuildInfo struct{ Version, Revision, GoVersion string }
+// BuildInfo labels odpswatch_build_info: the version, the revision (a
+// commit) and its date, and the Go version.
+type BuildInfo struct{ Version, Revision, Date, GoVersion string }
 
 // Daemon is a running odpswatch.
 type Daemon struct {
@@ -207,8 +208,9 @@ func (d *Daemon) register() error {
 	}
 	d.metrics = m
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "odpswatch_build_info", Help: "A metric with a constant 1 labelled by odpswatch's version, revision and Go version.",
-		ConstLabels: prometheus.Labels{"version": d.opts.Version.Version, "revision": d.opts.Version.Revision, "goversion": d.opts.Version.GoVersion},
+		Name: "odpswatch_build_info", Help: "A metric with a constant 1 labelled by odpswatch's version, revision (commit), the commit's date and Go version.",
+		ConstLabels: prometheus.Labels{"version": d.opts.Version.Version, "revision": d.opts.Version.Revision,
+			"builddate": d.opts.Version.Date, "goversion": d.opts.Version.GoVersion},
 	})
 	build.Set(1)
 	m.reloadOK.Set(1)

@@ -90,7 +90,7 @@ func startDaemonLogging(t *testing.T, cfgPath, stateDir string, logger *slog.Log
 	opts := Options{
 		Config: cfg, LoadConfig: func() (*config.Config, error) { return config.Load(cfgPath) },
 		StateDir: stateDir, Listeners: []net.Listener{l}, Logger: logger,
-		Notifier: notifier, WatchdogInterval: 50 * time.Millisecond, Version: BuildInfo{"test", "abc", "go"},
+		Notifier: notifier, WatchdogInterval: 50 * time.Millisecond, Version: BuildInfo{Version: "test", Revision: "abc", Date: "2026-12-01T00:00:00Z", GoVersion: "go"},
 		EnableLifecycle: true, // the reload tests post to /-/reload
 	}
 	for _, w := range with {
