@@ -3,6 +3,7 @@ package attrib
 import (
 	"bytes"
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/odpswatch/odpswatch/internal/redact"
@@ -382,9 +383,13 @@ func (t *Tracker) Jobs() []*Job {
 	// By their first code: the order in which they failed. A reader that
 	// reads only the windows of codes sees a job when it fails, not
 	// always when it was announced.
-	slices.SortStableFunc(out, func(a, b *Job) int {
-		return cmp.Compare(a.firstCode-1, b.firstCode-1) // 0 (no code) last
-	})
+	failedAt := func(j *Job) int64 {
+		if j.firstCode == 0 {
+			return math.MaxInt64 // no code: last
+		}
+		return j.firstCode
+	}
+	slices.SortStableFunc(out, func(a, b *Job) int { return cmp.Compare(failedAt(a), failedAt(b)) })
 	return out
 }
 

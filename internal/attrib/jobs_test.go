@@ -113,10 +113,11 @@ func TestTrackerBounds(t *testing.T) {
 	if n := len(tr.Jobs()); n != MaxJobs+1 || tr.DroppedJobs != 5 {
 		t.Errorf("%d jobs, %d dropped; want %d and 5", n, tr.DroppedJobs, MaxJobs+1)
 	}
-	last := tr.Jobs()[MaxJobs]
-	if last.Instance != "" || tr.Jobs()[MaxJobs-1].Failed() {
-		t.Errorf("the codes after a dropped instance went to %q", last.Instance)
+	failed := tr.Failed()
+	if len(failed) != 1 || failed[0].Instance != "" || tr.Jobs()[0] != failed[0] {
+		t.Fatalf("%d failed jobs; want the codes after a dropped instance in the job of no instance, listed first", len(failed))
 	}
+	last := failed[0]
 	// 40 distinct codes (ODPS-0130071 among the first 32, seen again last).
 	if len(last.Codes) != MaxJobCodes || last.FoldedCodes != 8 {
 		t.Errorf("%d codes kept, %d folded; want %d and 8", len(last.Codes), last.FoldedCodes, MaxJobCodes)

@@ -28,7 +28,8 @@ type Before struct {
 }
 
 // LookBack reads the lines of buf that start in [from, to), the lines
-// before a code's (which starts at to), for what Tracker needs of them:
+// before a code's (which starts at to), for what Tracker needs of them (a
+// line starts after a '\n', or at buf's start, which must then be one):
 // the instance last announced, the prompt after it and, for an instance
 // other than known, where it was first announced and its LogView link.
 // Known instances are those of NeedsWalk: a reader may look back once

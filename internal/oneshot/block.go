@@ -164,14 +164,10 @@ func (m *merger) add(b *block) {
 		m.r.markBinary()
 	}
 	defer func() { m.offset += int64(len(data)) }()
-	// The history is numbered from the merger's count of lines: the
-	// pending line is line Lines+1.
 	if res.firstNL < 0 {
-		m.jobs.remember(data, m.r.file.Lines+1)
 		m.extend(data)
 		return
 	}
-	m.jobs.remember(data[:res.firstNL+1], m.r.file.Lines+2)
 	m.extend(data[:res.firstNL])
 	m.endLine()
 	base := m.r.file.Lines
@@ -186,7 +182,10 @@ func (m *merger) add(b *block) {
 	m.feedJobs(b, base)
 	// The first '\n' ended the pending line, counted by endLine.
 	m.r.addLines(res.newlines - 1)
-	m.jobs.remember(data[res.firstNL+1:], m.r.file.Lines+1)
+	// The block's whole lines join the history (the stitched line did in
+	// endLine), numbered from the merger's count: the pending line is
+	// line Lines+1.
+	m.jobs.remember(data[res.firstNL+1:res.lastNL+1], m.r.file.Lines+1)
 	m.pendingAt = m.offset + int64(res.lastNL) + 1
 	m.extend(data[res.lastNL+1:])
 }

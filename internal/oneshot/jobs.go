@@ -66,8 +66,10 @@ func nextLine(data []byte, i int) int {
 // order.
 type jobFeeder struct {
 	t *attrib.Tracker // nil: jobs are not named
-	// hist is the stream's last bytes, at most attrib.Window of them, up
-	// to offset histEnd, which is on line histEndLine.
+	// hist is the stream's last whole lines before the line being read
+	// (at most attrib.Window bytes of them, from a line's start: a line
+	// that starts further back is in no window to come), up to offset
+	// histEnd, where line histEndLine starts.
 	hist        []byte
 	histEnd     int64
 	histEndLine int64
@@ -85,8 +87,8 @@ type jobFeeder struct {
 // new record (a timestamp is shorter).
 const recordHead = 64
 
-// remember adds p, the stream's bytes from histEnd on, to the history;
-// the line at its end is numbered line.
+// remember adds p, whole lines of the stream from histEnd on, to the
+// history; the line after them is numbered line.
 func (f *jobFeeder) remember(p []byte, line int64) {
 	if f.t == nil {
 		return
@@ -94,13 +96,29 @@ func (f *jobFeeder) remember(p []byte, line int64) {
 	f.histEnd += int64(len(p))
 	f.histEndLine = line
 	if len(p) >= attrib.Window {
-		f.hist = append(f.hist[:0], p[len(p)-attrib.Window:]...)
+		f.hist = append(f.hist[:0], fromLine(p, len(p)-attrib.Window)...)
 		return
 	}
 	if drop := len(f.hist) + len(p) - attrib.Window; drop > 0 {
-		f.hist = f.hist[:copy(f.hist, f.hist[drop:])]
+		f.hist = f.hist[:copy(f.hist, fromLine(f.hist, drop))]
 	}
 	f.hist = append(f.hist, p...)
+}
+
+// skip moves the history past n bytes it cannot hold (a line cut at
+// --max-line-bytes): it starts again empty after them.
+func (f *jobFeeder) skip(n int64, line int64) {
+	f.histEnd += n
+	f.histEndLine = line
+	f.hist = f.hist[:0]
+}
+
+// fromLine returns b from the first line that starts at or after i.
+func fromLine(b []byte, i int) []byte {
+	if i == 0 || b[i-1] == '\n' {
+		return b[i:]
+	}
+	return b[nextLine(b, i):]
 }
 
 // lookBack gives the tracker what the window of the line at pos says,
@@ -227,7 +245,17 @@ func (m *merger) stitchedJobs(line []byte) {
 	}
 	pos := attrib.Pos{Line: m.r.file.Lines, Offset: m.pendingAt}
 	end := m.pendingAt + m.pendingLen + 1
-	defer func() { f.stitched = append(f.stitched[:0], line[:min(len(line), recordHead)]...) }()
+	defer func() {
+		f.stitched = append(f.stitched[:0], line[:min(len(line), recordHead)]...)
+		// The line joins the history, whole, or the history starts again
+		// after it when it was cut.
+		if int64(len(line)) == m.pendingLen {
+			f.scratch = append(append(f.scratch[:0], line...), '\n')
+			f.remember(f.scratch, pos.Line+1)
+		} else {
+			f.skip(m.pendingLen+1, pos.Line+1)
+		}
+	}()
 	if len(m.matches) == 0 {
 		f.following(pos, line, end)
 		return
@@ -236,8 +264,8 @@ func (m *merger) stitchedJobs(line []byte) {
 	for _, match := range m.matches {
 		m.codesAt = append(m.codesAt, attrib.CodeAt{Code: match.Code, Offset: match.Offset})
 	}
-	// The history holds the stream up to the line and some of it.
-	hist := f.hist[:len(f.hist)-int(min(int64(len(f.hist)), f.histEnd-pos.Offset))]
+	// The history holds the stream up to the line.
+	hist := f.hist
 	clues := attrib.Find(line)
 	f.lookBack(hist, f.histEnd-int64(len(f.hist)), pos, clues.Instance.Of(line), nil)
 	if pos.Record = !clues.Time.Empty(); !pos.Record {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/odpswatch/odpswatch/internal/attrib"
 )
 
 // jobsOf sums up the failed jobs of every input of r.
@@ -100,4 +102,52 @@ func BenchmarkJobsCost(b *testing.B) {
 	b.ReportMetric(float64(st.Size())/without.Seconds()/1e6, "MB/s-codes-only")
 	b.ReportMetric(float64(st.Size())/with.Seconds()/1e6, "MB/s-with-jobs")
 	b.ReportMetric(100*(with.Seconds()/without.Seconds()-1), "%-cost")
+}
+
+// scanJobs scans data as a stream in blocks of bs bytes.
+func scanJobs(t *testing.T, data []byte, bs int) string {
+	t.Helper()
+	r := NewReport()
+	if err := ScanReader(context.Background(), r, "x", bytes.NewReader(data), Options{BlockSize: bs, Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	return jobsOf(r)
+}
+
+// Found by review: a line with codes that crosses a block boundary looks
+// back the whole window too (the history holds the window before it, not
+// the line itself), and a line that starts before the window is not read
+// as one inside it, whatever the block size.
+func TestJobsWindowAtBlockBoundaries(t *testing.T) {
+	// An instance 8150 bytes before a 200-byte line with a code: in the
+	// window.
+	var b strings.Builder
+	b.WriteString("ID = 20261201090100001gb7kq1m1\n")
+	for b.Len() < 8150-45 {
+		b.WriteString("M1_job_0:0/0/1[0%] running\n")
+	}
+	for b.Len() < 8150 {
+		b.WriteString("x\n")
+	}
+	code := "FAILED: ODPS-0130071:[1,8] Semantic analysis exception - x "
+	b.WriteString(code + strings.Repeat("y", 200-len(code)) + "\n")
+	near := []byte(b.String())
+	// "instance <id>" exactly Window bytes before the code's line, in a
+	// line that starts 51 bytes before that: outside.
+	ann := "instance 20261201090100001gb7kq1m1 "
+	long := strings.Repeat("z", 50) + " " + ann
+	long += strings.Repeat("p", attrib.Window+51-1-len(long))
+	far := []byte(long + "\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n")
+	for _, c := range []struct {
+		name     string
+		data     []byte
+		instance string
+	}{{"near", near, `"20261201090100001gb7kq1m1"`}, {"far", far, `""`}} {
+		for _, bs := range []int{1 << 20, 1, 64, 100, 4096, 8000, 8192, 8200} {
+			got := scanJobs(t, c.data, bs)
+			if !strings.Contains(got, "x: "+c.instance+" ") {
+				t.Errorf("%s, block %d: the code's job is not %s:\n%s", c.name, bs, c.instance, got)
+			}
+		}
+	}
 }
