@@ -3,9 +3,11 @@ package oneshot
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/odpswatch/odpswatch/internal/attrib"
 )
@@ -136,5 +138,39 @@ func TestTableNamesTheFailedJobs(t *testing.T) {
 	}
 	if strings.Index(table, "failed jobs") > strings.Index(table, "SEV  CODE") {
 		t.Errorf("the jobs do not come first:\n%s", table)
+	}
+}
+
+// Found by review: a file name in CJK pushed the codes table's columns
+// past the width (they were padded by runes, not columns).
+func TestTableFitsWithWideFileNames(t *testing.T) {
+	dir := t.TempDir()
+	r := NewReport()
+	for _, name := range []string{"日志日志日志日志.log", "abcdefghijklmnopqrst.log"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("FAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := ScanFile(context.Background(), r, p, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, width := range []int{60, 80, 100} {
+		var out bytes.Buffer
+		if err := WriteTableWidth(&out, r, 0, width); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(out.String(), "\n") {
+			cols := 0
+			for _, c := range line {
+				cols++
+				if unicode.Is(unicode.Han, c) {
+					cols++
+				}
+			}
+			if cols > width {
+				t.Errorf("width %d: a line of %d columns: %q", width, cols, line)
+			}
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"unicode"
 
 	"github.com/odpswatch/odpswatch/internal/attrib"
@@ -193,19 +192,38 @@ func writeCodes(w io.Writer, r *Report, minSeverity, width int) error {
 	if hintWidth < 8 {
 		titleWidth, hintWidth = rest, 0
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, t := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", t.sev, t.code, t.count, t.fail)
+	// Columns are padded by display width (text/tabwriter counts runes,
+	// and a file name in CJK would push the columns after it).
+	table := make([][]string, len(rows))
+	for i, t := range rows {
+		r := []string{t.sev, t.code, t.count, t.fail}
 		if firstWidth > 0 {
-			fmt.Fprintf(tw, "%s\t", t.first)
+			r = append(r, t.first)
 		}
-		fmt.Fprintf(tw, "%s", cell(t.title, titleWidth))
+		r = append(r, cell(t.title, titleWidth))
 		if hintWidth > 0 {
-			fmt.Fprintf(tw, "\t%s", cell(t.hint, hintWidth))
+			r = append(r, cell(t.hint, hintWidth))
 		}
-		fmt.Fprintln(tw)
+		table[i] = r
 	}
-	return tw.Flush()
+	widths := make([]int, len(table[0]))
+	for _, r := range table {
+		for j, c := range r {
+			widths[j] = max(widths[j], columns(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range table {
+		for j, c := range r {
+			b.WriteString(c)
+			if j < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[j]-columns(c)+2))
+			}
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func where(p Position, withFile bool) string {
