@@ -23,8 +23,10 @@ type Before struct {
 	// for when the ID is not the one LookBack was told is known.
 	First, LogView Span
 	// Prompt is the last odpscmd prompt ("odps@" starting a line) after
-	// Named, or anywhere when nothing is named.
-	Prompt Span
+	// Named, or anywhere when nothing is named; Statement the prompt before
+	// First, the statement the instance ran for (it names its project),
+	// looked for with First.
+	Prompt, Statement Span
 }
 
 // LookBack reads the lines of buf that start in [from, to), the lines
@@ -66,6 +68,7 @@ func LookBack(buf []byte, from, to int, known []byte) Before {
 	stop := from
 	if pr := lastPrompt(buf, from, named); !pr.Empty() {
 		stop = pr.End
+		b.Statement = pr
 	}
 	x := b.ID.Of(buf)
 	b.First = b.Named
@@ -263,6 +266,9 @@ func (t *Tracker) Feed(buf []byte, base int64, b Before, lineOf func(off int) in
 	if !b.Named.Empty() {
 		id := b.ID.Of(buf)
 		if t.NeedsFirst(id) {
+			if !b.Statement.Empty() {
+				give(b.Statement)
+			}
 			if !b.First.Empty() && b.First != b.Named {
 				give(b.First)
 			}

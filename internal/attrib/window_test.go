@@ -179,3 +179,16 @@ func FuzzLookBack(f *testing.F) {
 		}
 	})
 }
+
+// Found by review: the prompt of the statement an instance ran for names
+// its project; the windowed feeding reads it when it reads where the
+// instance was first announced.
+func TestWindowedKeepsTheStatementsProject(t *testing.T) {
+	log := "odps@ p_beta>select 1;\nID = 20261201090100001gb7kq1m1\nJob Queueing...\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n"
+	for name, tr := range map[string]*Tracker{"every line": track(log), "windowed": trackWindowed([]byte(log))} {
+		jobs := tr.Failed()
+		if len(jobs) != 1 || jobs[0].Instance != "20261201090100001gb7kq1m1" || jobs[0].Project != "p_beta" {
+			t.Errorf("%s: %s", name, attributions(tr))
+		}
+	}
+}
