@@ -192,3 +192,16 @@ func TestWindowedKeepsTheStatementsProject(t *testing.T) {
 		}
 	}
 }
+
+func TestDigits8(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			b := []byte("01234567")
+			b[pos] = byte(c)
+			want := '0' <= c && c <= '9'
+			if got := digits8(b); got != want {
+				t.Fatalf("digits8(%q) = %v", b, got)
+			}
+		}
+	}
+}
