@@ -185,9 +185,11 @@ func NewTracker() *Tracker { return &Tracker{byID: make(map[string]*Job)} }
 // in line order.
 func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	t.next = nil
-	// A project is read from the lines a reader feeds whatever else it
-	// feeds (see LookBack): code lines, instance lines and prompts.
-	if !c.Project.Empty() && (len(codes) > 0 || !c.Instance.Empty() || c.Statement) {
+	// The project of the stream, for the codes of no instance, is the
+	// statement's (a prompt names it, or names none) or the last a line
+	// with codes named: the lines a reader feeds whatever else it feeds
+	// (see LookBack). An instance's own line names its project.
+	if c.Statement || len(codes) > 0 && !c.Project.Empty() {
 		t.project = append(t.project[:0], c.Project.Of(line)...)
 		t.projectAt = at.Offset
 	}
@@ -218,9 +220,14 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 	j.seen = at.Offset
 	// A job's project is the first one named with it (its LogView's p=,
-	// its prompt); a job of no instance has its own.
-	if j.Project == "" && j.Instance != "" && len(t.project) > 0 && at.Offset-t.projectAt <= Window {
-		j.Project = string(t.project)
+	// the statement's prompt); a job of no instance has its own.
+	if j.Project == "" && j.Instance != "" {
+		switch {
+		case !c.Project.Empty():
+			j.Project = string(c.Project.Of(line))
+		case len(t.project) > 0 && at.Offset-t.projectAt <= Window:
+			j.Project = string(t.project)
+		}
 	}
 	if j.LogView == "" && !c.LogView.Empty() {
 		j.LogView = LogView(c.LogView.Of(line))

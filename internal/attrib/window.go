@@ -23,10 +23,9 @@ type Before struct {
 	// first of them with the instance's LogView link. They are only looked
 	// for when the ID is not the one LookBack was told is known.
 	First, LogView Span
-	// Prompt is the last odpscmd prompt ("odps@" starting a line) after
-	// Named, or anywhere when nothing is named; Statement the prompt before
-	// First, the statement the instance ran for (it names its project),
-	// looked for with First.
+	// Prompt is the last odpscmd prompt ("odps@" starting a line), before
+	// or after Named; Statement the prompt before First, the statement the
+	// instance ran for (it names its project), looked for with First.
 	Prompt, Statement Span
 }
 
@@ -61,7 +60,7 @@ func LookBack(buf []byte, from, to int, known []byte) Before {
 			break
 		}
 	}
-	b.Prompt = lastPrompt(buf, max(from, b.Named.End), to)
+	b.Prompt = lastPrompt(buf, from, to)
 	if b.Named.Empty() || known != nil && (&known[0] == &AnyKnown[0] || bytes.Equal(b.ID.Of(buf), known)) {
 		return b
 	}
@@ -274,11 +273,19 @@ func (t *Tracker) Feed(buf []byte, base int64, b Before, lineOf func(off int) in
 		line := s.Of(buf)
 		t.Line(Pos{Line: lineOf(s.Start), Offset: base + int64(s.Start)}, line, Find(line), nil)
 	}
+	// The last prompt, before the instance named last or after it, is
+	// given in its place: before, it is the statement the instance ran
+	// for (Statement, when the walk back found it).
+	promptBefore := !b.Prompt.Empty() && !b.Named.Empty() && b.Prompt.Start < b.Named.Start
 	if !b.Named.Empty() {
 		id := b.ID.Of(buf)
-		if t.NeedsFirst(id) {
-			if !b.Statement.Empty() {
+		switch {
+		case t.NeedsFirst(id):
+			switch {
+			case !b.Statement.Empty():
 				give(b.Statement)
+			case promptBefore:
+				give(b.Prompt)
 			}
 			if !b.First.Empty() && b.First != b.Named {
 				give(b.First)
@@ -286,6 +293,8 @@ func (t *Tracker) Feed(buf []byte, base int64, b Before, lineOf func(off int) in
 			if !b.LogView.Empty() && b.LogView != b.First && b.LogView != b.Named {
 				give(b.LogView)
 			}
+		case promptBefore:
+			give(b.Prompt)
 		}
 		isCurrent := t.current != nil && t.current.Instance == string(id)
 		switch {
@@ -302,7 +311,7 @@ func (t *Tracker) Feed(buf []byte, base int64, b Before, lineOf func(off int) in
 			give(b.Named)
 		}
 	}
-	if !b.Prompt.Empty() {
+	if !b.Prompt.Empty() && !promptBefore {
 		give(b.Prompt)
 	}
 }

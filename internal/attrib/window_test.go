@@ -133,7 +133,7 @@ func TestLookBack(t *testing.T) {
 		{"ID", b.ID, x},
 		{"first", b.First, "ID = " + x},
 		{"LogView", b.LogView, "https://lv.example.com/logview/?p=p&i=" + x + "&token=t"},
-		{"prompt", b.Prompt, ""},
+		{"prompt", b.Prompt, "odps@ p>select 1;"},
 	} {
 		if got := string(c.span.Of(log)); got != c.want {
 			t.Errorf("%s: %q, want %q", c.what, got, c.want)
