@@ -48,6 +48,18 @@ type Pos struct {
 	// before it (see NewRecord): a job that has failed takes no more codes
 	// from it unless it names the job.
 	Record bool
+	// Time, for a line with codes and no timestamp of its own, is the one
+	// the line before it starts with, if any (see Timestamp): odpscmd
+	// prints FAILED without one, right after a timestamped progress line.
+	Time []byte
+}
+
+// Timestamp returns the timestamp line starts with, or nil.
+func Timestamp(line []byte) []byte {
+	if s := timestamp(line); !s.Empty() {
+		return s.Of(line)
+	}
+	return nil
 }
 
 // NewRecord reports whether a new log record starts at line or at prev,
@@ -238,6 +250,9 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	// Times are kept as bytes, a buffer a job reuses, so that a line
 	// allocates nothing (Jobs makes them strings).
 	ts := c.Time.Of(line)
+	if len(ts) == 0 && len(codes) > 0 {
+		ts = at.Time
+	}
 	if j.FirstLine == 0 {
 		j.FirstLine, j.FirstTime = at.Line, string(ts)
 	}

@@ -19,7 +19,7 @@ func track(log string) *Tracker {
 	var prev []byte
 	for i, line := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
 		b := []byte(line)
-		at := Pos{int64(i + 1), offset, NewRecord(prev, b)}
+		at := Pos{Line: int64(i + 1), Offset: offset, Record: NewRecord(prev, b), Time: Timestamp(prev)}
 		offset += int64(len(line)) + 1
 		prev = b
 		var codes []CodeAt
@@ -148,8 +148,8 @@ func TestTrackerLineAllocatesNothing(t *testing.T) {
 	n := int64(100)
 	allocs := testing.AllocsPerRun(100, func() {
 		n += 2
-		tr.Line(Pos{n, n * 200, true}, named, nc, nil)
-		tr.Line(Pos{n + 1, n*200 + 120, false}, code, cc, codes)
+		tr.Line(Pos{Line: n, Offset: n * 200, Record: true}, named, nc, nil)
+		tr.Line(Pos{Line: n + 1, Offset: n*200 + 120}, code, cc, codes)
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations a pair of lines, want 0", allocs)

@@ -37,7 +37,7 @@ func trackWindowed(log []byte) *Tracker {
 			prevStart = bytes.LastIndexByte(log[:line.Start-1], '\n') + 1
 		}
 		prev := log[prevStart:max(prevStart, line.Start-1)]
-		t.Line(Pos{lineOf(line.Start), int64(line.Start), NewRecord(prev, text)}, text, Find(text), codes)
+		t.Line(Pos{Line: lineOf(line.Start), Offset: int64(line.Start), Record: NewRecord(prev, text), Time: Timestamp(prev)}, text, Find(text), codes)
 		examined = lineEnd(log, line.Start) + 1
 		for examined < len(log) && t.WantsNext() {
 			if i < len(matches) && matches[i].Line.Start == examined {

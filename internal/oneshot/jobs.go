@@ -216,6 +216,7 @@ func (m *merger) feedJobs(b *block, base int64) {
 				prev = data[prevStart : cl.line.Start-1]
 			}
 			pos.Record = attrib.NewRecord(prev, cl.line.Of(data))
+			pos.Time = attrib.Timestamp(prev)
 		}
 		end := nextLine(data, cl.line.End)
 		f.codeLine(pos, cl.line.Of(data), cl.clues, b.lineCodes[cl.codes:codesEnd], m.offset+int64(end))
@@ -275,6 +276,7 @@ func (m *merger) stitchedJobs(line []byte) {
 			prev = before[bytes.LastIndexByte(before, '\n')+1:]
 		}
 		pos.Record = attrib.NewRecord(prev, line)
+		pos.Time = attrib.Timestamp(prev)
 	}
 	f.codeLine(pos, line, clues, m.codesAt, end)
 }

@@ -31,7 +31,8 @@ var jobForms = map[string][]wantJob{
 	// denied CreateInstance under the project it names.
 	"odpscmd.log": {
 		{Instance: "20261201090240093gb7kq1m5", Project: "p_beta", Root: "ODPS-0130013",
-			Message: "Authorization Failed [4019], You have no privilege 'odps:Select' on {acs:odps:*:projects/p_beta/tables/ods_users}", LogViewOf: true},
+			Message: "Authorization Failed [4019], You have no privilege 'odps:Select' on {acs:odps:*:projects/p_beta/tables/ods_users}", LogViewOf: true,
+			Time: "2026-12-01 09:02:43"}, // of the progress line before FAILED, which has none
 		{Instance: "20261201090300002gb7kq1m6", Project: "p_beta", Root: "ODPS-0123031", Message: "more than 10000 partitions", LogViewOf: true},
 		{Project: "p_gamma", Root: "ODPS-0420095", Message: "'odps:CreateInstance' on {acs:odps:*:projects/p_gamma}"},
 	},
