@@ -21,7 +21,7 @@ type Before struct {
 	// First is the first line that announces the same ID, as far back as
 	// it goes without another instance or a prompt between; LogView the
 	// first of them with the instance's LogView link. They are only looked
-	// for when the ID is not the one LookBack was told is known.
+	// back for when LookBack is asked to walk.
 	First, LogView Span
 	// Prompt is the last odpscmd prompt ("odps@" starting a line), before
 	// or after Named; Statement the prompt before First, the statement the
@@ -32,18 +32,17 @@ type Before struct {
 // LookBack reads the lines of buf that start in [from, to), the lines
 // before a code's (which starts at to), for what Tracker needs of them (a
 // line starts after a '\n', or at buf's start, which must then be one):
-// the instance last announced, the prompt after it and, for an instance
-// other than known, where it was first announced and its LogView link.
-// Known instances are those of NeedsWalk: a reader may look back once
-// with known set to every ID (AnyKnown) and again only when the tracker
-// does not know the instance found.
+// the instance last announced and the last prompt; with walk, also where
+// that instance was first announced, its LogView link and its statement's
+// prompt. A reader looks back without walk, and again with it only when
+// the tracker wants them (NeedsFirst): once for each instance.
 //
 // It is how a reader keeps to Window cheaply: it probes one byte in 14,
 // backwards from to, for the digits an instance ID starts with, and stops
 // at the first announced one; it finds prompts with bytes.IndexByte. A
 // region with no instance ID costs a small fraction of scanning it for
 // codes, and lines far from codes are never read.
-func LookBack(buf []byte, from, to int, known []byte) Before {
+func LookBack(buf []byte, from, to int, walk bool) Before {
 	var b Before
 	named := to
 	for p := to - 1; p >= from; {
@@ -61,7 +60,7 @@ func LookBack(buf []byte, from, to int, known []byte) Before {
 		}
 	}
 	b.Prompt = lastPrompt(buf, from, to)
-	if b.Named.Empty() || known != nil && (&known[0] == &AnyKnown[0] || bytes.Equal(b.ID.Of(buf), known)) {
+	if b.Named.Empty() || !walk {
 		return b
 	}
 	// Back over the same instance's lines, to its first and its LogView.
@@ -95,10 +94,6 @@ func LookBack(buf []byte, from, to int, known []byte) Before {
 	}
 	return b
 }
-
-// AnyKnown, given to LookBack as known, stands for every instance: it
-// only finds the last one named and the prompt after it.
-var AnyKnown = []byte("any")
 
 // NeedsFirst reports whether t wants to know where the instance id was
 // first announced and its LogView link: it is new, and there is room for

@@ -18,7 +18,6 @@ func trackWindowed(log []byte) *Tracker {
 	var sc scan.Scanner
 	lineOf := func(off int) int64 { return int64(bytes.Count(log[:off], []byte{'\n'})) + 1 }
 	examined := 0
-	var known []byte
 	matches := sc.Scan(nil, log)
 	for i := 0; i < len(matches); {
 		line := matches[i].Line
@@ -26,9 +25,10 @@ func trackWindowed(log []byte) *Tracker {
 		for ; i < len(matches) && matches[i].Line == line; i++ {
 			codes = append(codes, CodeAt{matches[i].Code, matches[i].Offset - line.Start})
 		}
-		b := LookBack(log, max(examined, line.Start-Window), line.Start, known)
-		if !b.Named.Empty() {
-			known = b.ID.Of(log)
+		from := max(examined, line.Start-Window)
+		b := LookBack(log, from, line.Start, false)
+		if !b.Named.Empty() && t.NeedsFirst(b.ID.Of(log)) {
+			b = LookBack(log, from, line.Start, true)
 		}
 		t.Feed(log, 0, b, lineOf)
 		text := line.Of(log)
@@ -123,7 +123,7 @@ func TestLookBack(t *testing.T) {
 	const x, y = "20261201090240093gb7kq1m5", "20261201090240093gb7kq1m6"
 	log := []byte("ID = " + y + "\nodps@ p>select 1;\nID = " + x + "\nLog view:\nhttps://lv.example.com/logview/?p=p&i=" + x + "&token=t\n" +
 		"Query " + y + " polled\ninstance " + x + " status=Running\n2026-12-01 09:02:44 M1_job_0:0/0/1[0%]\n")
-	b := LookBack(log, 0, len(log), nil)
+	b := LookBack(log, 0, len(log), true)
 	for _, c := range []struct {
 		what string
 		span Span
@@ -139,16 +139,16 @@ func TestLookBack(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.what, got, c.want)
 		}
 	}
-	// Known: no walk back. A line that starts before from is not read.
-	if b := LookBack(log, 0, len(log), []byte(x)); !b.First.Empty() || !b.LogView.Empty() || b.Named.Empty() {
-		t.Errorf("known instance: %+v", b)
+	// Without walk, no walk back. A line that starts before from is not read.
+	if b := LookBack(log, 0, len(log), false); !b.First.Empty() || !b.LogView.Empty() || b.Named.Empty() {
+		t.Errorf("without walk: %+v", b)
 	}
-	if b := LookBack(log, len(log)-60, len(log), nil); !b.Named.Empty() {
+	if b := LookBack(log, len(log)-60, len(log), true); !b.Named.Empty() {
 		t.Errorf("from inside the instance's line: %+v", b)
 	}
 	// The prompt after the last instance.
 	tail := append(append([]byte{}, log...), "odps@ p>select 2;\n"...)
-	if b := LookBack(tail, 0, len(tail), nil); string(b.Prompt.Of(tail)) != "odps@ p>select 2;" {
+	if b := LookBack(tail, 0, len(tail), true); string(b.Prompt.Of(tail)) != "odps@ p>select 2;" {
 		t.Errorf("prompt: %q", b.Prompt.Of(tail))
 	}
 }
@@ -162,7 +162,7 @@ func FuzzLookBack(f *testing.F) {
 		if from < 0 || from > len(log) || len(log) > 4*Window {
 			return
 		}
-		b := LookBack(log, from, len(log), nil)
+		b := LookBack(log, from, len(log), true)
 		for _, s := range []Span{b.Named, b.First, b.LogView, b.Prompt} {
 			if s.Empty() {
 				continue

@@ -47,7 +47,7 @@ func (w *worker) codeLine(data []byte, start int, line scan.Span, nl int64, code
 	// instance is new to the tracker (the merger then looks back for where
 	// it was first announced).
 	if cl.wholeWindow && cl.clues.Instance.Empty() {
-		cl.before = attrib.LookBack(data, from, line.Start, attrib.AnyKnown)
+		cl.before = attrib.LookBack(data, from, line.Start, false)
 	}
 	w.examined = nextLine(data, line.End)
 	return cl
@@ -139,7 +139,7 @@ func (f *jobFeeder) lookBack(buf []byte, base int64, pos attrib.Pos, own []byte,
 		if !f.t.NeedsFirst(own) {
 			return
 		}
-		b = attrib.LookBack(buf, from, to, nil)
+		b = attrib.LookBack(buf, from, to, true)
 		if !bytes.Equal(b.ID.Of(buf), own) {
 			return
 		}
@@ -147,14 +147,14 @@ func (f *jobFeeder) lookBack(buf []byte, base int64, pos attrib.Pos, own []byte,
 	case found != nil:
 		b = *found
 	default:
-		b = attrib.LookBack(buf, from, to, attrib.AnyKnown)
+		b = attrib.LookBack(buf, from, to, false)
 	}
 	if b.Named.Empty() && b.Prompt.Empty() {
 		return
 	}
 	if len(own) == 0 && !b.Named.Empty() && f.t.NeedsFirst(b.ID.Of(buf)) {
 		// A new instance: back to where it was first announced.
-		b = attrib.LookBack(buf, from, to, nil)
+		b = attrib.LookBack(buf, from, to, true)
 	}
 	f.t.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
 }
