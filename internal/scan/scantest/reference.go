@@ -1,42 +1,42 @@
 // Package scantest holds the rule of package scan written the obvious way,
-// for tests to check the scanner and what is built on it against.
+// for tests to check the scanner and what is built on it against. (Its own
+// test checks it against the regexp \bODPS-[0-9]{7}\b.)
 package scantest
 
-import (
-	"bytes"
-	"regexp"
-)
+import "bytes"
 
-var bounded = regexp.MustCompile(`\bODPS-[0-9]{7}\b`)
-
-// Codes returns the [start, end) of every code in buf, in order: the
-// matches of \bODPS-[0-9]{7}\b (Go's ASCII \b), and the codes glued to the
-// end of a message: "ODPS-" and seven digits right after three or more
-// lower-case ASCII letters that follow a non-word byte (or start buf), the
-// digits followed by ':'.
+// Codes returns the [start, end) of every code in buf, in order: "ODPS-"
+// and seven digits with no ASCII letter, digit or underscore right before
+// or after (the regexp \bODPS-[0-9]{7}\b with Go's ASCII \b), and the codes
+// glued to the end of a message: "ODPS-" and seven digits right after three
+// or more lower-case ASCII letters that follow a non-word byte (or start
+// buf), the digits followed by ':'.
 func Codes(buf []byte) [][2]int {
 	var out [][2]int
-	for _, m := range bounded.FindAllIndex(buf, -1) {
-		out = append(out, [2]int{m[0], m[1]})
-	}
 	for from := 0; ; {
 		k := bytes.Index(buf[from:], []byte("ODPS-"))
 		if k < 0 {
-			break
+			return out
 		}
 		o := from + k
 		from = o + 1
-		if glued(buf, o) {
+		if o+12 > len(buf) || !sevenDigits(buf[o+5:o+12]) {
+			continue
+		}
+		bounded := (o == 0 || !isWord(buf[o-1])) && (o+12 == len(buf) || !isWord(buf[o+12]))
+		if bounded || glued(buf, o) {
 			out = append(out, [2]int{o, o + 12})
 		}
 	}
-	// The two kinds cannot overlap: merge them by offset.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j][0] < out[j-1][0]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
+}
+
+func sevenDigits(b []byte) bool {
+	for _, d := range b {
+		if d < '0' || d > '9' {
+			return false
 		}
 	}
-	return out
+	return true
 }
 
 func glued(buf []byte, o int) bool {
@@ -50,15 +50,7 @@ func glued(buf []byte, o int) bool {
 	if w := o - letters - 1; w >= 0 && isWord(buf[w]) {
 		return false
 	}
-	if o+13 > len(buf) || buf[o+12] != ':' {
-		return false
-	}
-	for _, d := range buf[o+5 : o+12] {
-		if d < '0' || d > '9' {
-			return false
-		}
-	}
-	return true
+	return o+13 <= len(buf) && buf[o+12] == ':'
 }
 
 func isWord(c byte) bool {
