@@ -69,63 +69,39 @@ func (w *worker) process(b *block, sc scan.Scanner) {
 	}
 	clear(w.index)
 	// Count newlines only between the lines that hold codes: one pass over
-	// the block in all, with no per-line work. The block is scanned a
-	// chunk of lines at a time, so that the lines with codes and those
-	// before them are still in the CPU's cache when the jobs are read from
-	// them.
+	// the block in all, with no per-line work.
+	w.matches = sc.Scan(w.matches[:0], data[start:res.lastNL+1])
 	pos, nl := start, int64(1)
 	prevLine := -1
 	w.examined = start
-	for cs := start; cs <= res.lastNL; {
-		ce := chunkEnd(data, cs, res.lastNL)
-		w.matches = sc.Scan(w.matches[:0], data[cs:ce])
-		for _, m := range w.matches {
-			m = shift(m, cs)
-			if m.Line.Start != prevLine {
-				nl += int64(bytes.Count(data[pos:m.Line.Start], newline))
-				pos, prevLine = m.Line.Start, m.Line.Start
-				res.matchedLines++
-				if !w.skipJobs {
-					res.lines = append(res.lines, w.codeLine(data, start, m.Line, nl, len(b.lineCodes)))
-				}
-			}
+	for _, m := range w.matches {
+		m = shift(m, start)
+		if m.Line.Start != prevLine {
+			nl += int64(bytes.Count(data[pos:m.Line.Start], newline))
+			pos, prevLine = m.Line.Start, m.Line.Start
+			res.matchedLines++
 			if !w.skipJobs {
-				b.lineCodes = append(b.lineCodes, attrib.CodeAt{Code: m.Code, Offset: m.Offset - m.Line.Start})
+				res.lines = append(res.lines, w.codeLine(data, start, m.Line, nl, len(b.lineCodes)))
 			}
-			res.matches++
-			if i, ok := w.index[m.Code]; ok {
-				c := &res.codes[i]
-				c.count++
-				c.last = nl
-				continue
-			}
-			w.index[m.Code] = len(res.codes)
-			res.codes = append(res.codes, codeInBlock{code: m.Code, count: 1, first: nl, last: nl, at: m.Offset})
 		}
-		cs = ce
+		if !w.skipJobs {
+			b.lineCodes = append(b.lineCodes, attrib.CodeAt{Code: m.Code, Offset: m.Offset - m.Line.Start})
+		}
+		res.matches++
+		if i, ok := w.index[m.Code]; ok {
+			c := &res.codes[i]
+			c.count++
+			c.last = nl
+			continue
+		}
+		w.index[m.Code] = len(res.codes)
+		res.codes = append(res.codes, codeInBlock{code: m.Code, count: 1, first: nl, last: nl, at: m.Offset})
 	}
 	res.newlines = nl + int64(bytes.Count(data[pos:], newline))
 	b.res = res
 }
 
 var newline = []byte{'\n'}
-
-// scanChunk is how much of a block is scanned before the lines with codes
-// found in it are read for jobs: a size that stays in the CPU's cache.
-const scanChunk = 64 << 10
-
-// chunkEnd returns where the chunk of data's lines that starts at cs ends:
-// after the last '\n' within scanChunk bytes, or after the '\n' of a
-// longer line, or after lastNL, the block's last '\n'.
-func chunkEnd(data []byte, cs, lastNL int) int {
-	if cs+scanChunk > lastNL {
-		return lastNL + 1
-	}
-	if k := bytes.LastIndexByte(data[cs:cs+scanChunk], '\n'); k >= 0 {
-		return cs + k + 1
-	}
-	return cs + scanChunk + bytes.IndexByte(data[cs+scanChunk:lastNL+1], '\n') + 1
-}
 
 // shift moves a match found in data[off:] to data's offsets.
 func shift(m scan.Match, off int) scan.Match {
