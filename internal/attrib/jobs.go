@@ -179,6 +179,19 @@ type Tracker struct {
 	// the last.)
 	DroppedJobs int64
 	lastDropped []byte
+
+	// maxJobs bounds jobs; with evict, a new instance past it makes room
+	// by forgetting the one named least recently (a daemon's stream runs
+	// for ever), else it is dropped (a scan lists every job it kept).
+	maxJobs int
+	evict   bool
+	// EvictedJobs counts the jobs forgotten to make room.
+	EvictedJobs int64
+
+	// charged is the job the last line's codes went to, started the codes
+	// of it that began a failure of theirs (see Charged).
+	charged *Job
+	started []scan.Code
 }
 
 // drop notes that the instance id, announced past MaxJobs, is not kept.
@@ -190,13 +203,31 @@ func (t *Tracker) drop(id []byte) {
 	}
 }
 
-// NewTracker returns a tracker of an empty stream.
-func NewTracker() *Tracker { return &Tracker{byID: make(map[string]*Job)} }
+// NewTracker returns a tracker of an empty stream that keeps MaxJobs
+// jobs: the instances announced after them are dropped (DroppedJobs).
+func NewTracker() *Tracker { return &Tracker{byID: make(map[string]*Job), maxJobs: MaxJobs} }
+
+// NewStreamTracker returns a tracker of an empty stream that keeps the
+// maxJobs (at least 1, at most MaxJobs) instances named most recently: a
+// new one past them makes room by forgetting the one named least
+// recently (EvictedJobs). An instance forgotten and named again is a new
+// job: its codes start a new failure.
+func NewStreamTracker(maxJobs int) *Tracker {
+	return &Tracker{byID: make(map[string]*Job), maxJobs: min(max(maxJobs, 1), MaxJobs), evict: true}
+}
+
+// Charged returns the job the codes of the last line given to Line went
+// to (nil when it had none), and those of them that began a failure of
+// theirs: the first print of the failure, or a code joining it for the
+// first time (a cause printed after its wrapper). Its slice is reused by
+// the next line.
+func (t *Tracker) Charged() (*Job, []scan.Code) { return t.charged, t.started }
 
 // Line takes the line at at, its clues (Find) and the codes found in it,
 // in line order.
 func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	t.next = nil
+	t.charged, t.started = nil, t.started[:0]
 	// The project of the stream, for the codes of no instance, is the
 	// statement's (a prompt names it, or names none) or the last a line
 	// with codes named: the lines a reader feeds whatever else it feeds
@@ -288,8 +319,11 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		j.RootLine = at.Line
 		t.next, t.nextLeft = j, MaxContinuation
 	}
+	t.charged = j
 	for _, m := range codes {
-		j.add(m.Code)
+		if j.add(m.Code) {
+			t.started = append(t.started, m.Code)
+		}
 	}
 }
 
@@ -351,9 +385,12 @@ func (t *Tracker) job(id []byte) *Job {
 	if j, ok := t.byID[string(id)]; ok {
 		return j
 	}
-	if len(t.jobs) >= MaxJobs {
-		t.drop(id)
-		return nil
+	if len(t.jobs) >= t.maxJobs {
+		if !t.evict {
+			t.drop(id)
+			return nil
+		}
+		t.forgetOldest()
 	}
 	j := &Job{Instance: string(id)}
 	t.byID[j.Instance] = j
@@ -372,7 +409,29 @@ func (j *Job) addRequestID(id []byte) {
 	}
 }
 
-func (j *Job) add(c scan.Code) {
+// forgetOldest forgets the job named least recently (the current one is
+// the most recent).
+func (t *Tracker) forgetOldest() {
+	oldest := 0
+	for i, j := range t.jobs {
+		if j.seen < t.jobs[oldest].seen {
+			oldest = i
+		}
+	}
+	j := t.jobs[oldest]
+	delete(t.byID, j.Instance)
+	t.jobs = slices.Delete(t.jobs, oldest, oldest+1)
+	if t.current == j {
+		t.current = nil
+	}
+	if t.next == j {
+		t.next = nil
+	}
+	t.EvictedJobs++
+}
+
+// add counts a print of c and reports whether it began a failure of c's.
+func (j *Job) add(c scan.Code) bool {
 	i := 0
 	for i < len(j.Codes) && j.Codes[i].Code != c {
 		i++
@@ -380,7 +439,7 @@ func (j *Job) add(c scan.Code) {
 	if i == len(j.Codes) {
 		if len(j.Codes) >= MaxJobCodes {
 			j.FoldedCodes++
-			return
+			return false
 		}
 		j.Codes = append(j.Codes, JobCode{Code: c})
 	}
@@ -389,7 +448,9 @@ func (j *Job) add(c scan.Code) {
 	if jc.lastFailure != j.Failures {
 		jc.Failures++
 		jc.lastFailure = j.Failures
+		return true
 	}
+	return false
 }
 
 // Jobs returns the jobs, those of no instance among them, in the order

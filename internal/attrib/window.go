@@ -103,7 +103,7 @@ func (t *Tracker) NeedsFirst(id []byte) bool {
 		return false // the usual case, without a map lookup
 	}
 	_, ok := t.byID[string(id)]
-	return !ok && len(t.jobs) < MaxJobs
+	return !ok && (len(t.jobs) < t.maxJobs || t.evict)
 }
 
 func (t *Tracker) knows(id []byte) bool {
@@ -299,7 +299,7 @@ func (t *Tracker) Feed(buf []byte, base int64, b Before, lineOf func(off int) in
 			// Named again: the job goes on. Nothing else of the line is
 			// needed.
 			t.current.seen = base + int64(b.Named.Start)
-		case !isCurrent && len(t.jobs) >= MaxJobs && !t.knows(id):
+		case !isCurrent && len(t.jobs) >= t.maxJobs && !t.evict && !t.knows(id):
 			// No room for it: its codes go to no job.
 			t.drop(id)
 		default:

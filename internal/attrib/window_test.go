@@ -174,8 +174,13 @@ func FuzzLookBack(f *testing.F) {
 		if !b.Named.Empty() && !isInstanceID(b.ID.Of(log)) {
 			t.Fatalf("ID %q", b.ID.Of(log))
 		}
-		if a, w := attributions(track(string(log))), attributions(trackWindowed(log)); a != w && len(log) < Window {
+		w := attributions(trackWindowed(log))
+		if a := attributions(track(string(log))); a != w && len(log) < Window {
 			t.Fatalf("every line:\n%s\nwindowed:\n%s", a, w)
+		}
+		// The daemon's feeding, a chunk of lines at a time.
+		if c := attributions(trackChunks(log, []int{from%5 + 1, from%3 + 1}, nil)); c != w {
+			t.Fatalf("in chunks of %d and %d lines:\n%s\nwindowed:\n%s", from%5+1, from%3+1, c, w)
 		}
 	})
 }

@@ -161,7 +161,7 @@ func (m *merger) add(b *block) {
 	// The block's whole lines join the history (the stitched line did in
 	// endLine), numbered from the merger's count: the pending line is
 	// line Lines+1.
-	m.jobs.remember(data[res.firstNL+1:res.lastNL+1], m.r.file.Lines+1)
+	m.jobs.remember(data[res.firstNL+1 : res.lastNL+1])
 	m.pendingAt = m.offset + int64(res.lastNL) + 1
 	m.extend(data[res.lastNL+1:])
 }

@@ -329,10 +329,9 @@ func fill(r io.Reader, buf []byte) (int, error) {
 
 // merge takes the blocks in order, whatever order the workers finish them in.
 func (e *engine) merge(ctx context.Context, done <-chan *block) error {
-	m := merger{r: e.r, name: e.name, maxLine: e.opts.MaxLine, scanner: e.opts.Scanner,
-		jobs: jobFeeder{t: e.r.file.jobs, histEndLine: 1}}
-	if e.opts.skipJobs {
-		m.jobs.t = nil
+	m := merger{r: e.r, name: e.name, maxLine: e.opts.MaxLine, scanner: e.opts.Scanner}
+	if !e.opts.skipJobs {
+		m.jobs.s = attrib.NewStream(e.r.file.jobs)
 	}
 	waiting := make(map[int]*block, e.opts.InFlight)
 	var consumed int64

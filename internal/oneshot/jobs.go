@@ -63,21 +63,10 @@ func nextLine(data []byte, i int) int {
 }
 
 // jobFeeder is the merger's part: it feeds a file's tracker in stream
-// order.
+// order, through an attrib.Stream that keeps the history.
 type jobFeeder struct {
-	t *attrib.Tracker // nil: jobs are not named
-	// hist is the stream's last whole lines before the line being read
-	// (at most attrib.Window bytes of them, from a line's start: a line
-	// that starts further back is in no window to come), up to offset
-	// histEnd, where line histEndLine starts.
-	hist        []byte
-	histEnd     int64
-	histEndLine int64
-	// examined is the stream offset up to which lines were given to the
-	// tracker or looked back through; next is where the line after the
-	// last one given starts.
-	examined, next int64
-	scratch        []byte
+	s       *attrib.Stream // nil: jobs are not named
+	scratch []byte
 	// stitched is the start of the last line the merger stitched: the
 	// line before the block's first whole line.
 	stitched []byte
@@ -87,101 +76,18 @@ type jobFeeder struct {
 // new record (a timestamp is shorter).
 const recordHead = 64
 
-// remember adds p, whole lines of the stream from histEnd on, to the
-// history; the line after them is numbered line.
-func (f *jobFeeder) remember(p []byte, line int64) {
-	if f.t == nil {
-		return
+// remember adds p, whole lines of the stream, to the history.
+func (f *jobFeeder) remember(p []byte) {
+	if f.s != nil {
+		f.s.Remember(p)
 	}
-	f.histEnd += int64(len(p))
-	f.histEndLine = line
-	if len(p) >= attrib.Window {
-		f.hist = append(f.hist[:0], fromLine(p, len(p)-attrib.Window)...)
-		return
-	}
-	if drop := len(f.hist) + len(p) - attrib.Window; drop > 0 {
-		f.hist = f.hist[:copy(f.hist, fromLine(f.hist, drop))]
-	}
-	f.hist = append(f.hist, p...)
-}
-
-// skip moves the history past n bytes it cannot hold (a line cut at
-// --max-line-bytes): it starts again empty after them.
-func (f *jobFeeder) skip(n int64, line int64) {
-	f.histEnd += n
-	f.histEndLine = line
-	f.hist = f.hist[:0]
-}
-
-// fromLine returns b from the first line that starts at or after i.
-func fromLine(b []byte, i int) []byte {
-	if i == 0 || b[i-1] == '\n' {
-		return b[i:]
-	}
-	return b[nextLine(b, i):]
-}
-
-// lookBack gives the tracker what the window of the line at pos says,
-// reading buf, whose first byte is at stream offset base and which holds
-// the stream up to the line. own is the instance the line names, if it
-// does; found is what a worker found there already, if it did.
-func (f *jobFeeder) lookBack(buf []byte, base int64, pos attrib.Pos, own []byte, found *attrib.Before) {
-	to := int(pos.Offset - base)
-	from := int(max(f.examined, pos.Offset-attrib.Window, base) - base)
-	if from >= to {
-		return
-	}
-	var b attrib.Before
-	switch {
-	case len(own) > 0:
-		// The line names its instance: only where a new one was first
-		// announced is wanted.
-		if !f.t.NeedsFirst(own) {
-			return
-		}
-		b = attrib.LookBack(buf, from, to, true)
-		if !bytes.Equal(b.ID.Of(buf), own) {
-			return
-		}
-		b.Prompt = attrib.Span{}
-	case found != nil:
-		b = *found
-	default:
-		b = attrib.LookBack(buf, from, to, false)
-	}
-	if b.Named.Empty() && b.Prompt.Empty() {
-		return
-	}
-	if len(own) == 0 && !b.Named.Empty() && f.t.NeedsFirst(b.ID.Of(buf)) {
-		// A new instance: back to where it was first announced.
-		b = attrib.LookBack(buf, from, to, true)
-	}
-	f.t.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
-}
-
-// codeLine gives the tracker a line with codes at pos; end is the offset
-// of the line after it.
-func (f *jobFeeder) codeLine(pos attrib.Pos, line []byte, clues attrib.Clues, codes []attrib.CodeAt, end int64) {
-	f.t.Line(pos, line, clues, codes)
-	f.examined, f.next = end, end
-}
-
-// following offers the tracker a line without codes at pos: taken if it
-// is the line after the last one given and continues a root cause's
-// message. It reports whether it was taken.
-func (f *jobFeeder) following(pos attrib.Pos, line []byte, end int64) bool {
-	if !f.t.WantsNext() || pos.Offset != f.next || !f.t.Next(pos, line) {
-		return false
-	}
-	f.examined, f.next = end, end
-	return true
 }
 
 // feedJobs gives the tracker what the block's whole lines say of jobs;
 // base is the number of the line before them.
 func (m *merger) feedJobs(b *block, base int64) {
-	f, res, data := &m.jobs, &b.res, b.data
-	if f.t == nil {
+	f, res, data := m.jobs.s, &b.res, b.data
+	if f == nil {
 		return
 	}
 	wholeStart, wholeEnd := res.firstNL+1, res.lastNL+1
@@ -200,17 +106,18 @@ func (m *merger) feedJobs(b *block, base int64) {
 		pos := attrib.Pos{Line: base + cl.nl, Offset: m.offset + int64(cl.line.Start)}
 		own := cl.clues.Instance.Of(cl.line.Of(data))
 		if cl.wholeWindow {
-			f.lookBack(data, m.offset, pos, own, &cl.before)
+			f.LookBack(data, m.offset, pos, own, &cl.before)
 		} else {
 			// The history, then the block up to the line.
-			f.scratch = append(append(f.scratch[:0], f.hist...), data[wholeStart:cl.line.Start]...)
-			f.lookBack(f.scratch, f.histEnd-int64(len(f.hist)), pos, own, nil)
+			hist, histAt := f.History()
+			m.jobs.scratch = append(append(m.jobs.scratch[:0], hist...), data[wholeStart:cl.line.Start]...)
+			f.LookBack(m.jobs.scratch, histAt, pos, own, nil)
 		}
 		// A line with a timestamp starts a record by itself; else the line
 		// before it says.
 		pos.Record = !cl.clues.Time.Empty()
 		if !pos.Record {
-			prev := f.stitched
+			prev := m.jobs.stitched
 			if cl.line.Start > wholeStart {
 				prevStart := wholeStart + bytes.LastIndexByte(data[wholeStart:cl.line.Start-1], '\n') + 1
 				prev = data[prevStart : cl.line.Start-1]
@@ -219,7 +126,7 @@ func (m *merger) feedJobs(b *block, base int64) {
 			pos.Time = attrib.Timestamp(prev)
 		}
 		end := nextLine(data, cl.line.End)
-		f.codeLine(pos, cl.line.Of(data), cl.clues, b.lineCodes[cl.codes:codesEnd], m.offset+int64(end))
+		f.Code(pos, cl.line.Of(data), cl.clues, b.lineCodes[cl.codes:codesEnd], m.offset+int64(end))
 		m.continuation(data, end, pos.Line+1, stop)
 	}
 }
@@ -230,7 +137,7 @@ func (m *merger) continuation(data []byte, at int, n int64, stop int) {
 	for at < stop {
 		end := nextLine(data, at)
 		pos := attrib.Pos{Line: n, Offset: m.offset + int64(at)}
-		if !m.jobs.following(pos, bytes.TrimSuffix(data[at:end], newline), m.offset+int64(end)) {
+		if !m.jobs.s.Following(pos, bytes.TrimSuffix(data[at:end], newline), m.offset+int64(end)) {
 			return
 		}
 		at, n = end, n+1
@@ -241,7 +148,7 @@ func (m *merger) continuation(data []byte, at int, n int64, stop int) {
 // scanned into m.matches, says of jobs.
 func (m *merger) stitchedJobs(line []byte) {
 	f := &m.jobs
-	if f.t == nil {
+	if f.s == nil {
 		return
 	}
 	pos := attrib.Pos{Line: m.r.file.Lines, Offset: m.pendingAt}
@@ -252,13 +159,13 @@ func (m *merger) stitchedJobs(line []byte) {
 		// after it when it was cut.
 		if int64(len(line)) == m.pendingLen {
 			f.scratch = append(append(f.scratch[:0], line...), '\n')
-			f.remember(f.scratch, pos.Line+1)
+			f.s.Remember(f.scratch)
 		} else {
-			f.skip(m.pendingLen+1, pos.Line+1)
+			f.s.Skip(m.pendingLen + 1)
 		}
 	}()
 	if len(m.matches) == 0 {
-		f.following(pos, line, end)
+		f.s.Following(pos, line, end)
 		return
 	}
 	m.codesAt = m.codesAt[:0]
@@ -266,9 +173,9 @@ func (m *merger) stitchedJobs(line []byte) {
 		m.codesAt = append(m.codesAt, attrib.CodeAt{Code: match.Code, Offset: match.Offset})
 	}
 	// The history holds the stream up to the line.
-	hist := f.hist
+	hist, histAt := f.s.History()
 	clues := attrib.Find(line)
-	f.lookBack(hist, f.histEnd-int64(len(f.hist)), pos, clues.Instance.Of(line), nil)
+	f.s.LookBack(hist, histAt, pos, clues.Instance.Of(line), nil)
 	if pos.Record = !clues.Time.Empty(); !pos.Record {
 		var prev []byte
 		if len(hist) > 0 {
@@ -278,5 +185,5 @@ func (m *merger) stitchedJobs(line []byte) {
 		pos.Record = attrib.NewRecord(prev, line)
 		pos.Time = attrib.Timestamp(prev)
 	}
-	f.codeLine(pos, line, clues, m.codesAt, end)
+	f.s.Code(pos, line, clues, m.codesAt, end)
 }

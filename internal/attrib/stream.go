@@ -1,0 +1,227 @@
+package attrib
+
+import (
+	"bytes"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// Stream feeds a Tracker from a stream's whole lines, given in order a
+// chunk at a time, reading only what the Tracker needs: the lines with
+// codes, what LookBack finds in the Window before each (after the
+// previous one), and the lines after a root cause that continue its
+// message. It keeps the stream's last Window bytes (from a line's start)
+// to look back into when a code's window reaches before the chunk.
+//
+// Chunk does all of it for a reader that has one chunk at a time (the
+// daemon's batches); a reader that shares the work out (scan's workers
+// look back within their blocks) uses the parts: Remember, History,
+// LookBack, Code and Following.
+type Stream struct {
+	T *Tracker
+	// hist is the stream's last whole lines before the line being read
+	// (at most Window bytes of them, from a line's start: a line that
+	// starts further back is in no window to come), up to stream offset
+	// histEnd.
+	hist    []byte
+	histEnd int64
+	// examined is the stream offset up to which lines were given to the
+	// tracker or looked back through; next is where the line after the
+	// last one given starts.
+	examined, next int64
+	// lines is the number of lines of the stream before histEnd.
+	lines   int64
+	scratch []byte
+}
+
+// NewStream returns the stream of t, at its start.
+func NewStream(t *Tracker) *Stream { return &Stream{T: t} }
+
+// History returns the stream's last whole lines before the next chunk,
+// at most Window bytes of them, and the stream offset of its first byte.
+func (s *Stream) History() ([]byte, int64) {
+	return s.hist, s.histEnd - int64(len(s.hist))
+}
+
+// Remember adds p, whole lines of the stream from where the history ends,
+// to the history.
+func (s *Stream) Remember(p []byte) {
+	s.histEnd += int64(len(p))
+	if len(p) >= Window {
+		s.hist = append(s.hist[:0], fromLine(p, len(p)-Window)...)
+		return
+	}
+	if drop := len(s.hist) + len(p) - Window; drop > 0 {
+		s.hist = s.hist[:copy(s.hist, fromLine(s.hist, drop))]
+	}
+	s.hist = append(s.hist, p...)
+}
+
+// Skip moves the history past n bytes it cannot hold (a line cut short):
+// it starts again empty after them.
+func (s *Stream) Skip(n int64) {
+	s.histEnd += n
+	s.hist = s.hist[:0]
+}
+
+// fromLine returns b from the first line that starts at or after i.
+func fromLine(b []byte, i int) []byte {
+	if i == 0 || b[i-1] == '\n' {
+		return b[i:]
+	}
+	return b[nextLine(b, i):]
+}
+
+// nextLine returns the offset of the line after the one that goes on at
+// i, or len(b).
+func nextLine(b []byte, i int) int {
+	if k := bytes.IndexByte(b[i:], '\n'); k >= 0 {
+		return i + k + 1
+	}
+	return len(b)
+}
+
+// LookBack gives the tracker what the window of the line with codes at
+// pos says, reading buf, whose first byte is at stream offset base and
+// which holds the stream up to the line. own is the instance the line
+// names, if it does; found is what a reader found there already, if it
+// did (LookBack of buf without walk, from where the window starts or
+// the last line examined, to the line).
+func (s *Stream) LookBack(buf []byte, base int64, pos Pos, own []byte, found *Before) {
+	to := int(pos.Offset - base)
+	from := int(max(s.examined, pos.Offset-Window, base) - base)
+	if from >= to {
+		return
+	}
+	var b Before
+	switch {
+	case len(own) > 0:
+		// The line names its instance: only where a new one was first
+		// announced is wanted.
+		if !s.T.NeedsFirst(own) {
+			return
+		}
+		b = LookBack(buf, from, to, true)
+		if !bytes.Equal(b.ID.Of(buf), own) {
+			return
+		}
+		b.Prompt = Span{}
+	case found != nil:
+		b = *found
+	default:
+		b = LookBack(buf, from, to, false)
+	}
+	if b.Named.Empty() && b.Prompt.Empty() {
+		return
+	}
+	if len(own) == 0 && !b.Named.Empty() && s.T.NeedsFirst(b.ID.Of(buf)) {
+		// A new instance: back to where it was first announced.
+		b = LookBack(buf, from, to, true)
+	}
+	s.T.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
+}
+
+// Code gives the tracker a line with codes at pos; end is the stream
+// offset of the line after it.
+func (s *Stream) Code(pos Pos, line []byte, clues Clues, codes []CodeAt, end int64) {
+	s.T.Line(pos, line, clues, codes)
+	s.examined, s.next = end, end
+}
+
+// Following offers the tracker a line without codes at pos: taken if it
+// is the line after the last one given and continues a root cause's
+// message. It reports whether it was taken.
+func (s *Stream) Following(pos Pos, line []byte, end int64) bool {
+	if !s.T.WantsNext() || pos.Offset != s.next || !s.T.Next(pos, line) {
+		return false
+	}
+	s.examined, s.next = end, end
+	return true
+}
+
+// CodeLine is a line of a chunk with codes: Line in the chunk, the codes
+// at their offsets in the line, in order.
+type CodeLine struct {
+	Line  scan.Span
+	Codes []CodeAt
+}
+
+// Chunk gives s the stream's next whole lines, data (the last may lack
+// its '\n': it is taken as ended), with those of them that carry codes,
+// in order. After each of these, charged is called with its index in
+// lines and what Tracker.Charged says of it.
+func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job, started []scan.Code)) {
+	base := s.histEnd // stream offset of data[0]
+	// lineAt numbers the line starting at off, no further back than the
+	// last one numbered: data is counted once.
+	counted, n := 0, s.lines
+	lineAt := func(off int) int64 {
+		n += int64(bytes.Count(data[counted:off], newline))
+		counted = off
+		return n + 1
+	}
+	at := 0 // where the lines not yet offered start
+	for i := range lines {
+		l := lines[i].Line
+		s.following(data, base, &at, l.Start, lineAt)
+		pos := Pos{Line: lineAt(l.Start), Offset: base + int64(l.Start)}
+		line := l.Of(data)
+		clues := Find(line)
+		buf, bufBase := data, base
+		if pos.Offset-Window < base && s.examined < base {
+			// The window reaches back into the history.
+			s.scratch = append(append(s.scratch[:0], s.hist...), data[:l.Start]...)
+			buf, bufBase = s.scratch, base-int64(len(s.hist))
+		}
+		s.LookBack(buf, bufBase, pos, clues.Instance.Of(line), nil)
+		prev := s.lineBefore(data, l.Start)
+		if pos.Record = !clues.Time.Empty(); !pos.Record {
+			pos.Record = NewRecord(prev, line)
+			pos.Time = Timestamp(prev)
+		}
+		end := nextLine(data, l.End)
+		s.Code(pos, line, clues, lines[i].Codes, base+int64(end))
+		if charged != nil {
+			j, started := s.T.Charged()
+			charged(i, j, started)
+		}
+		at = end
+	}
+	s.following(data, base, &at, len(data), lineAt)
+	lineAt(len(data))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		s.scratch = append(append(s.scratch[:0], data...), '\n')
+		data = s.scratch
+		n++
+	}
+	s.lines = n
+	s.Remember(data)
+}
+
+// following offers the tracker the lines of data from *at up to stop
+// while they continue a root cause's message.
+func (s *Stream) following(data []byte, base int64, at *int, stop int, lineAt func(int) int64) {
+	for *at < stop && s.T.WantsNext() {
+		end := nextLine(data, *at)
+		pos := Pos{Line: lineAt(*at), Offset: base + int64(*at)}
+		if !s.Following(pos, bytes.TrimSuffix(data[*at:end], newline), base+int64(end)) {
+			return
+		}
+		*at = end
+	}
+}
+
+// lineBefore returns the line before the one at start in data, or the
+// history's last line.
+func (s *Stream) lineBefore(data []byte, start int) []byte {
+	if start > 0 {
+		return data[bytes.LastIndexByte(data[:start-1], '\n')+1 : start-1]
+	}
+	if len(s.hist) == 0 {
+		return nil
+	}
+	before := s.hist[:len(s.hist)-1]
+	return before[bytes.LastIndexByte(before, '\n')+1:]
+}
+
+var newline = []byte{'\n'}

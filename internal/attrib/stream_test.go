@@ -1,0 +1,138 @@
+package attrib
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// chunkLines splits log into chunks of whole lines: sizes[i%len(sizes)]
+// lines for the i-th.
+func chunkLines(log []byte, sizes []int) [][]byte {
+	var out [][]byte
+	for i := 0; len(log) > 0; i++ {
+		end := 0
+		for range max(sizes[i%len(sizes)], 1) {
+			if end == len(log) {
+				break
+			}
+			end = nextLine(log, end)
+		}
+		out = append(out, log[:end])
+		log = log[end:]
+	}
+	return out
+}
+
+// codeLines finds the lines of chunk with codes, as the daemon's pipeline
+// gives them to Chunk.
+func codeLines(chunk []byte) []CodeLine {
+	var sc scan.Scanner
+	var out []CodeLine
+	for _, m := range sc.Scan(nil, chunk) {
+		if n := len(out); n == 0 || out[n-1].Line != m.Line {
+			out = append(out, CodeLine{Line: m.Line})
+		}
+		l := &out[len(out)-1]
+		l.Codes = append(l.Codes, CodeAt{m.Code, m.Offset - m.Line.Start})
+	}
+	return out
+}
+
+// trackChunks feeds log to a Stream in chunks of whole lines; charged
+// collects, line by line, the codes that began a failure.
+func trackChunks(log []byte, sizes []int, charged *[]string) *Tracker {
+	s := NewStream(NewTracker())
+	for _, chunk := range chunkLines(log, sizes) {
+		lines := codeLines(chunk)
+		s.Chunk(chunk, lines, func(i int, j *Job, started []scan.Code) {
+			if charged != nil {
+				*charged = append(*charged, fmt.Sprintf("%s %v", j.Instance, started))
+			}
+		})
+	}
+	return s.T
+}
+
+// pyodpsLog prints one failure twice (the exception's header, then the
+// message) and a second job's failure; its message goes on after the
+// code's line.
+const pyodpsLog = `2026-12-01 10:00:00,001 INFO Instance ID: 20261201100000001gpyodps01
+2026-12-01 10:00:09,002 INFO Instance ID: 20261201100000001gpyodps01 status SUCCESS
+2026-12-01 10:01:00,003 INFO Instance ID: 20261201100100002gpyodps02
+Traceback (most recent call last):
+  File "job.py", line 9, in <module>
+    inst.wait_for_success()
+odps.errors.ODPSError: ODPS-0130071: InstanceId: 20261201100100002gpyodps02
+ODPS-0130071:[1,8] Semantic analysis exception - column foo cannot be resolved
+  in the select list of the query
+2026-12-01 10:02:00,004 INFO Instance ID: 20261201100200003gpyodps03
+2026-12-01 10:02:30,005 ERROR ODPS-0420095: Access Denied - no privilege 'odps:Select'
+`
+
+// Chunks of any number of lines name the same jobs as the windowed
+// feeding of the whole log (the engine's), itself checked against
+// feeding every line.
+func TestStreamChunksAttributeAsWindowed(t *testing.T) {
+	logs := map[string]string{"odpscmd": odpscmdLog, "far": farLog(), "pyodps": pyodpsLog,
+		"unended": strings.TrimSuffix(pyodpsLog, "\n")}
+	for name, log := range logs {
+		want := attributions(trackWindowed([]byte(log)))
+		if want == "" {
+			t.Fatalf("%s: no failed job", name)
+		}
+		for _, sizes := range [][]int{{1}, {2}, {3, 1}, {7}, {1 << 20}} {
+			if got := attributions(trackChunks([]byte(log), sizes, nil)); got != want {
+				t.Errorf("%s in chunks of %v lines:\n%s\nwant:\n%s", name, sizes, got, want)
+			}
+		}
+	}
+}
+
+// Charged tells each line's job and the codes that began a failure: a
+// code printed again in the same failure begins none.
+func TestStreamCharged(t *testing.T) {
+	var charged []string
+	tr := trackChunks([]byte(pyodpsLog), []int{2}, &charged)
+	want := []string{
+		"20261201100100002gpyodps02 [ODPS-0130071]", // the exception's header
+		"20261201100100002gpyodps02 []",             // its message: the same failure
+		"20261201100200003gpyodps03 [ODPS-0420095]",
+	}
+	if !slices.Equal(charged, want) {
+		t.Errorf("charged %q, want %q", charged, want)
+	}
+	jobs := tr.Failed()
+	if len(jobs) != 2 || jobs[0].Failures != 1 || jobs[0].Codes[0].Count != 2 ||
+		jobs[0].RootMessage != "[1,8] Semantic analysis exception - column foo cannot be resolved in the select list of the query" {
+		t.Errorf("jobs:\n%s", attributions(tr))
+	}
+}
+
+// A stream tracker keeps the instances named most recently: a new one
+// past its bound forgets the one named least recently, and an instance
+// forgotten and failing again is a new failure.
+func TestStreamTrackerForgetsTheOldest(t *testing.T) {
+	tr := NewStreamTracker(2)
+	s := NewStream(tr)
+	var log bytes.Buffer
+	for i := range 3 {
+		fmt.Fprintf(&log, "Instance ID: 2026120110000000%dgjob\nFAILED: ODPS-0130071:[1,8] x\n", i)
+	}
+	fmt.Fprintf(&log, "Instance ID: 20261201100000000gjob\nFAILED: ODPS-0130071:[1,8] x\n")
+	var started int
+	s.Chunk(log.Bytes(), codeLines(log.Bytes()), func(_ int, _ *Job, codes []scan.Code) { started += len(codes) })
+	if tr.EvictedJobs != 2 || len(tr.Jobs()) != 2 || tr.DroppedJobs != 0 {
+		t.Errorf("evicted %d, kept %d, dropped %d; want 2, 2, 0", tr.EvictedJobs, len(tr.Jobs()), tr.DroppedJobs)
+	}
+	if started != 4 {
+		t.Errorf("%d failures began, want 4 (the first instance again after it was forgotten)", started)
+	}
+	if jobs := tr.Jobs(); jobs[0].Instance != "20261201100000002gjob" || jobs[1].Instance != "20261201100000000gjob" {
+		t.Errorf("kept %s and %s", jobs[0].Instance, jobs[1].Instance)
+	}
+}
