@@ -58,6 +58,14 @@ type Global struct {
 	// MaxLineBytes is how much of a line is scanned; longer lines are cut
 	// and counted. Default 1048576; 256 to 67108864.
 	MaxLineBytes int `yaml:"max_line_bytes"`
+	// AttributionStreams bounds the origins (files, Kafka partitions)
+	// whose jobs are tracked to count failures; past it the one used least
+	// recently is forgotten. Default 1024; 16 to 65536.
+	AttributionStreams int `yaml:"attribution_streams"`
+	// AttributionJobs bounds the job instances each origin's tracker
+	// keeps; past it the one named least recently is forgotten. Default
+	// 32; 1 to 1000.
+	AttributionJobs int `yaml:"attribution_jobs"`
 }
 
 // Source is one place log lines come from: files (Type "file") or Kafka

@@ -33,6 +33,8 @@ func wantDefaults() Config {
 			QueueBatches:          64,
 			BatchBytes:            262144,
 			MaxLineBytes:          1048576,
+			AttributionStreams:    1024,
+			AttributionJobs:       32,
 		},
 		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 100}, Kafka: wantDefaultKafkaSink()},
 		Alerts: wantDefaultAlerts(),
@@ -115,6 +117,8 @@ func TestLoadFull(t *testing.T) {
 			QueueBatches:          16,
 			BatchBytes:            65536,
 			MaxLineBytes:          4096,
+			AttributionStreams:    64,
+			AttributionJobs:       8,
 		},
 		Sources: []Source{{
 			Name:               "jobs",
@@ -127,7 +131,7 @@ func TestLoadFull(t *testing.T) {
 			RescanInterval:     dur(90 * time.Second),
 			PartialLineTimeout: dur(10 * time.Millisecond),
 			MaxFiles:           50,
-			Line:               11,
+			Line:               13,
 		}, {
 			Name:               "pyodps_2.x-console",
 			Type:               "file",
@@ -139,7 +143,7 @@ func TestLoadFull(t *testing.T) {
 			RescanInterval:     dur(time.Hour),
 			PartialLineTimeout: dur(time.Hour),
 			MaxFiles:           100000,
-			Line:               25,
+			Line:               27,
 		}},
 		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 0}, Kafka: wantDefaultKafkaSink()},
 		Alerts: wantDefaultAlerts(),
@@ -182,6 +186,8 @@ func TestString(t *testing.T) {
   queue_batches: 64
   batch_bytes: 262144
   max_line_bytes: 1048576
+  attribution_streams: 1024
+  attribution_jobs: 32
 sources:
   - name: files
     type: file

@@ -188,6 +188,8 @@ var globalFields = []field[Global]{
 	intField("queue_batches", 64, 1, 4096, func(g *Global) *int { return &g.QueueBatches }),
 	intField("batch_bytes", 256<<10, 4<<10, 16<<20, func(g *Global) *int { return &g.BatchBytes }),
 	intField("max_line_bytes", 1<<20, 256, 64<<20, func(g *Global) *int { return &g.MaxLineBytes }),
+	intField("attribution_streams", 1024, 16, 65536, func(g *Global) *int { return &g.AttributionStreams }),
+	intField("attribution_jobs", 32, 1, 1000, func(g *Global) *int { return &g.AttributionJobs }),
 }
 
 // The keys of every source.

@@ -153,7 +153,8 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	po := pipeline.Options{
-		Workers: workers(g.Workers), QueueBatches: g.QueueBatches, Logger: opts.Logger, Observe: d.alerts.observe, Host: opts.Host,
+		Workers: workers(g.Workers), QueueBatches: g.QueueBatches,
+		MaxStreams: g.AttributionStreams, StreamJobs: g.AttributionJobs, Logger: opts.Logger, Observe: d.alerts.observe, Host: opts.Host,
 	}
 	if d.events != nil {
 		po.Events = d.events // not a typed nil: no sink, no events

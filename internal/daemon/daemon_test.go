@@ -434,7 +434,8 @@ func TestMetricsGolden(t *testing.T) {
 		"odpswatch_file_lag_bytes", "odpswatch_file_polling", "odpswatch_file_rotations_total",
 		"odpswatch_file_truncations_total", "odpswatch_file_watch_fallbacks_total",
 		"odpswatch_config_last_reload_successful", "odpswatch_positions_persisted", "odpswatch_build_info",
-		"odpswatch_pipeline_queued_batches",
+		"odpswatch_pipeline_queued_batches", "odpswatch_failures_total", "odpswatch_attribution_streams",
+		"odpswatch_attribution_streams_evicted_total", "odpswatch_attribution_jobs_evicted_total",
 	}
 	got, err := gatherText(td.d, names)
 	if err != nil {

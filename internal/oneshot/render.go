@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/odpswatch/odpswatch/internal/classify"
 	"github.com/odpswatch/odpswatch/internal/scan"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
@@ -137,11 +138,20 @@ func WritePromSource(w io.Writer, r *Report, minSeverity int, source string) err
 	if err != nil {
 		return err
 	}
+	_, failures := r.Failures()
 	for _, s := range r.Codes(minSeverity) {
 		counters.Add(source, s.Class, int(s.Count))
+		counters.AddFailures(source, s.Class, int(failures[s.Class.Code]))
+		delete(failures, s.Class.Code)
 	}
 	for _, f := range r.Folded(minSeverity) {
 		counters.AddFolded(source, f.Class, int(f.Count))
+	}
+	// The failures of the codes folded, with theirs.
+	for code, n := range failures {
+		if cl := classify.Classify(code); cl.Severity >= minSeverity && r.codes[code] == nil {
+			counters.AddFoldedFailures(source, cl, int(n))
+		}
 	}
 	families, err := reg.Gather()
 	if err != nil {

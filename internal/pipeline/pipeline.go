@@ -7,6 +7,10 @@
 // (or the sinks behind them) are slow, sources block on it and stop reading,
 // so nothing is ever dropped. A batch is never split: each goes to one
 // worker, which counts every code of it before calling its Done.
+//
+// Besides the prints of each code (odpswatch_errors_total), it counts the
+// failures they stand for (odpswatch_failures_total): each origin's
+// batches go, in order, through a tracker of its jobs (see streams.go).
 package pipeline
 
 import (
@@ -21,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/odpswatch/odpswatch/internal/attrib"
 	"github.com/odpswatch/odpswatch/internal/classify"
 	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/scan"
@@ -76,6 +81,10 @@ type Options struct {
 	// batch of source, with the line of the first. It must be quick and
 	// must not keep sample. (The alert detector.)
 	Observe func(source string, cl classify.Class, n int, sample []byte)
+	// MaxStreams bounds the origins whose jobs are tracked (0:
+	// DefaultMaxStreams), StreamJobs the jobs each keeps (0:
+	// DefaultStreamJobs).
+	MaxStreams, StreamJobs int
 	// Logger, at debug level, logs every batch counted, with its origin
 	// and offsets, before the batch is done: a record of what was counted
 	// that survives a kill -9 (the crash test reads it).
@@ -86,6 +95,8 @@ type Options struct {
 type Pipeline struct {
 	opts     Options
 	in       chan *Batch
+	work     chan task // from the dispatcher to the workers
+	streams  *streams
 	counters *sink.ErrorCounters
 	metrics  *metrics
 
@@ -107,7 +118,14 @@ func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) 
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	opts.QueueBatches = max(opts.QueueBatches, 1)
-	p := &Pipeline{opts: opts, in: make(chan *Batch, opts.QueueBatches), counters: counters}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = DefaultMaxStreams
+	}
+	if opts.StreamJobs <= 0 {
+		opts.StreamJobs = DefaultStreamJobs
+	}
+	p := &Pipeline{opts: opts, in: make(chan *Batch, opts.QueueBatches), work: make(chan task),
+		streams: newStreams(opts.MaxStreams, opts.StreamJobs), counters: counters}
 	p.metrics = &metrics{
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "odpswatch_source_lines_total", Help: "Lines read and scanned, by source.",
@@ -125,7 +143,8 @@ func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) 
 			Name: "odpswatch_pipeline_queued_batches", Help: "Batches waiting for a worker; the queue holds at most global.queue_batches.",
 		}, func() float64 { return float64(len(p.in)) }),
 	}
-	for _, c := range []prometheus.Collector{p.metrics.lines, p.metrics.bytes, p.metrics.cut, p.metrics.scanSeconds, p.metrics.queued} {
+	for _, c := range []prometheus.Collector{p.metrics.lines, p.metrics.bytes, p.metrics.cut, p.metrics.scanSeconds, p.metrics.queued,
+		p.streams.gauge, p.streams.evicted, p.streams.jobsEvicted} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -147,8 +166,26 @@ func (p *Pipeline) Input() chan<- *Batch { return p.in }
 
 // Start starts the workers. They run until Close.
 func (p *Pipeline) Start() {
+	p.wg.Go(p.dispatch)
 	for range p.opts.Workers {
-		p.wg.Go(p.work)
+		p.wg.Go(p.runWorker)
+	}
+}
+
+// task is a batch, its origin's stream and its number in it.
+type task struct {
+	b   *Batch
+	st  *stream
+	seq uint64
+}
+
+// dispatch hands the batches to the workers in the order they came,
+// numbered per origin.
+func (p *Pipeline) dispatch() {
+	defer close(p.work)
+	for b := range p.in {
+		st, seq := p.streams.next(b)
+		p.work <- task{b, st, seq}
 	}
 }
 
@@ -166,10 +203,10 @@ func (p *Pipeline) Completed() uint64 { return p.completed.Load() }
 // Queued returns how many batches wait for a worker.
 func (p *Pipeline) Queued() int { return len(p.in) }
 
-func (p *Pipeline) work() {
-	w := worker{p: p, counts: make(map[scan.Code]int), first: make(map[scan.Code]scan.Span)}
-	for b := range p.in {
-		w.process(b)
+func (p *Pipeline) runWorker() {
+	w := worker{p: p, counts: make(map[scan.Code]int), first: make(map[scan.Code]scan.Span), failures: make(map[scan.Code]int)}
+	for t := range p.work {
+		w.process(t.b, t.st, t.seq)
 	}
 }
 
@@ -178,9 +215,17 @@ type worker struct {
 	matches []scan.Match
 	counts  map[scan.Code]int
 	first   map[scan.Code]scan.Span // line of each code's first match
+
+	// The batch's attribution (see attribute).
+	codeLines []attrib.CodeLine
+	codesAt   []attrib.CodeAt
+	lineJobs  []lineJob // of each code line
+	started   []scan.Code
+	failures  map[scan.Code]int
 }
 
-func (w *worker) process(b *Batch) {
+// process counts the codes of b, the seq-th batch of st's origin.
+func (w *worker) process(b *Batch, st *stream, seq uint64) {
 	start := time.Now()
 	sc := w.p.opts.Scanner
 	// Descriptions are for the events; without an event sink only the
@@ -202,6 +247,10 @@ func (w *worker) process(b *Batch) {
 		if w.p.opts.Observe != nil {
 			w.p.opts.Observe(b.Source, cl, n, w.first[c].Of(b.Data))
 		}
+	}
+	w.attribute(b, st, seq)
+	for c, n := range w.failures {
+		w.p.counters.AddFailures(b.Source, classify.Classify(c), n)
 	}
 	lines := bytes.Count(b.Data, newline)
 	if len(b.Data) > 0 && b.Data[len(b.Data)-1] != '\n' {

@@ -1,9 +1,11 @@
 // Package sink delivers classified matches to where operators read them.
 //
-// ErrorCounters is the Prometheus side: odpswatch_errors_total by code,
-// family, module, severity and source, with the number of distinct
-// undocumented codes bounded so that a flood of odd codes cannot blow up the
-// series count.
+// ErrorCounters is the Prometheus side: odpswatch_errors_total (every
+// print of a code) and odpswatch_failures_total (the failures the codes
+// stand for, see attrib.Tracker) by code, family, module, severity and
+// source, with the number of distinct undocumented codes bounded so that
+// a flood of odd codes cannot blow up the series count. Instance IDs and
+// projects are never labels.
 package sink
 
 import (
@@ -25,8 +27,9 @@ const DefaultMaxUnknownCodes = 100
 
 // ErrorCounters counts classified codes. It is safe for concurrent use.
 type ErrorCounters struct {
-	errors *prometheus.CounterVec
-	folded prometheus.Counter
+	errors   *prometheus.CounterVec
+	failures *prometheus.CounterVec
+	folded   prometheus.Counter
 
 	maxUnknown int
 	mu         sync.Mutex
@@ -46,6 +49,10 @@ func NewErrorCounters(reg prometheus.Registerer, maxUnknown int) (*ErrorCounters
 			Name: "odpswatch_errors_total",
 			Help: "ODPS error codes found in log lines, by code and its classification.",
 		}, []string{"code", "family", "module", "severity", "source"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odpswatch_failures_total",
+			Help: "Failures the ODPS error codes stand for: a code printed again in the same failure (traceback, instance, retry) counts once; by code and its classification.",
+		}, []string{"code", "family", "module", "severity", "source"}),
 		folded: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "odpswatch_errors_folded_total",
 			Help: `Undocumented codes counted as code="other" because max_unknown_codes distinct ones already had a series.`,
@@ -53,7 +60,7 @@ func NewErrorCounters(reg prometheus.Registerer, maxUnknown int) (*ErrorCounters
 		maxUnknown: max(maxUnknown, 0),
 		unknown:    make(map[scan.Code]struct{}),
 	}
-	for _, c := range []prometheus.Collector{e.errors, e.folded} {
+	for _, c := range []prometheus.Collector{e.errors, e.failures, e.folded} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -88,6 +95,23 @@ func (e *ErrorCounters) Add(source string, cl classify.Class, n int) {
 func (e *ErrorCounters) AddFolded(source string, cl classify.Class, n int) {
 	e.folded.Add(float64(n))
 	e.errors.WithLabelValues(OtherCode, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
+}
+
+// AddFailures counts n failures of a classified code seen in source. An
+// undocumented code gets a series of its own as in Add; past the bound
+// it counts as code="other".
+func (e *ErrorCounters) AddFailures(source string, cl classify.Class, n int) {
+	code := cl.Code.String()
+	if cl.Entry == nil && !e.admitUnknown(cl.Code) {
+		code = OtherCode
+	}
+	e.failures.WithLabelValues(code, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
+}
+
+// AddFoldedFailures counts n failures of undocumented codes folded
+// upstream, as AddFolded does their occurrences.
+func (e *ErrorCounters) AddFoldedFailures(source string, cl classify.Class, n int) {
+	e.failures.WithLabelValues(OtherCode, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
 }
 
 func (e *ErrorCounters) admitUnknown(c scan.Code) bool {

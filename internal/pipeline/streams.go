@@ -1,0 +1,210 @@
+package pipeline
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/odpswatch/odpswatch/internal/attrib"
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// Naming the jobs of codes, and so counting failures rather than prints
+// (attrib.Tracker), needs each origin's lines in order, while the workers
+// scan batches at once. A dispatcher takes the batches in the order
+// sources sent them (each origin's batches come from one goroutine, so
+// in its order) and numbers them per origin; a worker scans its batch as
+// soon as it has it, then waits for the origin's batches before it to
+// be attributed before it attributes its own. The wait cannot deadlock:
+// the batches before it were dispatched before it, so they are in
+// workers already, and the earliest of them waits on nothing.
+
+// Defaults of the attribution's bounds.
+const (
+	// DefaultMaxStreams bounds the origins (files, Kafka partitions) with
+	// a tracker: past it, the one used least recently and idle is
+	// forgotten (its jobs and history).
+	DefaultMaxStreams = 1024
+	// DefaultStreamJobs bounds the jobs each origin's tracker keeps: past
+	// it, the instance named least recently is forgotten.
+	DefaultStreamJobs = 32
+)
+
+type streamKey struct{ source, origin string }
+
+// stream is one origin's tracker and the order of its batches.
+type stream struct {
+	s *attrib.Stream
+	// sent counts the batches dispatched and used is when the last was
+	// (the dispatcher's clock): the dispatcher's alone.
+	sent, used uint64
+
+	mu   sync.Mutex
+	cond sync.Cond
+	done uint64 // batches attributed
+}
+
+// wait blocks until the batches of the stream before the seq-th one are
+// attributed.
+func (st *stream) wait(seq uint64) {
+	st.mu.Lock()
+	for st.done != seq {
+		st.cond.Wait()
+	}
+	st.mu.Unlock()
+}
+
+// finish marks the batch waited for attributed.
+func (st *stream) finish() {
+	st.mu.Lock()
+	st.done++
+	st.mu.Unlock()
+	st.cond.Broadcast()
+}
+
+// idle reports whether no batch of the stream is in a worker.
+func (st *stream) idle() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.done == st.sent
+}
+
+// streams are the origins' trackers, the dispatcher's alone.
+type streams struct {
+	max, jobs int
+	m         map[streamKey]*stream
+	clock     uint64
+
+	gauge   prometheus.GaugeFunc
+	evicted prometheus.Counter
+	// jobsEvicted counts the jobs the trackers forgot.
+	jobsEvicted prometheus.Counter
+	// size is len(m), for the gauge, read from the scrape's goroutine.
+	mu   sync.Mutex
+	size int
+}
+
+func newStreams(maxStreams, jobs int) *streams {
+	ss := &streams{max: maxStreams, jobs: jobs, m: make(map[streamKey]*stream)}
+	ss.gauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "odpswatch_attribution_streams",
+		Help: "Origins (files, Kafka partitions) whose jobs are tracked; at most global.attribution_streams, more only while all are in use.",
+	}, func() float64 {
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		return float64(ss.size)
+	})
+	ss.evicted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "odpswatch_attribution_streams_evicted_total",
+		Help: "Origins whose job tracking was forgotten to make room for another (global.attribution_streams): a job failing across it may count twice.",
+	})
+	ss.jobsEvicted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "odpswatch_attribution_jobs_evicted_total",
+		Help: "Job instances an origin's tracker forgot to make room for another (global.attribution_jobs): a failure printed across it counts twice.",
+	})
+	return ss
+}
+
+// next returns the stream of b's origin and the number of b in it.
+func (ss *streams) next(b *Batch) (*stream, uint64) {
+	k := streamKey{b.Source, b.Origin}
+	st, ok := ss.m[k]
+	if !ok {
+		if len(ss.m) >= ss.max {
+			ss.evictOldestIdle()
+		}
+		st = &stream{s: attrib.NewStream(attrib.NewStreamTracker(ss.jobs))}
+		st.cond.L = &st.mu
+		ss.m[k] = st
+		ss.setSize()
+	}
+	ss.clock++
+	st.used = ss.clock
+	seq := st.sent
+	st.mu.Lock()
+	st.sent++
+	st.mu.Unlock()
+	return st, seq
+}
+
+// evictOldestIdle forgets the stream used least recently that no worker
+// holds. When every one is held (more origins in flight than the bound),
+// none is: the bound is passed for as long.
+func (ss *streams) evictOldestIdle() {
+	var oldest streamKey
+	var at *stream
+	for k, st := range ss.m {
+		if (at == nil || st.used < at.used) && st.idle() {
+			oldest, at = k, st
+		}
+	}
+	if at != nil {
+		delete(ss.m, oldest)
+		ss.evicted.Inc()
+	}
+}
+
+func (ss *streams) setSize() {
+	ss.mu.Lock()
+	ss.size = len(ss.m)
+	ss.mu.Unlock()
+}
+
+// lineJob is what a line's codes were attributed to, copied for the
+// batch's events when its line was attributed (the tracker goes on).
+type lineJob struct {
+	instance, project, logView, requestID string
+	root                                  scan.Code
+	// started are the codes of the line that began a failure:
+	// worker.started[from:to].
+	from, to int
+}
+
+// attribute gives the batch to its origin's tracker, in the origin's
+// order, and counts the failures its codes began.
+func (w *worker) attribute(b *Batch, st *stream, seq uint64) {
+	// The lines with codes, in order (matches are).
+	w.codeLines = w.codeLines[:0]
+	w.codesAt = w.codesAt[:0]
+	for _, m := range w.matches {
+		if n := len(w.codeLines); n == 0 || w.codeLines[n-1].Line != m.Line {
+			w.codeLines = append(w.codeLines, attrib.CodeLine{Line: m.Line})
+		}
+		w.codesAt = append(w.codesAt, attrib.CodeAt{Code: m.Code, Offset: m.Offset - m.Line.Start})
+	}
+	// Each line's codes, now that the slice holding them is whole.
+	at := 0
+	for i := range w.codeLines {
+		l := &w.codeLines[i]
+		n := 0
+		for at+n < len(w.matches) && w.matches[at+n].Line == l.Line {
+			n++
+		}
+		l.Codes = w.codesAt[at : at+n]
+		at += n
+	}
+	w.lineJobs, w.started = w.lineJobs[:0], w.started[:0]
+	clear(w.failures)
+	st.wait(seq)
+	evicted := st.s.T.EvictedJobs
+	st.s.Chunk(b.Data, w.codeLines, func(_ int, j *attrib.Job, started []scan.Code) {
+		lj := lineJob{from: len(w.started)}
+		w.started = append(w.started, started...)
+		lj.to = len(w.started)
+		if j != nil {
+			lj.instance, lj.project, lj.logView, lj.root = j.Instance, j.Project, j.LogView, j.Root
+			if len(j.RequestIDs) > 0 {
+				lj.requestID = j.RequestIDs[len(j.RequestIDs)-1]
+			}
+		}
+		for _, c := range started {
+			w.failures[c]++
+		}
+		w.lineJobs = append(w.lineJobs, lj)
+	})
+	evicted = st.s.T.EvictedJobs - evicted
+	st.finish()
+	if evicted > 0 {
+		w.p.streams.jobsEvicted.Add(float64(evicted))
+	}
+}
