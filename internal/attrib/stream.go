@@ -83,40 +83,63 @@ func nextLine(b []byte, i int) int {
 
 // LookBack gives the tracker what the window of the line with codes at
 // pos says, reading buf, whose first byte is at stream offset base and
-// which holds the stream up to the line. own is the instance the line
-// names, if it does; found is what a reader found there already, if it
-// did (LookBack of buf without walk, from where the window starts or
-// the last line examined, to the line).
+// which holds the stream up to the line, from the window's start or the
+// last line examined (all of the window when NeedsWholeWindow). own is
+// the instance the line names, if it does; found is what a reader found
+// there already, if it did (LookBack of buf without walk, from where the
+// window starts or the last line examined, to the line).
 func (s *Stream) LookBack(buf []byte, base int64, pos Pos, own []byte, found *Before) {
+	if len(own) > 0 {
+		s.lookBackFor(buf, base, pos, own)
+		return
+	}
 	to := int(pos.Offset - base)
 	from := int(max(s.examined, pos.Offset-Window, base) - base)
 	if from >= to {
 		return
 	}
 	var b Before
-	switch {
-	case len(own) > 0:
-		// The line names its instance: only where a new one was first
-		// announced is wanted.
-		if !s.T.NeedsFirst(own) {
-			return
-		}
-		b = LookBack(buf, from, to, true)
-		if !bytes.Equal(b.ID.Of(buf), own) {
-			return
-		}
-		b.Prompt = Span{}
-	case found != nil:
+	if found != nil {
 		b = *found
-	default:
+	} else {
 		b = LookBack(buf, from, to, false)
 	}
 	if b.Named.Empty() && b.Prompt.Empty() {
 		return
 	}
-	if len(own) == 0 && !b.Named.Empty() && s.T.NeedsFirst(b.ID.Of(buf)) {
+	if !b.Named.Empty() && s.T.NeedsFirst(b.ID.Of(buf)) {
 		// A new instance: back to where it was first announced.
 		b = LookBack(buf, from, to, true)
+	}
+	s.T.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
+}
+
+// NeedsWholeWindow reports whether LookBack needs the whole window of a
+// line that names the instance own, rather than the lines after the last
+// one examined: the instance is new to the tracker, and its announcements
+// are looked for among all the window's lines (those examined before were
+// read for another instance).
+func (s *Stream) NeedsWholeWindow(own []byte) bool { return len(own) > 0 && s.T.NeedsFirst(own) }
+
+// lookBackFor gives the tracker where the instance own, new to it and
+// named by the line at pos, was announced within the window.
+func (s *Stream) lookBackFor(buf []byte, base int64, pos Pos, own []byte) {
+	if !s.T.NeedsFirst(own) {
+		return
+	}
+	to := int(pos.Offset - base)
+	from := int(max(pos.Offset-Window, base) - base)
+	if from >= to {
+		return
+	}
+	b := LookBackFor(buf, from, to, own)
+	if b.Named.Empty() {
+		return
+	}
+	if base+int64(b.Statement.Start) < s.examined {
+		// The lines examined went to the tracker already: their prompt
+		// would come again, out of order.
+		b.Statement = Span{}
 	}
 	s.T.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
 }
@@ -168,7 +191,7 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 		line := l.Of(data)
 		clues := Find(line)
 		buf, bufBase := data, base
-		if pos.Offset-Window < base && s.examined < base {
+		if pos.Offset-Window < base && (s.examined < base || s.NeedsWholeWindow(clues.Instance.Of(line))) {
 			// The window reaches back into the history.
 			s.scratch = append(append(s.scratch[:0], s.hist...), data[:l.Start]...)
 			buf, bufBase = s.scratch, base-int64(len(s.hist))

@@ -95,6 +95,45 @@ func LookBack(buf []byte, from, to int, walk bool) Before {
 	return b
 }
 
+// LookBackFor reads the lines of buf that start in [from, to) for the
+// instance id, which the line at to names (a reader calls it when the
+// tracker NeedsFirst it): the last line that announces it (Named), the
+// first (First), the first with its LogView link (LogView), and the
+// odpscmd prompt before the first (Statement). Other instances announced
+// between do not stop it, as they stop LookBack's walk: jobs interleave
+// in a scheduler's log, and an exact ID is the same job wherever it is.
+func LookBackFor(buf []byte, from, to int, id []byte) Before {
+	var b Before
+	for hi := to; hi > from && len(id) > 0; {
+		k := bytes.LastIndex(buf[from:hi], id)
+		if k < 0 {
+			break
+		}
+		s := Span{from + k, from + k + len(id)}
+		hi = s.Start
+		if s.Start > from && isWord(buf[s.Start-1]) || s.End < len(buf) && isWord(buf[s.End]) || !announced(buf, from, s) {
+			continue // within a longer word, or not announced
+		}
+		line, inside := lineOf(buf, from, s)
+		if !inside {
+			break
+		}
+		logView := isLogViewID(buf, from, s)
+		if b.Named.Empty() {
+			b.Named, b.ID, b.NamedLogView = line, s, logView
+		}
+		b.First = line
+		if logView {
+			b.LogView = line
+		}
+		hi = line.Start // the line is read
+	}
+	if !b.First.Empty() {
+		b.Statement = lastPrompt(buf, from, b.First.Start)
+	}
+	return b
+}
+
 // NeedsFirst reports whether t wants to know where the instance id was
 // first announced and its LogView link: it is new, and there is room for
 // it (MaxJobs).

@@ -25,13 +25,25 @@ func trackWindowed(log []byte) *Tracker {
 		for ; i < len(matches) && matches[i].Line == line; i++ {
 			codes = append(codes, CodeAt{matches[i].Code, matches[i].Offset - line.Start})
 		}
-		from := max(examined, line.Start-Window)
-		b := LookBack(log, from, line.Start, false)
-		if !b.Named.Empty() && t.NeedsFirst(b.ID.Of(log)) {
-			b = LookBack(log, from, line.Start, true)
-		}
-		t.Feed(log, 0, b, lineOf)
 		text := line.Of(log)
+		from := max(examined, line.Start-Window)
+		if own := Find(text).Instance.Of(text); len(own) > 0 {
+			// A line that names a new instance: its announcements, from
+			// the whole window.
+			if t.NeedsFirst(own) {
+				b := LookBackFor(log, max(line.Start-Window, 0), line.Start, own)
+				if b.Statement.Start < examined {
+					b.Statement = Span{}
+				}
+				t.Feed(log, 0, b, lineOf)
+			}
+		} else {
+			b := LookBack(log, from, line.Start, false)
+			if !b.Named.Empty() && t.NeedsFirst(b.ID.Of(log)) {
+				b = LookBack(log, from, line.Start, true)
+			}
+			t.Feed(log, 0, b, lineOf)
+		}
 		prevStart := 0
 		if line.Start > 0 {
 			prevStart = bytes.LastIndexByte(log[:line.Start-1], '\n') + 1
@@ -210,3 +222,51 @@ func TestDigits8(t *testing.T) {
 		}
 	}
 }
+
+// LookBackFor finds an instance's announcements past another instance's
+// (jobs interleave), and only whole, announced IDs.
+func TestLookBackFor(t *testing.T) {
+	const a = "20261201100000001gjoba"
+	log := "Instance ID: " + a + "\n" +
+		"Log view: https://logview.example.com/logview/?p=p_sales&i=" + a + "&token=x\n" +
+		"Instance ID: 20261201100000002gjobb\n" +
+		"copied " + a + " to the report\n" + // not announced
+		"Instance ID: " + a + "7\n" + // another, longer ID
+		"instance " + a + " running\n" +
+		"Instance ID: 20261201100000002gjobb running\n"
+	b := LookBackFor([]byte(log), 0, len(log), []byte(a))
+	lines := strings.Split(log, "\n")
+	spanLine := func(s Span) string { return string(s.Of([]byte(log))) }
+	if spanLine(b.First) != lines[0] || spanLine(b.LogView) != lines[1] || spanLine(b.Named) != lines[5] || string(b.ID.Of([]byte(log))) != a {
+		t.Errorf("first %q, logview %q, named %q", spanLine(b.First), spanLine(b.LogView), spanLine(b.Named))
+	}
+	if b := LookBackFor([]byte(log), len(lines[0])+1, len(log), []byte(a)); spanLine(b.First) != lines[1] {
+		t.Errorf("from the second line: first %q", spanLine(b.First))
+	}
+	if b := LookBackFor([]byte(log), 0, len(log), []byte("20261201100000009gnone")); !b.Named.Empty() {
+		t.Errorf("an ID the log does not hold: %+v", b)
+	}
+}
+
+// A code whose line names an instance announced before another's gets
+// that announcement's project and link, in every way of feeding.
+func TestInterleavedJobsKeepTheirLinks(t *testing.T) {
+	log := pyodpsInterleaved
+	for name, tr := range map[string]*Tracker{"every line": track(log), "windowed": trackWindowed([]byte(log)),
+		"chunks of 1": trackChunks([]byte(log), []int{1}, nil), "chunks of 2": trackChunks([]byte(log), []int{2}, nil)} {
+		jobs := tr.Failed()
+		if len(jobs) != 2 || jobs[0].Project != "p_sales" || !strings.Contains(jobs[0].LogView, "i=20261201100000001gjoba") || jobs[1].Project != "p_ops" {
+			t.Errorf("%s:", name)
+			for _, j := range jobs {
+				t.Errorf("  %s %s %s", j.Instance, j.Project, j.LogView)
+			}
+		}
+	}
+}
+
+const pyodpsInterleaved = `2026-12-01 10:00:00 INFO Instance ID: 20261201100000001gjoba
+2026-12-01 10:00:00 INFO Log view: https://logview.example.com/logview/?h=https://svc.example.com/api&p=p_sales&i=20261201100000001gjoba&token=x
+2026-12-01 10:00:01 INFO Instance ID: 20261201100000002gjobb project=p_ops
+2026-12-01 10:00:02 ERROR instance 20261201100000001gjoba failed: ODPS-0130071:[1,8] Semantic analysis exception - column c cannot be resolved
+2026-12-01 10:00:03 ERROR instance 20261201100000002gjobb failed: ODPS-0420095: Access Denied - no privilege
+`

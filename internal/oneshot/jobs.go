@@ -105,7 +105,7 @@ func (m *merger) feedJobs(b *block, base int64) {
 		}
 		pos := attrib.Pos{Line: base + cl.nl, Offset: m.offset + int64(cl.line.Start)}
 		own := cl.clues.Instance.Of(cl.line.Of(data))
-		if cl.wholeWindow {
+		if cl.wholeWindow && (cl.line.Start-attrib.Window >= wholeStart || !f.NeedsWholeWindow(own)) {
 			f.LookBack(data, m.offset, pos, own, &cl.before)
 		} else {
 			// The history, then the block up to the line.

@@ -65,10 +65,14 @@ func TestBatchDoneOnlyAfterEventsDelivered(t *testing.T) {
 	want := map[string]sink.Event{
 		"ODPS-0420095": {Schema: sink.EventSchema, Host: "job-host-1", Source: "jobs", Origin: sink.Origin{File: "/var/log/odps/job.log", Offset: 1000 + int64(strings.Index(data, "FAILED"))},
 			Code: "ODPS-0420095", Family: "api", Module: "worker", Severity: 5, Title: "Access Denied",
-			General: "Access Denied", Context: "no privilege", Line: "FAILED: ODPS-0420095: Access Denied - no privilege"},
+			General: "Access Denied", Context: "no privilege", Line: "FAILED: ODPS-0420095: Access Denied - no privilege",
+			RootCause: "ODPS-0420095", Failure: sink.FailureFirst},
 		"ODPS-0130071": {Schema: sink.EventSchema, Host: "job-host-1", Source: "jobs", Origin: sink.Origin{File: "/var/log/odps/job.log", Offset: 1000 + int64(strings.Index(data, "ODPS-0130071"))},
 			Code: "ODPS-0130071", Family: "sql", Module: "parser", Severity: 1, Title: "Semantic analysis exception",
-			General: "Semantic analysis exception", Context: "col", Line: "ODPS-0130071:[1,8] Semantic analysis exception - col"},
+			General: "Semantic analysis exception", Context: "col", Line: "ODPS-0130071:[1,8] Semantic analysis exception - col",
+			// No new log record (no timestamp) and no instance: the same
+			// failure, which the second code joins.
+			RootCause: "ODPS-0420095", Failure: sink.FailureFirst},
 	}
 	for _, e := range got {
 		w, ok := want[e.Code]

@@ -291,20 +291,40 @@ func (p *Pipeline) finish(b *Batch) {
 	p.completed.Add(1)
 }
 
-// events turns the batch's matches into events.
+// events turns the batch's matches into events, with the jobs their lines
+// were attributed to.
 func (w *worker) events(b *Batch) []sink.Event {
 	now := time.Now().UTC()
 	out := make([]sink.Event, len(w.matches))
+	line := -1 // the code line of the match, in w.codeLines and w.lineJobs
+	var started []scan.Code
 	for i, m := range w.matches {
+		if line < 0 || w.codeLines[line].Line != m.Line {
+			line++
+			lj := w.lineJobs[line]
+			started = append(started[:0], w.started[lj.from:lj.to]...)
+		}
+		lj := &w.lineJobs[line]
 		cl := classify.Classify(m.Code)
-		out[i] = sink.Event{
+		e := sink.Event{
 			Schema: sink.EventSchema, Time: now, Host: w.p.opts.Host, Source: b.Source,
 			Origin: origin(b, m), Code: m.Code.String(), Family: cl.Family.Label, Module: cl.Module.Label,
 			Severity: cl.Severity, Title: cl.Title(),
-			General: string(scan.CutUTF8(redact.Bytes(m.General.Of(b.Data)), sink.MaxEventDescription)),
-			Context: string(scan.CutUTF8(redact.Bytes(m.Context.Of(b.Data)), sink.MaxEventDescription)),
-			Line:    string(scan.CutUTF8(redact.Bytes(m.Line.Of(b.Data)), sink.MaxEventLine)),
+			General:  string(scan.CutUTF8(redact.Bytes(m.General.Of(b.Data)), sink.MaxEventDescription)),
+			Context:  string(scan.CutUTF8(redact.Bytes(m.Context.Of(b.Data)), sink.MaxEventDescription)),
+			Line:     string(scan.CutUTF8(redact.Bytes(m.Line.Of(b.Data)), sink.MaxEventLine)),
+			Instance: lj.instance, Project: lj.project, LogView: lj.logView, RequestID: lj.requestID,
+			Failure: sink.FailureRepeat,
 		}
+		if lj.root != 0 {
+			e.RootCause = lj.root.String()
+		}
+		// The first print on the line of a code that began a failure there.
+		if k := slices.Index(started, m.Code); k >= 0 {
+			e.Failure = sink.FailureFirst
+			started = slices.Delete(started, k, k+1)
+		}
+		out[i] = e
 	}
 	return out
 }

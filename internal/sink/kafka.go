@@ -647,12 +647,15 @@ func (k *KafkaEvents) requeue(msgs []kafka.Message) {
 func eventSizeHint(e *Event) int {
 	return 260 + len(e.Schema) + len(e.Host) + len(e.Source) + len(e.Origin.File) + len(e.Origin.Topic) + len(e.Code) +
 		len(e.Family) + len(e.Module) + min(len(e.Title), MaxEventDescription) + min(len(e.General), MaxEventDescription) +
-		min(len(e.Context), MaxEventDescription) + min(len(e.Line), MaxEventLine)
+		min(len(e.Context), MaxEventDescription) + min(len(e.Line), MaxEventLine) +
+		min(len(e.Instance), MaxEventID) + min(len(e.Project), MaxEventID) + min(len(e.LogView), MaxEventLine) +
+		min(len(e.RequestID), MaxEventID) + len(e.RootCause) + len(e.Failure)
 }
 
 // AppendEventJSON appends e's JSON form — what encoding/json makes of it,
 // byte for byte — with Schema set to EventSchema if empty, Line cut to
 // MaxEventLine bytes and Title, General and Context to MaxEventDescription,
+// LogView to MaxEventLine, Instance, Project and RequestID to MaxEventID,
 // on UTF-8 boundaries. A time outside years 0 to 9999, which encoding/json
 // refuses, is written as the zero time.
 func AppendEventJSON(b []byte, e *Event) []byte {
@@ -706,6 +709,18 @@ func AppendEventJSON(b []byte, e *Event) []byte {
 	b = appendJSONString(b, scan.CutUTF8(e.Context, MaxEventDescription))
 	b = append(b, `,"line":`...)
 	b = appendJSONString(b, scan.CutUTF8(e.Line, MaxEventLine))
+	b = append(b, `,"instance":`...)
+	b = appendJSONString(b, scan.CutUTF8(e.Instance, MaxEventID))
+	b = append(b, `,"project":`...)
+	b = appendJSONString(b, scan.CutUTF8(e.Project, MaxEventID))
+	b = append(b, `,"logview":`...)
+	b = appendJSONString(b, scan.CutUTF8(e.LogView, MaxEventLine))
+	b = append(b, `,"request_id":`...)
+	b = appendJSONString(b, scan.CutUTF8(e.RequestID, MaxEventID))
+	b = append(b, `,"root_cause":`...)
+	b = appendJSONString(b, e.RootCause)
+	b = append(b, `,"failure":`...)
+	b = appendJSONString(b, e.Failure)
 	return append(b, '}')
 }
 

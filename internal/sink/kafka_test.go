@@ -36,18 +36,24 @@ var kafkaTestCodes = []string{"ODPS-0130071", "ODPS-0420095", "ODPS-0010000", "O
 // told apart once consumed.
 func kafkaTestEvent(i int) Event {
 	return Event{
-		Time:     time.Date(2026, 11, 27, 10, 1, 0, i*1000, time.UTC),
-		Host:     "job-host-1",
-		Source:   []string{"sql-jobs", "mr-jobs"}[i%2],
-		Origin:   Origin{File: "/var/log/odps/sql-job.log", Offset: int64(i)},
-		Code:     kafkaTestCodes[i%len(kafkaTestCodes)],
-		Family:   "SQL",
-		Module:   "semantic analysis",
-		Severity: 1,
-		Title:    "Semantic analysis exception",
-		General:  "The statement is invalid",
-		Context:  "Check the columns & tables <named> in it",
-		Line:     fmt.Sprintf("2026-11-27 10:01:00 ERROR FAILED: %s:[1,8] column \"c%d\" cannot be resolved", kafkaTestCodes[i%len(kafkaTestCodes)], i),
+		Time:      time.Date(2026, 11, 27, 10, 1, 0, i*1000, time.UTC),
+		Host:      "job-host-1",
+		Source:    []string{"sql-jobs", "mr-jobs"}[i%2],
+		Origin:    Origin{File: "/var/log/odps/sql-job.log", Offset: int64(i)},
+		Code:      kafkaTestCodes[i%len(kafkaTestCodes)],
+		Family:    "SQL",
+		Module:    "semantic analysis",
+		Severity:  1,
+		Title:     "Semantic analysis exception",
+		General:   "The statement is invalid",
+		Context:   "Check the columns & tables <named> in it",
+		Line:      fmt.Sprintf("2026-11-27 10:01:00 ERROR FAILED: %s:[1,8] column \"c%d\" cannot be resolved", kafkaTestCodes[i%len(kafkaTestCodes)], i),
+		Instance:  fmt.Sprintf("20261127100100%03dgjob", i%1000),
+		Project:   "p_sales",
+		LogView:   "https://logview.example.com/logview/?h=https://svc.example.com/api&p=p_sales&i=20261127100100000gjob",
+		RequestID: "6741C3A2B8F0E1D2C3B4A596",
+		RootCause: kafkaTestCodes[i%len(kafkaTestCodes)],
+		Failure:   []string{FailureFirst, FailureRepeat}[i%2],
 	}
 }
 
@@ -691,6 +697,7 @@ func TestAppendEventJSONIsEncodingJSON(t *testing.T) {
 			Origin: Origin{File: str(30), Topic: str(3), Partition: r.IntN(3), Offset: r.Int64()},
 			Code:   str(14), Family: str(10), Module: str(10), Severity: r.IntN(10),
 			Title: str(700), General: str(700), Context: str(700), Line: str(1500),
+			Instance: str(200), Project: str(200), LogView: str(1500), RequestID: str(200), RootCause: str(14), Failure: str(7),
 		}
 		checkEventJSON(t, e)
 	}
@@ -709,7 +716,8 @@ func checkEventJSON(t *testing.T, e Event) {
 		e.Schema = EventSchema
 	}
 	e.Title, e.General, e.Context = scan.CutUTF8(e.Title, MaxEventDescription), scan.CutUTF8(e.General, MaxEventDescription), scan.CutUTF8(e.Context, MaxEventDescription)
-	e.Line = scan.CutUTF8(e.Line, MaxEventLine)
+	e.Line, e.LogView = scan.CutUTF8(e.Line, MaxEventLine), scan.CutUTF8(e.LogView, MaxEventLine)
+	e.Instance, e.Project, e.RequestID = scan.CutUTF8(e.Instance, MaxEventID), scan.CutUTF8(e.Project, MaxEventID), scan.CutUTF8(e.RequestID, MaxEventID)
 	want, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)

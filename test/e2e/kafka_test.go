@@ -289,7 +289,7 @@ func waitCommittedTo(t *testing.T, b *kafkaBroker, live []*daemon, ends []int64)
 }
 
 // kafkaEvent is what the tests read of an event: the documented schema
-// odpswatch.event/v1, decoded independently of odpswatch's own types.
+// odpswatch.event/v2, decoded independently of odpswatch's own types.
 type kafkaEvent struct {
 	Schema   string `json:"schema"`
 	Host     string `json:"host"`
@@ -358,7 +358,7 @@ func tally(t *testing.T, events []kafkaEvent) map[origin][]string {
 	bad := 0
 	for _, e := range events {
 		o := origin{e.Origin.Partition, e.Origin.Offset}
-		if e.Schema != "odpswatch.event/v1" || e.Origin.Topic != inputTopic || e.Code != "ODPS-0420095" ||
+		if e.Schema != "odpswatch.event/v2" || e.Origin.Topic != inputTopic || e.Code != "ODPS-0420095" ||
 			e.Family != "api" || e.Severity != 5 || e.Title != "Access Denied" || !strings.Contains(e.Line, "FAILED: ODPS-0420095") {
 			if bad++; bad <= 5 {
 				t.Errorf("event %+v", e)

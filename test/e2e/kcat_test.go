@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // needKcat finds kcat (Debian's package kcat). Without it the test is
@@ -106,11 +108,25 @@ func TestKafkaWithKcat(t *testing.T) {
 		"ODPS-0110005": {"sql", "meta", 5, "Unknown exception from metadata operation"},
 		"ODPS-9999995": {"unknown", "unknown", 5, ""},
 	}
+	// Every event is checked against the documented schema.
+	compiler := jsonschema.NewCompiler()
+	compiler.AssertFormat()
+	schema, err := compiler.Compile("../../docs/event-v2.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]int{}
 	for _, rec := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
 		key, value, ok := strings.Cut(rec, "\t")
 		if !ok {
 			t.Fatalf("kcat printed %q: no key and value", rec)
+		}
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(value))
+		if err != nil {
+			t.Fatalf("event %q: %v", value, err)
+		}
+		if err := schema.Validate(doc); err != nil {
+			t.Errorf("event %s does not validate against docs/event-v2.schema.json: %v", value, err)
 		}
 		var e kafkaEvent
 		if err := json.Unmarshal([]byte(value), &e); err != nil {
@@ -123,7 +139,7 @@ func TestKafkaWithKcat(t *testing.T) {
 			t.Errorf("event for %s, in no line: %s", e.Code, value)
 		case key != e.Code:
 			t.Errorf("event keyed %q, want its code %s", key, e.Code)
-		case e.Schema != "odpswatch.event/v1" || e.Source != "pipeline" || e.Origin.Topic != inputTopic:
+		case e.Schema != "odpswatch.event/v2" || e.Source != "pipeline" || e.Origin.Topic != inputTopic:
 			t.Errorf("event %s: schema, source or origin wrong", value)
 		case e.Family != c.family || e.Module != c.module || e.Severity != c.severity || e.Title != c.title:
 			t.Errorf("%s classified %s/%s/%d/%q, want %s/%s/%d/%q", e.Code, e.Family, e.Module, e.Severity, e.Title,
