@@ -8,6 +8,10 @@
 // concurrent use, and Observe costs a map update under a mutex: cheap enough
 // for the pipeline's workers, which call it once per code and batch.
 //
+// A rule counts failures (the default in the configuration) or prints of
+// codes: the pipeline tells it both (Observation), with the failing jobs,
+// and an alert names up to MaxJobs of them with their LogView links.
+//
 // A group (by source, and optionally by code or module) fires when a
 // window's count reaches both the rule's min_count and factor × its
 // baseline, the baseline being an exponentially weighted mean of past
@@ -56,6 +60,30 @@ type Rule struct {
 	Severity string
 	// Labels are added to every alert (e.g. instance: the host).
 	Labels map[string]string
+	// CountFailures counts failures (one error event however many times
+	// it is printed, see attrib.Tracker) rather than prints.
+	CountFailures bool
+}
+
+// Observation is what the pipeline saw of one code in one batch of a
+// source.
+type Observation struct {
+	Source string
+	Class  classify.Class
+	// Prints counts its occurrences, Failures the failures they began.
+	Prints, Failures int
+	// Sample is a line holding it (kept, redacted and bounded, for the
+	// alert).
+	Sample []byte
+	// Jobs are jobs whose failure of the code began in the batch, with
+	// an instance or a LogView link (at most MaxJobs are kept).
+	Jobs []FailingJob
+}
+
+// FailingJob names a failing job for an alert's annotations.
+type FailingJob struct {
+	Instance, Project string
+	LogView           string // without its token
 }
 
 // MaxGroups bounds the groups a detector tracks; observations of further
@@ -68,6 +96,13 @@ const (
 	maxSamples     = 3
 	maxSampleBytes = 512
 	maxTopCodes    = 3
+)
+
+// MaxJobs bounds the failing jobs an alert names (job_1 to job_5), and
+// maxJobBytes each of them.
+const (
+	MaxJobs     = 5
+	maxJobBytes = 1024
 )
 
 // Key identifies a group.
@@ -92,6 +127,7 @@ type group struct {
 	count     int
 	codes     map[scan.Code]int // this window's codes, for the top codes
 	samples   []string
+	jobs      []string // this window's failing jobs, as annotated
 	baseline  float64
 	windows   int // windows closed so far
 	firing    *Alert
@@ -115,13 +151,25 @@ func (d *Detector) Dropped() int64 {
 // Rule returns the detector's rule.
 func (d *Detector) Rule() Rule { return d.rule }
 
-// Observe counts n occurrences of a classified code seen at now in source;
-// sample is one line holding it (kept, bounded, for the alert).
+// Observe counts n prints of a classified code seen at now in source,
+// with no failure or job: Add for a rule that counts prints, as tests
+// and the prints-only callers need.
 func (d *Detector) Observe(now time.Time, source string, cl classify.Class, n int, sample []byte) {
+	d.Add(now, Observation{Source: source, Class: cl, Prints: n, Sample: sample})
+}
+
+// Add counts what o says of a code seen at now: its failures, or its
+// prints (Rule.CountFailures).
+func (d *Detector) Add(now time.Time, o Observation) {
+	n := o.Prints
+	if d.rule.CountFailures {
+		n = o.Failures
+	}
+	cl := o.Class
 	if cl.Severity < d.rule.MinSeverity || n <= 0 {
 		return
 	}
-	k := Key{Source: source}
+	k := Key{Source: o.Source}
 	if d.rule.ByCode {
 		k.Code = cl.Code
 	}
@@ -143,13 +191,42 @@ func (d *Detector) Observe(now time.Time, source string, cl classify.Class, n in
 	g.lastSeen = now
 	g.count += n
 	g.codes[cl.Code] += n
-	if len(g.samples) < maxSamples && len(sample) > 0 {
+	if len(g.samples) < maxSamples && len(o.Sample) > 0 {
 		// Redacted here, where a sample is kept (at most maxSamples a
 		// window), not by every caller for every batch; and before the
 		// cut, so that no part of a token is left outside what was
 		// redacted.
-		g.samples = append(g.samples, string(scan.CutUTF8(redact.Bytes(sample), maxSampleBytes)))
+		g.samples = append(g.samples, string(scan.CutUTF8(redact.Bytes(o.Sample), maxSampleBytes)))
 	}
+	for _, j := range o.Jobs {
+		if len(g.jobs) >= MaxJobs {
+			break
+		}
+		if a := jobAnnotation(j); a != "" && !slices.Contains(g.jobs, a) {
+			g.jobs = append(g.jobs, a)
+		}
+	}
+}
+
+// jobAnnotation writes a failing job as an alert shows it: "instance
+// 2026… of project p: https://logview…", redacted (a LogView link comes
+// without its token; this makes sure) and bounded.
+func jobAnnotation(j FailingJob) string {
+	var b []byte
+	if j.Instance != "" {
+		b = fmt.Appendf(b, "instance %s", j.Instance)
+	} else {
+		b = append(b, "no instance"...)
+	}
+	if j.Project != "" {
+		b = fmt.Appendf(b, " of project %s", j.Project)
+	}
+	if j.LogView != "" {
+		b = fmt.Appendf(b, ": %s", j.LogView)
+	} else if j.Instance == "" {
+		return ""
+	}
+	return string(scan.CutUTF8(redact.Bytes(b), maxJobBytes))
 }
 
 // Tick closes the windows ended by now and returns the alerts that started
@@ -229,6 +306,7 @@ func (d *Detector) roll(g *group, now time.Time) *Alert {
 		g.count = 0
 		clear(g.codes)
 		g.samples = g.samples[:0]
+		g.jobs = g.jobs[:0]
 		g.window = end
 		if now.Sub(g.window) > 1000*d.rule.Window {
 			// Long idle: skip the empty windows in one step.
@@ -303,8 +381,8 @@ func (d *Detector) refresh(a *Alert, g *group, thr float64) {
 		}
 	}
 	a.Annotations = map[string]string{
-		"summary": fmt.Sprintf("%d severity-%d+ ODPS errors in %s on source %s (baseline %.1f, threshold %.0f)",
-			g.count, d.rule.MinSeverity, d.rule.Window, g.key.Source, g.baseline, thr),
+		"summary": fmt.Sprintf("%d severity-%d+ ODPS %s in %s on source %s (baseline %.1f, threshold %.0f)",
+			g.count, d.rule.MinSeverity, d.counted(), d.rule.Window, g.key.Source, g.baseline, thr),
 		"count":    fmt.Sprint(g.count),
 		"baseline": fmt.Sprintf("%.2f", g.baseline),
 	}
@@ -327,6 +405,17 @@ func (d *Detector) refresh(a *Alert, g *group, thr float64) {
 	for i, s := range g.samples {
 		a.Annotations[fmt.Sprintf("sample_%d", i+1)] = s
 	}
+	for i, j := range g.jobs {
+		a.Annotations[fmt.Sprintf("job_%d", i+1)] = j
+	}
+}
+
+// counted names what the rule counts.
+func (d *Detector) counted() string {
+	if d.rule.CountFailures {
+		return "failures"
+	}
+	return "errors"
 }
 
 func sep(i int) string {

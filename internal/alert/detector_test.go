@@ -195,3 +195,57 @@ func TestLongIdleDoesNotLoop(t *testing.T) {
 		t.Errorf("a burst after a year of silence: %d alerts", len(changed))
 	}
 }
+
+// A rule counting failures counts those, not prints; its alert names up
+// to MaxJobs failing jobs, each once, without a token, and only those of
+// the window that fired.
+func TestFailuresAndFailingJobs(t *testing.T) {
+	r := testRule()
+	r.CountFailures = true
+	d := NewDetector(r)
+	job := func(i int) FailingJob {
+		return FailingJob{Instance: fmt.Sprintf("2026112710000000%dgjob", i), Project: "p_sales",
+			LogView: fmt.Sprintf("https://logview.example.com/logview/?i=2026112710000000%dgjob&token=secret%d", i, i)}
+	}
+	// An earlier window's job is not the spike's.
+	d.Add(t0.Add(-30*time.Second), Observation{Source: "jobs", Class: accessDenied, Prints: 2, Failures: 1, Jobs: []FailingJob{job(9)}})
+	d.Tick(t0)
+	for i := range 12 {
+		o := Observation{Source: "jobs", Class: accessDenied, Prints: 5, Failures: 1, Jobs: []FailingJob{job(i % 7)}}
+		if i == 11 {
+			o.Failures, o.Jobs = 0, nil // a print of a failure already counted
+		}
+		d.Add(t0.Add(time.Duration(i)*time.Second), o)
+	}
+	d.Add(t0.Add(20*time.Second), Observation{Source: "jobs", Class: accessDenied, Prints: 1, Failures: 1, Jobs: []FailingJob{{}}})
+	changed, _ := d.Tick(t0.Add(time.Minute))
+	if len(changed) != 1 {
+		t.Fatalf("%d alerts changed, want 1 firing", len(changed))
+	}
+	a := changed[0].Annotations
+	if a["count"] != "12" || !strings.Contains(a["summary"], "12 severity-5+ ODPS failures") {
+		t.Errorf("count %q, summary %q: want 12 failures", a["count"], a["summary"])
+	}
+	for n := 1; n <= MaxJobs; n++ {
+		want := fmt.Sprintf("instance 2026112710000000%dgjob of project p_sales: https://logview.example.com/logview/?i=2026112710000000%dgjob&token=REDACTED", n-1, n-1)
+		if got := a[fmt.Sprintf("job_%d", n)]; got != want {
+			t.Errorf("job_%d %q, want %q", n, got, want)
+		}
+	}
+	if j, ok := a[fmt.Sprintf("job_%d", MaxJobs+1)]; ok {
+		t.Errorf("a sixth job: %q", j)
+	}
+	for k, v := range a {
+		if strings.Contains(v, "secret") {
+			t.Errorf("%s carries a token: %q", k, v)
+		}
+	}
+	// Prints alone, as a rule counting failures sees them: nothing.
+	d2 := NewDetector(r)
+	for i := range 50 {
+		d2.Add(t0.Add(time.Duration(i)*time.Second), Observation{Source: "jobs", Class: accessDenied, Prints: 1})
+	}
+	if changed, _ := d2.Tick(t0.Add(time.Minute)); len(changed) != 0 {
+		t.Errorf("prints without failures fired a rule counting failures: %+v", changed[0])
+	}
+}

@@ -41,7 +41,7 @@ func TestLoadAlerts(t *testing.T) {
 	}
 	want := wantDefaults()
 	want.Sources = []Source{wantDefaultSource("jobs", 4, "/var/log/odps/*.log")}
-	second := wantDefaultRule("_by_module", 19)
+	second := wantDefaultRule("_by_module", 20)
 	second.Factor = 4
 	second.BaselineFloor = 1000
 	second.GroupBy = []string{"module"}
@@ -51,6 +51,7 @@ func TestLoadAlerts(t *testing.T) {
 		Rules: []AlertRule{{
 			Name:           "ODPSFatalBurst",
 			MinSeverity:    7,
+			Count:          "prints",
 			Window:         dur(30 * time.Second),
 			MinCount:       3,
 			Factor:         2.5,

@@ -271,6 +271,10 @@ type AlertRule struct {
 	// MinSeverity selects the codes counted: those of this severity digit
 	// or more. Default 5; 0 to 9.
 	MinSeverity int `yaml:"min_severity"`
+	// Count is what is counted: "failures" (a code printed again in the
+	// same failure counts once) or "prints" (every occurrence). Default
+	// "failures".
+	Count string `yaml:"count"`
 	// Window is the length of a counting window. Default 1m; 10s to 1h.
 	Window model.Duration `yaml:"window"`
 	// MinCount is the least count in a window that fires. Default 10; 1 to

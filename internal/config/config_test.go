@@ -60,6 +60,7 @@ func wantDefaultRule(name string, line int) AlertRule {
 	return AlertRule{
 		Name:           name,
 		MinSeverity:    5,
+		Count:          "failures",
 		Window:         dur(time.Minute),
 		MinCount:       10,
 		Factor:         3,
@@ -232,6 +233,7 @@ alerts:
   rules:
     - name: ODPSSeverity5Spike
       min_severity: 5
+      count: failures
       window: 1m
       min_count: 10
       factor: 3
@@ -382,7 +384,7 @@ var badFiles = []struct{ file, want string }{
 	{"bad-alerts-unknown-key.yml",
 		`testdata/bad-alerts-unknown-key.yml:7: unknown key "receivers" in alerts (known: rules, evaluation_interval, resend_interval, queue_size, timeout, max_retries, generator_url, log, alertmanager, webhook)`},
 	{"bad-alerts-rule-unknown-key.yml",
-		`testdata/bad-alerts-rule-unknown-key.yml:8: unknown key "windows" in an alert rule (known: name, min_severity, window, min_count, factor, baseline_weight, baseline_floor, group_by, resolve_after, severity)`},
+		`testdata/bad-alerts-rule-unknown-key.yml:8: unknown key "windows" in an alert rule (known: name, min_severity, count, window, min_count, factor, baseline_weight, baseline_floor, group_by, resolve_after, severity)`},
 	{"bad-alerts-rule-name-missing.yml",
 		`testdata/bad-alerts-rule-name-missing.yml:8: alerts.rules[1]: name is required`},
 	{"bad-alerts-rule-name-invalid.yml",

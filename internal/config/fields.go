@@ -339,6 +339,7 @@ var alertsFields = []field[Alerts]{
 var ruleFields = []field[AlertRule]{
 	stringField("name", func(r *AlertRule) *string { return &r.Name }),
 	intField("min_severity", 5, 0, 9, func(r *AlertRule) *int { return &r.MinSeverity }),
+	choiceField("count", []string{"failures", "prints"}, func(r *AlertRule) *string { return &r.Count }),
 	durationField("window", time.Minute, 10*time.Second, time.Hour,
 		func(r *AlertRule) *model.Duration { return &r.Window }),
 	intField("min_count", 10, 1, 1000000, func(r *AlertRule) *int { return &r.MinCount }),

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
-	"github.com/odpswatch/odpswatch/internal/classify"
 	"github.com/odpswatch/odpswatch/internal/config"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
@@ -37,7 +36,7 @@ func newAlerting(cfg config.Alerts, reg prometheus.Registerer, d *Daemon) (*aler
 			Name: r.Name, MinSeverity: r.MinSeverity, Window: time.Duration(r.Window), MinCount: r.MinCount,
 			Factor: r.Factor, BaselineWeight: r.BaselineWeight, BaselineFloor: r.BaselineFloor,
 			ResolveAfter: time.Duration(r.ResolveAfter), Severity: r.Severity,
-			Labels: map[string]string{"instance": d.opts.Host},
+			Labels: map[string]string{"instance": d.opts.Host}, CountFailures: r.Count == "failures",
 		}
 		for _, g := range r.GroupBy {
 			rule.ByCode = rule.ByCode || g == "code"
@@ -120,10 +119,10 @@ func httpClient(t config.TLSConfig, timeout time.Duration) (*http.Client, error)
 }
 
 // observe feeds a counted code to every detector (from pipeline workers).
-func (a *alerting) observe(source string, cl classify.Class, n int, sample []byte) {
+func (a *alerting) observe(o alert.Observation) {
 	now := a.now()
 	for _, det := range a.detectors {
-		det.Observe(now, source, cl, n, sample)
+		det.Add(now, o)
 	}
 }
 

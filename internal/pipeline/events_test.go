@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
-	"github.com/odpswatch/odpswatch/internal/classify"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
@@ -118,7 +117,7 @@ func TestEventsAndAlertSamplesCarryNoToken(t *testing.T) {
 	det := alert.NewDetector(alert.Rule{Name: "r", Window: time.Minute, MinCount: 1, Factor: 1, BaselineWeight: 0.5, BaselineFloor: 0.1, ByCode: true})
 	t0 := time.Unix(1800000000, 0)
 	p.opts.Events = events
-	p.opts.Observe = func(src string, cl classify.Class, n int, sample []byte) { det.Observe(t0, src, cl, n, sample) }
+	p.opts.Observe = func(o alert.Observation) { det.Add(t0, o) }
 	p.Start()
 	data := "FAILED: ODPS-0420095: Access Denied - see https://logview.example.com/?p=p_beta&token=" + secret + "&i=1\n" +
 		`{"msg":"ODPS-0130071:[1,8] Semantic analysis exception - ?p=x\u0026token=` + secret + `\u0026i=2"}` + "\n" +

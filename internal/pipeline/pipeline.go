@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/odpswatch/odpswatch/internal/alert"
 	"github.com/odpswatch/odpswatch/internal/attrib"
 	"github.com/odpswatch/odpswatch/internal/classify"
 	"github.com/odpswatch/odpswatch/internal/redact"
@@ -77,10 +78,11 @@ type Options struct {
 	Events sink.EventPublisher
 	// Host names this machine in events.
 	Host string
-	// Observe, if set, is told of every code counted: n occurrences in a
-	// batch of source, with the line of the first. It must be quick and
-	// must not keep sample. (The alert detector.)
-	Observe func(source string, cl classify.Class, n int, sample []byte)
+	// Observe, if set, is told of every code counted in a batch: its
+	// prints and the failures they began, with the line of the first
+	// print and the failing jobs. It must be quick and must not keep the
+	// sample. (The alert detectors.)
+	Observe func(alert.Observation)
 	// MaxStreams bounds the origins whose jobs are tracked (0:
 	// DefaultMaxStreams), StreamJobs the jobs each keeps (0:
 	// DefaultStreamJobs).
@@ -240,17 +242,18 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 		}
 		w.counts[m.Code]++
 	}
+	w.attribute(b, st, seq)
 	// One counter update per code and batch, not per match.
 	for c, n := range w.counts {
 		cl := classify.Classify(c)
 		w.p.counters.Add(b.Source, cl, n)
-		if w.p.opts.Observe != nil {
-			w.p.opts.Observe(b.Source, cl, n, w.first[c].Of(b.Data))
+		if f := w.failures[c]; f > 0 {
+			w.p.counters.AddFailures(b.Source, cl, f)
 		}
-	}
-	w.attribute(b, st, seq)
-	for c, n := range w.failures {
-		w.p.counters.AddFailures(b.Source, classify.Classify(c), n)
+		if w.p.opts.Observe != nil {
+			w.p.opts.Observe(alert.Observation{Source: b.Source, Class: cl, Prints: n, Failures: w.failures[c],
+				Sample: w.first[c].Of(b.Data), Jobs: w.failingJobs(c)})
+		}
 	}
 	lines := bytes.Count(b.Data, newline)
 	if len(b.Data) > 0 && b.Data[len(b.Data)-1] != '\n' {

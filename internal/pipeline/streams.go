@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/odpswatch/odpswatch/internal/alert"
 	"github.com/odpswatch/odpswatch/internal/attrib"
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
@@ -207,4 +209,24 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) {
 	if evicted > 0 {
 		w.p.streams.jobsEvicted.Add(float64(evicted))
 	}
+}
+
+// failingJobs returns the jobs whose failure of c began in the batch
+// attributed last, with an instance or a LogView link, at most
+// alert.MaxJobs.
+func (w *worker) failingJobs(c scan.Code) []alert.FailingJob {
+	var out []alert.FailingJob
+	for _, lj := range w.lineJobs {
+		if len(out) == alert.MaxJobs {
+			break
+		}
+		if lj.instance == "" && lj.logView == "" || !slices.Contains(w.started[lj.from:lj.to], c) {
+			continue
+		}
+		j := alert.FailingJob{Instance: lj.instance, Project: lj.project, LogView: lj.logView}
+		if !slices.Contains(out, j) {
+			out = append(out, j)
+		}
+	}
+	return out
 }

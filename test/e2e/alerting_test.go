@@ -102,6 +102,7 @@ alerts:
   rules:
     - name: %s
       min_severity: 5
+      count: prints
       window: 10s
       min_count: 50
       resolve_after: 10m
