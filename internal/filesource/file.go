@@ -17,7 +17,10 @@ type file struct {
 	draining bool   // its path leads elsewhere now: read until idle, then let go
 	copyWait bool   // new, and maybe a copy of another file: not read yet (copies.go); set under mu
 	readOff  int64  // next byte to read
-	lastSize int64  // size at the last check
+	// context says the lines before readOff go to the pipeline as context
+	// before the first read (sendContext).
+	context  bool
+	lastSize int64 // size at the last check
 	lines    lineAssembler
 	lastRead time.Time
 

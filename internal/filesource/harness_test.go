@@ -25,6 +25,7 @@ type collector struct {
 	in      chan *pipeline.Batch
 	mu      sync.Mutex
 	lines   []string
+	context []string // the context batches (lines the pipeline counts nowhere)
 	cut     int
 	changed chan struct{}
 	hold    chan struct{} // when set, batches wait for it before being done
@@ -46,9 +47,13 @@ func (c *collector) run(ctx context.Context) {
 				}
 			}
 			c.mu.Lock()
-			for _, l := range strings.SplitAfter(string(b.Data), "\n") {
-				if l != "" {
-					c.lines = append(c.lines, strings.TrimSuffix(l, "\n"))
+			if b.Context {
+				c.context = append(c.context, string(b.Data))
+			} else {
+				for _, l := range strings.SplitAfter(string(b.Data), "\n") {
+					if l != "" {
+						c.lines = append(c.lines, strings.TrimSuffix(l, "\n"))
+					}
 				}
 			}
 			if b.Cut {

@@ -1,13 +1,23 @@
 package filesource
 
 import (
+	"bytes"
 	"context"
 	"io"
+
+	"github.com/odpswatch/odpswatch/internal/attrib"
+	"github.com/odpswatch/odpswatch/internal/pipeline"
 )
 
 // read reads f from its read offset up to size (or its current end) and
 // sends the whole lines it holds.
 func (s *Source) read(ctx context.Context, f *file, size int64) error {
+	if f.context {
+		f.context = false
+		if !s.sendContext(ctx, f) {
+			return ctx.Err()
+		}
+	}
 	// Up to the size seen by the caller's stat, and a little more: a writer
 	// faster than us must not keep this file's check from ever returning.
 	for f.readOff < size {
@@ -82,4 +92,36 @@ func (s *Source) flushPending(ctx context.Context, f *file) {
 	if l, ok := f.lines.flush(); ok {
 		s.sendLine(ctx, f, l)
 	}
+}
+
+// sendContext hands the pipeline, as context, the whole lines of f in the
+// attrib.Window bytes before where it starts reading (a saved position,
+// or its end with start_at: end): they are counted nowhere, but tell the
+// file's job tracker which failures are under way, so that a failure
+// printed on both sides of a restart counts once. A file that cannot be
+// read there has no context; only a done ctx returns false.
+func (s *Source) sendContext(ctx context.Context, f *file) bool {
+	from := max(f.readOff-attrib.Window, 0)
+	buf := make([]byte, f.readOff-from)
+	if n, _ := f.fh.ReadAt(buf, from); n < len(buf) {
+		return true
+	}
+	if from > 0 {
+		// From the first line that starts in it.
+		k := bytes.IndexByte(buf, '\n')
+		buf, from = buf[k+1:], from+int64(k+1)
+	}
+	// Up to the last whole line.
+	buf = buf[:bytes.LastIndexByte(buf, '\n')+1]
+	if len(buf) == 0 {
+		return true
+	}
+	b := &pipeline.Batch{Source: s.opts.Name, Origin: f.path, Offset: from, End: from + int64(len(buf)), Data: buf, Context: true}
+	s.batches.Add(1)
+	b.Done = s.batches.Done
+	if !pipeline.Send(ctx, s.out, b) {
+		s.batches.Done()
+		return false
+	}
+	return true
 }

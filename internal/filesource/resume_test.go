@@ -358,7 +358,9 @@ func taken(out chan *pipeline.Batch) []string {
 	for {
 		select {
 		case b := <-out:
-			lines = append(lines, strings.Split(strings.TrimSuffix(string(b.Data), "\n"), "\n")...)
+			if !b.Context { // counted nowhere
+				lines = append(lines, strings.Split(strings.TrimSuffix(string(b.Data), "\n"), "\n")...)
+			}
 			b.Done()
 		default:
 			slices.Sort(lines)

@@ -801,6 +801,10 @@ func TestTruncationDuringRead(t *testing.T) {
 
 	tr := newRotTracker()
 	take := func(b *pipeline.Batch) {
+		if b.Context {
+			b.Done() // counted nowhere
+			return
+		}
 		for _, l := range strings.SplitAfter(string(b.Data), "\n") {
 			if l != "" {
 				tr.add(strings.TrimSuffix(l, "\n"))

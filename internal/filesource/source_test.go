@@ -190,3 +190,55 @@ func TestPositionsSnapshotIsSorted(t *testing.T) {
 		t.Errorf("paths %v", paths)
 	}
 }
+
+// A file read from a saved position, or from its end (start_at: end),
+// first hands the pipeline the whole lines of the attrib.Window bytes
+// before it as context, counted nowhere: the file's job tracker learns
+// which failures are under way.
+func TestContextBeforeWhereReadingStarts(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "job.log")
+	appendLines(t, path, numbered("a", 0, 2000)...) // 18 000 bytes
+	opts := testOptions(t, "jobs", glob(dir, "*.log"))
+	h := start(t, opts, nil)
+	h.col.waitFor(t, "2000 lines", count(2000))
+	var saved []positions.Entry
+	h.col.waitFor(t, "the position", func([]string) bool {
+		saved = h.src.Positions()
+		return len(saved) == 1 && saved[0].Offset == 18000
+	})
+	h.stop()
+	h.col.mu.Lock()
+	first := len(h.col.context)
+	h.col.mu.Unlock()
+	if first != 0 {
+		t.Errorf("a file read from its start had context: %d batches", first)
+	}
+	appendLines(t, path, numbered("a", 2000, 10)...)
+	h2 := start(t, opts, saved)
+	if got := h2.col.waitFor(t, "the 10 new lines", count(10)); !slices.Equal(got, numbered("a", 2000, 10)) {
+		t.Errorf("after restart: %q", got)
+	}
+	// 18 000 - 8192 = 9808: the first line starting at or after it is line
+	// 1090 (at 9810).
+	want := strings.Join(numbered("a", 1090, 910), "\n") + "\n"
+	h2.col.mu.Lock()
+	defer h2.col.mu.Unlock()
+	if len(h2.col.context) != 1 || h2.col.context[0] != want {
+		t.Errorf("context %d batches, want 1 of lines 1090 to 1999: %.60q", len(h2.col.context), h2.col.context)
+	}
+
+	// start_at: end: what is skipped is context.
+	dir2 := t.TempDir()
+	appendLines(t, filepath.Join(dir2, "old.log"), "before start")
+	opts2 := testOptions(t, "jobs", glob(dir2, "*.log"))
+	opts2.StartAtEnd = true
+	h3 := start(t, opts2, nil)
+	appendLines(t, filepath.Join(dir2, "old.log"), "after start")
+	h3.col.waitFor(t, "the new line", count(1))
+	h3.col.mu.Lock()
+	defer h3.col.mu.Unlock()
+	if len(h3.col.context) != 1 || h3.col.context[0] != "before start\n" {
+		t.Errorf("context %q, want the line before start", h3.col.context)
+	}
+}

@@ -52,6 +52,12 @@ type Batch struct {
 	Data []byte
 	// Cut reports that the batch's single line was cut at max_line_bytes.
 	Cut bool
+	// Context says that Data holds lines before where the origin is read
+	// from (counted by an earlier run, or skipped by start_at): they only
+	// tell the origin's job tracker which failures are under way, so that
+	// a failure printed on both sides of a restart counts once. Nothing of
+	// them is counted or published.
+	Context bool
 	// Messages, for a batch of Kafka messages, says where each message's
 	// bytes start in Data, in order; nil for a file.
 	Messages []Message
@@ -232,8 +238,13 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 	sc := w.p.opts.Scanner
 	// Descriptions are for the events; without an event sink only the
 	// codes are counted.
-	sc.CodesOnly = w.p.opts.Events == nil
+	sc.CodesOnly = w.p.opts.Events == nil || b.Context
 	w.matches = sc.Scan(w.matches[:0], b.Data)
+	if b.Context {
+		w.attribute(b, st, seq)
+		w.p.finish(b)
+		return
+	}
 	clear(w.counts)
 	clear(w.first)
 	for _, m := range w.matches {
