@@ -43,12 +43,17 @@ const maxReasons = 3
 func (g gate) check(r *oneshot.Report) []string {
 	var why []string
 	if g.failure {
-		if n, _ := r.Failures(); n > 0 {
-			why = append(why, fmt.Sprintf("--fail-on failure: %d %s", n, pluralize(n, "failure", "failures")))
+		total, _ := r.Failures()
+		if n := total - r.Recovered(); n > 0 {
+			recovered := ""
+			if total > n {
+				recovered = fmt.Sprintf(" (and %d retried and recovered)", total-n)
+			}
+			why = append(why, fmt.Sprintf("--fail-on failure: %d %s%s", n, pluralize(n, "failure", "failures"), recovered))
 			named, jobs := 0, 0
 			for _, f := range r.Files {
 				for _, j := range f.Jobs() {
-					if !j.Failed() {
+					if !j.Failed() || j.Recovered == j.Failures {
 						continue
 					}
 					if jobs++; named < maxReasons {

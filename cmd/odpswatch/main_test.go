@@ -388,6 +388,19 @@ func TestScanFailOn(t *testing.T) {
 	if _, errOut, s := odpswatch(t, wrapper, "scan", "--fail-on", "severity:1", "-"); s != exitOK || errOut != "" {
 		t.Errorf("--fail-on severity:1 on a severity-0 failure: status %d, stderr %q", s, errOut)
 	}
+	// Retried, and the retry succeeded: a failure, recovered, which the
+	// gate lets through; it fails on the same log without the success.
+	retried := "2026-12-01 10:00:00,001 INFO Instance ID: 20261201100000001gjoba\n" +
+		"odps.errors.ODPSError: ODPS-0130071: InstanceId: 20261201100000001gjoba\n" +
+		"2026-12-01 10:01:00,001 WARN retrying in a new instance\n"
+	success := "2026-12-01 10:01:30,003 INFO instance 20261201100100002gjobb status=Terminated, success\n"
+	if out, errOut, s := odpswatch(t, retried+success, "scan", "--fail-on", "failure", "-"); s != exitOK || errOut != "" ||
+		!strings.Contains(out, "retried and recovered (1 of 1)") || !strings.Contains(out, "1 failure (1 recovered)") {
+		t.Errorf("--fail-on failure on a recovered failure: status %d, stderr %q\n%s", s, errOut, out)
+	}
+	if _, errOut, s := odpswatch(t, retried, "scan", "--fail-on", "failure", "-"); s != exitFound || !strings.Contains(errOut, "--fail-on failure: 1 failure") {
+		t.Errorf("--fail-on failure on a retry not known to succeed: status %d, stderr %q", s, errOut)
+	}
 	if _, errOut, s := odpswatch(t, "all fine\n", "scan", "--fail-on", "failure", "-"); s != exitOK || errOut != "" {
 		t.Errorf("--fail-on failure without codes: status %d, stderr %q", s, errOut)
 	}

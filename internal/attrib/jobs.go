@@ -105,6 +105,9 @@ type Job struct {
 	// instance, however many times its codes are printed; the job of no
 	// instance may have many.
 	Failures int64
+	// Recovered counts those of its failures that were retried and
+	// recovered (see Tracker): counted in Failures all the same.
+	Recovered int64
 
 	seen     int64 // offset of the last line that named it or charged it
 	lastTime []byte
@@ -113,6 +116,8 @@ type Job struct {
 	failureCode scan.Code
 	failureLine int64
 	firstCode   int64 // the line of its first code
+	// retried says a retry was announced since its current failure.
+	retried bool
 }
 
 // JobCode is one code of a job: how many times it was printed, and in
@@ -147,6 +152,14 @@ func (j *Job) Failed() bool { return len(j.Codes) > 0 || j.FoldedCodes > 0 }
 // with within FailureGap lines; otherwise they are the current failure's.
 // The codes of one line are always one failure (a nested code belongs to
 // its wrapper's failure, as its root cause).
+//
+// A failure is recovered when the log says it was retried and the retry
+// succeeded: after its last print, and within Window bytes of it, a line
+// announces a retry or a fallback (retry, retrying, fall back, fallback,
+// 重试: also on the failure's own lines), and then a line names another
+// instance and says it succeeded (success, succeeded, 成功). Its failure
+// still counts; Job.Recovered counts it recovered. A reader offers the
+// lines after a failure to Watch (see Watching).
 //
 // A job that has failed takes no code from a line that does not name it
 // once a new log record has started (Pos.Record): the codes after its
@@ -187,6 +200,20 @@ type Tracker struct {
 	evict   bool
 	// EvictedJobs counts the jobs forgotten to make room.
 	EvictedJobs int64
+
+	// lastCode is the job of the last line with codes, which ended at
+	// stream offset lastCodeNext; currentAtLastCode the current job then.
+	lastCode, currentAtLastCode *Job
+	lastCodeNext                int64
+
+	// watching is the job whose current failure may still recover, until
+	// stream offset watchEnd (see Watch).
+	watching *Job
+	watchEnd int64
+	// RecoveredFailures counts the failures recovered, of every job;
+	// recovered holds their codes until TakeRecovered (a stream tracker's).
+	RecoveredFailures int64
+	recovered         []scan.Code
 
 	// charged is the job the last line's codes went to, started the codes
 	// of it that began a failure of theirs (see Charged).
@@ -245,7 +272,24 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		j = t.job(c.Instance.Of(line))
 		t.current = j
 	}
-	if j == nil && len(codes) > 0 && t.current != nil && at.Offset-t.current.seen <= Window && !(t.current.Root != 0 && at.Record) {
+	if len(codes) > 0 && at.Record && c.Time.Empty() && at.Offset == t.lastCodeNext {
+		// Right after the last line with codes, without a timestamp of
+		// its own: the same record (an exception after its log line).
+		at.Record = false
+	}
+	switch {
+	case j != nil || len(codes) == 0:
+	case !at.Record && t.lastCode != nil && t.current == t.currentAtLastCode && at.Offset-t.lastCode.seen <= Window:
+		// The same error block as the last line with codes, nothing
+		// announced since: the same job (a Caused by: of a denial).
+		j = t.lastCode
+	case t.current != nil && at.Offset-t.current.seen <= Window && !(t.current.Root != 0 && at.Record):
+		j = t.current
+	case t.current != nil && at.Offset-t.current.seen <= Window && codes[len(codes)-1].Code == t.current.failureCode &&
+		at.Line-t.current.failureLine <= FailureGap && t.current.hasAll(codes):
+		// A new record printing the failed job's failure again, and
+		// nothing else (a scheduler's or driver's summary): the same
+		// failure.
 		j = t.current
 	}
 	if j == nil {
@@ -302,8 +346,12 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	if j.Failures == 0 || j.Instance == "" && at.Record && (last.Code != j.failureCode || at.Line-j.failureLine > FailureGap) {
 		j.Failures++
 		j.failureCode = last.Code
+		j.retried = false
 	}
 	j.failureLine = at.Line
+	// The lines after it may say it was retried and recovered.
+	j.retried = j.retried || retryAnnounced(line)
+	t.watching, t.watchEnd = j, at.Offset+int64(len(line))+1+Window
 	switch {
 	case j.Root == 0 || causedBy(line):
 		j.Root, j.RootLine = last.Code, at.Line
@@ -320,6 +368,7 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		t.next, t.nextLeft = j, MaxContinuation
 	}
 	t.charged = j
+	t.lastCode, t.currentAtLastCode, t.lastCodeNext = j, t.current, at.Offset+int64(len(line))+1
 	for _, m := range codes {
 		if j.add(m.Code) {
 			t.started = append(t.started, m.Code)
@@ -409,6 +458,16 @@ func (j *Job) addRequestID(id []byte) {
 	}
 }
 
+// hasAll reports whether every code of codes is one of j's.
+func (j *Job) hasAll(codes []CodeAt) bool {
+	for _, c := range codes {
+		if !slices.ContainsFunc(j.Codes, func(jc JobCode) bool { return jc.Code == c.Code }) {
+			return false
+		}
+	}
+	return true
+}
+
 // forgetOldest forgets the job named least recently (the current one is
 // the most recent).
 func (t *Tracker) forgetOldest() {
@@ -426,6 +485,12 @@ func (t *Tracker) forgetOldest() {
 	}
 	if t.next == j {
 		t.next = nil
+	}
+	if t.watching == j {
+		t.watching = nil
+	}
+	if t.lastCode == j {
+		t.lastCode = nil
 	}
 	t.EvictedJobs++
 }

@@ -187,6 +187,7 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 	for i := range lines {
 		l := lines[i].Line
 		s.following(data, base, &at, l.Start, lineAt)
+		s.WatchLines(data, base, at, l.Start)
 		pos := Pos{Line: lineAt(l.Start), Offset: base + int64(l.Start)}
 		line := l.Of(data)
 		clues := Find(line)
@@ -211,6 +212,7 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 		at = end
 	}
 	s.following(data, base, &at, len(data), lineAt)
+	s.WatchLines(data, base, at, len(data))
 	lineAt(len(data))
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		s.scratch = append(append(s.scratch[:0], data...), '\n')
@@ -231,6 +233,32 @@ func (s *Stream) following(data []byte, base int64, at *int, stop int, lineAt fu
 			return
 		}
 		*at = end
+	}
+}
+
+// WatchLines offers the tracker the lines of data (whose first byte is
+// at stream offset base) that start in [from, stop), after the last line
+// with codes given, while a failure may still recover (Tracker.Watching):
+// those RecoveryHint finds something in. A region without any costs a few
+// substring searches.
+func (s *Stream) WatchLines(data []byte, base int64, from, stop int) {
+	until, ok := s.T.Watching()
+	if !ok {
+		return
+	}
+	stop = int(min(int64(stop), max(until-base, 0)))
+	if from >= stop || !RecoveryHint(data[from:min(nextLine(data, stop-1), len(data))]) {
+		return
+	}
+	for at := from; at < stop; {
+		next := nextLine(data, at)
+		if line := bytes.TrimSuffix(data[at:next], newline); RecoveryHint(line) {
+			s.T.Watch(Pos{Offset: base + int64(at)}, line)
+			if _, ok := s.T.Watching(); !ok {
+				return
+			}
+		}
+		at = next
 	}
 }
 

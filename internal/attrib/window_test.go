@@ -61,6 +61,18 @@ func trackWindowed(log []byte) *Tracker {
 			}
 			examined = end + 1
 		}
+		// The lines up to the next code's, while a failure may recover.
+		next := len(log)
+		if i < len(matches) {
+			next = matches[i].Line.Start
+		}
+		for at := examined; at < next; {
+			end := lineEnd(log, at)
+			if _, ok := t.Watching(); ok && RecoveryHint(log[at:end]) {
+				t.Watch(Pos{Offset: int64(at)}, log[at:end])
+			}
+			at = end + 1
+		}
 	}
 	return t
 }
@@ -69,7 +81,7 @@ func trackWindowed(log []byte) *Tracker {
 func attributions(t *Tracker) string {
 	var b strings.Builder
 	for _, j := range t.Failed() {
-		fmt.Fprintf(&b, "%q root %v@%d %q codes %v\n", j.Instance, j.Root, j.RootLine, j.RootMessage, j.Codes)
+		fmt.Fprintf(&b, "%q root %v@%d %q codes %v failures %d recovered %d\n", j.Instance, j.Root, j.RootLine, j.RootMessage, j.Codes, j.Failures, j.Recovered)
 	}
 	return b.String()
 }

@@ -96,6 +96,7 @@ func (m *merger) feedJobs(b *block, base int64) {
 		stop = res.lines[0].line.Start
 	}
 	m.continuation(data, wholeStart, base+1, stop)
+	f.WatchLines(data, m.offset, wholeStart, stop)
 	for i := range res.lines {
 		cl := &res.lines[i]
 		codesEnd, stop := len(b.lineCodes), wholeEnd
@@ -128,6 +129,7 @@ func (m *merger) feedJobs(b *block, base int64) {
 		end := nextLine(data, cl.line.End)
 		f.Code(pos, cl.line.Of(data), cl.clues, b.lineCodes[cl.codes:codesEnd], m.offset+int64(end))
 		m.continuation(data, end, pos.Line+1, stop)
+		f.WatchLines(data, m.offset, end, stop)
 	}
 }
 
@@ -166,6 +168,7 @@ func (m *merger) stitchedJobs(line []byte) {
 	}()
 	if len(m.matches) == 0 {
 		f.s.Following(pos, line, end)
+		f.s.WatchLines(line, pos.Offset, 0, len(line))
 		return
 	}
 	m.codesAt = m.codesAt[:0]

@@ -19,12 +19,15 @@ type JSON struct {
 	Matches int64 `json:"matches"`
 	// Failures counts error events, however many times each was printed
 	// (see attrib.Tracker); Matches counts the prints.
-	Failures     int64      `json:"failures"`
-	MatchedLines int64      `json:"matched_lines"`
-	CutLines     int64      `json:"cut_lines"`
-	MinSeverity  int        `json:"min_severity"`
-	Files        []JSONFile `json:"files"`
-	Codes        []JSONCode `json:"codes"`
+	Failures int64 `json:"failures"`
+	// RecoveredFailures counts the failures that were retried and
+	// recovered: in Failures all the same.
+	RecoveredFailures int64      `json:"recovered_failures"`
+	MatchedLines      int64      `json:"matched_lines"`
+	CutLines          int64      `json:"cut_lines"`
+	MinSeverity       int        `json:"min_severity"`
+	Files             []JSONFile `json:"files"`
+	Codes             []JSONCode `json:"codes"`
 	// FoldedMatches and Folded describe the undocumented codes past
 	// MaxUndocumentedCodes, added up by family, module and severity.
 	FoldedMatches int64        `json:"folded_matches"`
@@ -97,6 +100,7 @@ func WriteJSON(w io.Writer, r *Report, minSeverity int) error {
 	doc.Jobs, doc.FailedJobs, doc.DroppedJobs = jsonJobs(r)
 	var failures map[scan.Code]int64
 	doc.Failures, failures = r.Failures()
+	doc.RecoveredFailures = r.Recovered()
 	for _, s := range r.Codes(minSeverity) {
 		c := s.Class
 		jc := JSONCode{

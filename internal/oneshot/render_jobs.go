@@ -19,10 +19,13 @@ type JSONJob struct {
 	LastTime   string   `json:"last_time"`
 	// Codes are the job's codes, in the order first seen; FoldedCodes
 	// counts the occurrences of codes past attrib.MaxJobCodes.
-	Codes       []JSONJobCode  `json:"codes"`
-	FoldedCodes int64          `json:"folded_codes"`
-	Failures    int64          `json:"failures"` // 1 for an instance
-	RootCause   *JSONRootCause `json:"root_cause"`
+	Codes       []JSONJobCode `json:"codes"`
+	FoldedCodes int64         `json:"folded_codes"`
+	Failures    int64         `json:"failures"` // 1 for an instance
+	// RecoveredFailures counts those of its failures that were retried and
+	// recovered: a later instance succeeded after a retry was announced.
+	RecoveredFailures int64          `json:"recovered_failures"`
+	RootCause         *JSONRootCause `json:"root_cause"`
 }
 
 // JSONJobCode is one code of a job.
@@ -64,7 +67,7 @@ func jsonJob(file string, j *attrib.Job) JSONJob {
 		File: file, Instance: j.Instance, Project: j.Project, LogView: j.LogView,
 		RequestIDs: append([]string{}, j.RequestIDs...),
 		FirstLine:  j.FirstLine, LastLine: j.LastLine, FirstTime: j.FirstTime, LastTime: j.LastTime,
-		Codes: []JSONJobCode{}, FoldedCodes: j.FoldedCodes, Failures: j.Failures,
+		Codes: []JSONJobCode{}, FoldedCodes: j.FoldedCodes, Failures: j.Failures, RecoveredFailures: j.Recovered,
 	}
 	for _, c := range j.Codes {
 		cl := classify.Classify(c.Code)

@@ -46,8 +46,12 @@ func WriteTableWidth(w io.Writer, r *Report, minSeverity, width int) error {
 		shown = fmt.Sprintf(", %d at severity %d or above", len(r.Codes(minSeverity)), minSeverity)
 	}
 	failures, _ := r.Failures()
-	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(wrap(fmt.Sprintf("%d lines, %d bytes: %d codes on %d lines, %d distinct%s; %d %s",
-		r.Lines, r.Bytes, r.Matches, r.MatchedLines, len(r.codes), shown, failures, plural(int(failures), "failure", "failures")), width, 0), "\n"))
+	recovered := ""
+	if n := r.Recovered(); n > 0 {
+		recovered = fmt.Sprintf(" (%d recovered)", n)
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(wrap(fmt.Sprintf("%d lines, %d bytes: %d codes on %d lines, %d distinct%s; %d %s%s",
+		r.Lines, r.Bytes, r.Matches, r.MatchedLines, len(r.codes), shown, failures, plural(int(failures), "failure", "failures"), recovered), width, 0), "\n"))
 	return err
 }
 
@@ -95,6 +99,9 @@ func writeJobs(w io.Writer, r *Report, width int) error {
 		}
 		if j.RootTime != "" {
 			when = j.RootTime + ", " + when
+		}
+		if j.Recovered > 0 {
+			when += fmt.Sprintf("; retried and recovered (%d of %d)", j.Recovered, j.Failures)
 		}
 		line(&b, "failed", when, width)
 		cl := classify.Classify(j.Root)

@@ -100,6 +100,16 @@ func (r *Report) Failures() (int64, map[scan.Code]int64) {
 	return total, byCode
 }
 
+// Recovered returns how many of the failures were retried and recovered
+// (see attrib.Tracker): counted in Failures all the same.
+func (r *Report) Recovered() int64 {
+	var n int64
+	for _, f := range r.Files {
+		n += f.jobs.RecoveredFailures
+	}
+	return n
+}
+
 // DroppedJobs counts the instances announced past attrib.MaxJobs.
 func (f *FileStat) DroppedJobs() int64 { return f.jobs.DroppedJobs }
 

@@ -1,14 +1,18 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/odpswatch/odpswatch/internal/oneshot"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
@@ -122,5 +126,70 @@ odpswatch_failures_total{code="ODPS-0130071",family="sql",module="parser",severi
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "odpswatch_failures_total"); err != nil {
 		t.Error(err)
+	}
+}
+
+// A failure retried and recovered counts as a failure, and as recovered.
+func TestRecoveredFailures(t *testing.T) {
+	p, reg := newPipeline(t, 2, 4)
+	p.Start()
+	for _, data := range []string{
+		"2026-12-01 10:00:00,001 INFO Instance ID: 20261201100000001gjoba\n" +
+			"odps.errors.ODPSError: ODPS-0130071: InstanceId: 20261201100000001gjoba\n",
+		"ODPS-0130071:[1,8] Semantic analysis exception - column c cannot be resolved\n" +
+			"2026-12-01 10:01:00,001 WARN retrying in a new instance\n",
+		"2026-12-01 10:01:30,003 INFO instance 20261201100100002gjobb status=Terminated, success\n",
+	} {
+		p.Input() <- &Batch{Source: "jobs", Origin: "/var/log/a.log", Data: []byte(data)}
+	}
+	p.Close()
+	want := `
+# HELP odpswatch_failures_recovered_total Failures (counted in odpswatch_failures_total) that were retried and recovered: a retry announced, then another instance succeeded; by the failure's code.
+# TYPE odpswatch_failures_recovered_total counter
+odpswatch_failures_recovered_total{code="ODPS-0130071",family="sql",module="parser",severity="1",source="jobs"} 1
+# HELP odpswatch_failures_total Failures the ODPS error codes stand for: a code printed again in the same failure (traceback, instance, retry) counts once; by code and its classification.
+# TYPE odpswatch_failures_total counter
+odpswatch_failures_total{code="ODPS-0130071",family="sql",module="parser",severity="1",source="jobs"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "odpswatch_failures_total", "odpswatch_failures_recovered_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+// The daemon counts the failures scan counts, on each real form of
+// ../oneshot/testdata/failures, its lines cut in batches of a few lines
+// taken by three workers at once.
+func TestFailuresAsScanCounts(t *testing.T) {
+	files, err := filepath.Glob("../oneshot/testdata/failures/*.log")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("the forms: %v %v", files, err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := oneshot.NewReport()
+		if err := oneshot.ScanFile(context.Background(), rep, file, oneshot.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		_, byCode := rep.Failures()
+		var want strings.Builder
+		want.WriteString("# HELP odpswatch_failures_total Failures the ODPS error codes stand for: a code printed again in the same failure (traceback, instance, retry) counts once; by code and its classification.\n# TYPE odpswatch_failures_total counter\n")
+		for _, c := range rep.Codes(0) {
+			cl := c.Class
+			fmt.Fprintf(&want, "odpswatch_failures_total{code=%q,family=%q,module=%q,severity=\"%d\",source=\"jobs\"} %d\n",
+				cl.Code.String(), cl.Family.Label, cl.Module.Label, cl.Severity, byCode[cl.Code])
+		}
+		p, reg := newPipeline(t, 3, 4)
+		p.Start()
+		for _, b := range splitLines(string(data), r) {
+			p.Input() <- &Batch{Source: "jobs", Origin: file, Data: []byte(b)}
+		}
+		p.Close()
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want.String()), "odpswatch_failures_total"); err != nil {
+			t.Errorf("%s: %v", filepath.Base(file), err)
+		}
 	}
 }

@@ -230,6 +230,7 @@ type worker struct {
 	lineJobs  []lineJob // of each code line
 	started   []scan.Code
 	failures  map[scan.Code]int
+	recovered []scan.Code // the codes of the failures recovered
 }
 
 // process counts the codes of b, the seq-th batch of st's origin.
@@ -245,6 +246,7 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 		w.p.finish(b)
 		return
 	}
+
 	clear(w.counts)
 	clear(w.first)
 	for _, m := range w.matches {
@@ -254,6 +256,10 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 		w.counts[m.Code]++
 	}
 	w.attribute(b, st, seq)
+	// Failures recovered in the batch, of its codes or of earlier ones.
+	for _, c := range w.recovered {
+		w.p.counters.AddRecovered(b.Source, classify.Classify(c), 1)
+	}
 	// One counter update per code and batch, not per match.
 	for c, n := range w.counts {
 		cl := classify.Classify(c)

@@ -205,6 +205,7 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) {
 		w.lineJobs = append(w.lineJobs, lj)
 	})
 	evicted = st.s.T.EvictedJobs - evicted
+	w.recovered = st.s.T.TakeRecovered(w.recovered[:0])
 	st.finish()
 	if evicted > 0 {
 		w.p.streams.jobsEvicted.Add(float64(evicted))

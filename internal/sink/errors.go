@@ -27,9 +27,10 @@ const DefaultMaxUnknownCodes = 100
 
 // ErrorCounters counts classified codes. It is safe for concurrent use.
 type ErrorCounters struct {
-	errors   *prometheus.CounterVec
-	failures *prometheus.CounterVec
-	folded   prometheus.Counter
+	errors    *prometheus.CounterVec
+	failures  *prometheus.CounterVec
+	recovered *prometheus.CounterVec
+	folded    prometheus.Counter
 
 	maxUnknown int
 	mu         sync.Mutex
@@ -53,6 +54,10 @@ func NewErrorCounters(reg prometheus.Registerer, maxUnknown int) (*ErrorCounters
 			Name: "odpswatch_failures_total",
 			Help: "Failures the ODPS error codes stand for: a code printed again in the same failure (traceback, instance, retry) counts once; by code and its classification.",
 		}, []string{"code", "family", "module", "severity", "source"}),
+		recovered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odpswatch_failures_recovered_total",
+			Help: "Failures (counted in odpswatch_failures_total) that were retried and recovered: a retry announced, then another instance succeeded; by the failure's code.",
+		}, []string{"code", "family", "module", "severity", "source"}),
 		folded: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "odpswatch_errors_folded_total",
 			Help: `Undocumented codes counted as code="other" because max_unknown_codes distinct ones already had a series.`,
@@ -60,7 +65,7 @@ func NewErrorCounters(reg prometheus.Registerer, maxUnknown int) (*ErrorCounters
 		maxUnknown: max(maxUnknown, 0),
 		unknown:    make(map[scan.Code]struct{}),
 	}
-	for _, c := range []prometheus.Collector{e.errors, e.failures, e.folded} {
+	for _, c := range []prometheus.Collector{e.errors, e.failures, e.recovered, e.folded} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -106,6 +111,16 @@ func (e *ErrorCounters) AddFailures(source string, cl classify.Class, n int) {
 		code = OtherCode
 	}
 	e.failures.WithLabelValues(code, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
+}
+
+// AddRecovered counts n failures of a classified code seen in source that
+// were retried and recovered.
+func (e *ErrorCounters) AddRecovered(source string, cl classify.Class, n int) {
+	code := cl.Code.String()
+	if cl.Entry == nil && !e.admitUnknown(cl.Code) {
+		code = OtherCode
+	}
+	e.recovered.WithLabelValues(code, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
 }
 
 // AddFoldedFailures counts n failures of undocumented codes folded

@@ -1,0 +1,61 @@
+package attrib
+
+import (
+	"strings"
+	"testing"
+)
+
+// retryLog fails job A, then says what the driver did next.
+func retryLog(next string) string {
+	return "2026-12-01 10:00:00,001 INFO Instance ID: 20261201100000001gjoba\n" +
+		"odps.errors.ODPSError: ODPS-0130071: InstanceId: 20261201100000001gjoba\n" +
+		"ODPS-0130071:[1,8] Semantic analysis exception - column c cannot be resolved\n" +
+		next
+}
+
+func TestRecovery(t *testing.T) {
+	const b = "20261201100100002gjobb"
+	for _, c := range []struct {
+		name, next string
+		recovered  int64
+	}{
+		{"retried, then the next instance succeeded",
+			"2026-12-01 10:01:00,001 WARN retrying in a new instance\n" +
+				"2026-12-01 10:01:00,002 INFO Instance ID: " + b + "\n" +
+				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n", 1},
+		{"a fallback that succeeded, in one line",
+			"2026-12-01 10:01:00,001 INFO falling back: Instance " + b + " terminated, status SUCCESS\n", 1},
+		{"in Chinese",
+			"2026-12-01 10:01:00,001 INFO 第1次重试\n2026-12-01 10:01:30,001 INFO 实例 Instance ID: " + b + " 运行成功\n", 1},
+		{"no retry: another statement succeeded",
+			"2026-12-01 10:01:00,002 INFO Instance ID: " + b + "\n" +
+				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n", 0},
+		{"the retry was unsuccessful",
+			"2026-12-01 10:01:00,001 WARN retrying\n2026-12-01 10:01:30,003 INFO instance " + b + " unsuccessful\n", 0},
+		{"the failed instance itself said success",
+			"2026-12-01 10:01:00,001 WARN retry\n2026-12-01 10:01:30,003 INFO instance 20261201100000001gjoba status=Terminated, success\n", 0},
+		{"too late: past the window",
+			"2026-12-01 10:01:00,001 WARN retrying\n" + strings.Repeat("2026-12-01 10:01:00,002 INFO waiting for a free slot in the quota group\n", 150) +
+				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n", 0},
+	} {
+		log := retryLog(c.next)
+		for reader, tr := range map[string]*Tracker{"every line": track(log), "windowed": trackWindowed([]byte(log)),
+			"chunks of 1": trackChunks([]byte(log), []int{1}, nil), "chunks of 3": trackChunks([]byte(log), []int{3}, nil)} {
+			jobs := tr.Failed()
+			if len(jobs) != 1 || jobs[0].Failures != 1 || jobs[0].Recovered != c.recovered || tr.RecoveredFailures != c.recovered {
+				t.Errorf("%s, %s: %s", c.name, reader, attributions(tr))
+			}
+		}
+	}
+}
+
+func TestSucceeded(t *testing.T) {
+	for line, want := range map[string]bool{
+		"status SUCCESS": true, "succeeded": true, "Job run successfully": true, "运行成功": true,
+		"unsuccessful": false, "not succeeded": false, "运行不成功": false, "status FAILED": false, "": false,
+	} {
+		if got := succeeded([]byte(line)); got != want {
+			t.Errorf("succeeded(%q) = %v", line, got)
+		}
+	}
+}
