@@ -32,6 +32,8 @@ Usage:
   odpswatch explain CODE...            all the format and the catalog say of a code
   odpswatch codes [flags]              list the documented codes
   odpswatch version                    print the version
+  odpswatch completion bash|zsh        print a shell's completion script
+  odpswatch man                        print the manual page (roff)
   odpswatch help [COMMAND]             help on a command
 
 Run 'odpswatch COMMAND --help' for a command's flags.
@@ -59,6 +61,8 @@ func commands() []command {
 		{"explain", "all the format and the catalog say of a code", runExplain},
 		{"codes", "list the documented codes", runCodes},
 		{"version", "print the version", runVersion},
+		{"completion", "print the bash or zsh completion script", runCompletion},
+		{"man", "print the manual page", runMan},
 	}
 }
 
