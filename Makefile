@@ -14,11 +14,14 @@ RELEASE_FLAGS := -trimpath -buildvcs=false -ldflags "-s -w -buildid= $(LDFLAGS)"
 PLATFORMS ?= linux/amd64 linux/arm64
 DIST      ?= dist
 
-.PHONY: help build release release-check test race bench bench-compare bench-kafka bench-smallfiles fuzz lint golden clean
+.PHONY: help build release release-check package package-check image test race bench bench-compare bench-kafka bench-smallfiles fuzz lint golden clean
 
 help:
 	@echo "make build          build $(BINARY)"
 	@echo "make release        static binaries for $(PLATFORMS) in $(DIST)/, with SHA256SUMS"
+	@echo "make package        .deb and .rpm packages for $(PLATFORMS) in $(DIST)/ (nfpm, a tool of go.mod)"
+	@echo "make package-check  the packages' contents, lintian, and (as root) the .deb installed, upgraded, removed and purged"
+	@echo "make image          the Kafka sidecar's container image (buildah, offline), then checks it"
 	@echo "make release-check  build the release twice, from two clones with two build caches, and compare: reproducible or not"
 	@echo "make test           lint, then all tests with the race detector (the README's test command)"
 	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
@@ -43,6 +46,15 @@ release:
 
 release-check:
 	bash scripts/release-check.sh
+
+package:
+	DIST=$(DIST) PLATFORMS="$(PLATFORMS)" GO=$(GO) bash packaging/build.sh
+
+package-check:
+	DIST=$(DIST) bash scripts/package-check.sh
+
+image:
+	GO=$(GO) bash packaging/image.sh
 
 # gotestsum (a tool of go.mod) runs go test and shows each package's result
 # and a failing test's output as it ends; its summary closes with the names
