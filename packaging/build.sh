@@ -11,13 +11,17 @@ cd "$(dirname "$0")/.."
 dist=${DIST:-dist}
 platforms=${PLATFORMS:-linux/amd64 linux/arm64}
 go=${GO:-go}
-# The package's version: the tag's (v1.2.3 -> 1.2.3), else a development
-# version that sorts before any release and names the commit, e.g.
-# 0.1.0~git20261206.c0b2388.
+# The package's version: the tag's (v1.2.3 -> 1.2.3); else, after a tag,
+# a development version that sorts after it (1.2.3+git20261206214001.c0b2388);
+# before any tag, one that sorts before the first release
+# (0.1.0~git20261206214001.c0b2388). The commit's time orders builds of a day.
+stamp=git$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y%m%d%H%M%S).$(git rev-parse --short=7 HEAD)
 if tag=$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null); then
 	pkgversion=${tag#v}
+elif tag=$(git describe --tags --abbrev=0 --match 'v[0-9]*' 2>/dev/null); then
+	pkgversion=${tag#v}+$stamp
 else
-	pkgversion=0.1.0~git$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y%m%d).$(git rev-parse --short=7 HEAD)
+	pkgversion=0.1.0~$stamp
 fi
 version=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo devel)}
 ldflags="-s -w -buildid= -X main.version=$version -X main.commit=$(git rev-parse HEAD) -X main.date=$(git log -1 --format=%cI)"

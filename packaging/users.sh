@@ -14,8 +14,15 @@ odpswatch_users() {
 
 # The configuration is readable by the daemon's group, not by others: it
 # may name password files and hosts.
+# What an administrator deleted stays deleted (dpkg does not bring a
+# deleted conffile back).
 odpswatch_config_perms() {
-	chown root:odpswatch /etc/odpswatch /etc/odpswatch/odpswatch.yaml
-	chmod 0750 /etc/odpswatch
-	chmod 0640 /etc/odpswatch/odpswatch.yaml
+	if [ -d /etc/odpswatch ]; then
+		chown root:odpswatch /etc/odpswatch
+		chmod 0750 /etc/odpswatch
+	fi
+	if [ -f /etc/odpswatch/odpswatch.yaml ]; then
+		chown root:odpswatch /etc/odpswatch/odpswatch.yaml
+		chmod 0640 /etc/odpswatch/odpswatch.yaml
+	fi
 }

@@ -28,7 +28,8 @@ want_deb=$(printf '%s\n' "$common" /lib/systemd/system/odpswatch.service /usr/sh
 	/usr/share/doc/odpswatch/copyright /usr/share/doc/odpswatch/changelog.gz /usr/share/doc/odpswatch/changelog.Debian.gz \
 	/usr/share/lintian/overrides/odpswatch | sort)
 want_rpm=$(printf '%s\n' "$common" /usr/lib/systemd/system/odpswatch.service /usr/share/zsh/site-functions/_odpswatch \
-	/usr/share/licenses/odpswatch/LICENSE | sort)
+	/usr/share/licenses/odpswatch/LICENSE /etc/odpswatch /usr/share/odpswatch /usr/share/odpswatch/prometheus \
+	/usr/share/odpswatch/grafana /usr/share/odpswatch/examples | sort)
 
 for deb in "${debs[@]}"; do
 	# Files and the state directory (directories the package only holds
@@ -64,13 +65,13 @@ if [ "$(id -u)" != 0 ]; then
 	echo "package-check: not root: the .deb is not installed (CI runs this as root on a throwaway machine)"
 	exit 0
 fi
-deb=$(ls "$dist"/odpswatch_*_amd64.deb)
+deb=$(ls -t "$dist"/odpswatch_*_amd64.deb | head -1)
 if dpkg -s odpswatch >/dev/null 2>&1; then
 	fail "a package odpswatch is installed already: this check installs and purges its own"
 fi
 echo "--- dpkg -i $deb"
-dpkg -i "$deb"
 trap 'dpkg -P odpswatch >/dev/null 2>&1 || true' EXIT
+dpkg -i "$deb"
 odpswatch version
 odpswatch check-config /etc/odpswatch/odpswatch.yaml
 systemd-analyze verify /lib/systemd/system/odpswatch.service
@@ -96,6 +97,12 @@ dpkg -r odpswatch
 [ ! -e /usr/bin/odpswatch ] || fail "dpkg -r left the binary"
 grep -q "edited by the administrator" /etc/odpswatch/odpswatch.yaml || fail "dpkg -r removed the config"
 [ -e /var/lib/odpswatch/positions.json ] || fail "dpkg -r removed the state"
+# Found by review: postinst failed when the administrator had deleted the
+# config (dpkg does not bring a deleted conffile back).
+echo "--- the config deleted, then dpkg -i"
+rm /etc/odpswatch/odpswatch.yaml
+dpkg -i "$deb" || fail "dpkg -i with the config deleted failed"
+[ ! -e /etc/odpswatch/odpswatch.yaml ] || fail "the deleted config came back"
 echo "--- dpkg -P"
 dpkg -P odpswatch
 [ ! -e /etc/odpswatch ] || fail "dpkg -P left /etc/odpswatch"

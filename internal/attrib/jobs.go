@@ -116,8 +116,10 @@ type Job struct {
 	failureCode scan.Code
 	failureLine int64
 	firstCode   int64 // the line of its first code
-	// retried says a retry was announced since its current failure.
-	retried bool
+	// retried says a retry was announced since its current failure;
+	// recoveredFailure is the number of the last failure recovered.
+	retried          bool
+	recoveredFailure int64
 }
 
 // JobCode is one code of a job: how many times it was printed, and in
@@ -272,7 +274,9 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		j = t.job(c.Instance.Of(line))
 		t.current = j
 	}
-	if len(codes) > 0 && at.Record && c.Time.Empty() && at.Offset == t.lastCodeNext {
+	// (The line after may start one byte later: a CRLF line's span
+	// leaves its '\r' out.)
+	if len(codes) > 0 && at.Record && c.Time.Empty() && at.Offset-t.lastCodeNext >= 0 && at.Offset-t.lastCodeNext <= 1 {
 		// Right after the last line with codes, without a timestamp of
 		// its own: the same record (an exception after its log line).
 		at.Record = false
@@ -350,8 +354,10 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 	j.failureLine = at.Line
 	// The lines after it may say it was retried and recovered.
-	j.retried = j.retried || retryAnnounced(line)
-	t.watching, t.watchEnd = j, at.Offset+int64(len(line))+1+Window
+	if j.recoveredFailure != j.Failures { // a failure recovers once
+		j.retried = j.retried || retryAnnounced(line)
+		t.watching, t.watchEnd = j, at.Offset+int64(len(line))+1+Window
+	}
 	switch {
 	case j.Root == 0 || causedBy(line):
 		j.Root, j.RootLine = last.Code, at.Line

@@ -21,7 +21,7 @@ func (t *Tracker) Watching() (until int64, ok bool) {
 // another instance that succeeded (the failure is then recovered).
 func (t *Tracker) Watch(pos Pos, line []byte) {
 	j := t.watching
-	if j == nil || pos.Offset >= t.watchEnd {
+	if j == nil || pos.Offset >= t.watchEnd || j.recoveredFailure == j.Failures {
 		t.watching = nil
 		return
 	}
@@ -36,6 +36,7 @@ func (t *Tracker) Watch(pos Pos, line []byte) {
 	c := Find(line)
 	if id := c.Instance.Of(line); len(id) > 0 && string(id) != j.Instance {
 		j.Recovered++
+		j.recoveredFailure = j.Failures
 		t.RecoveredFailures++
 		t.watching = nil
 		if t.evict { // a daemon's: it takes them (TakeRecovered)

@@ -34,6 +34,13 @@ func TestRecovery(t *testing.T) {
 			"2026-12-01 10:01:00,001 WARN retrying\n2026-12-01 10:01:30,003 INFO instance " + b + " unsuccessful\n", 0},
 		{"the failed instance itself said success",
 			"2026-12-01 10:01:00,001 WARN retry\n2026-12-01 10:01:30,003 INFO instance 20261201100000001gjoba status=Terminated, success\n", 0},
+		// Found by review: a print of the failure again after its
+		// recovery, and another success, recovered it twice.
+		{"recovered once, whatever follows",
+			"2026-12-01 10:01:00,001 WARN retrying in a new instance\n" +
+				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n" +
+				"2026-12-01 10:02:00,001 INFO summary: instance 20261201100000001gjoba failed with ODPS-0130071\n" +
+				"2026-12-01 10:02:30,003 INFO instance 20261201100200003gjobc status=Terminated, success\n", 1},
 		{"too late: past the window",
 			"2026-12-01 10:01:00,001 WARN retrying\n" + strings.Repeat("2026-12-01 10:01:00,002 INFO waiting for a free slot in the quota group\n", 150) +
 				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n", 0},

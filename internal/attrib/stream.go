@@ -214,13 +214,14 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 	s.following(data, base, &at, len(data), lineAt)
 	s.WatchLines(data, base, at, len(data))
 	lineAt(len(data))
+	s.Remember(data)
 	if len(data) > 0 && data[len(data)-1] != '\n' {
-		s.scratch = append(append(s.scratch[:0], data...), '\n')
-		data = s.scratch
+		// The last line is taken as ended, without copying it (a line
+		// cut at its bound is long).
+		s.Remember(newline)
 		n++
 	}
 	s.lines = n
-	s.Remember(data)
 }
 
 // following offers the tracker the lines of data from *at up to stop

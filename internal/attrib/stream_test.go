@@ -136,3 +136,15 @@ func TestStreamTrackerForgetsTheOldest(t *testing.T) {
 		t.Errorf("kept %s and %s", jobs[0].Instance, jobs[1].Instance)
 	}
 }
+
+// Found by review: a chunk ending in a line cut short (no '\n') was
+// copied whole into a buffer the stream kept: memory past its bound.
+func TestStreamKeepsNoLongLine(t *testing.T) {
+	s := NewStream(NewStreamTracker(4))
+	long := append([]byte("x ODPS-0130071:[1,8] y "), bytes.Repeat([]byte("z"), 1<<20)...)
+	s.Chunk(long, codeLines(long), nil)
+	s.Chunk([]byte("after\n"), nil, nil)
+	if hist, _ := s.History(); len(hist) > Window || cap(s.scratch) > 2*Window {
+		t.Errorf("the stream keeps %d bytes of history and a %d-byte buffer", len(hist), cap(s.scratch))
+	}
+}

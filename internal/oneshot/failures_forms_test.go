@@ -1,13 +1,17 @@
 package oneshot
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
 // printsAndFailures is how many times a code is printed in a log, and
@@ -66,6 +70,26 @@ func TestFailuresOfRealForms(t *testing.T) {
 			t.Errorf("%s: %d failures in all, want %d", name, total, wantTotal)
 		}
 		failures += total
+	}
+	// Found by review: with CRLF line ends an exception's lines went to
+	// another job than its log line's.
+	for name, want := range failureForms {
+		data, err := os.ReadFile(filepath.Join("testdata", "failures", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := NewReport()
+		crlf := bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n"))
+		if err := ScanReader(context.Background(), r, name, bytes.NewReader(crlf), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		_, byCode := r.Failures()
+		for code, pf := range want {
+			c, _ := scan.ParseCode(code)
+			if byCode[c] != pf.failures {
+				t.Errorf("%s with CRLF: %s in %d failures, want %d", name, code, byCode[c], pf.failures)
+			}
+		}
 	}
 	t.Logf("%d prints stand for %d failures in %s", prints, failures, strings.Join(slices.Sorted(maps.Keys(failureForms)), ", "))
 	if fmt.Sprint(prints, failures) != "21 8" {

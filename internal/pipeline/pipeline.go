@@ -242,7 +242,14 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 	sc.CodesOnly = w.p.opts.Events == nil || b.Context
 	w.matches = sc.Scan(w.matches[:0], b.Data)
 	if b.Context {
-		w.attribute(b, st, seq)
+		// Context is for a tracker that starts: one that has read the
+		// origin already (a source restarted by a reload) has read it.
+		if seq == 0 {
+			w.attribute(b, st, seq)
+		} else {
+			st.wait(seq)
+			st.finish()
+		}
 		w.p.finish(b)
 		return
 	}
