@@ -127,7 +127,7 @@ func runRun(e env, args []string) int {
 	}()
 
 	d, err := daemon.New(daemon.Options{
-		Config: cfg, LoadConfig: load, StateDir: dir, Listeners: listeners, WebConfigFile: *webConfig, EnableLifecycle: *lifecycle,
+		Config: cfg, LoadConfig: load, ConfigFile: *configFile, StateDir: dir, Listeners: listeners, WebConfigFile: *webConfig, EnableLifecycle: *lifecycle,
 		Logger: logger, Notifier: notifier, WatchdogInterval: interval, Version: buildInfo(), Reload: reload,
 		Getenv: e.getenv, Host: hostname(),
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/odpswatch/odpswatch/internal/alert"
 	"github.com/odpswatch/odpswatch/internal/config"
 	"github.com/odpswatch/odpswatch/internal/sink"
+	"github.com/odpswatch/odpswatch/internal/status"
 )
 
 // alerting runs the spike detectors and delivers their alerts. It never
@@ -27,10 +28,28 @@ type alerting struct {
 	firing     *prometheus.GaugeVec
 	now        func() time.Time
 	wg         sync.WaitGroup
+
+	// firingNow is what fires, by rule, as of the last evaluation (the
+	// status page's).
+	mu        sync.Mutex
+	firingNow map[string][]*alert.Alert
+	// recorder keeps the last hour for the status page.
+	recorder *status.Recorder
+}
+
+// Firing returns the alerts firing as of the last evaluation.
+func (a *alerting) Firing() []*alert.Alert {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []*alert.Alert
+	for _, det := range a.detectors {
+		out = append(out, a.firingNow[det.Rule().Name]...)
+	}
+	return out
 }
 
 func newAlerting(cfg config.Alerts, reg prometheus.Registerer, d *Daemon) (*alerting, error) {
-	a := &alerting{cfg: cfg, now: time.Now}
+	a := &alerting{cfg: cfg, now: time.Now, recorder: d.recorder}
 	for _, r := range cfg.Rules {
 		rule := alert.Rule{
 			Name: r.Name, MinSeverity: r.MinSeverity, Window: time.Duration(r.Window), MinCount: r.MinCount,
@@ -118,11 +137,15 @@ func httpClient(t config.TLSConfig, timeout time.Duration) (*http.Client, error)
 	return &http.Client{Transport: tr, Timeout: timeout}, nil
 }
 
-// observe feeds a counted code to every detector (from pipeline workers).
+// observe feeds a counted code to every detector, and to the status
+// page's recorder (from pipeline workers).
 func (a *alerting) observe(o alert.Observation) {
 	now := a.now()
 	for _, det := range a.detectors {
 		det.Add(now, o)
+	}
+	if a.recorder != nil {
+		a.recorder.Add(now, o)
 	}
 }
 
@@ -154,6 +177,12 @@ func (a *alerting) run(ctx context.Context) {
 		for _, det := range a.detectors {
 			changed, firing := det.Tick(now)
 			a.firing.WithLabelValues(det.Rule().Name).Set(float64(len(firing)))
+			a.mu.Lock()
+			if a.firingNow == nil {
+				a.firingNow = map[string][]*alert.Alert{}
+			}
+			a.firingNow[det.Rule().Name] = firing
+			a.mu.Unlock()
 			toAM := changed
 			if resend {
 				toAM = append(firing, resolvedOnly(changed)...)

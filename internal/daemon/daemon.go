@@ -32,6 +32,7 @@ import (
 	"github.com/odpswatch/odpswatch/internal/positions"
 	"github.com/odpswatch/odpswatch/internal/sdnotify"
 	"github.com/odpswatch/odpswatch/internal/sink"
+	"github.com/odpswatch/odpswatch/internal/status"
 )
 
 // Options are what the daemon needs from its command line.
@@ -64,6 +65,9 @@ type Options struct {
 	// before the daemon is unhealthy (0: DefaultStuckAfter).
 	StuckAfter time.Duration
 	Version    BuildInfo
+	// ConfigFile is the configuration's path, for the status page; "" for
+	// odpswatch run GLOB....
+	ConfigFile string
 	// Getenv reads the environment for secrets the configuration names (a
 	// SASL password_env); Host names this machine in events.
 	Getenv func(string) string
@@ -110,6 +114,14 @@ type Daemon struct {
 
 	ready    chan struct{}
 	reloadCh chan chan error
+
+	// recorder keeps the last hour of codes and failing jobs, started the
+	// daemon's start: the status page's (status.go).
+	recorder *status.Recorder
+	started  time.Time
+	// lastReload is the last reload's result (nil before any).
+	reloadMu   sync.Mutex
+	lastReload *status.Reload
 }
 
 type metrics struct {
@@ -126,6 +138,7 @@ func New(opts Options) (*Daemon, error) {
 		opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), cfg: opts.Config,
 		sources: make(map[string]*runningSource), saved: make(map[string]filesource.Resume), stopped: make(map[string]*filesource.Source),
 		ready: make(chan struct{}), reloadCh: make(chan chan error), eventsDone: make(chan struct{}),
+		recorder: status.NewRecorder(), started: time.Now(),
 	}
 	if opts.StateDir != "" {
 		d.store = positions.NewStore(opts.StateDir)

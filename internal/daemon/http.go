@@ -18,6 +18,7 @@ func (d *Daemon) handler() http.Handler {
 		MaxRequestsInFlight: 4,
 		Timeout:             30 * time.Second,
 	}))
+	mux.HandleFunc("/api/v1/status", d.serveStatus)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		if stuck := d.stuck(time.Now()); len(stuck) > 0 {
 			http.Error(w, "odpswatch is unhealthy: "+strings.Join(stuck, "; ")+".", http.StatusServiceUnavailable)
@@ -56,9 +57,7 @@ func (d *Daemon) handler() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<html><head><title>odpswatch</title></head><body><h1>odpswatch</h1>
-<p><a href="/metrics">Metrics</a> · <a href="/-/healthy">Healthy</a> · <a href="/-/ready">Ready</a></p></body></html>`)
+		d.servePage(w, r)
 	})
 	return mux
 }

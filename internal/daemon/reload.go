@@ -30,7 +30,8 @@ func (d *Daemon) Reload(ctx context.Context) error {
 // reload loads the configuration again and applies what changed in the
 // sources. Global settings other than max_unknown_codes take effect at the
 // next start.
-func (d *Daemon) reload() error {
+func (d *Daemon) reload() (err error) {
+	defer func() { d.noteReload(err) }()
 	if d.opts.LoadConfig == nil {
 		return errors.New("nothing to reload: odpswatch was started without --config.file")
 	}
