@@ -37,7 +37,8 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 			return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 		}
 	},
-	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"when":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"clock": func(t time.Time) string { return t.UTC().Format("15:04:05") },
 	"take": func(d *pageData) bool {
 		if d.FilesLeft == 0 {
 			return false
@@ -66,8 +67,8 @@ last reload {{when .At}} {{if .Successful}}<span class="ok">succeeded</span>{{el
 <p>{{range $i, $l := .Links}}{{if $i}} · {{end}}<a href="{{$l}}">{{$l}}</a>{{end}}</p>
 
 <h2>Failing jobs, last hour</h2>
-{{if .FailingJobs}}<table id="jobs"><tr><th>when</th><th>instance</th><th>project</th><th>code</th><th>LogView</th></tr>
-{{range .FailingJobs}}<tr><td>{{when .At}}</td><td><code>{{or .Instance "none named"}}</code></td><td>{{.Project}}</td><td><code>{{.Code}}</code> {{.Title}}</td><td>{{if .LogView}}<a href="{{.LogView}}">LogView</a>{{end}}</td></tr>
+{{if .FailingJobs}}<table id="jobs"><tr><th>UTC</th><th>instance</th><th>project</th><th>code</th><th>LogView</th></tr>
+{{range .FailingJobs}}<tr><td class="n">{{clock .At}}</td><td><code>{{or .Instance "none named"}}</code></td><td>{{.Project}}</td><td><code>{{.Code}}</code> {{.Title}}</td><td>{{if .LogView}}<a href="{{.LogView}}">LogView</a>{{end}}</td></tr>
 {{end}}</table>{{else}}<p>None.</p>{{end}}
 
 <h2>Codes, last hour</h2>
