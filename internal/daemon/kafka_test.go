@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/odpswatch/odpswatch/internal/sink"
+	"github.com/odpswatch/odpswatch/internal/status"
 )
 
 // TestKafkaSourceToKafkaEvents runs the daemon between two topics of a real
@@ -125,6 +126,20 @@ alerts:
 	if fromKafka != 10 || fromFile != 1 {
 		t.Errorf("%d events from Kafka and %d from the file, want 10 and 1", fromKafka, fromFile)
 	}
+	// The status page's JSON lists the partitions with their lag (as of
+	// the last update: every 15 s).
+	var doc status.Document
+	td.waitFor("the status to list the 3 partitions", func() bool {
+		_, body := td.get("/api/v1/status")
+		doc = status.Document{}
+		json.Unmarshal([]byte(body), &doc)
+		for _, s := range doc.Sources {
+			if s.Name == "stream" && len(s.Partitions) == 3 && s.Partitions[0].Topic == "logs" && s.Type == "kafka" {
+				return true
+			}
+		}
+		return false
+	})
 	if err := td.stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/kafkasource"
 	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/status"
 )
@@ -39,22 +41,42 @@ func (d *Daemon) statusDocument(now time.Time) status.Document {
 	d.reloadMu.Unlock()
 
 	for _, rs := range d.runningSources() {
-		s := status.Source{Name: rs.cfg.Name, Type: rs.cfg.Type, Globs: rs.cfg.Paths, Topics: rs.cfg.Topics, Files: []status.File{}}
+		s := status.Source{Name: rs.cfg.Name, Type: rs.cfg.Type, Globs: rs.cfg.Paths, Topics: rs.cfg.Topics,
+			Files: []status.File{}, Partitions: []status.Partition{}, Problems: []string{}}
 		if f := rs.file.Load(); f != nil {
-			entries := f.Positions()
-			s.FilesTotal = len(entries)
-			for _, e := range entries {
-				file := status.File{Path: e.Path, Offset: e.Offset, Size: -1, LagBytes: -1}
-				if len(s.Files) < status.MaxFilesListed {
-					if st, err := os.Stat(e.Path); err == nil {
-						file.Size, file.LagBytes = st.Size(), max(st.Size()-e.Offset, 0)
-					}
-					s.Files = append(s.Files, file)
+			files, problems := f.Status()
+			s.FilesTotal = len(files)
+			for _, fs := range files {
+				if len(s.Files) == status.MaxFilesListed {
+					break
 				}
+				file := status.File{Path: fs.Path, Offset: fs.Offset, Size: -1, LagBytes: -1}
+				if st, err := os.Stat(fs.Path); err == nil {
+					file.Size, file.LagBytes = st.Size(), max(st.Size()-fs.Offset, 0)
+				}
+				if !fs.LastRead.IsZero() {
+					at := fs.LastRead.UTC()
+					file.LastRead = &at
+				}
+				s.Files = append(s.Files, file)
 			}
 			slices.SortFunc(s.Files, func(a, b status.File) int {
 				return cmp.Or(cmp.Compare(b.LagBytes, a.LagBytes), cmp.Compare(a.Path, b.Path))
 			})
+			for _, path := range slices.Sorted(maps.Keys(problems)) {
+				if len(s.Problems) == status.MaxProblemsListed {
+					break
+				}
+				s.Problems = append(s.Problems, path+": "+problems[path])
+			}
+		}
+		if k, ok := rs.src.(*kafkasource.Source); ok {
+			for _, p := range k.Partitions() {
+				if len(s.Partitions) == status.MaxPartitionsListed {
+					break
+				}
+				s.Partitions = append(s.Partitions, status.Partition{Topic: p.Topic, Partition: p.Partition, Lag: p.Lag})
+			}
 		}
 		doc.Sources = append(doc.Sources, s)
 	}

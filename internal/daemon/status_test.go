@@ -3,6 +3,7 @@ package daemon
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,6 +24,10 @@ func TestStatusJSON(t *testing.T) {
 		"2026-12-01 10:00:00,002 INFO Log view: https://logview.example.com/logview/?h=https://svc.example.com/api&p=p_sales&i=20261201100000001gjoba&token="+token+"\n"+
 		"odps.errors.ODPSError: ODPS-0130071: InstanceId: 20261201100000001gjoba\n"+
 		"ODPS-0130071:[1,8] Semantic analysis exception - column c cannot be resolved &token="+token+"\n")
+	// A directory the glob matches: a problem of the source.
+	if err := os.Mkdir(filepath.Join(dir, "adir.log"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cfgPath := filepath.Join(dir, "c.yml")
 	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(dir, "*.log")))
 	td := startDaemon(t, cfgPath, "")
@@ -59,7 +64,8 @@ func TestStatusJSON(t *testing.T) {
 	}
 	if len(doc.Sources) != 1 || doc.Sources[0].Name != "jobs" || doc.Sources[0].Type != "file" || doc.Sources[0].FilesTotal != 1 ||
 		len(doc.Sources[0].Files) != 1 || doc.Sources[0].Files[0].Path != jobLog || doc.Sources[0].Files[0].LagBytes != 0 ||
-		doc.Sources[0].Files[0].Size != doc.Sources[0].Files[0].Offset {
+		doc.Sources[0].Files[0].Size != doc.Sources[0].Files[0].Offset || doc.Sources[0].Files[0].LastRead == nil ||
+		len(doc.Sources[0].Problems) != 1 || !strings.Contains(doc.Sources[0].Problems[0], "adir.log") {
 		t.Errorf("sources: %+v", doc.Sources)
 	}
 	if len(doc.TopCodes) != 1 || doc.TopCodes[0].Code != "ODPS-0130071" || doc.TopCodes[0].Prints != 2 || doc.TopCodes[0].Failures != 1 ||

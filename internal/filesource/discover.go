@@ -80,6 +80,7 @@ func (s *Source) rescan(ctx context.Context, startup bool) {
 			delete(s.reported, path)
 		}
 	}
+	s.publishProblems()
 	s.forgetTruncations()
 	for k, r := range s.released {
 		if s.now().Sub(r.at) > 2*s.opts.RescanInterval {
@@ -98,6 +99,7 @@ func (s *Source) report(path, reason string, err error) {
 		return
 	}
 	s.reported[path] = err.Error()
+	s.publishProblems()
 	s.opts.Logger.Warn("cannot follow a file; retrying at each rescan", "source", s.opts.Name, "path", path, "reason", reason, "err", err)
 }
 
@@ -171,7 +173,10 @@ func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) boo
 		s.report(path, "open", err)
 		return true
 	}
-	delete(s.reported, path)
+	if _, ok := s.reported[path]; ok {
+		delete(s.reported, path)
+		s.publishProblems()
+	}
 	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
 		f.real = real
 	}

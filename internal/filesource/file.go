@@ -3,6 +3,7 @@ package filesource
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type file struct {
 	lastSize int64 // size at the last check
 	lines    lineAssembler
 	lastRead time.Time
+	// readAt is lastRead, for Status (read from another goroutine).
+	readAt atomic.Int64
 
 	mu         sync.Mutex // guards the fields below, shared with workers and Positions
 	fpHex      string     // hash of fp.head

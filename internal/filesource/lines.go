@@ -50,6 +50,7 @@ func (s *Source) read(ctx context.Context, f *file, size int64) error {
 		f.readOff += int64(n)
 		if n > 0 {
 			f.lastRead = s.now()
+			f.readAt.Store(f.lastRead.UnixNano())
 			f.growFingerprint(buf[len(buf)-n:], f.readOff-int64(n))
 		}
 		if err != nil && err != io.EOF {

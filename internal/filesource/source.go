@@ -40,6 +40,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -95,13 +96,15 @@ type Source struct {
 	byReal      map[string]*file // symlinked files by their target's path
 	released    map[fileKey]released
 	reported    map[string]string
-	polling     bool
-	watcher     *fsnotify.Watcher
-	watched     map[string]bool
-	now         func() time.Time
-	ready       chan struct{}
-	batches     sync.WaitGroup // batches sent and not yet done
-	progress    progress
+	// problems is a copy of reported, for Status.
+	problems atomic.Pointer[map[string]string]
+	polling  bool
+	watcher  *fsnotify.Watcher
+	watched  map[string]bool
+	now      func() time.Time
+	ready    chan struct{}
+	batches  sync.WaitGroup // batches sent and not yet done
+	progress progress
 }
 
 // WaitBatches waits until every batch sent has been done (counted), so that

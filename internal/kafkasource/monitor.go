@@ -1,10 +1,12 @@
 package kafkasource
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,6 +114,9 @@ func (s *Source) updateLag(ctx context.Context, series map[tp]bool) error {
 		s.m.lag.WithLabelValues(s.opts.Name, k.topic, strconv.Itoa(k.id)).Set(float64(lag))
 		series[k] = true
 	}
+	s.lagMu.Lock()
+	s.lags = lags
+	s.lagMu.Unlock()
 	for k := range series {
 		if _, ok := g.parts[k]; !ok {
 			s.m.lag.DeleteLabelValues(s.opts.Name, k.topic, strconv.Itoa(k.id))
@@ -250,4 +255,28 @@ func (s *Source) kafkaErrorLogger() kafka.Logger {
 			s.log.Info(strings.TrimSpace(fmt.Sprintf(format, args...)), "component", "kafka-go")
 		}
 	})
+}
+
+// PartitionLag is a partition assigned to this member and how far the
+// group's committed offset is behind its end.
+type PartitionLag struct {
+	Topic     string
+	Partition int
+	Lag       int64
+}
+
+// Partitions returns the partitions assigned to this member and their lag
+// as of the last update (every LagInterval), by topic and partition; for
+// the status page. It may be called from any goroutine.
+func (s *Source) Partitions() []PartitionLag {
+	s.lagMu.Lock()
+	defer s.lagMu.Unlock()
+	out := make([]PartitionLag, 0, len(s.lags))
+	for k, lag := range s.lags {
+		out = append(out, PartitionLag{k.topic, k.id, lag})
+	}
+	slices.SortFunc(out, func(a, b PartitionLag) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	return out
 }

@@ -136,8 +136,11 @@ type Options struct {
 
 // Source consumes the topics of one Kafka source.
 type Source struct {
-	opts      Options
-	out       chan<- *pipeline.Batch
+	opts Options
+	out  chan<- *pipeline.Batch
+	// lags are the partitions' lag as of the last update (Partitions).
+	lagMu     sync.Mutex
+	lags      map[tp]int64
 	log       *slog.Logger
 	m         *Metrics
 	dialer    *kafka.Dialer

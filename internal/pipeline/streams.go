@@ -214,11 +214,13 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) {
 
 // failingJobs returns the jobs whose failure of c began in the batch
 // attributed last, with an instance or a LogView link, at most
-// alert.MaxJobs.
+// maxFailingJobs (an alert names 5, the status page 20).
+const maxFailingJobs = 20
+
 func (w *worker) failingJobs(c scan.Code) []alert.FailingJob {
 	var out []alert.FailingJob
 	for _, lj := range w.lineJobs {
-		if len(out) == alert.MaxJobs {
+		if len(out) == maxFailingJobs {
 			break
 		}
 		if lj.instance == "" && lj.logView == "" || !slices.Contains(w.started[lj.from:lj.to], c) {

@@ -10,6 +10,10 @@ const (
 	MaxFilesListed  = 100
 	MaxCodesListed  = 20
 	MaxAlertsListed = 50
+	// MaxProblemsListed bounds the problems listed a source, and
+	// MaxPartitionsListed its Kafka partitions.
+	MaxProblemsListed   = 20
+	MaxPartitionsListed = 100
 )
 
 // Document is what /api/v1/status answers: this instance, its sources,
@@ -59,6 +63,19 @@ type Source struct {
 	// configured.
 	Globs  []string `json:"globs"`
 	Topics []string `json:"topics"`
+	// Partitions are a Kafka source's partitions assigned to this member,
+	// with their lag as of the last update.
+	Partitions []Partition `json:"partitions"`
+	// Problems are what a file source cannot follow now ("path: error"),
+	// at most MaxProblemsListed.
+	Problems []string `json:"problems"`
+}
+
+// Partition is a Kafka partition assigned to this member.
+type Partition struct {
+	Topic     string `json:"topic"`
+	Partition int    `json:"partition"`
+	Lag       int64  `json:"lag"`
 }
 
 // File is a followed file: where it is read to, its size, and the bytes
@@ -68,6 +85,9 @@ type File struct {
 	Offset   int64  `json:"offset"`
 	Size     int64  `json:"size"`
 	LagBytes int64  `json:"lag_bytes"`
+	// LastRead is when bytes were last read from it (null: not since
+	// this process started).
+	LastRead *time.Time `json:"last_read"`
 }
 
 // Code is a code of the last hour.

@@ -85,10 +85,12 @@ last reload {{when .At}} {{if .Successful}}<span class="ok">succeeded</span>{{el
 <h2>Sources</h2>
 <table id="sources"><tr><th>source</th><th>file or topic</th><th>read to</th><th>behind</th></tr>
 {{range .Sources}}{{$s := .}}{{if eq .Type "kafka"}}<tr><td>{{.Name}}</td><td>Kafka {{range $i, $t := .Topics}}{{if $i}}, {{end}}<code>{{$t}}</code>{{end}}</td><td></td><td></td></tr>
-{{else}}{{if not .Files}}<tr><td>{{.Name}}</td><td class="bad">no file matches {{range $i, $g := .Globs}}{{if $i}}, {{end}}<code>{{$g}}</code>{{end}}</td><td></td><td></td></tr>
+{{range .Partitions}}<tr><td>{{$s.Name}}</td><td><code>{{.Topic}}</code> partition {{.Partition}}</td><td></td><td class="n">{{.Lag}} messages</td></tr>
+{{end}}{{else}}{{if not .Files}}<tr><td>{{.Name}}</td><td class="bad">no file matches {{range $i, $g := .Globs}}{{if $i}}, {{end}}<code>{{$g}}</code>{{end}}</td><td></td><td></td></tr>
 {{end}}{{range .Files}}{{if take $}}<tr><td>{{$s.Name}}</td><td><code>{{.Path}}</code></td><td class="n">{{bytes .Offset}}</td><td class="n">{{bytes .LagBytes}}</td></tr>
 {{end}}{{end}}{{if gt .FilesTotal (len .Files)}}<tr><td>{{.Name}}</td><td>… {{.FilesTotal}} files in all</td><td></td><td></td></tr>
-{{end}}{{end}}{{end}}</table>
+{{end}}{{end}}{{range .Problems}}<tr><td>{{$s.Name}}</td><td class="bad" colspan="3">{{.}}</td></tr>
+{{end}}{{end}}</table>
 <p class="hint">Generated {{when .GeneratedAt}}. The same as JSON: <a href="/api/v1/status">/api/v1/status</a>.</p>
 </body></html>
 `))

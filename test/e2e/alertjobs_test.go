@@ -102,6 +102,17 @@ alerts:
 		}
 		return false, fmt.Sprintf("%d alerts %+v (err %v)", len(as), as, err)
 	})
+	// The status page's JSON shows it firing, and the failing jobs.
+	var st struct {
+		AlertsFiring []struct{ Rule, Summary string }     `json:"alerts_firing"`
+		FailingJobs  []struct{ Instance, LogView string } `json:"failing_jobs"`
+	}
+	if err := getJSON(d.url+"/api/v1/status", &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.AlertsFiring) != 1 || st.AlertsFiring[0].Rule != "JobsFailing" || len(st.FailingJobs) != 7 {
+		t.Errorf("status: alerts %+v, %d failing jobs", st.AlertsFiring, len(st.FailingJobs))
+	}
 	if c := got.Annotations["count"]; c != "7" {
 		t.Errorf("count %q, want 7: the failures, not the 14 prints", c)
 	}
