@@ -17,7 +17,7 @@ import (
 
 const (
 	dashboardFile = "odpswatch.json"
-	readme        = "../../README.md"
+	readme        = "../../docs/daemon.md"
 	golden        = "../../internal/daemon/testdata/metrics.golden"
 	dsUID         = "${datasource}"
 )
@@ -361,7 +361,7 @@ func TestTopCodesTitles(t *testing.T) {
 	}
 }
 
-// knownMetrics returns the metric names odpswatch documents (the README's
+// knownMetrics returns the metric names odpswatch documents (docs/daemon.md's
 // Metrics section and the golden exposition).
 func knownMetrics(t *testing.T) map[string]bool {
 	t.Helper()

@@ -17,7 +17,7 @@ import (
 const (
 	rulesFile     = "odpswatch.rules.yml"
 	rulesTestFile = "odpswatch.rules.test.yml"
-	readme        = "../../README.md"
+	readme        = "../../docs/daemon.md"
 	golden        = "../../internal/daemon/testdata/metrics.golden"
 )
 
@@ -117,7 +117,7 @@ func loadRules(t *testing.T) []rule {
 
 // TestRulesUseRealMetrics checks that every metric the rules read, in their
 // expressions and in the queries of their annotations, is one odpswatch
-// exports (the README's list or the golden exposition), a recording rule of
+// exports (docs/daemon.md's list or the golden exposition), a recording rule of
 // this file, or one of the documented exceptions above.
 func TestRulesUseRealMetrics(t *testing.T) {
 	known := knownMetrics(t)
@@ -221,7 +221,7 @@ func TestEveryRuleIsUnitTested(t *testing.T) {
 	}
 }
 
-// knownMetrics returns the metric names odpswatch documents (the README's
+// knownMetrics returns the metric names odpswatch documents (docs/daemon.md's
 // Metrics section and the golden exposition).
 func knownMetrics(t *testing.T) map[string]bool {
 	t.Helper()

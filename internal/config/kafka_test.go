@@ -508,7 +508,7 @@ func TestExampleKafka(t *testing.T) {
 	}
 }
 
-// TestSidecarExample loads configs/sidecar.yaml, the README's Kafka to
+// TestSidecarExample loads configs/sidecar.yaml, docs/kafka.md's Kafka to
 // Kafka deployment: one Kafka source and the event sink, on.
 func TestSidecarExample(t *testing.T) {
 	got, err := Load("../../configs/sidecar.yaml")

@@ -16,11 +16,11 @@ import (
 
 // alwaysThere are metrics odpswatch does not define itself but that are
 // there wherever it is scraped: Prometheus' own up, and client_golang's
-// process collector (the README: "and the Go and process collectors").
+// process collector (docs/daemon.md: "and the Go and process collectors").
 var alwaysThere = []string{"up", "process_cpu_seconds_total", "process_start_time_seconds"}
 
 // Known returns the metric names a query of odpswatch may use: the
-// backquoted odpswatch_* names of the README's "### Metrics" section, the
+// backquoted odpswatch_* names of docs/daemon.md's "### Metrics" section, the
 // families (# TYPE lines) of the golden exposition, and those every scrape
 // of it has (up, the process collector's).
 func Known(readme, golden string) (map[string]bool, error) {

@@ -20,7 +20,7 @@ func TestMetricNames(t *testing.T) {
 }
 
 func TestKnown(t *testing.T) {
-	known, err := Known("../../../README.md", "../../../internal/daemon/testdata/metrics.golden")
+	known, err := Known("../../../docs/daemon.md", "../../../internal/daemon/testdata/metrics.golden")
 	if err != nil {
 		t.Fatal(err)
 	}
