@@ -356,7 +356,10 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	// The lines after it may say it was retried and recovered.
 	if j.recoveredFailure != j.Failures { // a failure recovers once
 		j.retried = j.retried || retryAnnounced(line)
-		t.watching, t.watchEnd = j, at.Offset+int64(len(line))+1+Window
+		t.watching, t.watchEnd = j, at.Offset+int64(len(line))+1+RetryWindow
+		if j.retried {
+			t.watchEnd = at.Offset + int64(len(line)) + 1 + SuccessWindow
+		}
 	}
 	switch {
 	case j.Root == 0 || causedBy(line):

@@ -29,7 +29,7 @@ func track(log string) *Tracker {
 		if len(codes) == 0 && t.WantsNext() && t.Next(at, b) {
 			continue
 		}
-		if _, ok := t.Watching(); ok && len(codes) == 0 && RecoveryHint(b) {
+		if _, _, ok := t.Watching(); ok && len(codes) == 0 && RecoveryHint(b) {
 			t.Watch(at, b)
 		}
 		t.Line(at, b, Find(b), codes)

@@ -6,14 +6,24 @@ import (
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
-// Watching reports whether a failure may still recover, and up to which
-// stream offset a reader should offer the lines after it to Watch (those
-// RecoveryHint finds something in are enough: others are ignored).
-func (t *Tracker) Watching() (until int64, ok bool) {
+// RetryWindow is how far after a failure's last print the retry must be
+// announced, and SuccessWindow how far after the announcement its success.
+// They are short: every failure is watched that far, which costs a few
+// substring searches of the bytes.
+const (
+	RetryWindow   = 1 << 10
+	SuccessWindow = 4 << 10
+)
+
+// Watching reports whether a failure may still recover, up to which
+// stream offset a reader should offer the lines after it to Watch, and
+// whether its retry was announced already: then only lines SuccessHint
+// finds something in matter, else those RetryHint does.
+func (t *Tracker) Watching() (until int64, retried, ok bool) {
 	if t.watching == nil {
-		return 0, false
+		return 0, false, false
 	}
-	return t.watchEnd, true
+	return t.watchEnd, t.watching.retried, true
 }
 
 // Watch takes a line without codes at pos, after the last line with
@@ -29,6 +39,8 @@ func (t *Tracker) Watch(pos Pos, line []byte) {
 		if j.retried = retryAnnounced(line); !j.retried {
 			return
 		}
+		// The retry's success may come up to SuccessWindow after it.
+		t.watchEnd = pos.Offset + int64(len(line)) + 1 + SuccessWindow
 	}
 	if !succeeded(line) {
 		return
@@ -45,11 +57,40 @@ func (t *Tracker) Watch(pos Pos, line []byte) {
 	}
 }
 
-// RecoveryHint reports whether b may hold a line Watch wants: a word of
-// a retry or of a success. It reads b with a few substring searches, so
-// that a reader can skip the lines after a failure that say neither.
-func RecoveryHint(b []byte) bool {
-	for _, w := range recoveryWords {
+// RetryHint reports whether b may hold a line announcing a retry, and
+// SuccessHint one saying something succeeded; RecoveryHint either. They
+// read b with a few substring searches, so that a reader can skip the
+// lines after a failure that say neither.
+func RetryHint(b []byte) bool { return containsAny(b, retryWords) }
+
+// SuccessHint: see RetryHint.
+func SuccessHint(b []byte) bool { return containsAny(b, successWords) }
+
+// RecoveryHint: see RetryHint.
+func RecoveryHint(b []byte) bool { return RetryHint(b) || SuccessHint(b) }
+
+// firstHint returns where the first word of the hint (retried: a
+// success's, else a retry's) starts in b, or -1: one search a word.
+func firstHint(b []byte, retried bool) int {
+	words := retryWords
+	if retried {
+		words = successWords
+	}
+	first := -1
+	for _, w := range words {
+		end := len(b)
+		if first >= 0 {
+			end = min(first+len(w), len(b)) // only an earlier one matters
+		}
+		if k := bytes.Index(b[:end], w); k >= 0 && (first < 0 || k < first) {
+			first = k
+		}
+	}
+	return first
+}
+
+func containsAny(b []byte, words [][]byte) bool {
+	for _, w := range words {
 		if bytes.Contains(b, w) {
 			return true
 		}
@@ -57,14 +98,19 @@ func RecoveryHint(b []byte) bool {
 	return false
 }
 
-// The words RecoveryHint looks for: parts of retry, fall back, success,
-// in the cases logs print them, and their Chinese.
-var recoveryWords = [][]byte{[]byte("etr"), []byte("ETR"), []byte("allback"), []byte("ALLBACK"), []byte("all back"),
-	[]byte("ucce"), []byte("UCCE"), []byte("重试"), []byte("成功")}
+// The words the hints look for: parts of retry, fall back, success, in
+// the cases logs print them, and their Chinese.
+var (
+	retryWords   = [][]byte{[]byte("etr"), []byte("ETR"), []byte("allback"), []byte("ALLBACK"), []byte("all back"), []byte("alling back"), []byte("重试")}
+	successWords = [][]byte{[]byte("ucce"), []byte("UCCE"), []byte("成功")}
+)
 
 // retryAnnounced reports whether line says a retry or a fallback: retry,
 // retrying, retried, fall back, fallback (any case), 重试.
 func retryAnnounced(line []byte) bool {
+	if !RetryHint(line) { // most lines: a few vector searches
+		return false
+	}
 	return containsFold(line, "retry") || containsFold(line, "retrying") || containsFold(line, "retried") ||
 		containsFold(line, "fallback") || containsFold(line, "fall back") || containsFold(line, "falling back") ||
 		bytes.Contains(line, []byte("重试"))

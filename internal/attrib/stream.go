@@ -243,23 +243,29 @@ func (s *Stream) following(data []byte, base int64, at *int, stop int, lineAt fu
 // those RecoveryHint finds something in. A region without any costs a few
 // substring searches.
 func (s *Stream) WatchLines(data []byte, base int64, from, stop int) {
-	until, ok := s.T.Watching()
-	if !ok {
-		return
-	}
-	stop = int(min(int64(stop), max(until-base, 0)))
-	if from >= stop || !RecoveryHint(data[from:min(nextLine(data, stop-1), len(data))]) {
-		return
-	}
-	for at := from; at < stop; {
-		next := nextLine(data, at)
-		if line := bytes.TrimSuffix(data[at:next], newline); RecoveryHint(line) {
-			s.T.Watch(Pos{Offset: base + int64(at)}, line)
-			if _, ok := s.T.Watching(); !ok {
-				return
-			}
+	for from < stop {
+		until, retried, ok := s.T.Watching()
+		if !ok {
+			return
 		}
-		at = next
+		end := int(min(int64(stop), max(until-base, 0)))
+		if from >= end {
+			return
+		}
+		// The first line a hint word is in, offered to the tracker; then
+		// the rest, with the hint of the tracker's new state.
+		k := firstHint(data[from:min(nextLine(data, end-1), len(data))], retried)
+		if k < 0 {
+			return
+		}
+		at := from + k
+		at = bytes.LastIndexByte(data[:at], '\n') + 1
+		if at < from {
+			at = from
+		}
+		next := nextLine(data, at)
+		s.T.Watch(Pos{Offset: base + int64(at)}, bytes.TrimSuffix(data[at:next], newline))
+		from = next
 	}
 }
 

@@ -68,7 +68,7 @@ func trackWindowed(log []byte) *Tracker {
 		}
 		for at := examined; at < next; {
 			end := lineEnd(log, at)
-			if _, ok := t.Watching(); ok && RecoveryHint(log[at:end]) {
+			if _, _, ok := t.Watching(); ok && RecoveryHint(log[at:end]) {
 				t.Watch(Pos{Offset: int64(at)}, log[at:end])
 			}
 			at = end + 1
