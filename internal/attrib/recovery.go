@@ -17,8 +17,8 @@ const (
 
 // Watching reports whether a failure may still recover, up to which
 // stream offset a reader should offer the lines after it to Watch, and
-// whether its retry was announced already: then only lines SuccessHint
-// finds something in matter, else those RetryHint does.
+// whether its retry was announced already: then only lines with a word
+// of success matter, else those with a word of retry (firstHint).
 func (t *Tracker) Watching() (until int64, retried, ok bool) {
 	if t.watching == nil {
 		return 0, false, false
@@ -57,17 +57,10 @@ func (t *Tracker) Watch(pos Pos, line []byte) {
 	}
 }
 
-// RetryHint reports whether b may hold a line announcing a retry, and
-// SuccessHint one saying something succeeded; RecoveryHint either. They
-// read b with a few substring searches, so that a reader can skip the
-// lines after a failure that say neither.
-func RetryHint(b []byte) bool { return containsAny(b, retryWords) }
-
-// SuccessHint: see RetryHint.
-func SuccessHint(b []byte) bool { return containsAny(b, successWords) }
-
-// RecoveryHint: see RetryHint.
-func RecoveryHint(b []byte) bool { return RetryHint(b) || SuccessHint(b) }
+// RecoveryHint reports whether b may hold a line announcing a retry or
+// saying something succeeded: a few substring searches, so that a reader
+// (a test's, feeding every line) can skip the lines that say neither.
+func RecoveryHint(b []byte) bool { return firstHint(b, false) >= 0 || firstHint(b, true) >= 0 }
 
 // firstHint returns where the first word of the hint (retried: a
 // success's, else a retry's) starts in b, or -1: one search a word.
@@ -89,15 +82,6 @@ func firstHint(b []byte, retried bool) int {
 	return first
 }
 
-func containsAny(b []byte, words [][]byte) bool {
-	for _, w := range words {
-		if bytes.Contains(b, w) {
-			return true
-		}
-	}
-	return false
-}
-
 // The words the hints look for: parts of retry, fall back, success, in
 // the cases logs print them, and their Chinese.
 var (
@@ -108,10 +92,10 @@ var (
 // retryAnnounced reports whether line says a retry or a fallback: retry,
 // retrying, retried, fall back, fallback (any case), 重试.
 func retryAnnounced(line []byte) bool {
-	if !RetryHint(line) { // most lines: a few vector searches
+	if firstHint(line, false) < 0 { // most lines: a few vector searches
 		return false
 	}
-	return containsFold(line, "retry") || containsFold(line, "retrying") || containsFold(line, "retried") ||
+	return containsFold(line, "retry") || containsFold(line, "retried") ||
 		containsFold(line, "fallback") || containsFold(line, "fall back") || containsFold(line, "falling back") ||
 		bytes.Contains(line, []byte("重试"))
 }

@@ -172,8 +172,9 @@ type CodeLine struct {
 // Chunk gives s the stream's next whole lines, data (the last may lack
 // its '\n': it is taken as ended), with those of them that carry codes,
 // in order. After each of these, charged is called with its index in
-// lines and what Tracker.Charged says of it.
-func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job, started []scan.Code)) {
+// lines and what Tracker.Charged says of it. It returns how many lines
+// data holds (counted anyway, for their numbers).
+func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job, started []scan.Code)) int {
 	base := s.histEnd // stream offset of data[0]
 	// lineAt numbers the line starting at off, no further back than the
 	// last one numbered: data is counted once.
@@ -221,7 +222,9 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 		s.Remember(newline)
 		n++
 	}
+	count := int(n - s.lines)
 	s.lines = n
+	return count
 }
 
 // following offers the tracker the lines of data from *at up to stop

@@ -148,3 +148,17 @@ func TestStreamKeepsNoLongLine(t *testing.T) {
 		t.Errorf("the stream keeps %d bytes of history and a %d-byte buffer", len(hist), cap(s.scratch))
 	}
 }
+
+// Found by review: the scanner's line spans leave a CRLF line's '\r'
+// out, so the line right after a code line looked one byte late and its
+// exception went to another job than its log line's.
+func TestCRLFKeepsTheErrorBlock(t *testing.T) {
+	log := "2026-12-01 03:00:00,100 INFO Instance ID: 20261201030000310g8c2rrq1m\n" +
+		"2026-12-01 03:05:00,200 ERROR job failed: ODPS-0010000:System internal error - fuxi job failed\n" +
+		"com.aliyun.odps.OdpsException: ODPS-0123144: Fuxi job failed - Job killed: SigKill(OOM)\n"
+	lf := attributions(trackChunks([]byte(log), []int{3}, nil))
+	crlf := attributions(trackChunks([]byte(strings.ReplaceAll(log, "\n", "\r\n")), []int{3}, nil))
+	if lf != crlf || strings.Count(lf, "\n") != 1 {
+		t.Errorf("LF:\n%s\nCRLF:\n%s", lf, crlf)
+	}
+}

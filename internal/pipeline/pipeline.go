@@ -14,7 +14,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"log/slog"
@@ -262,7 +261,8 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 		}
 		w.counts[m.Code]++
 	}
-	w.attribute(b, st, seq)
+	// The tracker counts the batch's lines: they are not counted twice.
+	lines := w.attribute(b, st, seq)
 	// Failures recovered in the batch, of its codes or of earlier ones.
 	for _, c := range w.recovered {
 		w.p.counters.AddRecovered(b.Source, classify.Classify(c), 1)
@@ -278,10 +278,6 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 			w.p.opts.Observe(alert.Observation{Source: b.Source, Class: cl, Prints: n, Failures: w.failures[c],
 				Sample: w.first[c].Of(b.Data), Jobs: w.failingJobs(c)})
 		}
-	}
-	lines := bytes.Count(b.Data, newline)
-	if len(b.Data) > 0 && b.Data[len(b.Data)-1] != '\n' {
-		lines++
 	}
 	m := w.p.metrics
 	m.lines.WithLabelValues(b.Source).Add(float64(lines))
@@ -369,8 +365,6 @@ func origin(b *Batch, m scan.Match) sink.Origin {
 	msg := b.Messages[max(i, 0)]
 	return sink.Origin{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset}
 }
-
-var newline = []byte{'\n'}
 
 // Watchdog reports whether the pipeline is making progress: it is, unless
 // batches have waited all along since the previous call while none was

@@ -163,8 +163,9 @@ type lineJob struct {
 }
 
 // attribute gives the batch to its origin's tracker, in the origin's
-// order, and counts the failures its codes began.
-func (w *worker) attribute(b *Batch, st *stream, seq uint64) {
+// order, and counts the failures its codes began; it returns how many
+// lines the batch holds.
+func (w *worker) attribute(b *Batch, st *stream, seq uint64) int {
 	// The lines with codes, in order (matches are).
 	w.codeLines = w.codeLines[:0]
 	w.codesAt = w.codesAt[:0]
@@ -189,7 +190,7 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) {
 	clear(w.failures)
 	st.wait(seq)
 	evicted := st.s.T.EvictedJobs
-	st.s.Chunk(b.Data, w.codeLines, func(_ int, j *attrib.Job, started []scan.Code) {
+	lines := st.s.Chunk(b.Data, w.codeLines, func(_ int, j *attrib.Job, started []scan.Code) {
 		lj := lineJob{from: len(w.started)}
 		w.started = append(w.started, started...)
 		lj.to = len(w.started)
@@ -210,6 +211,7 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) {
 	if evicted > 0 {
 		w.p.streams.jobsEvicted.Add(float64(evicted))
 	}
+	return lines
 }
 
 // failingJobs returns the jobs whose failure of c began in the batch
