@@ -66,3 +66,39 @@ func TestSucceeded(t *testing.T) {
 		}
 	}
 }
+
+// TestHintWords checks the anchored searches against their definition,
+// a search for each word, on lines made of the words' parts: a word cut,
+// in another case, at the start or end, next to another.
+func TestHintWords(t *testing.T) {
+	naive := func(b []byte, words []string, cjk string) int {
+		first := -1
+		for _, w := range words {
+			if k := indexFold(b, w); k >= 0 && (first < 0 || k < first) {
+				first = k
+			}
+		}
+		if k := strings.Index(string(b), cjk); k >= 0 && (first < 0 || k < first) {
+			first = k
+		}
+		return first
+	}
+	retry := []string{"retry", "retried", "fallback", "fall back", "falling back"}
+	parts := []string{"re", "tr", "retr", "y", "Y", "ied", "IED", "R", "ETR", "fall", "FALL", "ing", " ", "back", "BACK", "ba",
+		"ck", "k", "succe", "SUCCE", "u", "UCC", "s", "ucce", "重试", "成功", "重", "x", "\n", "r", "e"}
+	rnd := uint64(1)
+	for n := range 100000 {
+		var b strings.Builder
+		for range n%9 + 1 {
+			rnd = rnd*6364136223846793005 + 1442695040888963407
+			b.WriteString(parts[rnd>>33%uint64(len(parts))])
+		}
+		s := []byte(b.String())
+		if got, want := retryAt(s), naive(s, retry, "重试"); got != want {
+			t.Fatalf("retryAt(%q) = %d, want %d", s, got, want)
+		}
+		if got, want := successAt(s), naive(s, []string{"succe"}, "成功"); got != want {
+			t.Fatalf("successAt(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

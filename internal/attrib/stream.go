@@ -243,8 +243,8 @@ func (s *Stream) following(data []byte, base int64, at *int, stop int, lineAt fu
 // WatchLines offers the tracker the lines of data (whose first byte is
 // at stream offset base) that start in [from, stop), after the last line
 // with codes given, while a failure may still recover (Tracker.Watching):
-// those RecoveryHint finds something in. A region without any costs a few
-// substring searches.
+// those RecoveryHint finds something in that may change its state. A
+// region without any costs a few byte searches and probes.
 func (s *Stream) WatchLines(data []byte, base int64, from, stop int) {
 	for from < stop {
 		until, retried, ok := s.T.Watching()
@@ -257,7 +257,8 @@ func (s *Stream) WatchLines(data []byte, base int64, from, stop int) {
 		}
 		// The first line a hint word is in, offered to the tracker; then
 		// the rest, with the hint of the tracker's new state.
-		k := firstHint(data[from:min(nextLine(data, end-1), len(data))], retried)
+		region := data[from:min(nextLine(data, end-1), len(data))]
+		k := firstHint(region, retried)
 		if k < 0 {
 			return
 		}
