@@ -89,7 +89,7 @@ func TestHintWords(t *testing.T) {
 	rnd := uint64(1)
 	for n := range 100000 {
 		var b strings.Builder
-		for range n%9 + 1 {
+		for range n%40 + 1 {
 			rnd = rnd*6364136223846793005 + 1442695040888963407
 			b.WriteString(parts[rnd>>33%uint64(len(parts))])
 		}

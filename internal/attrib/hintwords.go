@@ -1,0 +1,141 @@
+package attrib
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
+// The words of the recovery watch (retry, fall back, success) are found
+// from a pair of letters each spelling holds at a known place ("tr" of
+// retr, "ck" of back, "cc" of succe), eight positions at a time, and
+// checked around it. A search for a word's first byte stops every few
+// dozen bytes (the letters of "retry" are among the commonest in logs);
+// the pairs are rare, so a window without the words costs a pass at a few
+// GB/s (#15: the watch after each failure was the largest cost of naming
+// jobs).
+
+// retryAt returns where the first word announcing a retry or a fallback
+// starts in b, or -1: retry, retried, retrying, fallback, fall back,
+// falling back (any case), 重试.
+func retryAt(b []byte) int {
+	first := -1
+	// A word's pair is at most maxPairAt bytes after its start ("ck" of
+	// "falling back"): pairs further than that after the first word found
+	// belong to words that start after it.
+	const maxPairAt = len("falling ba")
+	for at := 0; ; at++ {
+		lim := len(b)
+		if first >= 0 {
+			lim = min(lim, first+maxPairAt)
+		}
+		k := pairFold(b, at, lim, 't', 'r', 'c', 'k')
+		if k < 0 {
+			break
+		}
+		at = k
+		var s int
+		if b[k]|0x20 == 't' {
+			s = retryWordAt(b, k-len("re"))
+		} else {
+			s = fallBackAt(b, k-len("ba"))
+		}
+		if s >= 0 && (first < 0 || s < first) {
+			first = s
+		}
+	}
+	lim := len(b)
+	if first >= 0 {
+		lim = min(lim, first+len("重试")-1)
+	}
+	if k := bytes.Index(b[:lim], []byte("重试")); k >= 0 {
+		first = k
+	}
+	return first
+}
+
+// successAt returns where the first word saying something succeeded may
+// start in b, or -1: "succe" (any case), 成功. (succeeded decides; this
+// finds the lines to ask it about.)
+func successAt(b []byte) int {
+	first := -1
+	for at := 0; ; at++ {
+		k := pairFold(b, at, len(b), 'c', 'c', 'c', 'c')
+		if k < 0 {
+			break
+		}
+		at = k
+		if s := k - len("su"); s >= 0 && hasPrefixFold(b[s:], "succe") {
+			first = s
+			break
+		}
+	}
+	lim := len(b)
+	if first >= 0 {
+		lim = min(lim, first+len("成功")-1)
+	}
+	if k := bytes.Index(b[:lim], []byte("成功")); k >= 0 {
+		first = k
+	}
+	return first
+}
+
+// retryWordAt returns at if "retry" or "retried" (any case) starts at
+// b[at:], else -1.
+func retryWordAt(b []byte, at int) int {
+	if at < 0 || !hasPrefixFold(b[at:], "retr") {
+		return -1
+	}
+	if at+5 <= len(b) && b[at+4]|0x20 == 'y' || hasPrefixFold(b[at+4:], "ied") {
+		return at
+	}
+	return -1
+}
+
+// fallBackAt returns where "fallback", "fall back" or "falling back"
+// (any case) starts if its "back" starts at b[back:], else -1.
+func fallBackAt(b []byte, back int) int {
+	if back < 0 || !hasPrefixFold(b[back:], "back") {
+		return -1
+	}
+	for _, w := range []string{"fall", "fall ", "falling "} {
+		if s := back - len(w); s >= 0 && hasPrefixFold(b[s:], w) {
+			return s
+		}
+	}
+	return -1
+}
+
+// pairFold returns the first i in [from, lim) where b[i], b[i+1] are the
+// letters a0, a1 or c0, c1 (lower case given; either case matches), or -1.
+func pairFold(b []byte, from, lim int, a0, a1, c0, c1 byte) int {
+	const ones, fold = 0x0101010101010101, 0x2020202020202020
+	pa0, pa1, pc0, pc1 := uint64(a0)*ones, uint64(a1)*ones, uint64(c0)*ones, uint64(c1)*ones
+	i := from
+	// Eight positions at a time, while the next byte of the last can be
+	// loaded too.
+	for ; i < lim && i+9 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:]) | fold
+		y := binary.LittleEndian.Uint64(b[i+1:]) | fold
+		if m := zeroBytes(x^pa0)&zeroBytes(y^pa1) | zeroBytes(x^pc0)&zeroBytes(y^pc1); m != 0 {
+			if k := i + bits.TrailingZeros64(m)/8; k < lim {
+				return k
+			}
+			return -1
+		}
+	}
+	for ; i < lim && i+1 < len(b); i++ {
+		x, y := b[i]|0x20, b[i+1]|0x20
+		if x == a0 && y == a1 || x == c0 && y == c1 {
+			return i
+		}
+	}
+	return -1
+}
+
+// zeroBytes returns the high bit of each byte of v that is zero, exactly
+// (no borrow from one byte into the next).
+func zeroBytes(v uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	return ^((v&low7 + low7) | v | low7)
+}
