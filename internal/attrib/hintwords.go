@@ -58,18 +58,7 @@ func retryAt(b []byte) int {
 // start in b, or -1: "succe" (any case), 成功. (succeeded decides; this
 // finds the lines to ask it about.)
 func successAt(b []byte) int {
-	first := -1
-	for at := 0; ; at++ {
-		k := pairFold(b, at, len(b), 'c', 'c', 'c', 'c')
-		if k < 0 {
-			break
-		}
-		at = k
-		if s := k - len("su"); s >= 0 && hasPrefixFold(b[s:], "succe") {
-			first = s
-			break
-		}
-	}
+	first := succeAt(b)
 	lim := len(b)
 	if first >= 0 {
 		lim = min(lim, first+len("成功")-1)
@@ -78,6 +67,20 @@ func successAt(b []byte) int {
 		first = k
 	}
 	return first
+}
+
+// succeAt returns where the first "succe" (any case) starts in b, or -1.
+func succeAt(b []byte) int {
+	for at := 0; ; at++ {
+		k := pairFold(b, at, len(b), 'c', 'c', 'c', 'c')
+		if k < 0 {
+			return -1
+		}
+		at = k
+		if s := k - len("su"); s >= 0 && hasPrefixFold(b[s:], "succe") {
+			return s
+		}
+	}
 }
 
 // retryWordAt returns at if "retry" or "retried" (any case) starts at

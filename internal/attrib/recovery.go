@@ -45,8 +45,8 @@ func (t *Tracker) Watch(pos Pos, line []byte) {
 	if !succeeded(line) {
 		return
 	}
-	c := Find(line)
-	if id := c.Instance.Of(line); len(id) > 0 && string(id) != j.Instance {
+	// The instance Find would read in the line.
+	if id := lastInstance(line).Of(line); len(id) > 0 && string(id) != j.Instance {
 		j.Recovered++
 		j.recoveredFailure = j.Failures
 		t.RecoveredFailures++
@@ -82,23 +82,12 @@ func succeeded(line []byte) bool {
 	if bytes.Contains(line, []byte("成功")) {
 		return !bytes.Contains(line, []byte("不成功")) && !bytes.Contains(line, []byte("未成功"))
 	}
-	i := indexFold(line, "succe")
+	i := succeAt(line)
 	if i < 0 {
 		return false
 	}
 	before := bytes.TrimRight(line[:i], " ")
 	return !(i >= 2 && hasPrefixFold(line[i-2:], "un")) && !hasSuffixFold(before, "not") && !hasSuffixFold(before, "no")
-}
-
-// indexFold returns the index of the first ASCII case-insensitive match
-// of s (lower case) in b, or -1.
-func indexFold(b []byte, s string) int {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if hasPrefixFold(b[i:], s) {
-			return i
-		}
-	}
-	return -1
 }
 
 func hasSuffixFold(b []byte, s string) bool {

@@ -102,3 +102,14 @@ func TestHintWords(t *testing.T) {
 		}
 	}
 }
+
+// indexFold returns the index of the first ASCII case-insensitive match
+// of s (lower case) in b, or -1.
+func indexFold(b []byte, s string) int {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if hasPrefixFold(b[i:], s) {
+			return i
+		}
+	}
+	return -1
+}
