@@ -29,7 +29,7 @@ func retryAt(b []byte) int {
 		if first >= 0 {
 			lim = min(lim, first+maxPairAt)
 		}
-		k := pairFold(b, at, lim, 't', 'r', 'c', 'k')
+		k := pairsFold(b, at, lim, 't', 'r', 'c', 'k')
 		if k < 0 {
 			break
 		}
@@ -72,7 +72,7 @@ func successAt(b []byte) int {
 // succeAt returns where the first "succe" (any case) starts in b, or -1.
 func succeAt(b []byte) int {
 	for at := 0; ; at++ {
-		k := pairFold(b, at, len(b), 'c', 'c', 'c', 'c')
+		k := pairFold(b, at, len(b), 'c', 'c')
 		if k < 0 {
 			return -1
 		}
@@ -110,24 +110,61 @@ func fallBackAt(b []byte, back int) int {
 }
 
 // pairFold returns the first i in [from, lim) where b[i], b[i+1] are the
-// letters a0, a1 or c0, c1 (lower case given; either case matches), or -1.
-func pairFold(b []byte, from, lim int, a0, a1, c0, c1 byte) int {
+// letters a0, a1 (lower case given; either case matches), or -1.
+func pairFold(b []byte, from, lim int, a0, a1 byte) int {
+	// pairsFold's loop for one pair: a second pair's tests cost as much
+	// as the first's.
 	const ones, fold = 0x0101010101010101, 0x2020202020202020
-	pa0, pa1, pc0, pc1 := uint64(a0)*ones, uint64(a1)*ones, uint64(c0)*ones, uint64(c1)*ones
+	pa0, pa1 := uint64(a0)*ones, uint64(a1)*ones
+	lim = min(lim, len(b)-1)
 	i := from
-	// Eight positions at a time, while the next byte of the last can be
-	// loaded too.
-	for ; i < lim && i+9 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:]) | fold
-		y := binary.LittleEndian.Uint64(b[i+1:]) | fold
-		if m := zeroBytes(x^pa0)&zeroBytes(y^pa1) | zeroBytes(x^pc0)&zeroBytes(y^pc1); m != 0 {
-			if k := i + bits.TrailingZeros64(m)/8; k < lim {
-				return k
+	for ; i+16 <= lim; i += 16 {
+		w := b[i : i+17]
+		x0 := binary.LittleEndian.Uint64(w[0:8]) | fold
+		y0 := binary.LittleEndian.Uint64(w[1:9]) | fold
+		x1 := binary.LittleEndian.Uint64(w[8:16]) | fold
+		y1 := binary.LittleEndian.Uint64(w[9:17]) | fold
+		m0 := zeroBytes(x0^pa0) & zeroBytes(y0^pa1)
+		m1 := zeroBytes(x1^pa0) & zeroBytes(y1^pa1)
+		if m0|m1 != 0 {
+			if m0 != 0 {
+				return i + bits.TrailingZeros64(m0)/8
 			}
-			return -1
+			return i + 8 + bits.TrailingZeros64(m1)/8
 		}
 	}
-	for ; i < lim && i+1 < len(b); i++ {
+	for ; i < lim; i++ {
+		if b[i]|0x20 == a0 && b[i+1]|0x20 == a1 {
+			return i
+		}
+	}
+	return -1
+}
+
+// pairsFold returns the first i in [from, lim) where b[i], b[i+1] are the
+// letters a0, a1 or c0, c1 (lower case given; either case matches), or
+// -1. It tests sixteen positions a loop, in two independent halves.
+func pairsFold(b []byte, from, lim int, a0, a1, c0, c1 byte) int {
+	const ones, fold = 0x0101010101010101, 0x2020202020202020
+	pa0, pa1, pc0, pc1 := uint64(a0)*ones, uint64(a1)*ones, uint64(c0)*ones, uint64(c1)*ones
+	lim = min(lim, len(b)-1) // a pair's second byte is in b
+	i := from
+	for ; i+16 <= lim; i += 16 {
+		w := b[i : i+17]
+		x0 := binary.LittleEndian.Uint64(w[0:8]) | fold
+		y0 := binary.LittleEndian.Uint64(w[1:9]) | fold
+		x1 := binary.LittleEndian.Uint64(w[8:16]) | fold
+		y1 := binary.LittleEndian.Uint64(w[9:17]) | fold
+		m0 := zeroBytes(x0^pa0)&zeroBytes(y0^pa1) | zeroBytes(x0^pc0)&zeroBytes(y0^pc1)
+		m1 := zeroBytes(x1^pa0)&zeroBytes(y1^pa1) | zeroBytes(x1^pc0)&zeroBytes(y1^pc1)
+		if m0|m1 != 0 {
+			if m0 != 0 {
+				return i + bits.TrailingZeros64(m0)/8
+			}
+			return i + 8 + bits.TrailingZeros64(m1)/8
+		}
+	}
+	for ; i < lim; i++ {
 		x, y := b[i]|0x20, b[i+1]|0x20
 		if x == a0 && y == a1 || x == c0 && y == c1 {
 			return i
