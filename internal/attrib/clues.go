@@ -229,6 +229,9 @@ func param(u []byte, name string) Span {
 	return Span{}
 }
 
+// jsonEscapes undoes the escapes of a link inside a JSON string.
+var jsonEscapes = strings.NewReplacer(`\u0026`, "&", `\u003d`, "=", `\u003D`, "=")
+
 // LogView returns the link without its token, in any encoding: decoded
 // while it holds no '?' (a link encoded once or twice inside another),
 // "\u0026" and "\u003d" read as '&' and '=', then every parameter whose
@@ -237,7 +240,10 @@ func param(u []byte, name string) Span {
 // left is redacted once more for safety. It returns "" if the link does
 // not parse.
 func LogView(link []byte) string {
-	s := strings.NewReplacer(`\u0026`, "&", `\u003d`, "=", `\u003D`, "=").Replace(string(link))
+	s := string(link)
+	if strings.IndexByte(s, '\\') >= 0 {
+		s = jsonEscapes.Replace(s)
+	}
 	for range 3 {
 		if strings.Contains(s, "?") || !strings.Contains(s, "%") {
 			break
