@@ -14,7 +14,7 @@ RELEASE_FLAGS := -trimpath -buildvcs=false -ldflags "-s -w -buildid= $(LDFLAGS)"
 PLATFORMS ?= linux/amd64 linux/arm64
 DIST      ?= dist
 
-.PHONY: help build release release-check package package-check image test race bench bench-compare bench-kafka bench-smallfiles fuzz lint golden clean
+.PHONY: help build release release-check package package-check image test race bench bench-compare bench-kafka bench-rotation bench-smallfiles fuzz lint golden clean
 
 help:
 	@echo "make build          build $(BINARY)"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench-compare  odpswatch scan against grep, ripgrep and Go regexp on a 1 GiB log"
 	@echo "make bench-kafka    odpswatch's Kafka source against kcat on a loopback broker (needs kcat)"
 	@echo "make bench-smallfiles  odpswatch scan against cat on 10,000 small log files"
+	@echo "make bench-rotation    the file source against nxadm/tail under rotation (bench/rotation.md)"
 	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each, the file source's line assembly, the token redaction and the job clues for LINEFUZZTIME ($(LINEFUZZTIME)) each"
 	@echo "make lint           gofmt, go vet and staticcheck"
 	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
@@ -74,6 +75,9 @@ bench-kafka:
 
 bench-smallfiles:
 	bash bench/smallfiles.sh
+
+bench-rotation:
+	bash bench/rotation.sh
 
 fuzz:
 	$(GO) test ./internal/scan -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME)
