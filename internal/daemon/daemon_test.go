@@ -23,6 +23,7 @@ import (
 	"github.com/odpswatch/odpswatch/internal/config"
 	"github.com/odpswatch/odpswatch/internal/positions"
 	"github.com/odpswatch/odpswatch/internal/sdnotify"
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 type testDaemon struct {
@@ -164,31 +165,17 @@ func (td *testDaemon) metric(series string) float64 {
 // waitMetric waits until the series has the value, with a deadline.
 func (td *testDaemon) waitMetric(series string, want float64) {
 	td.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got := td.metric(series)
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			td.t.Fatalf("%s = %v, want %v", series, got, want)
-		}
-		// Polling an HTTP endpoint for a state change: the wait is on the
-		// condition, bounded by the deadline.
-		<-time.After(20 * time.Millisecond)
-	}
+	var got float64
+	testwait.Until(td.t, 20*time.Second, fmt.Sprintf("%s = %v", series, want), func() bool {
+		got = td.metric(series)
+		return got == want
+	}, testwait.Describe(func() string { return fmt.Sprintf("it is %v", got) }))
 }
 
 // waitFor waits until cond holds, with a deadline.
 func (td *testDaemon) waitFor(what string, cond func() bool) {
 	td.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			td.t.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(5 * time.Millisecond) // a bounded wait on a condition
-	}
+	testwait.Until(td.t, 30*time.Second, what, cond)
 }
 
 // readNotes keeps the notifications until the socket is closed.

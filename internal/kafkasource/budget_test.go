@@ -3,17 +3,14 @@ package kafkasource
 import (
 	"context"
 	"testing"
-	"time"
+
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 // waitSignal waits for a taker to start waiting, with a deadline.
 func waitSignal(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(waitTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-	}
+	testwait.Receive(t, waitTimeout, what, ch)
 }
 
 // Found by review: a message larger than the budget waits for it to empty,

@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/odpswatch/odpswatch/internal/pipeline"
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 // waitTimeout bounds every wait of the tests.
@@ -205,26 +206,16 @@ func (c *collector) allBatches() []*pipeline.Batch {
 	return append([]*pipeline.Batch(nil), c.batches...)
 }
 
-// waitFor waits until cond holds, waking at each batch and every 10 ms
-// (for conditions that come with no batch), or fails after waitTimeout.
+// waitFor waits until cond holds, waking at each batch and every
+// testwait.Poll (for conditions that come with no batch), or fails after
+// waitTimeout.
 func waitFor(t *testing.T, c *collector, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(waitTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
 	var changed chan struct{}
 	if c != nil {
 		changed = c.changed
 	}
-	for !cond() {
-		select {
-		case <-changed:
-		case <-tick.C:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testwait.Until(t, waitTimeout, what, cond, testwait.Wake(changed))
 }
 
 // hasAll reports whether got holds every record of want (by position and

@@ -729,11 +729,16 @@ func TestSASL(t *testing.T) {
 
 	// A wrong password: a clear error, retried.
 	opts.SASL = plain.Mechanism{Username: "odpswatch", Password: "wrong"}
-	r = e.start(opts, newCollector(nil))
+	p.produceN("logs", 2, 1, "unseen")
+	denied := newCollector(nil)
+	r = e.start(opts, denied)
 	joins := e.metrics.errors.WithLabelValues("kafka-a", "join")
 	waitFor(t, nil, "failed joins", func() bool { return counter(t, joins) >= 2 })
 	r.stop()
 	if logs := e.logs.String(); !strings.Contains(logs, "SASL Authentication Failed") {
 		t.Errorf("no authentication error logged:\n%s", logs)
+	}
+	if got := denied.received(); len(got) != 0 {
+		t.Errorf("%d messages received with a wrong password", len(got))
 	}
 }

@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -57,20 +60,63 @@ odpswatch_source_lines_cut_total{source="jobs"} 1
 	}
 }
 
-// TestBackPressure: with no worker taking batches, the queue fills and a
-// send blocks rather than dropping.
+// stuckPublisher is an event sink that cannot deliver: Publish blocks,
+// as a full sink's does, until release is closed.
+type stuckPublisher struct{ release chan struct{} }
+
+func (p stuckPublisher) Publish(_ []sink.Event, done func()) {
+	<-p.release
+	done()
+}
+
+// TestBackPressure: while the event sink cannot deliver, the pipeline
+// takes no more than its queue, the dispatcher and the workers hold, and
+// the sender blocks; nothing is done (positions stay put) and nothing is
+// dropped: once the sink delivers, every batch is done and counted.
 func TestBackPressure(t *testing.T) {
-	p, _ := newPipeline(t, 1, 2)
-	for range 2 {
-		p.Input() <- &Batch{Source: "s"}
-	}
-	select {
-	case p.Input() <- &Batch{Source: "s"}:
-		t.Fatal("a third batch went into a queue of 2 with no worker")
-	default:
-	}
-	p.Start()
-	p.Close()
+	synctest.Test(t, func(t *testing.T) {
+		const batches, workers, queue = 50, 2, 3
+		reg := prometheus.NewPedanticRegistry()
+		c, err := sink.NewErrorCounters(reg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub := stuckPublisher{release: make(chan struct{})}
+		p, err := New(Options{Workers: workers, QueueBatches: queue, Events: pub}, c, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Start()
+		var sent, done atomic.Int64
+		go func() {
+			for i := range batches {
+				p.Input() <- &Batch{Source: "s", Origin: fmt.Sprint(i % 4), Data: []byte("FAILED: ODPS-0420095: Access Denied\n"),
+					Done: func() { done.Add(1) }}
+				sent.Add(1)
+			}
+		}()
+		synctest.Wait() // everything blocked: the sender on a full queue
+		if n := sent.Load(); n > queue+workers+1 || n == batches {
+			t.Errorf("%d batches taken while the sink delivers nothing; want at most %d (queue, workers, dispatcher)", n, queue+workers+1)
+		}
+		if n := done.Load(); n != 0 {
+			t.Errorf("%d batches done while their events are not delivered", n)
+		}
+		close(pub.release)
+		synctest.Wait()
+		p.Close()
+		if sent.Load() != batches || done.Load() != batches {
+			t.Errorf("sent %d, done %d, want %d each", sent.Load(), done.Load(), batches)
+		}
+		want := `
+# HELP odpswatch_errors_total ODPS error codes found in log lines, by code and its classification.
+# TYPE odpswatch_errors_total counter
+odpswatch_errors_total{code="ODPS-0420095",family="api",module="worker",severity="5",source="s"} 50
+`
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "odpswatch_errors_total"); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // TestWatchdogSeesAWedgedPipeline: batches queued and none counted since

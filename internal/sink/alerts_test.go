@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 func testAlert(resolved bool) *alert.Alert {
@@ -47,13 +49,8 @@ func newMetrics(t *testing.T) *AlertMetrics {
 
 func waitCounter(t *testing.T, c prometheus.Collector, want float64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for testutil.ToFloat64(c) != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("counter %v, want %v", testutil.ToFloat64(c), want)
-		}
-		<-time.After(time.Millisecond) // bounded wait on a counter
-	}
+	testwait.Until(t, 10*time.Second, fmt.Sprintf("the counter to reach %v", want), func() bool { return testutil.ToFloat64(c) == want },
+		testwait.Describe(func() string { return fmt.Sprintf("it is %v", testutil.ToFloat64(c)) }))
 }
 
 func run(t *testing.T, d *Delivery) {

@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/odpswatch/odpswatch/internal/scan"
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 const (
@@ -121,22 +122,12 @@ func runKafka(t testing.TB, k *KafkaEvents) (stop func() error) {
 // waitUntil polls cond, with a deadline.
 func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(kafkaTestWait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting after %s for %s", kafkaTestWait, what)
-		}
-		<-time.After(2 * time.Millisecond) // a bounded poll, not a synchronisation
-	}
+	testwait.Until(t, kafkaTestWait, what, cond)
 }
 
 func waitClosed(t testing.TB, what string, ch <-chan struct{}) {
 	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(kafkaTestWait):
-		t.Fatalf("still waiting after %s for %s", kafkaTestWait, what)
-	}
+	testwait.Receive(t, kafkaTestWait, what, ch)
 }
 
 // doneOnce returns a done func that closes the returned channel, and fails
@@ -409,10 +400,14 @@ func TestKafkaEventsBackPressureWhileOutputDown(t *testing.T) {
 			t.Fatalf("Publish %d has not returned with room in the buffer", want)
 		}
 	}
+	// The sink tries again, and fails, a few more times: the 6th Publish
+	// must still be waiting for room.
+	stillFull := testutil.ToFloat64(m.failures) + 3*10
+	waitUntil(t, "more write failures", func() bool { return testutil.ToFloat64(m.failures) >= stillFull })
 	select {
 	case <-returned:
 		t.Fatal("the 6th Publish returned with the buffer full and the output down")
-	case <-time.After(200 * time.Millisecond): // a bounded check that Publish stays blocked
+	default:
 	}
 	if n := doneCount.Load(); n != 0 {
 		t.Fatalf("%d batches done while every write fails", n)
@@ -483,10 +478,14 @@ func TestKafkaEventsBrokerRestart(t *testing.T) {
 			t.Fatalf("Publish %d has not returned with room in the buffer", want)
 		}
 	}
+	// The sink tries again, and fails, a few more times: the 5th Publish
+	// must still be waiting for room.
+	stillFull := testutil.ToFloat64(m.failures) + 2*10
+	waitUntil(t, "more write failures", func() bool { return testutil.ToFloat64(m.failures) >= stillFull })
 	select {
 	case <-returned:
 		t.Fatal("the 5th Publish returned with the buffer full and the broker down")
-	case <-time.After(200 * time.Millisecond): // a bounded check that Publish stays blocked
+	default:
 	}
 
 	c2, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.DataDir(dir))

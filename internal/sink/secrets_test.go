@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 type lockedBuffer struct {
@@ -69,13 +70,9 @@ func TestWebhookSecretsNeverLogged(t *testing.T) {
 			d.Enqueue([]*alert.Alert{testAlert(false)})
 			// The last line the delivery logs: the counter moves just
 			// before it is written.
-			deadline := time.Now().Add(20 * time.Second)
-			for !strings.Contains(logs.String(), "cannot deliver alerts; giving up") {
-				if time.Now().After(deadline) {
-					t.Fatalf("no failure logged:\n%s", logs.String())
-				}
-				<-time.After(5 * time.Millisecond) // a bounded wait on a condition
-			}
+			testwait.Until(t, 20*time.Second, "the failure logged", func() bool {
+				return strings.Contains(logs.String(), "cannot deliver alerts; giving up")
+			}, testwait.Describe(logs.String))
 			waitCounter(t, m.failed.WithLabelValues("webhook"), 1)
 			out := logs.String()
 			for _, secret := range []string{password, token, "path-SECRET", "hmac-key"} {

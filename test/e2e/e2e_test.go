@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 // binary is the odpswatch built by TestMain.
@@ -269,32 +271,26 @@ func (d *daemon) exited() bool {
 // failure message.
 func (d *daemon) waitFor(what string, cond func() (bool, string)) {
 	d.t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	var state string
+	testwait.Until(d.t, waitTimeout, what, func() bool {
 		if err := d.log.poll(); err != nil {
 			d.t.Fatalf("reading the daemon's stderr: %v", err)
 		}
-		ok, state := cond()
-		if ok {
-			return
+		ok, seen := cond()
+		if state = seen; ok {
+			return true
 		}
 		if d.exited() {
 			d.log.poll()
 			if ok, _ := cond(); ok {
-				return
+				return true
 			}
 			d.t.Fatalf("waiting for %s: odpswatch exited (%v); last seen: %s\nstderr:\n%s", what, d.waitErr, state, d.log.text())
 		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("waiting for %s: not within %v; last seen: %s\nstderr:\n%s", what, waitTimeout, state, d.log.text())
-		}
-		select {
-		case <-tick.C:
-		case <-d.done:
-		}
-	}
+		return false
+	}, testwait.Every(20*time.Millisecond), testwait.Wake(d.done), testwait.Describe(func() string {
+		return "last seen: " + state + "\nstderr:\n" + d.log.text()
+	}))
 }
 
 // get fetches an endpoint.

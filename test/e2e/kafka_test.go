@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/odpswatch/odpswatch/internal/testwait"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -228,13 +229,11 @@ func (p *producer) wait(t *testing.T) []int64 {
 // if a member that should run exits.
 func watchGroup(t *testing.T, what string, live []*daemon, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(2 * waitTimeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, state := cond()
-		if ok {
-			return
+	var state string
+	testwait.Until(t, 2*waitTimeout, what, func() bool {
+		ok, seen := cond()
+		if state = seen; ok {
+			return true
 		}
 		for _, d := range live {
 			if d.exited() {
@@ -242,16 +241,15 @@ func watchGroup(t *testing.T, what string, live []*daemon, cond func() (bool, st
 				t.Fatalf("waiting for %s: odpswatch (pid %d) exited: %v; last seen: %s\nstderr:\n%s", what, d.pid(), d.waitErr, state, d.log.text())
 			}
 		}
-		if time.Now().After(deadline) {
-			var logs strings.Builder
-			for _, d := range live {
-				d.log.poll()
-				fmt.Fprintf(&logs, "\n--- odpswatch pid %d:\n%s", d.pid(), d.log.text())
-			}
-			t.Fatalf("waiting for %s: not within %v; last seen: %s%s", what, 2*waitTimeout, state, logs.String())
+		return false
+	}, testwait.Every(100*time.Millisecond), testwait.Describe(func() string {
+		var logs strings.Builder
+		for _, d := range live {
+			d.log.poll()
+			fmt.Fprintf(&logs, "\n--- odpswatch pid %d:\n%s", d.pid(), d.log.text())
 		}
-		<-tick.C
-	}
+		return "last seen: " + state + logs.String()
+	}))
 }
 
 // assigned returns how many input partitions each member consumes now.

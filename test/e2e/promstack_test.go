@@ -23,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 // stackBinaries are the programs of the Prometheus stack, found on PATH.
@@ -412,7 +414,8 @@ type stackWatch struct {
 	services []*service
 }
 
-// until polls cond every 250ms until it holds. cond returns what it saw, for
+// until polls cond every 250ms until it holds, within timeout and the
+// watch's own deadline. cond returns what it saw, for
 // the failure message.
 func (w *stackWatch) until(what string, timeout time.Duration, cond func() (bool, string)) {
 	w.t.Helper()
@@ -420,22 +423,17 @@ func (w *stackWatch) until(what string, timeout time.Duration, cond func() (bool
 	if deadline.After(w.deadline) {
 		deadline = w.deadline
 	}
-	within := time.Until(deadline).Round(time.Second)
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, state := cond()
-		if ok {
-			return
+	var state string
+	testwait.Until(w.t, time.Until(deadline), what, func() bool {
+		ok, seen := cond()
+		if state = seen; ok {
+			return true
 		}
 		if err := w.exited(); err != nil {
 			w.t.Fatalf("waiting for %s: %v; last seen: %s", what, err, state)
 		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("waiting for %s: not within %v; last seen: %s", what, within, state)
-		}
-		<-tick.C
-	}
+		return false
+	}, testwait.Every(250*time.Millisecond), testwait.Describe(func() string { return "last seen: " + state }))
 }
 
 func (w *stackWatch) exited() error {
