@@ -271,32 +271,39 @@ func (w *Webhook) Name() string { return "webhook" }
 
 // WebhookBody is the documented JSON body of the webhook (version 1).
 type WebhookBody struct {
-	Version string         `json:"version"`
-	Sender  string         `json:"sender"`
-	Alerts  []WebhookAlert `json:"alerts"`
+	Version string        `json:"version"`
+	Sender  string        `json:"sender"`
+	Alerts  []AlertRecord `json:"alerts"`
 }
 
-// WebhookAlert is one alert of a webhook body.
-type WebhookAlert struct {
+// AlertRecord is odpswatch's JSON form of an alert, in a webhook body and
+// (with a schema and host) on the Kafka topic. Alertmanager gets its own
+// API's form instead (amAlert).
+type AlertRecord struct {
 	Status      string            `json:"status"` // firing or resolved
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
 	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      *time.Time        `json:"endsAt,omitempty"`
+	EndsAt      *time.Time        `json:"endsAt,omitempty"` // resolved alerts only
 	Count       int               `json:"count"`
 	Baseline    float64           `json:"baseline"`
+}
+
+// recordOf is a's AlertRecord.
+func recordOf(a *alert.Alert) AlertRecord {
+	r := AlertRecord{Status: "firing", Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.StartsAt, Count: a.Count, Baseline: a.Baseline}
+	if a.Resolved {
+		ends := a.EndsAt
+		r.Status, r.EndsAt = "resolved", &ends
+	}
+	return r
 }
 
 // Send implements AlertSender.
 func (w *Webhook) Send(ctx context.Context, alerts []*alert.Alert) error {
 	body := WebhookBody{Version: "1", Sender: "odpswatch"}
 	for _, a := range alerts {
-		wa := WebhookAlert{Status: "firing", Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.StartsAt, Count: a.Count, Baseline: a.Baseline}
-		if a.Resolved {
-			ends := a.EndsAt
-			wa.Status, wa.EndsAt = "resolved", &ends
-		}
-		body.Alerts = append(body.Alerts, wa)
+		body.Alerts = append(body.Alerts, recordOf(a))
 	}
 	b, err := json.Marshal(body)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
 )
@@ -27,17 +26,12 @@ func NewKafkaAlerts(events *KafkaEvents, host string) *KafkaAlerts {
 // Name implements AlertSender.
 func (k *KafkaAlerts) Name() string { return "kafka" }
 
-// KafkaAlert is the JSON of an alert on the event topic.
+// KafkaAlert is the JSON of an alert on the event topic: its record, after
+// the schema and the host that sent it.
 type KafkaAlert struct {
-	Schema      string            `json:"schema"` // AlertSchema
-	Host        string            `json:"host"`
-	Status      string            `json:"status"` // firing or resolved
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      *time.Time        `json:"endsAt,omitempty"`
-	Count       int               `json:"count"`
-	Baseline    float64           `json:"baseline"`
+	Schema string `json:"schema"` // AlertSchema
+	Host   string `json:"host"`
+	AlertRecord
 }
 
 // Send implements AlertSender: it returns once the broker acknowledged
@@ -48,13 +42,7 @@ type KafkaAlert struct {
 func (k *KafkaAlerts) Send(ctx context.Context, alerts []*alert.Alert) error {
 	acked := make(chan struct{}, len(alerts))
 	for _, a := range alerts {
-		ka := KafkaAlert{Schema: AlertSchema, Host: k.host, Status: "firing", Labels: a.Labels, Annotations: a.Annotations,
-			StartsAt: a.StartsAt, Count: a.Count, Baseline: a.Baseline}
-		if a.Resolved {
-			ends := a.EndsAt
-			ka.Status, ka.EndsAt = "resolved", &ends
-		}
-		value, err := json.Marshal(ka)
+		value, err := json.Marshal(KafkaAlert{Schema: AlertSchema, Host: k.host, AlertRecord: recordOf(a)})
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrPermanent, err)
 		}

@@ -1,11 +1,3 @@
-// Package sink delivers classified matches to where operators read them.
-//
-// ErrorCounters is the Prometheus side: odpswatch_errors_total (every
-// print of a code) and odpswatch_failures_total (the failures the codes
-// stand for, see attrib.Tracker) by code, family, module, severity and
-// source, with the number of distinct undocumented codes bounded so that
-// a flood of odd codes cannot blow up the series count. Instance IDs and
-// projects are never labels.
 package sink
 
 import (
