@@ -104,9 +104,9 @@ type Source struct {
 	// counted. Default 10000; 1 to 100000.
 	MaxFiles int `yaml:"max_files"`
 
-	// Brokers are the host:port of the bootstrap brokers (type kafka): 1
-	// to 32, distinct.
-	Brokers []string `yaml:"brokers"`
+	// KafkaClient is how a source of type kafka connects to its brokers
+	// (1 to 32 of them, required).
+	KafkaClient `yaml:",inline"`
 	// Topics are the topics consumed (type kafka): 1 to 64 distinct valid
 	// topic names (see GroupID).
 	Topics []string `yaml:"topics"`
@@ -114,9 +114,6 @@ type Source struct {
 	// kafka): 1 to 249 ASCII letters, digits, '.', '_' or '-', but not "."
 	// or "..", as a topic name. Required.
 	GroupID string `yaml:"group_id"`
-	// ClientID is the client ID sent to the brokers: printable ASCII
-	// without spaces. Default "odpswatch".
-	ClientID string `yaml:"client_id"`
 	// CommitInterval is how often the offsets of counted messages are
 	// committed. Default 1s; 100ms to 1m.
 	CommitInterval model.Duration `yaml:"commit_interval"`
@@ -135,10 +132,6 @@ type Source struct {
 	// fetched until the pipeline is done with them: past it, partitions
 	// wait. Default 67108864 (64 MiB); 1048576 to 4294967296.
 	MaxBytesInFlight int `yaml:"max_bytes_in_flight"`
-	// TLS towards the brokers: used when TLS.Enabled.
-	TLS TLSConfig `yaml:"tls"`
-	// SASL authentication with the brokers: none when SASL.Mechanism is "".
-	SASL SASLConfig `yaml:"sasl"`
 
 	// Line is the line of this source's entry in the file, for messages (0
 	// for defaults).
@@ -162,18 +155,15 @@ type PrometheusSink struct {
 // code as an event (sink.Event, JSON) to a topic. It is off when Brokers is
 // empty (the default); every other field has its default even then.
 type KafkaSink struct {
-	// Brokers are the host:port of the bootstrap brokers: none (the sink
-	// is off), or 1 to 32, distinct.
-	Brokers []string `yaml:"brokers"`
+	// KafkaClient is how the sink connects to its brokers: none (the sink
+	// is off), or 1 to 32.
+	KafkaClient `yaml:",inline"`
 	// Topic is the topic the events go to: a valid topic name (see
 	// Source.GroupID). Required with Brokers, and "" without.
 	Topic string `yaml:"topic"`
 	// KeyBy is the messages' key: "code" (the default), "source" or
 	// "none".
 	KeyBy string `yaml:"key_by"`
-	// ClientID is the client ID sent to the brokers: printable ASCII
-	// without spaces. Default "odpswatch".
-	ClientID string `yaml:"client_id"`
 	// Compression is "snappy" (the default), "none", "gzip", "lz4" or
 	// "zstd".
 	Compression string `yaml:"compression"`
@@ -198,6 +188,17 @@ type KafkaSink struct {
 	// Default 5s; 100ms to 20s, and shorter than Global.ShutdownTimeout
 	// when the sink is on.
 	FlushTimeout model.Duration `yaml:"flush_timeout"`
+}
+
+// KafkaClient is how a Kafka client of odpswatch connects to its brokers:
+// a Kafka source's consumer group and the event sink's writer have the same
+// keys, decoded and checked by the same fields (kafkaClientFields).
+type KafkaClient struct {
+	// Brokers are the host:port of the bootstrap brokers, distinct.
+	Brokers []string `yaml:"brokers"`
+	// ClientID is the client ID sent to the brokers: printable ASCII
+	// without spaces. Default "odpswatch".
+	ClientID string `yaml:"client_id"`
 	// TLS towards the brokers: used when TLS.Enabled.
 	TLS TLSConfig `yaml:"tls"`
 	// SASL authentication with the brokers: none when SASL.Mechanism is "".

@@ -215,15 +215,34 @@ var fileSourceFields = []field[Source]{
 	intField("max_files", 10000, 1, 100000, func(s *Source) *int { return &s.MaxFiles }),
 }
 
+// clientFields are the keys of a KafkaClient, for the table of what holds
+// it (a Kafka source, the Kafka sink), which puts them in its own order.
+type clientFields[T any] struct{ brokers, clientID, tls, sasl field[T] }
+
+// kafkaClientFields are the keys of the KafkaClient that client returns.
+func kafkaClientFields[T any](client func(*T) *KafkaClient) clientFields[T] {
+	return clientFields[T]{
+		brokers:  listField("brokers", "broker", maxBrokers, brokerProblem, func(v *T) *[]string { return &client(v).Brokers }),
+		clientID: textField("client_id", defaultClientID, wantClientID, clientIDProblem, func(v *T) *string { return &client(v).ClientID }),
+		tls:      sectionField("tls", kafkaTLSFields, func(v *T) *TLSConfig { return &client(v).TLS }, checkKafkaTLS),
+		sasl:     sectionField("sasl", saslFields, func(v *T) *SASLConfig { return &client(v).SASL }, checkSASL),
+	}
+}
+
+var (
+	sourceClient = kafkaClientFields(func(s *Source) *KafkaClient { return &s.KafkaClient })
+	sinkClient   = kafkaClientFields(func(k *KafkaSink) *KafkaClient { return &k.KafkaClient })
+)
+
 // kafkaSourceFields are the keys of a Kafka source.
 var kafkaSourceFields = []field[Source]{
 	sourceNameField,
 	sourceTypeField,
-	listField("brokers", "broker", maxBrokers, brokerProblem, func(s *Source) *[]string { return &s.Brokers }),
+	sourceClient.brokers,
 	listField("topics", "topic", maxTopics, topicProblem, func(s *Source) *[]string { return &s.Topics }),
 	textField("group_id", "", wantTopic, optional(topicProblem), func(s *Source) *string { return &s.GroupID }),
 	choiceField("start_at", []string{"latest", "earliest"}, func(s *Source) *string { return &s.StartAt }),
-	textField("client_id", defaultClientID, wantClientID, clientIDProblem, func(s *Source) *string { return &s.ClientID }),
+	sourceClient.clientID,
 	durationField("commit_interval", time.Second, 100*time.Millisecond, time.Minute,
 		func(s *Source) *model.Duration { return &s.CommitInterval }),
 	durationField("stall_timeout", 30*time.Second, time.Second, 10*time.Minute,
@@ -232,8 +251,8 @@ var kafkaSourceFields = []field[Source]{
 		func(s *Source) *model.Duration { return &s.SessionTimeout }),
 	intField("max_message_bytes", 1<<20, 1024, 64<<20, func(s *Source) *int { return &s.MaxMessageBytes }),
 	intField("max_bytes_in_flight", 64<<20, 1<<20, 4<<30, func(s *Source) *int { return &s.MaxBytesInFlight }),
-	sectionField("tls", kafkaTLSFields, func(s *Source) *TLSConfig { return &s.TLS }, checkKafkaTLS),
-	sectionField("sasl", saslFields, func(s *Source) *SASLConfig { return &s.SASL }, checkSASL),
+	sourceClient.tls,
+	sourceClient.sasl,
 }
 
 // anySourceFields decode a source whose type is not known: the keys of
@@ -272,10 +291,10 @@ var prometheusFields = []field[PrometheusSink]{
 }
 
 var kafkaSinkFields = []field[KafkaSink]{
-	listField("brokers", "broker", maxBrokers, brokerProblem, func(k *KafkaSink) *[]string { return &k.Brokers }),
+	sinkClient.brokers,
 	textField("topic", "", wantTopic, optional(topicProblem), func(k *KafkaSink) *string { return &k.Topic }),
 	choiceField("key_by", []string{"code", "source", "none"}, func(k *KafkaSink) *string { return &k.KeyBy }),
-	textField("client_id", defaultClientID, wantClientID, clientIDProblem, func(k *KafkaSink) *string { return &k.ClientID }),
+	sinkClient.clientID,
 	choiceField("compression", []string{"snappy", "none", "gzip", "lz4", "zstd"},
 		func(k *KafkaSink) *string { return &k.Compression }),
 	choiceField("required_acks", []string{"all", "one", "none"}, func(k *KafkaSink) *string { return &k.RequiredAcks }),
@@ -288,8 +307,8 @@ var kafkaSinkFields = []field[KafkaSink]{
 		func(k *KafkaSink) *model.Duration { return &k.WriteTimeout }),
 	durationField("flush_timeout", 5*time.Second, 100*time.Millisecond, 20*time.Second,
 		func(k *KafkaSink) *model.Duration { return &k.FlushTimeout }),
-	sectionField("tls", kafkaTLSFields, func(k *KafkaSink) *TLSConfig { return &k.TLS }, checkKafkaTLS),
-	sectionField("sasl", saslFields, func(k *KafkaSink) *SASLConfig { return &k.SASL }, checkSASL),
+	sinkClient.tls,
+	sinkClient.sasl,
 }
 
 // kafkaTLSFields are the keys of a Kafka client's tls: those of tlsFields,

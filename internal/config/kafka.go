@@ -224,16 +224,28 @@ func (s SASLConfig) Password(lookupEnv func(string) (string, bool)) (string, err
 // its table, so that Parse reads String's output back.
 func (s Source) MarshalYAML() (any, error) {
 	type plain Source // without this method
-	var all yaml.Node
-	if err := all.Encode(plain(s)); err != nil {
-		return nil, err
-	}
 	typ := s.Type
 	if typ != typeKafka {
 		typ = typeFile
 	}
+	return inTableOrder(plain(s), sourceFields(typ))
+}
+
+// MarshalYAML writes the sink's keys in the order of its table, the
+// KafkaClient's among them.
+func (k KafkaSink) MarshalYAML() (any, error) {
+	type plain KafkaSink // without this method
+	return inTableOrder(plain(k), kafkaSinkFields)
+}
+
+// inTableOrder encodes v, keeping the keys of fields only, in their order.
+func inTableOrder[T, V any](v V, fields []field[T]) (*yaml.Node, error) {
+	var all yaml.Node
+	if err := all.Encode(v); err != nil {
+		return nil, err
+	}
 	out := &yaml.Node{Kind: yaml.MappingNode, Tag: all.Tag, Style: all.Style}
-	for _, f := range sourceFields(typ) {
+	for _, f := range fields {
 		for i := 0; i+1 < len(all.Content); i += 2 {
 			if all.Content[i].Value == f.key {
 				out.Content = append(out.Content, all.Content[i], all.Content[i+1])

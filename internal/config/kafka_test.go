@@ -12,15 +12,13 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
 // wantDefaultKafkaSink is the Kafka sink with every default, by hand: off.
 func wantDefaultKafkaSink() KafkaSink {
 	return KafkaSink{
 		KeyBy:        "code",
-		ClientID:     "odpswatch",
+		KafkaClient:  KafkaClient{ClientID: "odpswatch"},
 		Compression:  "snappy",
 		RequiredAcks: "all",
 		BatchSize:    1000,
@@ -37,11 +35,10 @@ func wantDefaultKafkaSource(name string, line int, brokers, topics []string, gro
 	return Source{
 		Name:             name,
 		Type:             "kafka",
-		Brokers:          brokers,
+		KafkaClient:      KafkaClient{Brokers: brokers, ClientID: "odpswatch"},
 		Topics:           topics,
 		GroupID:          group,
 		StartAt:          "latest",
-		ClientID:         "odpswatch",
 		CommitInterval:   dur(time.Second),
 		StallTimeout:     dur(30 * time.Second),
 		SessionTimeout:   dur(30 * time.Second),
@@ -59,28 +56,34 @@ func TestLoadKafka(t *testing.T) {
 	want := wantDefaults()
 	want.Global.ShutdownTimeout = dur(25 * time.Second)
 	want.Sources = []Source{{
-		Name:             "events",
-		Type:             "kafka",
-		Brokers:          []string{"kafka-1.example.com:9092", "[::1]:9093", "10.0.0.7:19092"},
+		Name: "events",
+		Type: "kafka",
+		KafkaClient: KafkaClient{
+			Brokers:  []string{"kafka-1.example.com:9092", "[::1]:9093", "10.0.0.7:19092"},
+			ClientID: "odpswatch@host-1",
+			TLS: TLSConfig{Enabled: true, CAFile: "testdata/tls/ca.pem", CertFile: "testdata/tls/client.pem",
+				KeyFile: "testdata/tls/client-key.pem", ServerName: "kafka.example.com", InsecureSkipVerify: true},
+			SASL: SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "odpswatch", PasswordFile: "testdata/kafka-password"},
+		},
 		Topics:           []string{"odps-logs", "odps.jobs_2"},
 		GroupID:          "odpswatch.events-1",
 		StartAt:          "earliest",
-		ClientID:         "odpswatch@host-1",
 		CommitInterval:   dur(250 * time.Millisecond),
 		StallTimeout:     dur(2 * time.Minute),
 		SessionTimeout:   dur(45 * time.Second),
 		MaxMessageBytes:  4096,
 		MaxBytesInFlight: 64 << 20,
-		TLS: TLSConfig{Enabled: true, CAFile: "testdata/tls/ca.pem", CertFile: "testdata/tls/client.pem",
-			KeyFile: "testdata/tls/client-key.pem", ServerName: "kafka.example.com", InsecureSkipVerify: true},
-		SASL: SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "odpswatch", PasswordFile: "testdata/kafka-password"},
-		Line: 7,
+		Line:             7,
 	}, wantDefaultSource("jobs", 32, "/var/log/odps/*.log")}
 	want.Sinks.Kafka = KafkaSink{
-		Brokers:      []string{"kafka-3.example.com:9094"},
+		KafkaClient: KafkaClient{
+			Brokers:  []string{"kafka-3.example.com:9094"},
+			ClientID: "odpswatch-sink",
+			TLS:      TLSConfig{Enabled: true},
+			SASL:     SASLConfig{Mechanism: "PLAIN", Username: "events", PasswordEnv: "KAFKA_SINK_PASSWORD"},
+		},
 		Topic:        "odps-events",
 		KeyBy:        "source",
-		ClientID:     "odpswatch-sink",
 		Compression:  "zstd",
 		RequiredAcks: "one",
 		BatchSize:    500,
@@ -89,8 +92,6 @@ func TestLoadKafka(t *testing.T) {
 		DropWhenFull: true,
 		WriteTimeout: dur(30 * time.Second),
 		FlushTimeout: dur(20 * time.Second),
-		TLS:          TLSConfig{Enabled: true},
-		SASL:         SASLConfig{Mechanism: "PLAIN", Username: "events", PasswordEnv: "KAFKA_SINK_PASSWORD"},
 	}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
@@ -154,7 +155,7 @@ sinks:
 	roundTrip(t, c)
 
 	// A source built by hand, of no type, is written as a file source.
-	out, err := Source{Name: "x", Brokers: []string{"k:1"}}.MarshalYAML()
+	out, err := Source{Name: "x", KafkaClient: KafkaClient{Brokers: []string{"k:1"}}}.MarshalYAML()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,25 +223,6 @@ func TestKafkaDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(g.Sinks.Kafka, wantDefaultKafkaSink()) {
 		t.Errorf("ForGlobs: got\n%+v\nwant\n%+v", g.Sinks.Kafka, wantDefaultKafkaSink())
-	}
-}
-
-// TestKafkaSinkDefaults keeps the defaults the same as the sink's.
-func TestKafkaSinkDefaults(t *testing.T) {
-	k := defaultSinks().Kafka
-	for _, tc := range []struct {
-		name      string
-		got, want any
-	}{
-		{"batch_size", k.BatchSize, sink.DefaultKafkaBatchSize},
-		{"batch_timeout", time.Duration(k.BatchTimeout), sink.DefaultKafkaBatchTimeout},
-		{"buffer_events", k.BufferEvents, sink.DefaultKafkaBufferEvents},
-		{"write_timeout", time.Duration(k.WriteTimeout), sink.DefaultKafkaWriteTimeout},
-		{"flush_timeout", time.Duration(k.FlushTimeout), sink.DefaultKafkaFlushTimeout},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("default %s is %v, the sink's %v", tc.name, tc.got, tc.want)
-		}
 	}
 }
 

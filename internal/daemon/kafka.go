@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/odpswatch/odpswatch/internal/config"
+	"github.com/odpswatch/odpswatch/internal/kafkaclient"
 	"github.com/odpswatch/odpswatch/internal/kafkasource"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
@@ -39,27 +40,52 @@ func saslMechanism(c config.SASLConfig, getenv func(string) string) (sasl.Mechan
 	return nil, fmt.Errorf("sasl.mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.Mechanism)
 }
 
+// clientSettings are how a Kafka client with the configuration c connects:
+// its TLS (files read now) and its SASL mechanism (password read now).
+func (d *Daemon) clientSettings(c config.KafkaClient) (kafkaclient.Settings, error) {
+	mech, err := saslMechanism(c.SASL, d.opts.Getenv)
+	if err != nil {
+		return kafkaclient.Settings{}, err
+	}
+	s := kafkaclient.Settings{Brokers: c.Brokers, ClientID: c.ClientID, SASL: mech}
+	if c.TLS != (config.TLSConfig{}) {
+		if s.TLS, err = c.TLS.ClientConfig(); err != nil {
+			return kafkaclient.Settings{}, err
+		}
+	}
+	return s, nil
+}
+
+// kafkaSourceOptions are the options of the Kafka source sc: what the
+// configuration says, its defaults included, and nothing else.
+func kafkaSourceOptions(sc config.Source, g config.Global, client kafkaclient.Settings) kafkasource.Options {
+	return kafkasource.Options{
+		Name: sc.Name, Client: client, Topics: sc.Topics, GroupID: sc.GroupID, StartAt: sc.StartAt,
+		CommitInterval: time.Duration(sc.CommitInterval), StallTimeout: time.Duration(sc.StallTimeout),
+		SessionTimeout: time.Duration(sc.SessionTimeout), MaxMessageBytes: sc.MaxMessageBytes,
+		MaxBytesInFlight: sc.MaxBytesInFlight, BatchBytes: g.BatchBytes,
+		// Within the daemon's own bound, leaving room for the drain.
+		ShutdownTimeout: time.Duration(g.ShutdownTimeout) / 3,
+	}
+}
+
+// kafkaSinkOptions are the options of the Kafka event sink c.
+func kafkaSinkOptions(c config.KafkaSink, client kafkaclient.Settings) sink.KafkaEventsOptions {
+	return sink.KafkaEventsOptions{
+		Client: client, Topic: c.Topic, KeyBy: c.KeyBy, Compression: c.Compression, RequiredAcks: c.RequiredAcks,
+		BatchSize: c.BatchSize, BatchTimeout: time.Duration(c.BatchTimeout), BufferEvents: c.BufferEvents,
+		DropWhenFull: c.DropWhenFull, WriteTimeout: time.Duration(c.WriteTimeout), FlushTimeout: time.Duration(c.FlushTimeout),
+	}
+}
+
 // newKafkaSource builds the Kafka source of sc.
 func (d *Daemon) newKafkaSource(sc config.Source) (*kafkasource.Source, error) {
-	mech, err := saslMechanism(sc.SASL, d.opts.Getenv)
+	client, err := d.clientSettings(sc.KafkaClient)
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %w", sc.Name, err)
 	}
-	opts := kafkasource.Options{
-		Name: sc.Name, Brokers: sc.Brokers, Topics: sc.Topics, GroupID: sc.GroupID, StartAt: sc.StartAt,
-		ClientID: sc.ClientID, SASL: mech, CommitInterval: time.Duration(sc.CommitInterval),
-		StallTimeout: time.Duration(sc.StallTimeout), SessionTimeout: time.Duration(sc.SessionTimeout),
-		MaxMessageBytes:  sc.MaxMessageBytes,
-		MaxBytesInFlight: sc.MaxBytesInFlight,
-		BatchBytes:       d.cfg.Global.BatchBytes, Logger: d.log, Metrics: d.kafkaMet,
-		// Within the daemon's own bound, leaving room for the drain.
-		ShutdownTimeout: time.Duration(d.cfg.Global.ShutdownTimeout) / 3,
-	}
-	if sc.TLS != (config.TLSConfig{}) {
-		if opts.TLS, err = sc.TLS.ClientConfig(); err != nil {
-			return nil, fmt.Errorf("source %q: %w", sc.Name, err)
-		}
-	}
+	opts := kafkaSourceOptions(sc, d.cfg.Global, client)
+	opts.Logger, opts.Metrics = d.log, d.kafkaMet
 	return kafkasource.New(opts, d.pipe.Input())
 }
 
@@ -68,7 +94,7 @@ func (d *Daemon) newKafkaEvents(c config.KafkaSink) (*sink.KafkaEvents, error) {
 	if !c.Enabled() {
 		return nil, nil
 	}
-	mech, err := saslMechanism(c.SASL, d.opts.Getenv)
+	client, err := d.clientSettings(c.KafkaClient)
 	if err != nil {
 		return nil, fmt.Errorf("sinks.kafka: %w", err)
 	}
@@ -76,17 +102,7 @@ func (d *Daemon) newKafkaEvents(c config.KafkaSink) (*sink.KafkaEvents, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := sink.KafkaEventsOptions{
-		Brokers: c.Brokers, Topic: c.Topic, KeyBy: c.KeyBy, ClientID: c.ClientID, SASL: mech,
-		Compression: c.Compression, RequiredAcks: c.RequiredAcks, BatchSize: c.BatchSize,
-		BatchTimeout: time.Duration(c.BatchTimeout), BufferEvents: c.BufferEvents, DropWhenFull: c.DropWhenFull,
-		WriteTimeout: time.Duration(c.WriteTimeout), FlushTimeout: time.Duration(c.FlushTimeout),
-		Logger: d.log, Metrics: m,
-	}
-	if c.TLS != (config.TLSConfig{}) {
-		if opts.TLS, err = c.TLS.ClientConfig(); err != nil {
-			return nil, fmt.Errorf("sinks.kafka: %w", err)
-		}
-	}
+	opts := kafkaSinkOptions(c, client)
+	opts.Logger, opts.Metrics = d.log, m
 	return sink.NewKafkaEvents(opts)
 }

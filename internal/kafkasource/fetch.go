@@ -34,7 +34,7 @@ func (s *Source) fetchPartition(ctx context.Context, p *partition) {
 
 func (s *Source) newReader(p *partition, offset int64) *kafka.Reader {
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:         s.opts.Brokers,
+		Brokers:         s.opts.Client.Brokers,
 		Topic:           p.topic,
 		Partition:       p.id,
 		Dialer:          s.dialer,

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/odpswatch/odpswatch/internal/kafkaclient"
 	"github.com/odpswatch/odpswatch/internal/pipeline"
 	"github.com/odpswatch/odpswatch/internal/testwait"
 )
@@ -301,9 +302,13 @@ func (e *env) options(name, group string, topics ...string) Options {
 	if e.cluster != nil {
 		brokers = e.cluster.ListenAddrs()
 	}
+	// The configuration's defaults (config.Source), but for shorter
+	// timings and start_at: the tests read what they produced first.
 	return Options{
-		Name: name, Brokers: brokers, Topics: topics, GroupID: group,
+		Name: name, Client: kafkaclient.Settings{Brokers: brokers, ClientID: "odpswatch"}, Topics: topics, GroupID: group,
+		StartAt:        "earliest",
 		CommitInterval: 50 * time.Millisecond, StallTimeout: 2 * time.Second, LagInterval: 100 * time.Millisecond,
+		SessionTimeout: 30 * time.Second, BatchBytes: 1 << 20, MaxMessageBytes: 1 << 20, MaxBytesInFlight: 64 << 20,
 		ShutdownTimeout: 3 * time.Second, BatchMessages: 1000,
 		Logger:  slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Metrics: e.metrics,

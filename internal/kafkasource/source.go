@@ -64,13 +64,9 @@ package kafkasource
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,26 +74,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl"
 
+	"github.com/odpswatch/odpswatch/internal/kafkaclient"
 	"github.com/odpswatch/odpswatch/internal/pipeline"
 )
 
-// Defaults of the options left at zero.
+// Defaults of the options left at zero: only of those the configuration
+// does not set (config.Source sets, and checks, every setting a user
+// has; the source takes them as given, so that there is one default of
+// each, the documented one).
 const (
-	DefaultCommitInterval  = time.Second
 	DefaultBatchMessages   = 1000
-	DefaultBatchBytes      = 1 << 20
-	DefaultMaxMessageBytes = 1 << 20
-	DefaultStallTimeout    = 30 * time.Second
-	DefaultSessionTimeout  = 30 * time.Second
 	DefaultLagInterval     = 15 * time.Second
 	DefaultShutdownTimeout = 5 * time.Second
-	DefaultClientID        = "odpswatch"
-
-	// DefaultMaxBytesInFlight bounds the bytes of message values a source
-	// holds, fetched and not yet done (see budget).
-	DefaultMaxBytesInFlight = 64 << 20
 
 	// defaultQueueCapacity is how many messages a partition reader fetches
 	// ahead of the source (kafka-go's default is 100), whatever their size:
@@ -106,27 +95,26 @@ const (
 	defaultQueueCapacity = 4
 )
 
-// Options configure a Kafka source.
+// Options configure a Kafka source. The daemon fills them from a
+// config.Source, which checked them; the fields marked required must be
+// set by any other caller too.
 type Options struct {
-	Name     string   // the source label
-	Brokers  []string // host:port of bootstrap brokers
-	Topics   []string
-	GroupID  string
-	StartAt  string // "earliest" (default) or "latest": where a partition the group has no committed offset for starts
-	ClientID string // default "odpswatch"
-	TLS      *tls.Config
-	SASL     sasl.Mechanism // nil: none
+	Name    string               // the source label (required)
+	Client  kafkaclient.Settings // how to reach the brokers (required)
+	Topics  []string             // required
+	GroupID string               // required
+	StartAt string               // "earliest" or "latest" (required): where a partition the group has no committed offset for starts
 
-	CommitInterval  time.Duration // how often processed offsets are committed (default 1s)
+	CommitInterval  time.Duration // how often processed offsets are committed (required)
 	BatchMessages   int           // messages per batch at most (default 1000)
-	BatchBytes      int           // bytes per batch at most (default 1 MiB); a longer message is a batch of its own
-	MaxMessageBytes int           // a value longer than this is cut for scanning and counted (default 1 MiB)
+	BatchBytes      int           // bytes per batch at most (required); a longer message is a batch of its own
+	MaxMessageBytes int           // a value longer than this is cut for scanning and counted (required)
 	// MaxBytesInFlight bounds what the source keeps of the messages it
-	// fetched until the pipeline is done with them (default 64 MiB): past
-	// it, partitions wait.
+	// fetched until the pipeline is done with them (required): past it,
+	// partitions wait.
 	MaxBytesInFlight int
-	StallTimeout     time.Duration // no message for this long while the partition has lag: its reader is recreated (default 30s)
-	SessionTimeout   time.Duration // the group gives a silent member's partitions to the others after this (default 30s); heartbeats go every tenth of it, at most 3s
+	StallTimeout     time.Duration // no message for this long while the partition has lag: its reader is recreated (required)
+	SessionTimeout   time.Duration // the group gives a silent member's partitions to the others after this (required); heartbeats go every tenth of it, at most 3s
 	LagInterval      time.Duration // how often odpswatch_kafka_consumer_lag is computed (default 15s)
 	ShutdownTimeout  time.Duration // Run returns at most this long after its context ends (default 5s)
 
@@ -173,8 +161,6 @@ type Source struct {
 	// The source's series of the per-message counters.
 	cMessages, cBytes, cCut, cBudgetWaits prometheus.Counter
 }
-
-var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 
 // New checks opts and returns a source that sends its batches to out.
 func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
@@ -224,26 +210,12 @@ func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
 		s.startAt = kafka.LastOffset
 	}
 	s.limiter.last = make(map[string]time.Time)
-	s.dialer = &kafka.Dialer{
-		ClientID:      opts.ClientID,
-		Timeout:       5 * time.Second,
-		DualStack:     true,
-		KeepAlive:     30 * time.Second,
-		TLS:           opts.TLS,
-		SASLMechanism: opts.SASL,
-	}
-	s.transport = &kafka.Transport{
-		Dial:        s.dialer.DialFunc,
-		DialTimeout: 5 * time.Second,
-		// Metadata is cached this long at most: after a leader change, lag
-		// and stall checks reach the new leader within it.
-		MetadataTTL:    min(6*time.Second, max(opts.StallTimeout/4, 100*time.Millisecond)),
-		MetadataTopics: opts.Topics,
-		ClientID:       opts.ClientID,
-		TLS:            opts.TLS,
-		SASL:           opts.SASL,
-	}
-	s.client = &kafka.Client{Addr: kafka.TCP(opts.Brokers...), Timeout: 10 * time.Second, Transport: s.transport}
+	s.dialer = opts.Client.Dialer(5 * time.Second)
+	// Metadata is cached this long at most: after a leader change, lag and
+	// stall checks reach the new leader within it.
+	s.transport = opts.Client.Transport(5*time.Second, opts.Topics, min(6*time.Second, max(opts.StallTimeout/4, 100*time.Millisecond)))
+	s.transport.Dial = s.dialer.DialFunc
+	s.client = &kafka.Client{Addr: opts.Client.Addr(), Timeout: 10 * time.Second, Transport: s.transport}
 	s.m.addSource(opts.Name)
 	s.cMessages = s.m.messages.WithLabelValues(opts.Name)
 	s.cBytes = s.m.bytes.WithLabelValues(opts.Name)
@@ -254,6 +226,10 @@ func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
 	return s, nil
 }
 
+// validate checks that opts has what the source needs and fills the
+// defaults of what the configuration does not set. What a user writes is
+// checked by config (brokers, topic names, bounds); this catches a caller
+// that left something out.
 func validate(o *Options) error {
 	name := o.Name
 	if name == "" {
@@ -262,84 +238,55 @@ func validate(o *Options) error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("kafka source %q: %s: %s", name, field, fmt.Sprintf(format, args...))
 	}
-	if len(o.Brokers) == 0 {
-		return bad("Brokers", "at least one broker (host:port) is needed")
-	}
-	for _, b := range o.Brokers {
-		host, port, err := net.SplitHostPort(b)
-		if err != nil {
-			return bad("Brokers", "%q is not host:port: %v", b, err)
-		}
-		if host == "" {
-			return bad("Brokers", "%q has no host", b)
-		}
-		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-			return bad("Brokers", "%q: port must be 1 to 65535", b)
-		}
+	if err := o.Client.Check(); err != nil {
+		return fmt.Errorf("kafka source %q: %w", name, err)
 	}
 	if len(o.Topics) == 0 {
 		return bad("Topics", "at least one topic is needed")
 	}
-	seen := make(map[string]bool)
-	for _, t := range o.Topics {
-		if !topicName.MatchString(t) || t == "." || t == ".." {
-			return bad("Topics", "%q is not a valid topic name (1 to 249 of a-z A-Z 0-9 . _ -)", t)
-		}
-		if seen[t] {
-			return bad("Topics", "%q is listed twice", t)
-		}
-		seen[t] = true
-	}
 	if o.GroupID == "" {
 		return bad("GroupID", "must not be empty: offsets are committed to a consumer group")
 	}
-	switch o.StartAt {
-	case "":
-		o.StartAt = "earliest"
-	case "earliest", "latest":
-	default:
+	if o.StartAt != "earliest" && o.StartAt != "latest" {
 		return bad("StartAt", "%q: must be earliest or latest", o.StartAt)
 	}
-	if o.ClientID == "" {
-		o.ClientID = DefaultClientID
+	required := []struct {
+		field string
+		set   bool
+	}{
+		{"CommitInterval", o.CommitInterval > 0},
+		{"StallTimeout", o.StallTimeout > 0},
+		{"SessionTimeout", o.SessionTimeout > 0},
+		{"BatchBytes", o.BatchBytes > 0},
+		{"MaxMessageBytes", o.MaxMessageBytes > 0},
+		{"MaxBytesInFlight", o.MaxBytesInFlight > 0},
 	}
-	durations := []struct {
+	for _, r := range required {
+		if !r.set {
+			return bad(r.field, "must be set, and positive")
+		}
+	}
+	defaults := []struct {
 		field string
 		d     *time.Duration
 		def   time.Duration
-		min   time.Duration
 	}{
-		{"CommitInterval", &o.CommitInterval, DefaultCommitInterval, 10 * time.Millisecond},
-		{"StallTimeout", &o.StallTimeout, DefaultStallTimeout, 100 * time.Millisecond},
-		{"SessionTimeout", &o.SessionTimeout, DefaultSessionTimeout, time.Second},
-		{"LagInterval", &o.LagInterval, DefaultLagInterval, 10 * time.Millisecond},
-		{"ShutdownTimeout", &o.ShutdownTimeout, DefaultShutdownTimeout, 100 * time.Millisecond},
+		{"LagInterval", &o.LagInterval, DefaultLagInterval},
+		{"ShutdownTimeout", &o.ShutdownTimeout, DefaultShutdownTimeout},
 	}
-	for _, d := range durations {
+	for _, d := range defaults {
 		switch {
 		case *d.d == 0:
 			*d.d = d.def
-		case *d.d < d.min:
-			return bad(d.field, "%v is too short (at least %v; 0 means %v)", *d.d, d.min, d.def)
+		case *d.d < 0:
+			return bad(d.field, "%v is negative (0 means %v)", *d.d, d.def)
 		}
 	}
-	ints := []struct {
-		field    string
-		v        *int
-		def, min int
-	}{
-		{"BatchMessages", &o.BatchMessages, DefaultBatchMessages, 1},
-		{"BatchBytes", &o.BatchBytes, DefaultBatchBytes, 1024},
-		{"MaxMessageBytes", &o.MaxMessageBytes, DefaultMaxMessageBytes, 1024},
-		{"MaxBytesInFlight", &o.MaxBytesInFlight, DefaultMaxBytesInFlight, 1 << 20},
-	}
-	for _, i := range ints {
-		switch {
-		case *i.v == 0:
-			*i.v = i.def
-		case *i.v < i.min:
-			return bad(i.field, "%d is too small (at least %d; 0 means %d)", *i.v, i.min, i.def)
-		}
+	switch {
+	case o.BatchMessages == 0:
+		o.BatchMessages = DefaultBatchMessages
+	case o.BatchMessages < 0:
+		return bad("BatchMessages", "%d is negative (0 means %d)", o.BatchMessages, DefaultBatchMessages)
 	}
 	return nil
 }
@@ -364,7 +311,7 @@ func (s *Source) Run(ctx context.Context) error {
 	defer readyTimer.Stop()
 	cgConfig := kafka.ConsumerGroupConfig{
 		ID:                    s.opts.GroupID,
-		Brokers:               s.opts.Brokers,
+		Brokers:               s.opts.Client.Brokers,
 		Dialer:                s.dialer,
 		Topics:                s.opts.Topics,
 		HeartbeatInterval:     s.heartbeat,
@@ -401,7 +348,7 @@ func (s *Source) Run(ctx context.Context) error {
 			s.m.errors.WithLabelValues(s.opts.Name, "join").Inc()
 			wait := min(s.joinBackoff<<min(failures-1, 16), s.maxJoinBackoff)
 			s.log.Error("cannot join the Kafka consumer group; retrying", "group", s.opts.GroupID,
-				"brokers", strings.Join(s.opts.Brokers, ","), "err", err, "attempt", failures, "retry_in", wait)
+				"brokers", strings.Join(s.opts.Client.Brokers, ","), "err", err, "attempt", failures, "retry_in", wait)
 			// kafka-go's group tries again as soon as its error is
 			// taken (its JoinGroupBackoff runs from the failure), and
 			// would hand that attempt's result over only after the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -19,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	franzplain "github.com/twmb/franz-go/pkg/sasl/plain"
 
+	"github.com/odpswatch/odpswatch/internal/kafkaclient"
 	"github.com/odpswatch/odpswatch/internal/pipeline"
 )
 
@@ -317,7 +319,8 @@ func TestBadInput(t *testing.T) {
 	values := []string{"", binary, huge, "one ODPS-0121145\ntwo\r\nthree", "ends with a newline\n", "", "last"}
 	want := newProducer(t, c).produce("bad", 0, values...)
 	col := newCollector(nil)
-	r := e.start(e.options("kafka-a", "g", "bad"), col)
+	opts := e.options("kafka-a", "g", "bad")
+	r := e.start(opts, col)
 	waitFor(t, col, "every message", func() bool { return len(counts(col.received())) == len(values) })
 	waitCommitted(t, c, "g", "bad", []int64{int64(len(values))})
 
@@ -334,10 +337,10 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("%d cut batches, want 1", len(cut))
 	}
 	b := cut[0]
-	if len(b.Messages) != 1 || b.Offset != 2 || b.End != 3 || len(b.Data) != DefaultMaxMessageBytes ||
+	if len(b.Messages) != 1 || b.Offset != 2 || b.End != 3 || len(b.Data) != opts.MaxMessageBytes ||
 		!bytes.HasPrefix(b.Data, []byte("ODPS-0110999:Critical! xxx")) {
 		t.Errorf("cut batch: %d messages, offsets [%d, %d), %d bytes starting %q; want the 10 MiB message alone, cut to %d bytes",
-			len(b.Messages), b.Offset, b.End, len(b.Data), b.Data[:min(len(b.Data), 30)], DefaultMaxMessageBytes)
+			len(b.Messages), b.Offset, b.End, len(b.Data), b.Data[:min(len(b.Data), 30)], opts.MaxMessageBytes)
 	}
 	wantData := binary + "\none ODPS-0121145\ntwo\r\nthree\nends with a newline\nlast\n"
 	if data.String() != wantData {
@@ -350,7 +353,7 @@ func TestBadInput(t *testing.T) {
 	for _, w := range want {
 		v := w.value
 		if w.offset == 2 {
-			v = v[:DefaultMaxMessageBytes]
+			v = v[:opts.MaxMessageBytes]
 		}
 		if v == "ends with a newline\n" {
 			v = "ends with a newline" // its own '\n' ends it
@@ -377,7 +380,7 @@ func TestBadInput(t *testing.T) {
 func TestUnreachableBroker(t *testing.T) {
 	e := newEnv(t, nil)
 	opts := e.options("kafka-a", "g", "logs")
-	opts.Brokers = []string{"127.0.0.1:1"}
+	opts.Client.Brokers = []string{"127.0.0.1:1"}
 	col := newCollector(nil)
 	r := e.start(opts, col) // waits for Ready
 	joins := e.metrics.errors.WithLabelValues("kafka-a", "join")
@@ -598,8 +601,14 @@ func TestStartAtLatest(t *testing.T) {
 	r2.stop()
 }
 
+// TestOptionsAreValidated: New refuses options a caller left out, naming
+// the field; what a user writes (brokers' syntax, topic names, bounds) is
+// the configuration's to check. The defaults it fills are only of what the
+// configuration does not set.
 func TestOptionsAreValidated(t *testing.T) {
-	ok := Options{Name: "k", Brokers: []string{"127.0.0.1:9092"}, Topics: []string{"logs"}, GroupID: "g"}
+	ok := Options{Name: "k", Client: kafkaclient.Settings{Brokers: []string{"127.0.0.1:9092"}, ClientID: "odpswatch"},
+		Topics: []string{"logs"}, GroupID: "g", StartAt: "latest", CommitInterval: time.Second, StallTimeout: 30 * time.Second,
+		SessionTimeout: 30 * time.Second, BatchBytes: 256 << 10, MaxMessageBytes: 1 << 20, MaxBytesInFlight: 64 << 20}
 	out := make(chan *pipeline.Batch)
 	if _, err := New(ok, out); err != nil {
 		t.Fatalf("valid options: %v", err)
@@ -609,22 +618,20 @@ func TestOptionsAreValidated(t *testing.T) {
 		change func(*Options)
 	}{
 		{"Name", func(o *Options) { o.Name = "" }},
-		{"Brokers", func(o *Options) { o.Brokers = nil }},
-		{"Brokers", func(o *Options) { o.Brokers = []string{"localhost"} }},
-		{"Brokers", func(o *Options) { o.Brokers = []string{"localhost:0"} }},
-		{"Brokers", func(o *Options) { o.Brokers = []string{":9092"} }},
+		{"Brokers", func(o *Options) { o.Client.Brokers = nil }},
+		{"ClientID", func(o *Options) { o.Client.ClientID = "" }},
 		{"Topics", func(o *Options) { o.Topics = nil }},
-		{"Topics", func(o *Options) { o.Topics = []string{"a b"} }},
-		{"Topics", func(o *Options) { o.Topics = []string{"a", "a"} }},
 		{"GroupID", func(o *Options) { o.GroupID = "" }},
+		{"StartAt", func(o *Options) { o.StartAt = "" }},
 		{"StartAt", func(o *Options) { o.StartAt = "beginning" }},
-		{"CommitInterval", func(o *Options) { o.CommitInterval = -time.Second }},
-		{"StallTimeout", func(o *Options) { o.StallTimeout = time.Millisecond }},
-		{"SessionTimeout", func(o *Options) { o.SessionTimeout = 500 * time.Millisecond }},
-		{"BatchMessages", func(o *Options) { o.BatchMessages = -1 }},
-		{"BatchBytes", func(o *Options) { o.BatchBytes = 10 }},
+		{"CommitInterval", func(o *Options) { o.CommitInterval = 0 }},
+		{"StallTimeout", func(o *Options) { o.StallTimeout = -time.Millisecond }},
+		{"SessionTimeout", func(o *Options) { o.SessionTimeout = 0 }},
+		{"BatchBytes", func(o *Options) { o.BatchBytes = 0 }},
 		{"MaxMessageBytes", func(o *Options) { o.MaxMessageBytes = -5 }},
-		{"ShutdownTimeout", func(o *Options) { o.ShutdownTimeout = time.Nanosecond }},
+		{"MaxBytesInFlight", func(o *Options) { o.MaxBytesInFlight = 0 }},
+		{"BatchMessages", func(o *Options) { o.BatchMessages = -1 }},
+		{"ShutdownTimeout", func(o *Options) { o.ShutdownTimeout = -time.Nanosecond }},
 	}
 	for _, tc := range cases {
 		o := ok
@@ -635,14 +642,11 @@ func TestOptionsAreValidated(t *testing.T) {
 		}
 	}
 	s, _ := New(ok, out)
-	if s.opts.CommitInterval != DefaultCommitInterval || s.opts.BatchMessages != DefaultBatchMessages ||
-		s.opts.BatchBytes != DefaultBatchBytes || s.opts.MaxMessageBytes != DefaultMaxMessageBytes ||
-		s.opts.StallTimeout != DefaultStallTimeout || s.opts.StartAt != "earliest" || s.opts.ClientID != DefaultClientID ||
-		s.opts.SessionTimeout != DefaultSessionTimeout {
+	if s.opts.BatchMessages != DefaultBatchMessages || s.opts.LagInterval != DefaultLagInterval || s.opts.ShutdownTimeout != DefaultShutdownTimeout {
 		t.Errorf("defaults not applied: %+v", s.opts)
 	}
-	if s.session != DefaultSessionTimeout || s.heartbeat != DefaultSessionTimeout/10 {
-		t.Errorf("group session %v, heartbeat %v; want %v and a tenth of it", s.session, s.heartbeat, DefaultSessionTimeout)
+	if s.session != ok.SessionTimeout || s.heartbeat != ok.SessionTimeout/10 || s.startAt != kafka.LastOffset {
+		t.Errorf("group session %v, heartbeat %v, start %d; want %v, a tenth of it, and the last offset", s.session, s.heartbeat, s.startAt, ok.SessionTimeout)
 	}
 	for _, tc := range []struct{ session, heartbeat, rebalance time.Duration }{
 		{6 * time.Second, 600 * time.Millisecond, 30 * time.Second},
@@ -712,7 +716,7 @@ func TestSASL(t *testing.T) {
 	p := &producer{t: t, cl: cl}
 	want := p.produceN("logs", 2, 3, "sasl")
 	opts := e.options("kafka-a", "g", "logs")
-	opts.SASL = plain.Mechanism{Username: "odpswatch", Password: "secret"}
+	opts.Client.SASL = plain.Mechanism{Username: "odpswatch", Password: "secret"}
 	col := newCollector(nil)
 	r := e.start(opts, col)
 	waitFor(t, col, "every message", func() bool { return hasAll(col.received(), want) })
@@ -728,7 +732,7 @@ func TestSASL(t *testing.T) {
 	r.stop()
 
 	// A wrong password: a clear error, retried.
-	opts.SASL = plain.Mechanism{Username: "odpswatch", Password: "wrong"}
+	opts.Client.SASL = plain.Mechanism{Username: "odpswatch", Password: "wrong"}
 	p.produceN("logs", 2, 1, "unseen")
 	denied := newCollector(nil)
 	r = e.start(opts, denied)

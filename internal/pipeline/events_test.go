@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/odpswatch/odpswatch/internal/alert"
+	"github.com/odpswatch/odpswatch/internal/kafkaclient"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
@@ -204,7 +205,9 @@ func eventsCluster(t *testing.T) *kfake.Cluster {
 // test ends (before c closes: cleanups run last first).
 func runEventSink(t *testing.T, c *kfake.Cluster) *sink.KafkaEvents {
 	t.Helper()
-	events, err := sink.NewKafkaEvents(sink.KafkaEventsOptions{Brokers: c.ListenAddrs(), Topic: "odps-events"})
+	events, err := sink.NewKafkaEvents(sink.KafkaEventsOptions{Client: kafkaclient.Settings{Brokers: c.ListenAddrs(), ClientID: "odpswatch"},
+		Topic: "odps-events", KeyBy: "code", Compression: "snappy", RequiredAcks: "all", BatchSize: 1000,
+		BatchTimeout: 100 * time.Millisecond, BufferEvents: 10000, WriteTimeout: 10 * time.Second, FlushTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,8 +82,7 @@ type kafkaBatch struct {
 // NewKafkaEvents checks opts and returns the sink; start it with Run.
 // Nothing is dialled before Run.
 func NewKafkaEvents(opts KafkaEventsOptions) (*KafkaEvents, error) {
-	opts, err := opts.withDefaults()
-	if err != nil {
+	if err := opts.check(); err != nil {
 		return nil, err
 	}
 	if opts.Logger == nil {
@@ -110,16 +109,9 @@ func NewKafkaEvents(opts KafkaEventsOptions) (*KafkaEvents, error) {
 	}
 	m.capacity.WithLabelValues(opts.Topic).Set(float64(opts.BufferEvents))
 	k.space = sync.NewCond(&k.mu)
-	k.tr = &kafka.Transport{
-		DialTimeout:    opts.WriteTimeout,
-		ClientID:       opts.ClientID,
-		TLS:            opts.TLS,
-		SASL:           opts.SASL,
-		MetadataTopics: []string{opts.Topic},
-		MetadataTTL:    kafkaMetadataTTL,
-	}
+	k.tr = opts.Client.Transport(opts.WriteTimeout, []string{opts.Topic}, kafkaMetadataTTL)
 	k.w = &kafka.Writer{
-		Addr:     kafka.TCP(opts.Brokers...),
+		Addr:     opts.Client.Addr(),
 		Topic:    opts.Topic,
 		Balancer: kafka.Murmur2Balancer{}, // the Java client's partitioner: same key, same partition
 		// One attempt: retries are ours, unbounded, with the buffer as the

@@ -1,63 +1,50 @@
 package sink
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
+	"slices"
 	"time"
 
+	"github.com/odpswatch/odpswatch/internal/kafkaclient"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go/sasl"
 )
 
-// KafkaEventsOptions configure the Kafka event sink. Zero values take the
-// defaults said beside each field.
+// KafkaEventsOptions configure the Kafka event sink. The daemon fills them
+// from config.KafkaSink, which checked them (and holds the documented
+// defaults); every field but DropWhenFull, Logger and Metrics is required
+// of any other caller too.
 type KafkaEventsOptions struct {
-	Brokers []string // host:port of the bootstrap brokers; required
-	Topic   string   // required; the topic must exist (it is not created)
-	// KeyBy is the message key: "code" (the default) puts every event of a
-	// code on one partition, in order; "source" the events of a source;
-	// "none" sends no key and spreads events over the partitions.
-	KeyBy    string
-	ClientID string // default "odpswatch"
-	TLS      *tls.Config
-	SASL     sasl.Mechanism
-	// Compression is "none", "gzip", "snappy" (the default), "lz4" or "zstd".
+	Client kafkaclient.Settings // how to reach the brokers
+	Topic  string               // the topic must exist (it is not created)
+	// KeyBy is the message key: "code" puts every event of a code on one
+	// partition, in order; "source" the events of a source; "none" sends
+	// no key and spreads events over the partitions.
+	KeyBy string
+	// Compression is "none", "gzip", "snappy", "lz4" or "zstd".
 	Compression string
-	// RequiredAcks is "all" (the default), "one" or "none". With "none" the
-	// broker answers nothing: an event counts as published, and its batch
-	// as done, once it is written to the connection.
+	// RequiredAcks is "all", "one" or "none". With "none" the broker
+	// answers nothing: an event counts as published, and its batch as
+	// done, once it is written to the connection.
 	RequiredAcks string
-	BatchSize    int           // messages per produce request to a partition (default 1000)
-	BatchTimeout time.Duration // longest wait for a partition's batch to fill (default 100ms)
+	BatchSize    int           // messages per produce request to a partition
+	BatchTimeout time.Duration // longest wait for a partition's batch to fill
 	// BufferEvents bounds the events held, from Publish until the broker
-	// acknowledges them (default 10000). When it is used up, Publish blocks
-	// until acknowledgements make room — back-pressure that stops the
-	// sources — unless DropWhenFull is set.
+	// acknowledges them. When it is used up, Publish blocks until
+	// acknowledgements make room — back-pressure that stops the sources —
+	// unless DropWhenFull is set.
 	BufferEvents int
 	// DropWhenFull makes Publish drop a batch that does not fit in the
 	// buffer: its events are counted as dropped and done is called at once.
 	DropWhenFull bool
-	WriteTimeout time.Duration // one produce request, or a metadata look-up (default 10s)
+	WriteTimeout time.Duration // one produce request, or a metadata look-up
 	// FlushTimeout bounds the delivery of what is buffered once Run's
-	// context is done (default 5s); Run returns at most half a second
-	// later.
+	// context is done; Run returns at most half a second later.
 	FlushTimeout time.Duration
 	Logger       *slog.Logger        // default: discard
 	Metrics      *KafkaEventsMetrics // default: unregistered metrics
 }
-
-// Defaults of KafkaEventsOptions.
-const (
-	DefaultKafkaBatchSize    = 1000
-	DefaultKafkaBatchTimeout = 100 * time.Millisecond
-	DefaultKafkaBufferEvents = 10000
-	DefaultKafkaWriteTimeout = 10 * time.Second
-	DefaultKafkaFlushTimeout = 5 * time.Second
-)
 
 // Reasons of odpswatch_kafka_events_dropped_total.
 const (
@@ -103,75 +90,43 @@ func NewKafkaEventsMetrics(reg prometheus.Registerer) (*KafkaEventsMetrics, erro
 	return m, nil
 }
 
-func (o KafkaEventsOptions) withDefaults() (KafkaEventsOptions, error) {
+// check says what o lacks or holds that the sink cannot do. What a user
+// writes is checked by config (brokers, the topic's name, bounds); this
+// catches a caller that left something out.
+func (o KafkaEventsOptions) check() error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("kafka events: "+format, args...))
 	}
-	if len(o.Brokers) == 0 {
-		bad("Brokers is empty")
+	if err := o.Client.Check(); err != nil {
+		errs = append(errs, fmt.Errorf("kafka events: %w", err))
 	}
-	for i, b := range o.Brokers {
-		host, port, err := net.SplitHostPort(b)
-		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
-			bad("Brokers[%d] %q is not host:port", i, b)
-		}
-	}
-	switch {
-	case o.Topic == "":
+	if o.Topic == "" {
 		bad("Topic is empty")
-	case len(o.Topic) > 249:
-		bad("Topic is longer than 249 characters")
-	case o.Topic == "." || o.Topic == "..":
-		bad("Topic %q is not a valid topic name", o.Topic)
-	default:
-		for _, c := range []byte(o.Topic) {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-				bad("Topic %q has characters other than ASCII letters, digits, '.', '_' and '-'", o.Topic)
-				break
-			}
+	}
+	oneOf := func(field, v string, allowed ...string) {
+		if !slices.Contains(allowed, v) {
+			bad("%s %q is not one of %s", field, v, joinOr(allowed))
 		}
 	}
-	oneOf := func(field string, v *string, def string, allowed ...string) {
-		if *v == "" {
-			*v = def
-			return
-		}
-		for _, a := range allowed {
-			if *v == a {
-				return
-			}
-		}
-		bad("%s %q is not one of %s", field, *v, joinOr(allowed))
-	}
-	oneOf("KeyBy", &o.KeyBy, "code", "code", "source", "none")
-	oneOf("Compression", &o.Compression, "snappy", "none", "gzip", "snappy", "lz4", "zstd")
-	oneOf("RequiredAcks", &o.RequiredAcks, "all", "all", "one", "none")
-	positive := func(field string, v *int, def int) {
-		switch {
-		case *v < 0:
-			bad("%s %d is negative", field, *v)
-		case *v == 0:
-			*v = def
+	oneOf("KeyBy", o.KeyBy, "code", "source", "none")
+	oneOf("Compression", o.Compression, "none", "gzip", "snappy", "lz4", "zstd")
+	oneOf("RequiredAcks", o.RequiredAcks, "all", "one", "none")
+	for _, p := range []struct {
+		field string
+		set   bool
+	}{
+		{"BatchSize", o.BatchSize > 0},
+		{"BufferEvents", o.BufferEvents > 0},
+		{"BatchTimeout", o.BatchTimeout > 0},
+		{"WriteTimeout", o.WriteTimeout > 0},
+		{"FlushTimeout", o.FlushTimeout > 0},
+	} {
+		if !p.set {
+			bad("%s must be set, and positive", p.field)
 		}
 	}
-	positive("BatchSize", &o.BatchSize, DefaultKafkaBatchSize)
-	positive("BufferEvents", &o.BufferEvents, DefaultKafkaBufferEvents)
-	duration := func(field string, v *time.Duration, def time.Duration) {
-		switch {
-		case *v < 0:
-			bad("%s %s is negative", field, *v)
-		case *v == 0:
-			*v = def
-		}
-	}
-	duration("BatchTimeout", &o.BatchTimeout, DefaultKafkaBatchTimeout)
-	duration("WriteTimeout", &o.WriteTimeout, DefaultKafkaWriteTimeout)
-	duration("FlushTimeout", &o.FlushTimeout, DefaultKafkaFlushTimeout)
-	if o.ClientID == "" {
-		o.ClientID = "odpswatch"
-	}
-	return o, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // joinOr lists values as "a, b or c".
