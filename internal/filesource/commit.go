@@ -12,15 +12,15 @@ import (
 // a buffer of its own, left to the collector).
 func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int64, cut, pooled bool) bool {
 	f.mu.Lock()
-	gen := f.generation
-	ib := &inflight{end: end}
-	f.inflight = append(f.inflight, ib)
+	flight := f.offsets.Add(end)
 	f.mu.Unlock()
-	b := &pipeline.Batch{Source: s.opts.Name, Origin: f.path, Offset: start, End: end, Data: data, Cut: cut}
+	b := &pipeline.Batch{Source: s.opts.Name, Origin: f.path, Offset: start, End: end, Bytes: end - start, Data: data, Cut: cut}
 	s.batches.Add(1)
 	b.Done = func() {
 		defer s.batches.Done()
-		f.commit(ib, gen)
+		f.mu.Lock()
+		f.offsets.Done(flight)
+		f.mu.Unlock()
 		if pooled {
 			s.putBuffer(data)
 		}
@@ -29,6 +29,9 @@ func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int6
 	sent := pipeline.Send(ctx, s.out, b)
 	s.progress.resume(s.now())
 	if !sent {
+		f.mu.Lock()
+		f.offsets.Remove(flight)
+		f.mu.Unlock()
 		s.batches.Done()
 		if pooled {
 			s.putBuffer(data)
@@ -36,25 +39,4 @@ func (s *Source) send(ctx context.Context, f *file, data []byte, start, end int6
 		return false
 	}
 	return true
-}
-
-type inflight struct {
-	end  int64
-	done bool
-}
-
-// commit marks a batch counted and moves the committed offset past every
-// batch counted before the first one still in flight.
-func (f *file) commit(ib *inflight, gen int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if gen != f.generation {
-		return
-	}
-	ib.done = true
-	i := 0
-	for ; i < len(f.inflight) && f.inflight[i].done; i++ {
-		f.committed = f.inflight[i].end
-	}
-	f.inflight = f.inflight[i:]
 }

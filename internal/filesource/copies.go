@@ -304,7 +304,7 @@ func (s *Source) place(f *file, off int64) {
 	f.fp.read(f.fh, off)
 	f.setFingerprint()
 	f.mu.Lock()
-	f.committed = off
+	f.offsets.Reset(off)
 	f.mu.Unlock()
 }
 

@@ -183,7 +183,7 @@ func (s *Source) tryDiscover(ctx context.Context, path string, startup bool) boo
 	f.lastRead = s.now()
 	f.readOff = s.startOffset(f, fst, startup)
 	f.context = f.readOff > 0
-	f.committed = f.readOff
+	f.offsets.Reset(f.readOff) // not shared yet: no lock
 	f.lines.start = f.readOff
 	s.mu.Lock()
 	s.files[key] = f

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/odpswatch/odpswatch/internal/offsets"
 )
 
 // file is one followed file.
@@ -27,12 +29,10 @@ type file struct {
 	// readAt is lastRead, for Status (read from another goroutine).
 	readAt atomic.Int64
 
-	mu         sync.Mutex // guards the fields below, shared with workers and Positions
-	fpHex      string     // hash of fp.head
-	fpLen      int
-	committed  int64
-	inflight   []*inflight // in file order
-	generation int         // bumped by truncation
+	mu      sync.Mutex // guards the fields below, shared with workers and Positions
+	fpHex   string     // hash of fp.head
+	fpLen   int
+	offsets *offsets.Tracker // how far the file is counted, in file order
 }
 
 // growFingerprint adds bytes read at off to the fingerprint while it is

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/odpswatch/odpswatch/internal/offsets"
 	"github.com/odpswatch/odpswatch/internal/positions"
 	"golang.org/x/sys/unix"
 )
@@ -154,7 +155,7 @@ func (s *Source) open(path string, key fileKey) (*file, os.FileInfo, error) {
 		fh.Close()
 		return nil, st, errChanged
 	}
-	f := &file{path: path, fh: fh, key: key, lastSize: -1, lines: lineAssembler{max: s.opts.MaxLineBytes}}
+	f := &file{path: path, fh: fh, key: key, lastSize: -1, lines: lineAssembler{max: s.opts.MaxLineBytes}, offsets: offsets.New(0)}
 	if err := f.fp.read(fh, st.Size()); err != nil {
 		fh.Close()
 		return nil, st, fmt.Errorf("cannot read the first bytes of %s: %w", path, err)

@@ -68,7 +68,7 @@ func (s *Source) positions() []positions.Entry {
 		}
 		out = append(out, positions.Entry{
 			Source: s.opts.Name, Path: f.path, Device: k.dev, Inode: k.ino,
-			Fingerprint: f.fpHex, FingerprintLen: f.fpLen, Offset: f.committed,
+			Fingerprint: f.fpHex, FingerprintLen: f.fpLen, Offset: f.offsets.Committed(),
 		})
 		f.mu.Unlock()
 	}

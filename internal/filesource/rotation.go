@@ -114,9 +114,7 @@ func (s *Source) truncated(f *file) {
 	s.opts.Metrics.truncations.WithLabelValues(s.opts.Name).Inc()
 	s.opts.Logger.Info("file truncated; reading again from its start", "source", s.opts.Name, "path", f.path, "offset", f.readOff)
 	f.mu.Lock()
-	f.generation++
-	f.inflight = nil
-	f.committed = 0
+	f.offsets.Reset(0)
 	f.mu.Unlock()
 	f.readOff = 0
 	f.lines.reset()
@@ -242,7 +240,10 @@ func (s *Source) drainAs(f *file, st os.FileInfo, e positions.Entry) bool {
 		return false
 	}
 	s.setDraining(f, true)
-	f.readOff, f.committed, f.lines.start = e.Offset, e.Offset, e.Offset
+	f.readOff, f.lines.start = e.Offset, e.Offset
+	f.mu.Lock()
+	f.offsets.Reset(e.Offset)
+	f.mu.Unlock()
 	f.lastRead = s.now()
 	s.mu.Lock()
 	s.files[f.key] = f

@@ -240,7 +240,7 @@ func (s *Source) updateGauges() {
 		}
 		if st, err := f.fh.Stat(); err == nil {
 			f.mu.Lock()
-			lag += max(0, st.Size()-f.committed)
+			lag += max(0, st.Size()-f.offsets.Committed())
 			f.mu.Unlock()
 		}
 	}

@@ -19,7 +19,7 @@ func (s *Source) Status() ([]FileStatus, map[string]string) {
 	files := make([]FileStatus, 0, len(s.files))
 	for _, f := range s.files {
 		f.mu.Lock()
-		fs := FileStatus{Path: f.path, Offset: f.committed}
+		fs := FileStatus{Path: f.path, Offset: f.offsets.Committed()}
 		f.mu.Unlock()
 		if at := f.readAt.Load(); at != 0 {
 			fs.LastRead = time.Unix(0, at)

@@ -208,6 +208,7 @@ func (s *Source) flush(ctx context.Context, p *partition, cur *batch) bool {
 // the budget, given back when it is done or not sent.
 func (s *Source) send(ctx context.Context, p *partition, b *pipeline.Batch, held int64) bool {
 	f := p.register(b.End)
+	b.Bytes = int64(len(b.Data))
 	b.Done = func() {
 		p.done(f)
 		s.budget.give(held)

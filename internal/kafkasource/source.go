@@ -533,7 +533,9 @@ func (s *Source) resolveStarts(ctx context.Context, g *generation) {
 		for _, p := range ps {
 			if o, ok := offs[p.tp]; ok && o >= 0 {
 				p.next = o
-				p.ready = o
+				p.mu.Lock()
+				p.offsets.Reset(o)
+				p.mu.Unlock()
 			}
 		}
 	}
@@ -546,13 +548,13 @@ func (s *Source) commit(ctx context.Context, g *generation) error {
 	defer s.commitRounds.Add(1)
 	topics := make(map[string][]kafka.OffsetCommit)
 	var parts []*partition
-	var offsets []int64
+	var readyAt []int64
 	for _, p := range g.parts {
 		p.mu.Lock()
-		if p.ready >= 0 && p.ready > p.committed {
-			topics[p.topic] = append(topics[p.topic], kafka.OffsetCommit{Partition: p.id, Offset: p.ready})
+		if ready := p.offsets.Committed(); ready >= 0 && ready > p.committed {
+			topics[p.topic] = append(topics[p.topic], kafka.OffsetCommit{Partition: p.id, Offset: ready})
 			parts = append(parts, p)
-			offsets = append(offsets, p.ready)
+			readyAt = append(readyAt, ready)
 		}
 		p.mu.Unlock()
 	}
@@ -578,7 +580,7 @@ func (s *Source) commit(ctx context.Context, g *generation) error {
 			continue
 		}
 		p.mu.Lock()
-		p.committed = max(p.committed, offsets[i])
+		p.committed = max(p.committed, readyAt[i])
 		p.mu.Unlock()
 	}
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	franzplain "github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/odpswatch/odpswatch/internal/kafkaclient"
+	"github.com/odpswatch/odpswatch/internal/offsets"
 	"github.com/odpswatch/odpswatch/internal/pipeline"
 )
 
@@ -667,19 +668,20 @@ func TestOptionsAreValidated(t *testing.T) {
 }
 
 // Done out of order commits in order; a partition given up commits nothing
-// more; a batch that could not be sent is forgotten.
+// more; a batch that could not be sent is forgotten; the generation counts
+// what is in flight. (offsets.Tracker's own tests cover the order.)
 func TestPartitionTracking(t *testing.T) {
 	g := &generation{parts: map[tp]*partition{}, doneCh: make(chan struct{}, 1)}
-	p := &partition{tp: tp{"t", 0}, g: g, ready: 10, committed: 10}
+	p := &partition{tp: tp{"t", 0}, g: g, offsets: offsets.New(10), committed: 10}
 	g.parts[p.tp] = p
 	f1, f2, f3 := p.register(12), p.register(15), p.register(20)
 	p.done(f2)
-	if p.ready != 10 {
-		t.Fatalf("ready %d after the second batch done, want 10", p.ready)
+	if p.ready() != 10 {
+		t.Fatalf("ready %d after the second batch done, want 10", p.ready())
 	}
 	p.done(f1)
-	if p.ready != 15 {
-		t.Fatalf("ready %d after the first two done, want 15", p.ready)
+	if p.ready() != 15 {
+		t.Fatalf("ready %d after the first two done, want 15", p.ready())
 	}
 	p.done(f1) // twice: no effect
 	if g.pending.Load() != 1 {
@@ -694,8 +696,8 @@ func TestPartitionTracking(t *testing.T) {
 		t.Fatalf("release: %d in flight, want 1", left)
 	}
 	p.done(f3)
-	if p.ready != 15 {
-		t.Fatalf("ready %d after a batch done past release, want 15", p.ready)
+	if p.ready() != 15 {
+		t.Fatalf("ready %d after a batch done past release, want 15", p.ready())
 	}
 	if !g.wait(10 * time.Millisecond) {
 		t.Fatal("wait: batches still pending")

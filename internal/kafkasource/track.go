@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/odpswatch/odpswatch/internal/offsets"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -34,10 +35,11 @@ func newGeneration(gen *kafka.Generation) *generation {
 		for _, a := range as {
 			k := tp{topic, a.ID}
 			p := &partition{tp: k, g: g, origin: topic + "/" + strconv.Itoa(a.ID),
-				next: a.Offset, ready: -1, committed: -1}
+				next: a.Offset, offsets: offsets.New(-1), committed: -1}
 			if a.Offset >= 0 {
 				// The group's committed offset: nothing to commit until it moves.
-				p.ready, p.committed = a.Offset, a.Offset
+				p.offsets.Reset(a.Offset)
+				p.committed = a.Offset
 			}
 			g.parts[k] = p
 		}
@@ -67,8 +69,7 @@ func (g *generation) release() int {
 	for _, p := range g.parts {
 		p.mu.Lock()
 		p.released = true
-		n += len(p.flights)
-		p.flights = nil
+		n += p.offsets.Abandon()
 		p.mu.Unlock()
 	}
 	return n
@@ -82,10 +83,9 @@ type partition struct {
 	origin string // "topic/partition"
 
 	mu        sync.Mutex
-	flights   []*flight // batches sent and not yet committable, in offset order
-	ready     int64     // every message before it is counted (-1: unknown)
-	committed int64     // committed to the group (-1: nothing known)
-	released  bool      // given up: batches done now commit nothing
+	offsets   *offsets.Tracker // the batches in flight; Committed: every message before it is counted (-1: unknown)
+	committed int64            // committed to the group (-1: nothing known)
+	released  bool             // given up: batches done now commit nothing
 
 	// Reading state, written by the partition's fetcher and read by the
 	// stall check.
@@ -96,50 +96,42 @@ type partition struct {
 	reader       *kafka.Reader      // the current reader, for tests to read its stats
 }
 
-type flight struct {
-	end  int64
-	done bool
-}
-
 // register records a batch ending at end as sent, before it is.
-func (p *partition) register(end int64) *flight {
-	f := &flight{end: end}
+func (p *partition) register(end int64) *offsets.Flight {
 	p.mu.Lock()
-	p.flights = append(p.flights, f)
+	f := p.offsets.Add(end)
 	p.mu.Unlock()
 	p.g.pending.Add(1)
 	return f
 }
 
 // unregister forgets f, the last batch registered, which could not be sent.
-func (p *partition) unregister(f *flight) {
+func (p *partition) unregister(f *offsets.Flight) {
 	p.mu.Lock()
-	if n := len(p.flights); n > 0 && p.flights[n-1] == f {
-		p.flights = p.flights[:n-1]
-	}
+	p.offsets.Remove(f)
 	p.mu.Unlock()
 	p.g.pending.Add(-1)
 	p.g.notify()
 }
 
-// done marks f counted and moves ready past every batch done in order.
-func (p *partition) done(f *flight) {
+// done marks f counted: the partition's committable offset moves past
+// every batch done in order (unless it was given up).
+func (p *partition) done(f *offsets.Flight) {
 	p.mu.Lock()
-	if f.done {
-		p.mu.Unlock()
-		return
-	}
-	f.done = true
-	if !p.released {
-		i := 0
-		for ; i < len(p.flights) && p.flights[i].done; i++ {
-			p.ready = p.flights[i].end
-		}
-		p.flights = p.flights[i:]
-	}
+	first := p.offsets.Done(f)
 	p.mu.Unlock()
-	p.g.pending.Add(-1)
-	p.g.notify()
+	if first {
+		p.g.pending.Add(-1)
+		p.g.notify()
+	}
+}
+
+// ready is the offset the partition can be committed up to: every message
+// before it is counted (-1: unknown).
+func (p *partition) ready() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.offsets.Committed()
 }
 
 func (g *generation) notify() {

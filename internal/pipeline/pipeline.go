@@ -41,11 +41,16 @@ type Batch struct {
 	Source string
 	// Origin says where the lines come from: a file's path.
 	Origin string
-	// Offset is the offset of Data[0] in the origin, and End where the
-	// batch ends in it: past the last line's '\n', which Data may lack (a
-	// line cut at max_line_bytes holds only its first bytes). 0 means
-	// Offset + len(Data).
+	// Offset is where the batch starts in the origin, and End where it
+	// ends: for a file, the byte offsets of Data[0] and past the last
+	// line's '\n', which Data may lack (a line cut at max_line_bytes holds
+	// only its first bytes); for Kafka, the first message's offset and the
+	// next one's.
 	Offset, End int64
+	// Bytes is how much of the origin the batch consumed, for
+	// odpswatch_source_bytes_total: a file's bytes from Offset to End (a
+	// cut line's whole length), a Kafka batch's message values.
+	Bytes int64
 	// Data holds whole lines. The last may lack its '\n' (a line emitted
 	// after the file went idle, or cut at max_line_bytes).
 	Data []byte
@@ -281,22 +286,14 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 	}
 	m := w.p.metrics
 	m.lines.WithLabelValues(b.Source).Add(float64(lines))
-	end := b.End
-	if end == 0 {
-		end = b.Offset + int64(len(b.Data))
-	}
-	consumed := end - b.Offset // a file's bytes, past a cut line's end
-	if len(b.Messages) > 0 {
-		consumed = int64(len(b.Data)) // Kafka: End and Offset count messages
-	}
-	m.bytes.WithLabelValues(b.Source).Add(float64(consumed))
+	m.bytes.WithLabelValues(b.Source).Add(float64(b.Bytes))
 	if b.Cut {
 		m.cut.WithLabelValues(b.Source).Inc()
 	}
 	m.scanSeconds.Add(time.Since(start).Seconds())
 	if log := w.p.opts.Logger; log.Enabled(context.Background(), slog.LevelDebug) {
 		log.Debug("batch counted", "source", b.Source, "origin", b.Origin, "offset", b.Offset,
-			"end", end, "lines", lines, "codes", len(w.matches))
+			"end", b.End, "lines", lines, "codes", len(w.matches))
 	}
 	if w.p.opts.Events != nil && len(w.matches) > 0 {
 		// Publish may block while the event sink is full: back-pressure.
