@@ -8,7 +8,7 @@ import (
 
 // The words of the recovery watch (retry, fall back, success) are found
 // from a pair of letters each spelling holds at a known place ("tr" of
-// retr, "ck" of back, "cc" of succe), eight positions at a time, and
+// retr, "ck" of back, "cc" of succe), sixteen positions at a time, and
 // checked around it. A search for a word's first byte stops every few
 // dozen bytes (the letters of "retry" are among the commonest in logs);
 // the pairs are rare, so a window without the words costs a pass at a few

@@ -25,6 +25,11 @@ func TestRecovery(t *testing.T) {
 				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n", 1},
 		{"a fallback that succeeded, in one line",
 			"2026-12-01 10:01:00,001 INFO falling back: Instance " + b + " terminated, status SUCCESS\n", 1},
+		// Any case: the words were found in the cases logs print them
+		// only, until the search was made case-blind (#15's cost work).
+		{"a fallback in title case",
+			"2026-12-01 10:01:00,001 WARN Fall Back to the service account\n" +
+				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, SuCCess\n", 1},
 		{"in Chinese",
 			"2026-12-01 10:01:00,001 INFO 第1次重试\n2026-12-01 10:01:30,001 INFO 实例 Instance ID: " + b + " 运行成功\n", 1},
 		{"no retry: another statement succeeded",

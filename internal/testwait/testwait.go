@@ -28,9 +28,13 @@ func Until(t testing.TB, timeout time.Duration, what string, cond func() bool, o
 	defer deadline.Stop()
 	tick := time.NewTicker(cmp.Or(o.every, Poll))
 	defer tick.Stop()
+	wake := o.wake
 	for !cond() {
 		select {
-		case <-o.wake:
+		case _, ok := <-wake:
+			if !ok {
+				wake = nil // closed: it says nothing more
+			}
 		case <-tick.C:
 		case <-deadline.C:
 			if cond() {
@@ -59,7 +63,8 @@ type options struct {
 func Every(d time.Duration) Option { return func(o *options) { o.every = d } }
 
 // Wake makes Until check its condition at once when ch delivers (a
-// collector's "something arrived"), besides every Poll.
+// collector's "something arrived"), besides every Poll; once ch is closed,
+// it is checked every Poll again.
 func Wake(ch <-chan struct{}) Option { return func(o *options) { o.wake = ch } }
 
 // Describe makes Until's failure say what describe returns then (the

@@ -87,3 +87,21 @@ func TestReceive(t *testing.T) {
 		t.Errorf("Receive of nothing failed with %q", msg)
 	}
 }
+
+// TestUntilAfterWakeCloses: a closed wake channel does not make Until spin
+// on its condition.
+func TestUntilAfterWakeCloses(t *testing.T) {
+	wake := make(chan struct{})
+	close(wake)
+	var checks atomic.Int64
+	msg := run(func(tb testing.TB) {
+		Until(tb, 50*time.Millisecond, "never", func() bool { checks.Add(1); return false }, Wake(wake))
+	})
+	if msg == "" {
+		t.Fatal("Until returned on a condition that never holds")
+	}
+	// Every Poll for 50ms, and once for the wake and at the deadline.
+	if n := checks.Load(); n > 50*time.Millisecond.Milliseconds()/Poll.Milliseconds()+5 {
+		t.Errorf("%d checks in 50ms: Until spun on the closed channel", n)
+	}
+}

@@ -424,7 +424,7 @@ func (w *stackWatch) until(what string, timeout time.Duration, cond func() (bool
 		deadline = w.deadline
 	}
 	var state string
-	testwait.Until(w.t, time.Until(deadline), what, func() bool {
+	testwait.Until(w.t, max(time.Until(deadline), 0), what, func() bool {
 		ok, seen := cond()
 		if state = seen; ok {
 			return true
