@@ -38,9 +38,8 @@ func (d *decoder) alertRules(n *yaml.Node, path string, dst *[]AlertRule) {
 			label += fmt.Sprintf(" %q", name)
 		}
 		r := defaults(ruleFields)
-		r.Line = item.Line
 		es := decodeFields(d, item, "in an alert rule", label+": ", ruleFields, &r)
-		at := func(key string) int { return es.lineOr(key, r.Line) }
+		at := func(key string) int { return es.lineOr(key, item.Line) }
 		d.checkName(es, label, "alert rule", r.Name, at("name"), validAlertName, alertNameRule, names)
 
 		if r.ResolveAfter < r.Window && !es.bad("window") && !es.bad("resolve_after") {

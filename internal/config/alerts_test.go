@@ -40,8 +40,8 @@ func TestLoadAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := wantDefaults()
-	want.Sources = []Source{wantDefaultSource("jobs", 4, "/var/log/odps/*.log")}
-	second := wantDefaultRule("_by_module", 20)
+	want.Sources = []Source{wantDefaultSource("jobs", "/var/log/odps/*.log")}
+	second := wantDefaultRule("_by_module")
 	second.Factor = 4
 	second.BaselineFloor = 1000
 	second.GroupBy = []string{"module"}
@@ -60,7 +60,6 @@ func TestLoadAlerts(t *testing.T) {
 			GroupBy:        []string{"code", "module"},
 			ResolveAfter:   dur(10 * time.Minute),
 			Severity:       "page",
-			Line:           9,
 		}, second},
 		EvaluationInterval: dur(5 * time.Second),
 		ResendInterval:     dur(2 * time.Minute),
@@ -109,12 +108,12 @@ func TestAlertsDefaults(t *testing.T) {
 		name, yaml string
 		want       []AlertRule
 	}{
-		{"absent", "", []AlertRule{wantDefaultRule("ODPSSeverity5Spike", 0)}},
-		{"empty section", "alerts:\n", []AlertRule{wantDefaultRule("ODPSSeverity5Spike", 0)}},
-		{"empty mapping", "alerts: {}\n", []AlertRule{wantDefaultRule("ODPSSeverity5Spike", 0)}},
-		{"rules null", "alerts:\n  rules:\n", []AlertRule{wantDefaultRule("ODPSSeverity5Spike", 0)}},
+		{"absent", "", []AlertRule{wantDefaultRule("ODPSSeverity5Spike")}},
+		{"empty section", "alerts:\n", []AlertRule{wantDefaultRule("ODPSSeverity5Spike")}},
+		{"empty mapping", "alerts: {}\n", []AlertRule{wantDefaultRule("ODPSSeverity5Spike")}},
+		{"rules null", "alerts:\n  rules:\n", []AlertRule{wantDefaultRule("ODPSSeverity5Spike")}},
 		{"rules empty: detection off", "alerts:\n  rules: []\n", nil},
-		{"one rule", "alerts:\n  rules:\n    - name: mine\n", []AlertRule{wantDefaultRule("mine", 4)}},
+		{"one rule", "alerts:\n  rules:\n    - name: mine\n", []AlertRule{wantDefaultRule("mine")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse([]byte(src+tc.yaml), "x.yml")

@@ -132,10 +132,6 @@ type Source struct {
 	// fetched until the pipeline is done with them: past it, partitions
 	// wait. Default 67108864 (64 MiB); 1048576 to 4294967296.
 	MaxBytesInFlight int `yaml:"max_bytes_in_flight"`
-
-	// Line is the line of this source's entry in the file, for messages (0
-	// for defaults).
-	Line int `yaml:"-"`
 }
 
 // Sinks says where classified codes go.
@@ -299,10 +295,6 @@ type AlertRule struct {
 	// Severity is the alerts' severity label: non-empty, without spaces.
 	// Default "critical".
 	Severity string `yaml:"severity"`
-
-	// Line is the line of this rule's entry in the file, for messages (0
-	// for the default rule).
-	Line int `yaml:"-"`
 }
 
 // AlertmanagerSink configures the Alertmanagers alerts are sent to.
@@ -410,7 +402,7 @@ func ForGlobs(globs []string) (*Config, error) {
 // String returns the effective configuration as YAML, every default
 // written out (but a Kafka tls section's enabled: false), a source with the
 // keys of its type only. Parse reads it back to an equal Config (but for
-// Source.Line and AlertRule.Line, and the credentials below). It holds the
+// the credentials below). It holds the
 // paths of secrets and the names of their environment variables, never
 // secrets: the user information and query values of the alert receivers'
 // URLs are masked.

@@ -45,7 +45,7 @@ func wantDefaults() Config {
 // rule, ODPSSeverity5Spike, logged.
 func wantDefaultAlerts() Alerts {
 	return Alerts{
-		Rules:              []AlertRule{wantDefaultRule("ODPSSeverity5Spike", 0)},
+		Rules:              []AlertRule{wantDefaultRule("ODPSSeverity5Spike")},
 		EvaluationInterval: dur(10 * time.Second),
 		ResendInterval:     dur(time.Minute),
 		QueueSize:          64,
@@ -56,7 +56,7 @@ func wantDefaultAlerts() Alerts {
 }
 
 // wantDefaultRule is a rule with every default, but for its name.
-func wantDefaultRule(name string, line int) AlertRule {
+func wantDefaultRule(name string) AlertRule {
 	return AlertRule{
 		Name:           name,
 		MinSeverity:    5,
@@ -68,7 +68,6 @@ func wantDefaultRule(name string, line int) AlertRule {
 		BaselineFloor:  1,
 		ResolveAfter:   dur(5 * time.Minute),
 		Severity:       "critical",
-		Line:           line,
 	}
 }
 
@@ -76,7 +75,7 @@ func ptr[T any](v T) *T { return &v }
 
 // wantDefaultSource is a file source with every default, but for its name,
 // type and paths.
-func wantDefaultSource(name string, line int, paths ...string) Source {
+func wantDefaultSource(name string, paths ...string) Source {
 	return Source{
 		Name:               name,
 		Type:               "file",
@@ -87,7 +86,6 @@ func wantDefaultSource(name string, line int, paths ...string) Source {
 		RescanInterval:     dur(10 * time.Second),
 		PartialLineTimeout: dur(5 * time.Second),
 		MaxFiles:           10000,
-		Line:               line,
 	}
 }
 
@@ -97,7 +95,7 @@ func TestLoadMinimal(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := wantDefaults()
-	want.Sources = []Source{wantDefaultSource("jobs", 2, "/var/log/odps/*.log")}
+	want.Sources = []Source{wantDefaultSource("jobs", "/var/log/odps/*.log")}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
 	}
@@ -132,7 +130,6 @@ func TestLoadFull(t *testing.T) {
 			RescanInterval:     dur(90 * time.Second),
 			PartialLineTimeout: dur(10 * time.Millisecond),
 			MaxFiles:           50,
-			Line:               13,
 		}, {
 			Name:               "pyodps_2.x-console",
 			Type:               "file",
@@ -144,7 +141,6 @@ func TestLoadFull(t *testing.T) {
 			RescanInterval:     dur(time.Hour),
 			PartialLineTimeout: dur(time.Hour),
 			MaxFiles:           100000,
-			Line:               27,
 		}},
 		Sinks:  Sinks{Prometheus: PrometheusSink{MaxUnknownCodes: 0}, Kafka: wantDefaultKafkaSink()},
 		Alerts: wantDefaultAlerts(),
@@ -161,14 +157,6 @@ func roundTrip(t *testing.T, c *Config) {
 	again, err := Parse([]byte(c.String()), "printed")
 	if err != nil {
 		t.Fatalf("cannot parse String's output: %v\n%s", err, c)
-	}
-	for i := range again.Sources {
-		again.Sources[i].Line = c.Sources[i].Line
-	}
-	for i := range again.Alerts.Rules {
-		if i < len(c.Alerts.Rules) {
-			again.Alerts.Rules[i].Line = c.Alerts.Rules[i].Line
-		}
 	}
 	if !reflect.DeepEqual(again, c) {
 		t.Errorf("round trip: got\n%+v\nwant\n%+v", *again, *c)
@@ -278,7 +266,7 @@ func TestForGlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := wantDefaults()
-	s := wantDefaultSource("files", 0, "/var/log/odps/**/*.log", "job-[0-9].log")
+	s := wantDefaultSource("files", "/var/log/odps/**/*.log", "job-[0-9].log")
 	s.StartAt = "beginning"
 	want.Sources = []Source{s}
 	if !reflect.DeepEqual(*got, want) {
@@ -705,12 +693,9 @@ func TestExample(t *testing.T) {
 	}
 	s := got.Sources[0]
 	want := wantDefaults()
-	ws := wantDefaultSource(s.Name, s.Line, s.Paths...)
+	ws := wantDefaultSource(s.Name, s.Paths...)
 	ws.Exclude = s.Exclude
 	want.Sources = []Source{ws}
-	if len(got.Alerts.Rules) == 1 {
-		want.Alerts.Rules[0].Line = got.Alerts.Rules[0].Line
-	}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", *got, want)
 	}

@@ -311,9 +311,8 @@ func (d *decoder) sources(n *yaml.Node, c *Config) {
 		typ, _ := valueOf(item, "type")
 		fields := sourceFields(typ)
 		s := defaults(fields)
-		s.Line = item.Line
 		es := decodeFieldsOf(d, item, "in a source", label+": ", fields, misplacedKey(label, typ), &s)
-		at := func(key string) int { return es.lineOr(key, s.Line) }
+		at := func(key string) int { return es.lineOr(key, item.Line) }
 		d.checkName(es, label, "source", s.Name, at("name"), validName, nameRule, names)
 
 		switch {

@@ -31,7 +31,7 @@ func wantDefaultKafkaSink() KafkaSink {
 
 // wantDefaultKafkaSource is a Kafka source with every default, but for its
 // name, brokers, topics and group; the keys of file sources are zero.
-func wantDefaultKafkaSource(name string, line int, brokers, topics []string, group string) Source {
+func wantDefaultKafkaSource(name string, brokers, topics []string, group string) Source {
 	return Source{
 		Name:             name,
 		Type:             "kafka",
@@ -44,7 +44,6 @@ func wantDefaultKafkaSource(name string, line int, brokers, topics []string, gro
 		SessionTimeout:   dur(30 * time.Second),
 		MaxMessageBytes:  1048576,
 		MaxBytesInFlight: 64 << 20,
-		Line:             line,
 	}
 }
 
@@ -73,8 +72,7 @@ func TestLoadKafka(t *testing.T) {
 		SessionTimeout:   dur(45 * time.Second),
 		MaxMessageBytes:  4096,
 		MaxBytesInFlight: 64 << 20,
-		Line:             7,
-	}, wantDefaultSource("jobs", 32, "/var/log/odps/*.log")}
+	}, wantDefaultSource("jobs", "/var/log/odps/*.log")}
 	want.Sinks.Kafka = KafkaSink{
 		KafkaClient: KafkaClient{
 			Brokers:  []string{"kafka-3.example.com:9094"},
@@ -209,8 +207,8 @@ func TestKafkaDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Source{
-		wantDefaultKafkaSource("events", 2, []string{"k:9092"}, []string{"t"}, "g"),
-		wantDefaultSource("jobs", 7, "x"),
+		wantDefaultKafkaSource("events", []string{"k:9092"}, []string{"t"}, "g"),
+		wantDefaultSource("jobs", "x"),
 	}
 	if !reflect.DeepEqual(c.Sources, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c.Sources, want)
@@ -485,7 +483,7 @@ func TestExampleKafka(t *testing.T) {
 	if len(s.Brokers) == 0 || len(s.Topics) == 0 || s.GroupID == "" {
 		t.Errorf("the example source misses brokers, topics or group_id: %+v", s)
 	}
-	if want := wantDefaultKafkaSource(s.Name, s.Line, s.Brokers, s.Topics, s.GroupID); !reflect.DeepEqual(s, want) {
+	if want := wantDefaultKafkaSource(s.Name, s.Brokers, s.Topics, s.GroupID); !reflect.DeepEqual(s, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", s, want)
 	}
 }

@@ -99,17 +99,15 @@ type Daemon struct {
 	store      *positions.Store
 	metrics    *metrics
 
-	mu      sync.Mutex // guards cfg, sources and saved
-	cfg     *config.Config
-	sources map[string]*runningSource
-	// saved holds positions of sources not running (yet): loaded at start,
-	// and kept from sources stopped by a reload until they start again.
-	saved map[string]filesource.Resume
-	// stopped holds sources stopped whose batches may still be counted.
-	stopped map[string]*filesource.Source
-	// running is a copy of sources for the health check, which must
-	// answer while d.mu is held by a reload or a save that waits on a
-	// stuck source.
+	mu  sync.Mutex // guards cfg and sources
+	cfg *config.Config
+	// sources is what the daemon knows of each source name: the source
+	// running, the one a reload stopped, the positions left (see
+	// sourceRecord).
+	sources map[string]*sourceRecord
+	// running is a copy of the sources running for the health check,
+	// which must answer while d.mu is held by a reload or a save that
+	// waits on a stuck source.
 	running atomic.Pointer[map[string]*runningSource]
 
 	ready    chan struct{}
@@ -136,8 +134,8 @@ type metrics struct {
 func New(opts Options) (*Daemon, error) {
 	d := &Daemon{
 		opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), cfg: opts.Config,
-		sources: make(map[string]*runningSource), saved: make(map[string]filesource.Resume), stopped: make(map[string]*filesource.Source),
-		ready: make(chan struct{}), reloadCh: make(chan chan error), eventsDone: make(chan struct{}),
+		sources: make(map[string]*sourceRecord),
+		ready:   make(chan struct{}), reloadCh: make(chan chan error), eventsDone: make(chan struct{}),
 		recorder: status.NewRecorder(), started: time.Now(),
 	}
 	if opts.StateDir != "" {
@@ -384,10 +382,9 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 	// Kafka client's Close) leaves time, and the lock, to save positions.
 	stopped := stepUntil(time.Now().Add(timeout/2), "stop sources", func() error {
 		d.mu.Lock()
-		var running []*runningSource
-		for _, rs := range d.sources {
+		running := d.runningLocked()
+		for _, rs := range running {
 			rs.cancel()
-			running = append(running, rs)
 		}
 		d.mu.Unlock()
 		for _, rs := range running {
@@ -395,7 +392,7 @@ func (d *Daemon) shutdown(srv *http.Server) error {
 		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		for name := range d.sources {
+		for name := range running {
 			d.stopSource(name) // returns at once: it has stopped
 		}
 		return nil

@@ -39,11 +39,9 @@ func (d *Daemon) stuck(now time.Time) []string {
 	return out
 }
 
-// publishSources copies d.sources for the health check. d.mu is held.
+// publishSources copies the sources running for the health check. d.mu
+// is held.
 func (d *Daemon) publishSources() {
-	m := make(map[string]*runningSource, len(d.sources))
-	for name, rs := range d.sources {
-		m[name] = rs
-	}
+	m := d.runningLocked()
 	d.running.Store(&m)
 }

@@ -147,7 +147,10 @@ func (g *groupOffsets) ends() []int64 {
 // a file of a running file source, or -1.
 func filePosition(td *testDaemon, source, path string) int64 {
 	td.d.mu.Lock()
-	rs := td.d.sources[source]
+	var rs *runningSource
+	if r := td.d.sources[source]; r != nil {
+		rs = r.running
+	}
 	td.d.mu.Unlock()
 	if rs == nil || rs.file.Load() == nil {
 		return -1
@@ -782,7 +785,7 @@ func TestStuckSourceStillSavesPositions(t *testing.T) {
 	td.waitMetric(accessDenied, 1)
 	td.waitFor("the file's position at its end", func() bool { return filePosition(td, "jobs", jobLog) == fileSize(t, jobLog) })
 	td.d.mu.Lock()
-	td.d.sources["stuck"] = &runningSource{src: stuckSource{ready: make(chan struct{})}, cancel: func() {}, done: make(chan struct{})}
+	td.d.record("stuck").running = &runningSource{src: stuckSource{ready: make(chan struct{})}, cancel: func() {}, done: make(chan struct{})}
 	td.d.mu.Unlock()
 
 	err := td.stop()

@@ -24,14 +24,12 @@ func (d *Daemon) loadPositions() {
 		d.log.Error("cannot use the saved positions; sources start as configured", "err", err)
 	}
 	for _, e := range saved.Files {
-		r := d.saved[e.Source]
-		r.Files = append(r.Files, e)
-		d.saved[e.Source] = r
+		r := d.record(e.Source)
+		r.saved.Files = append(r.saved.Files, e)
 	}
 	for _, src := range saved.Sources {
-		r := d.saved[src.Name]
-		r.Dirs, r.Scanned = src.Dirs, src.Scanned
-		d.saved[src.Name] = r
+		r := d.record(src.Name)
+		r.saved.Dirs, r.saved.Scanned = src.Dirs, src.Scanned
 	}
 	d.log.Info("positions loaded", "files", len(saved.Files), "path", d.store.Path())
 }
@@ -48,24 +46,9 @@ func (d *Daemon) savePositions() error {
 		all.Files = append(all.Files, r.Files...)
 		all.Sources = append(all.Sources, positions.Source{Name: name, Dirs: r.Dirs, Scanned: r.Scanned})
 	}
-	for name, rs := range d.sources {
-		if f := rs.file.Load(); f != nil {
-			add(name, f.Resume())
-		} else if rs.predecessor != nil {
-			add(name, rs.predecessor.Resume())
-		}
-	}
-	for name, src := range d.stopped {
-		if _, running := d.sources[name]; !running {
-			add(name, src.Resume())
-		}
-	}
-	for name, r := range d.saved {
-		if _, stopped := d.stopped[name]; stopped {
-			continue
-		}
-		if _, running := d.sources[name]; !running {
-			add(name, r)
+	for name, r := range d.sources {
+		if resume, ok := r.positions(); ok {
+			add(name, resume)
 		}
 	}
 	d.mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 
 	"github.com/odpswatch/odpswatch/internal/config"
 )
@@ -46,7 +45,7 @@ func (d *Daemon) reload() (err error) {
 	if !reflect.DeepEqual(cfg.Global, d.cfg.Global) {
 		d.log.Warn("changes under global take effect at the next start")
 	}
-	if !sameAlerts(cfg.Alerts, d.cfg.Alerts) {
+	if !reflect.DeepEqual(cfg.Alerts, d.cfg.Alerts) {
 		d.log.Warn("changes under alerts take effect at the next start")
 	}
 	cfg.Global, cfg.Alerts = d.cfg.Global, d.cfg.Alerts
@@ -56,8 +55,8 @@ func (d *Daemon) reload() (err error) {
 		want[sc.Name] = sc
 	}
 	stopped, started := 0, 0
-	for name, rs := range d.sources {
-		if sc, ok := want[name]; !ok || !sameSource(sc, rs.cfg) {
+	for name, rs := range d.runningLocked() {
+		if sc, ok := want[name]; !ok || !reflect.DeepEqual(sc, rs.cfg) {
 			d.stopSource(name)
 			stopped++
 		}
@@ -65,7 +64,7 @@ func (d *Daemon) reload() (err error) {
 	d.cfg = cfg
 	var startErr error
 	for _, sc := range cfg.Sources {
-		if _, running := d.sources[sc.Name]; !running {
+		if r := d.sources[sc.Name]; r == nil || r.running == nil {
 			if err := d.startSource(sc); err != nil {
 				startErr = errors.Join(startErr, err)
 				continue
@@ -84,25 +83,6 @@ func (d *Daemon) reload() (err error) {
 	d.log.Info("configuration reloaded", "sources_stopped", stopped, "sources_started", started)
 	d.warnAbout(cfg)
 	return nil
-}
-
-// sameAlerts compares alert settings, ignoring where rules stand in the
-// file.
-func sameAlerts(a, b config.Alerts) bool {
-	a.Rules, b.Rules = slices.Clone(a.Rules), slices.Clone(b.Rules)
-	for i := range a.Rules {
-		a.Rules[i].Line = 0
-	}
-	for i := range b.Rules {
-		b.Rules[i].Line = 0
-	}
-	return reflect.DeepEqual(a, b)
-}
-
-// sameSource compares sources, ignoring where they stand in the file.
-func sameSource(a, b config.Source) bool {
-	a.Line, b.Line = 0, 0
-	return reflect.DeepEqual(a, b)
 }
 
 // warnAbout logs what in cfg is valid but likely a mistake (a secret file

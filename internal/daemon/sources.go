@@ -9,6 +9,57 @@ import (
 	"github.com/odpswatch/odpswatch/internal/filesource"
 )
 
+// sourceRecord is what the daemon knows of one source name, across
+// reloads: the source running under it, the file source a reload stopped
+// (whose batches still in the pipeline move its positions on), and the
+// positions loaded at start for a source not started yet.
+type sourceRecord struct {
+	running *runningSource     // nil: none runs under the name
+	stopped *filesource.Source // the last one stopped by a reload, if a file source
+	saved   filesource.Resume  // loaded at start; taken by the first source started
+}
+
+// positions are the positions to save for the name, and whether there
+// are any: the running source's (or, while it waits, its predecessor's),
+// else the stopped one's, else those loaded at start.
+func (r *sourceRecord) positions() (filesource.Resume, bool) {
+	switch {
+	case r.running != nil:
+		if f := r.running.file.Load(); f != nil {
+			return f.Resume(), true
+		}
+		if r.running.predecessor != nil {
+			return r.running.predecessor.Resume(), true
+		}
+		return filesource.Resume{}, false // a Kafka source: its offsets are the group's
+	case r.stopped != nil:
+		return r.stopped.Resume(), true
+	}
+	return r.saved, true
+}
+
+// record returns the record of name, made if there is none. d.mu is held
+// (or the daemon is not running yet).
+func (d *Daemon) record(name string) *sourceRecord {
+	r := d.sources[name]
+	if r == nil {
+		r = &sourceRecord{}
+		d.sources[name] = r
+	}
+	return r
+}
+
+// runningLocked returns the sources running, by name. d.mu is held.
+func (d *Daemon) runningLocked() map[string]*runningSource {
+	m := make(map[string]*runningSource, len(d.sources))
+	for name, r := range d.sources {
+		if r.running != nil {
+			m[name] = r.running
+		}
+	}
+	return m
+}
+
 type runningSource struct {
 	cfg config.Source
 	src source // nil while a file source waits for its predecessor's batches
@@ -49,12 +100,13 @@ func (d *Daemon) startSource(sc config.Source) error {
 		MaxLineBytes: g.MaxLineBytes, BatchBytes: g.BatchBytes, Pool: d.pool,
 		Logger: d.log, Metrics: d.fileMet,
 	}
-	if old, ok := d.stopped[sc.Name]; ok {
-		d.runAfter(sc, old, opts)
+	r := d.record(sc.Name)
+	if r.stopped != nil {
+		d.runAfter(sc, r.stopped, opts)
 		return nil
 	}
-	src := filesource.New(opts, d.pipe.Input(), d.saved[sc.Name])
-	delete(d.saved, sc.Name)
+	src := filesource.New(opts, d.pipe.Input(), r.saved)
+	r.saved = filesource.Resume{}
 	d.run(sc, src, src)
 	return nil
 }
@@ -68,7 +120,7 @@ func (d *Daemon) startSource(sc config.Source) error {
 func (d *Daemon) runAfter(sc config.Source, old *filesource.Source, opts filesource.Options) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rs := &runningSource{cfg: sc, predecessor: old, cancel: cancel, done: make(chan struct{})}
-	d.sources[sc.Name] = rs
+	d.record(sc.Name).running = rs
 	d.publishSources()
 	go func() {
 		defer close(rs.done)
@@ -81,10 +133,10 @@ func (d *Daemon) runAfter(sc config.Source, old *filesource.Source, opts filesou
 		case <-ctx.Done():
 			return // stopped again first: old stays the stopped one
 		}
-		// old stays in d.stopped until this source is stopped and takes
-		// its place there: taking d.mu here could deadlock with a
-		// stopSource waiting on rs.done, and a running source's entry
-		// there is never read.
+		// old stays the record's stopped one until this source is
+		// stopped and takes its place there: taking d.mu here could
+		// deadlock with a stopSource waiting on rs.done, and a running
+		// source's record's stopped one is never read.
 		src := filesource.New(opts, d.pipe.Input(), old.Resume())
 		rs.file.Store(src)
 		if err := src.Run(ctx); err != nil {
@@ -100,7 +152,7 @@ func (d *Daemon) run(sc config.Source, src source, file *filesource.Source) {
 	if file != nil {
 		rs.file.Store(file)
 	}
-	d.sources[sc.Name] = rs
+	d.record(sc.Name).running = rs
 	d.publishSources()
 	go func() {
 		defer close(rs.done)
@@ -112,20 +164,21 @@ func (d *Daemon) run(sc config.Source, src source, file *filesource.Source) {
 
 // stopSource stops a source and keeps its positions. d.mu is held.
 func (d *Daemon) stopSource(name string) {
-	rs := d.sources[name]
+	r := d.sources[name]
+	rs := r.running
 	rs.cancel()
 	<-rs.done
 	if f := rs.file.Load(); f != nil {
-		d.stopped[name] = f // its positions move on as its batches are counted
+		r.stopped = f // its positions move on as its batches are counted
 	} // else a file source that never started leaves its predecessor there
-	delete(d.sources, name)
+	r.running = nil
 	d.publishSources()
 }
 
 func (d *Daemon) waitSourcesReady(ctx context.Context) {
 	d.mu.Lock()
 	var waits []<-chan struct{}
-	for _, rs := range d.sources {
+	for _, rs := range d.runningLocked() {
 		if rs.src == nil {
 			continue // started after a reload: the daemon was ready before
 		}
