@@ -14,8 +14,101 @@ import (
 	"syscall"
 	"unicode"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
+
+// Alerts configures odpswatch's own spike detector and where its alerts go.
+type Alerts struct {
+	// Rules say what a spike is. When the key is absent (or empty), there
+	// is one default rule, named ODPSSeverity5Spike, with every default of
+	// AlertRule, so that detection works with nothing configured; an
+	// explicitly empty list (rules: []) turns detection off. Names are
+	// unique.
+	Rules []AlertRule `yaml:"rules"`
+	// EvaluationInterval is how often windows are closed and alerts
+	// evaluated. Default 10s; 1s to 5m.
+	EvaluationInterval model.Duration `yaml:"evaluation_interval"`
+	// ResendInterval is how often firing alerts are sent again. Default
+	// 1m; 10s to 1h.
+	ResendInterval model.Duration `yaml:"resend_interval"`
+	// QueueSize bounds the notifications waiting per receiver; more are
+	// dropped and counted. Default 64; 1 to 10000.
+	QueueSize int `yaml:"queue_size"`
+	// Timeout bounds each delivery attempt. Default 10s; 100ms to 5m.
+	Timeout model.Duration `yaml:"timeout"`
+	// MaxRetries is how many times a failed delivery is retried; 0 means
+	// never. Default 5; 0 to 100.
+	MaxRetries int `yaml:"max_retries"`
+	// GeneratorURL is the alerts' generatorURL: "" or an absolute http(s)
+	// URL.
+	GeneratorURL string `yaml:"generator_url"`
+	// Log says whether alerts are also logged: default true (see
+	// LogEnabled, for an Alerts built by hand).
+	Log *bool `yaml:"log"`
+
+	Alertmanager AlertmanagerSink `yaml:"alertmanager"`
+	Webhook      WebhookSink      `yaml:"webhook"`
+}
+
+// LogEnabled reports whether alerts are also logged: Log, true when nil.
+func (a Alerts) LogEnabled() bool { return a.Log == nil || *a.Log }
+
+// AlertRule says what a spike is; see alert.Rule.
+type AlertRule struct {
+	// Name is the alerts' alertname: letters, digits and '_', starting with
+	// a letter or '_'. Required and unique.
+	Name string `yaml:"name"`
+	// MinSeverity selects the codes counted: those of this severity digit
+	// or more. Default 5; 0 to 9.
+	MinSeverity int `yaml:"min_severity"`
+	// Count is what is counted: "failures" (a code printed again in the
+	// same failure counts once) or "prints" (every occurrence). Default
+	// "failures".
+	Count string `yaml:"count"`
+	// Window is the length of a counting window. Default 1m; 10s to 1h.
+	Window model.Duration `yaml:"window"`
+	// MinCount is the least count in a window that fires. Default 10; 1 to
+	// 1000000.
+	MinCount int `yaml:"min_count"`
+	// Factor is how many times its baseline a window's count must reach to
+	// fire. Default 3; 1 to 1000.
+	Factor float64 `yaml:"factor"`
+	// BaselineWeight is the newest window's weight in the baseline.
+	// Default 0.1; 0.001 to 1.
+	BaselineWeight float64 `yaml:"baseline_weight"`
+	// BaselineFloor is the least baseline. Default 1; 0 to 1000000.
+	BaselineFloor float64 `yaml:"baseline_floor"`
+	// GroupBy splits groups further than by source: "code", "module",
+	// each at most once. Default none.
+	GroupBy []string `yaml:"group_by"`
+	// ResolveAfter is how long the count must stay below the threshold for
+	// a firing alert to resolve. Default 5m; 10s to 24h, and at least
+	// Window.
+	ResolveAfter model.Duration `yaml:"resolve_after"`
+	// Severity is the alerts' severity label: non-empty, without spaces.
+	// Default "critical".
+	Severity string `yaml:"severity"`
+}
+
+// AlertmanagerSink configures the Alertmanagers alerts are sent to.
+type AlertmanagerSink struct {
+	// URLs are 0 to 8 distinct absolute http(s) base URLs of
+	// Alertmanagers, such as http://127.0.0.1:9093, without the API path.
+	URLs []string  `yaml:"urls"`
+	TLS  TLSConfig `yaml:"tls"`
+}
+
+// WebhookSink configures the webhook alerts are posted to.
+type WebhookSink struct {
+	// URL is "" (no webhook) or an absolute http(s) URL.
+	URL string `yaml:"url"`
+	// HMACSecretFile is "" or the path of a file holding the secret that
+	// signs every body; it requires URL. The file is a non-empty regular
+	// file when the configuration is loaded. Only the path is held here.
+	HMACSecretFile string    `yaml:"hmac_secret_file"`
+	TLS            TLSConfig `yaml:"tls"`
+}
 
 // alertRules decodes the list of alert rules n into dst, checking that
 // their names are valid and unique and that each resolves no sooner than

@@ -825,10 +825,9 @@ func (ws *docWants) sourceFields(fields []field[Source]) {
 			ws.add("sources", f.key, "", "", "")
 		case "type":
 			ws.add("sources", f.key, "", "", orList(sourceTypes))
-		case "paths":
-			ws.add("sources", f.key, "", "", fmt.Sprintf("1 to %d globs", f.max))
-		case "brokers", "topics":
-			ws.add("sources", f.key, "", "", fmt.Sprintf("1 to %d %ss", f.max, f.noun))
+		case "paths", "brokers", "topics":
+			l := f.value.(listValue[Source])
+			ws.add("sources", f.key, "", "", fmt.Sprintf("1 to %d %ss", l.max, l.noun))
 		case "exclude":
 			ws.add("sources", f.key, "", "none", "")
 		default:
@@ -840,18 +839,7 @@ func (ws *docWants) sourceFields(fields []field[Source]) {
 // addFields adds the wants of a table's keys.
 func addFields[T any](ws *docWants, section string, fields []field[T]) {
 	for _, f := range fields {
-		allowed := f.allowedText()
-		if f.kind == kindString && f.want == "" {
-			allowed = "" // a name or a path: the comment says what it is
-		}
-		unit := ""
-		switch f.kind {
-		case kindDuration:
-			unit = "Unit: a duration."
-		case kindInt, kindFloat:
-			unit = "Unit: "
-		}
-		ws.add(section, f.key, unit, f.defaultText(), allowed)
+		ws.add(section, f.key, f.unit(), f.defaultText(), f.allowedText())
 	}
 }
 

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/odpswatch/odpswatch/internal/redact"
-	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
 
@@ -295,118 +292,6 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 	d.checkFlushTimeout(c, global, kafka)
 }
 
-func (d *decoder) sources(n *yaml.Node, c *Config) {
-	if n.Kind != yaml.SequenceNode {
-		d.errorf(n.Line, "sources: want a list of sources, not %s", describe(n))
-		return
-	}
-	names := make(uses)
-	for i, item := range n.Content {
-		item = resolve(item)
-		if item.Kind != yaml.MappingNode {
-			d.errorf(item.Line, "sources[%d]: want a mapping with name, type and paths, not %s", i, describe(item))
-			continue
-		}
-		label := sourceLabel(item, i)
-		typ, _ := valueOf(item, "type")
-		fields := sourceFields(typ)
-		s := defaults(fields)
-		es := decodeFieldsOf(d, item, "in a source", label+": ", fields, misplacedKey(label, typ), &s)
-		at := func(key string) int { return es.lineOr(key, item.Line) }
-		d.checkName(es, label, "source", s.Name, at("name"), validName, nameRule, names)
-
-		switch {
-		case es.empty("type"):
-			d.errorf(at("type"), "%s: type is required: want %s", label, orList(sourceTypes))
-		case s.Type == "":
-		case !slices.Contains(sourceTypes, s.Type):
-			d.errorf(at("type"), "%s: type %q is not supported: want %s", label, s.Type, orList(sourceTypes))
-		case s.Type == typeFile:
-			if es.empty("paths") {
-				d.errorf(at("paths"), "%s: paths: at least one glob is needed for a file source", label)
-			}
-		case s.Type == typeKafka:
-			if es.empty("brokers") {
-				d.errorf(at("brokers"), "%s: brokers: at least one broker (host:port) is needed for a kafka source", label)
-			}
-			if es.empty("topics") {
-				d.errorf(at("topics"), "%s: topics: at least one topic is needed for a kafka source", label)
-			}
-			if es.empty("group_id") {
-				d.errorf(at("group_id"), "%s: group_id is required for a kafka source", label)
-			}
-		}
-		c.Sources = append(c.Sources, s)
-	}
-}
-
-// uses counts the uses of names that must be unique.
-type uses map[string]*use
-
-type use struct{ line, count int }
-
-// add counts a use of name at line. When name was used before, it returns
-// how many times it is used now ("twice", "3 times") and the line of its
-// first use; else "" and 0.
-func (u uses) add(name string, line int) (times string, first int) {
-	prev := u[name]
-	if prev == nil {
-		u[name] = &use{line: line, count: 1}
-		return "", 0
-	}
-	prev.count++
-	times = "twice"
-	if prev.count > 2 {
-		times = strconv.Itoa(prev.count) + " times"
-	}
-	return times, prev.line
-}
-
-// misplacedKey says, for a source of type typ named label in messages,
-// which keys belong to another type; nil when typ is not a supported type,
-// as all keys are then known.
-func misplacedKey(label, typ string) func(key string) string {
-	if !slices.Contains(sourceTypes, typ) {
-		return nil
-	}
-	return func(key string) string {
-		for _, other := range sourceTypes {
-			if other != typ && slices.ContainsFunc(sourceFields(other), func(f field[Source]) bool { return f.key == key }) {
-				return fmt.Sprintf("%s: %s is a key of %s sources, not of %s sources", label, key, other, typ)
-			}
-		}
-		return ""
-	}
-}
-
-// sourceLabel names a source in messages: by its name when it has one,
-// else by its index.
-func sourceLabel(n *yaml.Node, i int) string {
-	if name, ok := nameOf(n); ok {
-		return fmt.Sprintf("source %q", name)
-	}
-	return fmt.Sprintf("sources[%d]", i)
-}
-
-// nameOf returns the value of the mapping n's name key, if it has a
-// non-empty one.
-func nameOf(n *yaml.Node) (string, bool) { return valueOf(n, "name") }
-
-// valueOf returns the value of the mapping n's first key named key, if it
-// is a non-empty scalar.
-func valueOf(n *yaml.Node, key string) (string, bool) {
-	for j := 0; j+1 < len(n.Content); j += 2 {
-		k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
-		if k.Kind == yaml.ScalarNode && k.Value == key {
-			if v.Kind == yaml.ScalarNode && !isNull(v) && v.Value != "" {
-				return v.Value, true
-			}
-			break
-		}
-	}
-	return "", false
-}
-
 // decodeFields decodes the mapping n into v, field by field. where names
 // the mapping for key problems ("in global"), prefix the keys for value
 // problems ("global."). It returns the keys given.
@@ -421,7 +306,7 @@ func decodeFieldsOf[T any](d *decoder, n *yaml.Node, where, prefix string, field
 	es := d.mappingOf(n, where, keys(fields), misplaced, func(key string, value *yaml.Node) {
 		i := slices.IndexFunc(fields, func(f field[T]) bool { return f.key == key })
 		before := len(d.problems)
-		decodeField(d, value, prefix+key, fields[i], v)
+		fields[i].decode(d, value, prefix+key, key, v)
 		if len(d.problems) > before {
 			bad = append(bad, key)
 		}
@@ -432,161 +317,4 @@ func decodeFieldsOf[T any](d *decoder, n *yaml.Node, where, prefix string, field
 		es[key] = e
 	}
 	return es
-}
-
-func decodeField[T any](d *decoder, n *yaml.Node, path string, f field[T], v *T) {
-	switch f.kind {
-	case kindGlobs:
-		d.list(n, path, f.key, "glob", int(f.max), f.allowedText(), false, globInvalid, f.list(v))
-		return
-	case kindURLs:
-		d.list(n, path, f.key, "URL", int(f.max), f.allowedText(), true, f.check, f.list(v))
-		return
-	case kindList:
-		d.list(n, path, f.key, f.noun, int(f.max), f.allowedText(), true, f.check, f.list(v))
-		return
-	case kindChoices:
-		d.list(n, path, f.key, "label", 0, "", true, func(s string) string {
-			if !slices.Contains(f.choices, s) {
-				return "want " + f.allowedText()
-			}
-			return ""
-		}, f.list(v))
-		return
-	case kindNested:
-		f.decode(d, n, path, v)
-		return
-	}
-	if n.Kind != yaml.ScalarNode {
-		d.errorf(n.Line, "%s: want %s, not %s", path, wantKind(f.kind), describe(n))
-		return
-	}
-	switch f.kind {
-	case kindInt:
-		var x int
-		if n.Tag != "!!int" || n.Decode(&x) != nil {
-			d.errorf(n.Line, "%s %q: want an integer", path, n.Value)
-			return
-		}
-		if int64(x) < f.min || int64(x) > f.max {
-			d.errorf(n.Line, "%s %s: want %s", path, n.Value, f.allowedText())
-			return
-		}
-		*f.num(v) = x
-	case kindDuration:
-		x, err := model.ParseDuration(n.Value)
-		if err != nil || (n.Tag != "!!str" && n.Tag != "!!int") {
-			d.errorf(n.Line, "%s %q: want a duration such as 250ms, 5s or 1m30s", path, n.Value)
-			return
-		}
-		if int64(x) < f.min || int64(x) > f.max {
-			d.errorf(n.Line, "%s %s: want %s", path, n.Value, f.allowedText())
-			return
-		}
-		*f.dur(v) = x
-	case kindChoice:
-		if !slices.Contains(f.choices, n.Value) {
-			d.errorf(n.Line, "%s %q: want %s", path, n.Value, f.allowedText())
-			return
-		}
-		*f.str(v) = n.Value
-	case kindFloat:
-		var x float64
-		if n.Tag != "!!float" && n.Tag != "!!int" || n.Decode(&x) != nil || math.IsNaN(x) {
-			d.errorf(n.Line, "%s %q: want a number", path, n.Value)
-			return
-		}
-		if x < f.fmin || x > f.fmax {
-			d.errorf(n.Line, "%s %s: want %s", path, n.Value, f.allowedText())
-			return
-		}
-		*f.flt(v) = x
-	case kindBool:
-		var b bool
-		if n.Tag != "!!bool" || n.Decode(&b) != nil {
-			d.errorf(n.Line, "%s %q: want %s", path, n.Value, f.allowedText())
-			return
-		}
-		*f.flag(v) = b
-	case kindURL, kindString:
-		if f.check != nil && (n.Value != "" || f.kind == kindString) {
-			if why := f.check(n.Value); why != "" {
-				switch {
-				case f.secret:
-					// A password written where its variable's name goes
-					// must not be echoed to a terminal or a log.
-					d.errorf(n.Line, "%s: %s (the value is not shown: it may be a secret)", path, why)
-				case f.kind == kindURL:
-					d.errorf(n.Line, "%s %q: %s", path, redact.URLCredentials(n.Value), why)
-				default:
-					d.errorf(n.Line, "%s %q: %s", path, n.Value, why)
-				}
-				return
-			}
-		}
-		*f.str(v) = n.Value
-	}
-}
-
-func wantKind(k kind) string {
-	switch k {
-	case kindInt:
-		return "an integer"
-	case kindDuration:
-		return "a duration"
-	case kindFloat:
-		return "a number"
-	case kindBool:
-		return "true or false"
-	case kindURL:
-		return "a URL"
-	}
-	return "a string"
-}
-
-// list decodes a list of at most limit (0: any number) strings, each a
-// noun ("glob"), into dst; allowed says the bound. check says what is
-// wrong with an item, or "". With unique, an item may not repeat one
-// before it (trailing slashes aside); key names the list in that message.
-func (d *decoder) list(n *yaml.Node, path, key, noun string, limit int, allowed string, unique bool,
-	check func(string) string, dst *[]string) {
-	if n.Kind != yaml.SequenceNode {
-		d.errorf(n.Line, "%s: want a list of %ss, not %s", path, noun, describe(n))
-		return
-	}
-	if limit > 0 && len(n.Content) > limit {
-		d.errorf(n.Line, "%s: %d %ss: want %s", path, len(n.Content), noun, allowed)
-		return
-	}
-	var items []string
-	seen := make(map[string]int)
-	for i, item := range n.Content {
-		item = resolve(item)
-		if item.Kind != yaml.ScalarNode || isNull(item) {
-			d.errorf(item.Line, "%s[%d]: want a %s, not %s", path, i, noun, describe(item))
-			continue
-		}
-		if why := check(item.Value); why != "" {
-			d.errorf(item.Line, "%s[%d] %q: %s", path, i, item.Value, why)
-			continue
-		}
-		if unique {
-			same := strings.TrimRight(item.Value, "/")
-			if j, ok := seen[same]; ok {
-				d.errorf(item.Line, "%s[%d] %q: already given as %s[%d]", path, i, item.Value, key, j)
-				continue
-			}
-			seen[same] = i
-		}
-		items = append(items, item.Value)
-	}
-	*dst = items
-}
-
-// globInvalid says what is wrong with the glob s, or "".
-func globInvalid(s string) string {
-	if why := globProblem(s); why != "" {
-		return "invalid glob: " + why
-	}
-	return ""
 }

@@ -1,13 +1,9 @@
 package config
 
 import (
-	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/bmatcuk/doublestar/v4"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
@@ -32,136 +28,83 @@ const (
 	maxTopics  = 64
 )
 
-// kind is what a field holds.
-type kind int
-
-const (
-	kindInt      kind = iota // an integer within [min, max]
-	kindDuration             // a duration within [min, max] nanoseconds
-	kindChoice               // one of choices; the first is the default
-	kindString               // a string that check accepts, or any string, checked by the caller
-	kindGlobs                // a list of at most max globs (max 0: no bound)
-	kindFloat                // a number within [fmin, fmax]
-	kindBool                 // true or false
-	kindURL                  // an absolute http(s) URL, or "" for none
-	kindURLs                 // a list of at most max distinct absolute http(s) URLs
-	kindChoices              // a list of distinct choices
-	kindNested               // a mapping or a list of mappings, with tables of its own
-	kindList                 // a list of at most max distinct strings, each a noun that check accepts
-)
-
-// A field is one key of a mapping that decodes into a T: its kind, its
-// bounds and default, and where in a T its value goes. The tables below are
-// the single source of the defaults and bounds; the messages, the defaults
-// and the test of configs/odpswatch.yaml's comments all read them.
-type field[T any] struct {
-	key              string
-	kind             kind
-	def              int64   // kindInt, kindDuration; kindBool: 1 for true
-	min, max         int64   // kindInt, kindDuration; kindGlobs, kindURLs, kindList: max only
-	fdef, fmin, fmax float64 // kindFloat
-	sdef             string  // kindString
-	// choices are a kindChoice's values, its default first; a default ""
-	// means none is chosen.
-	choices []string
-	// want says what a kindString value must be, after "want" ("": any
-	// string); check returns what is wrong with a value of a kindString,
-	// kindURL or kindURLs field, or an item of a kindList, after the quoted
-	// value, or "".
-	want  string
-	check func(string) string
-	noun  string // kindList: what an item is ("broker")
-	// secret says a kindString's value is never quoted in a message.
-	secret bool
-
-	num  func(*T) *int
-	dur  func(*T) *model.Duration
-	str  func(*T) *string
-	list func(*T) *[]string
-	flt  func(*T) *float64
-	flag func(*T) *bool
-
-	// kindNested: nested gives v its default, decode decodes n into v.
-	nested func(v *T)
-	decode func(d *decoder, n *yaml.Node, path string, v *T)
-}
-
 func intField[T any](key string, def, lo, hi int, p func(*T) *int) field[T] {
-	return field[T]{key: key, kind: kindInt, def: int64(def), min: int64(lo), max: int64(hi), num: p}
+	return field[T]{key, intValue[T]{def, lo, hi, p}}
 }
 
 func durationField[T any](key string, def, lo, hi time.Duration, p func(*T) *model.Duration) field[T] {
-	return field[T]{key: key, kind: kindDuration, def: int64(def), min: int64(lo), max: int64(hi), dur: p}
+	return field[T]{key, durationValue[T]{model.Duration(def), model.Duration(lo), model.Duration(hi), p}}
 }
 
+// choiceField is one of choices, the first by default.
 func choiceField[T any](key string, choices []string, p func(*T) *string) field[T] {
-	return field[T]{key: key, kind: kindChoice, choices: choices, str: p}
+	return field[T]{key, choiceValue[T]{choices, p}}
 }
 
+// stringField is any string, "" by default, checked by the caller.
 func stringField[T any](key string, p func(*T) *string) field[T] {
-	return field[T]{key: key, kind: kindString, str: p}
+	return field[T]{key, stringValue[T]{p: p}}
 }
 
+// globsField is a list of at most hi globs (0: any number).
 func globsField[T any](key string, hi int, p func(*T) *[]string) field[T] {
-	return field[T]{key: key, kind: kindGlobs, max: int64(hi), list: p}
+	return field[T]{key, listValue[T]{noun: "glob", max: hi, check: globInvalid, p: p}}
 }
 
 // textField is a string with a default that check accepts; want says what
 // check wants.
 func textField[T any](key, def, want string, check func(string) string, p func(*T) *string) field[T] {
-	return field[T]{key: key, kind: kindString, sdef: def, want: want, check: check, str: p}
+	return field[T]{key, stringValue[T]{def: def, want: want, check: check, p: p}}
 }
 
 // secretName marks f's value as one never quoted in a message: the name
 // of a variable that holds a secret, where the secret itself may be
 // written by mistake.
 func secretName[T any](f field[T]) field[T] {
-	f.secret = true
+	s := f.value.(stringValue[T])
+	s.secret = true
+	f.value = s
 	return f
 }
 
 func floatField[T any](key string, def, lo, hi float64, p func(*T) *float64) field[T] {
-	return field[T]{key: key, kind: kindFloat, fdef: def, fmin: lo, fmax: hi, flt: p}
+	return field[T]{key, floatValue[T]{def, lo, hi, p}}
 }
 
 // boolField's p may allocate, for a *bool.
 func boolField[T any](key string, def bool, p func(*T) *bool) field[T] {
-	f := field[T]{key: key, kind: kindBool, flag: p}
-	if def {
-		f.def = 1
-	}
-	return f
+	return field[T]{key, boolValue[T]{def, p}}
 }
 
 // urlField is an optional absolute http(s) URL.
 func urlField[T any](key string, p func(*T) *string) field[T] {
-	return field[T]{key: key, kind: kindURL, check: urlProblem, str: p}
+	return field[T]{key, urlValue[T]{p}}
 }
 
 // urlsField is a list of at most hi distinct URLs, each of which check
 // accepts.
 func urlsField[T any](key string, hi int, check func(string) string, p func(*T) *[]string) field[T] {
-	return field[T]{key: key, kind: kindURLs, max: int64(hi), check: check, list: p}
+	return field[T]{key, listValue[T]{noun: "URL", max: hi, unique: true, sayNone: true, check: check, p: p}}
 }
 
 // listField is a list of at most hi distinct nouns, each of which check
 // accepts, empty by default.
 func listField[T any](key, noun string, hi int, check func(string) string, p func(*T) *[]string) field[T] {
-	return field[T]{key: key, kind: kindList, noun: noun, max: int64(hi), check: check, list: p}
+	return field[T]{key, listValue[T]{noun: noun, max: hi, unique: true, sayNone: true, check: check, p: p}}
 }
 
 // choicesField is a list of distinct choices, empty by default.
 func choicesField[T any](key string, choices []string, p func(*T) *[]string) field[T] {
-	return field[T]{key: key, kind: kindChoices, choices: choices, list: p}
+	return field[T]{key, choicesValue[T]{choices, p}}
 }
 
 // sectionField is a mapping decoded with its own table into the U that p
 // returns; check, if not nil, then checks the keys together.
 func sectionField[T, U any](key string, fields []field[U], p func(*T) *U,
 	check func(d *decoder, n *yaml.Node, es entries, path string, u *U)) field[T] {
-	return field[T]{key: key, kind: kindNested,
-		nested: func(v *T) { *p(v) = defaults(fields) },
-		decode: func(d *decoder, n *yaml.Node, path string, v *T) {
+	return field[T]{key, nestedValue[T]{
+		def: func(v *T) { *p(v) = defaults(fields) },
+		read: func(d *decoder, n *yaml.Node, path string, v *T) {
 			if !d.wantMapping(n, path) {
 				return
 			}
@@ -169,14 +112,14 @@ func sectionField[T, U any](key string, fields []field[U], p func(*T) *U,
 			if check != nil {
 				check(d, n, es, path, p(v))
 			}
-		}}
+		}}}
 }
 
 // rulesField is the list of alert rules: one default rule when absent.
 func rulesField[T any](key string, p func(*T) *[]AlertRule) field[T] {
-	return field[T]{key: key, kind: kindNested,
-		nested: func(v *T) { *p(v) = []AlertRule{defaultRule()} },
-		decode: func(d *decoder, n *yaml.Node, path string, v *T) { d.alertRules(n, path, p(v)) }}
+	return field[T]{key, nestedValue[T]{
+		def:  func(v *T) { *p(v) = []AlertRule{defaultRule()} },
+		read: func(d *decoder, n *yaml.Node, path string, v *T) { d.alertRules(n, path, p(v)) }}}
 }
 
 var globalFields = []field[Global]{
@@ -391,84 +334,6 @@ var tlsFields = []field[TLSConfig]{
 	boolField("insecure_skip_verify", false, func(t *TLSConfig) *bool { return &t.InsecureSkipVerify }),
 }
 
-// setDefault gives v's field f its default, if it has one.
-func (f field[T]) setDefault(v *T) {
-	switch f.kind {
-	case kindInt:
-		*f.num(v) = int(f.def)
-	case kindDuration:
-		*f.dur(v) = model.Duration(f.def)
-	case kindChoice:
-		*f.str(v) = f.choices[0]
-	case kindString:
-		*f.str(v) = f.sdef
-	case kindFloat:
-		*f.flt(v) = f.fdef
-	case kindBool:
-		*f.flag(v) = f.def == 1
-	case kindNested:
-		f.nested(v)
-	}
-}
-
-// defaultText is the default as a user writes it; "" when there is none.
-func (f field[T]) defaultText() string {
-	switch f.kind {
-	case kindInt:
-		return strconv.FormatInt(f.def, 10)
-	case kindDuration:
-		return model.Duration(f.def).String()
-	case kindChoice:
-		if f.choices[0] == "" {
-			return "none"
-		}
-		return f.choices[0]
-	case kindString:
-		return f.sdef
-	case kindFloat:
-		return formatFloat(f.fdef)
-	case kindBool:
-		return strconv.FormatBool(f.def == 1)
-	case kindURL, kindURLs, kindChoices, kindList:
-		return "none"
-	}
-	return ""
-}
-
-// allowedText is what the field accepts, as messages say it after "want".
-func (f field[T]) allowedText() string {
-	switch f.kind {
-	case kindInt:
-		return fmt.Sprintf("%d to %d", f.min, f.max)
-	case kindDuration:
-		return fmt.Sprintf("%s to %s", model.Duration(f.min), model.Duration(f.max))
-	case kindChoice:
-		return orList(slices.DeleteFunc(slices.Clone(f.choices), func(c string) bool { return c == "" }))
-	case kindGlobs, kindURLs, kindList:
-		if f.max > 0 {
-			return fmt.Sprintf("at most %d", f.max)
-		}
-		return "any number"
-	case kindFloat:
-		return fmt.Sprintf("%s to %s", formatFloat(f.fmin), formatFloat(f.fmax))
-	case kindBool:
-		return "true or false"
-	case kindURL:
-		return wantURL
-	case kindChoices:
-		return orList(f.choices)
-	case kindNested:
-		return ""
-	}
-	if f.want != "" {
-		return f.want
-	}
-	return "a string"
-}
-
-// formatFloat writes x as a user would: 3, 0.1, 1000000.
-func formatFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
-
 func defaults[T any](fields []field[T]) T {
 	var v T
 	for _, f := range fields {
@@ -506,86 +371,4 @@ func keys[T any](fields []field[T]) []string {
 		ks[i] = f.key
 	}
 	return ks
-}
-
-// orList writes "a", "a or b", "a, b or c".
-func orList(words []string) string {
-	if len(words) < 2 {
-		return strings.Join(words, "")
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
-}
-
-// validName reports whether s matches ^[a-zA-Z_][a-zA-Z0-9_.-]{0,62}$, what
-// a source name must be to be a label value that reads well everywhere.
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 63 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-		case i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// nameRule says what validName wants.
-const nameRule = "want 1 to 63 letters, digits, _, . or -, starting with a letter or _"
-
-// globProblem says what is wrong with the glob s, or returns "" if nothing
-// is. doublestar.ValidatePattern decides; the rest only explains its
-// verdict, following the same rules ('/' separates, '\' escapes).
-func globProblem(s string) string {
-	if s == "" {
-		return "empty"
-	}
-	if doublestar.ValidatePattern(s) {
-		return ""
-	}
-	alts := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			if i++; i >= len(s) {
-				return `\ at the end escapes nothing`
-			}
-		case '[':
-			start := i
-			i++
-			if i < len(s) && (s[i] == '^' || s[i] == '!') {
-				i++
-			}
-			if i < len(s) && s[i] == ']' {
-				return fmt.Sprintf("empty character class %q", s[start:i+1])
-			}
-			closed := false
-			for ; i < len(s) && !closed; i++ {
-				if s[i] == '\\' {
-					i++
-				} else if s[i] == ']' {
-					closed = true
-				}
-			}
-			if !closed {
-				return "[ without a closing ]"
-			}
-			i-- // the loop's i++ steps past the ]
-		case '{':
-			alts++
-		case '}':
-			if alts == 0 {
-				return "} without an opening {"
-			}
-			alts--
-		}
-	}
-	if alts > 0 {
-		return "{ without a closing }"
-	}
-	return "not a valid pattern"
 }
