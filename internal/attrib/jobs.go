@@ -2,9 +2,6 @@ package attrib
 
 import (
 	"bytes"
-	"cmp"
-	"math"
-	"slices"
 
 	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/scan"
@@ -75,65 +72,6 @@ type CodeAt struct {
 	Code   scan.Code
 	Offset int
 }
-
-// Job is one MaxCompute job instance as a stream tells it. A job with
-// codes is a failed job.
-type Job struct {
-	Instance, Project string
-	LogView           string // without its token
-	RequestIDs        []string
-	// FirstLine and LastLine are the first and last lines that named it or
-	// carried one of its codes; FirstTime and LastTime their timestamps as
-	// written, where they had one.
-	FirstLine, LastLine int64
-	FirstTime, LastTime string
-	Codes               []JobCode // in the order first seen
-	// Root is the code that explains the failure: the innermost of the
-	// first line of codes (ODPS-0010000 "System internal error ... caused
-	// by: ODPS-0123031" is caused by ODPS-0123031). RootMessage is what
-	// the log says after it: the rest of its line (to the end of the JSON
-	// string or XML section it stands in), then the lines that continue it,
-	// redacted and cut to MaxMessageBytes. RootTime is the timestamp of its
-	// line, if it has one.
-	Root        scan.Code
-	RootMessage string
-	RootLine    int64
-	RootTime    string
-	// FoldedCodes counts the occurrences of codes past MaxJobCodes.
-	FoldedCodes int64
-	// Failures counts the job's failures (see Tracker): one for a job
-	// instance, however many times its codes are printed; the job of no
-	// instance may have many.
-	Failures int64
-	// Recovered counts those of its failures that were retried and
-	// recovered (see Tracker): counted in Failures all the same.
-	Recovered int64
-
-	seen     int64 // offset of the last line that named it or charged it
-	lastTime []byte
-	// failureCode and failureLine are the innermost code of the current
-	// failure and the last line it was printed on.
-	failureCode scan.Code
-	failureLine int64
-	firstCode   int64 // the line of its first code
-	// retried says a retry was announced since its current failure;
-	// recoveredFailure is the number of the last failure recovered.
-	retried          bool
-	recoveredFailure int64
-}
-
-// JobCode is one code of a job: how many times it was printed, and in
-// how many of the job's failures.
-type JobCode struct {
-	Code     scan.Code
-	Count    int64
-	Failures int64
-
-	lastFailure int64 // the number of the last failure it was in
-}
-
-// Failed reports whether the job carries codes.
-func (j *Job) Failed() bool { return len(j.Codes) > 0 || j.FoldedCodes > 0 }
 
 // Tracker carries the current job along one stream (a file, stdin, a
 // Kafka partition) and attributes each code to a job:
@@ -221,15 +159,6 @@ type Tracker struct {
 	// of it that began a failure of theirs (see Charged).
 	charged *Job
 	started []scan.Code
-}
-
-// drop notes that the instance id, announced past MaxJobs, is not kept.
-func (t *Tracker) drop(id []byte) {
-	t.current = nil
-	if !bytes.Equal(id, t.lastDropped) {
-		t.DroppedJobs++
-		t.lastDropped = append(t.lastDropped[:0], id...)
-	}
 }
 
 // NewTracker returns a tracker of an empty stream that keeps MaxJobs
@@ -415,148 +344,4 @@ func (t *Tracker) Next(at Pos, line []byte) bool {
 // causedBy reports whether line goes on with a Java exception's cause.
 func causedBy(line []byte) bool {
 	return hasPrefixFold(bytes.TrimLeft(line, " \t"), "caused by:")
-}
-
-// withoutInstance returns the job of no instance of project, made if new.
-func (t *Tracker) withoutInstance(project []byte) *Job {
-	if t.noJob == nil {
-		t.noJob = make(map[string]*Job)
-	}
-	j, ok := t.noJob[string(project)]
-	if ok {
-		return j
-	}
-	if len(t.noJob) >= MaxProjectsWithoutJob {
-		project = nil
-		if j, ok := t.noJob[""]; ok {
-			return j
-		}
-	}
-	j = &Job{Project: string(project)}
-	t.noJob[j.Project] = j
-	t.noJobs = append(t.noJobs, j)
-	return j
-}
-
-// job returns the job of instance id, made if new; nil past MaxJobs.
-func (t *Tracker) job(id []byte) *Job {
-	if j, ok := t.byID[string(id)]; ok {
-		return j
-	}
-	if len(t.jobs) >= t.maxJobs {
-		if !t.evict {
-			t.drop(id)
-			return nil
-		}
-		t.forgetOldest()
-	}
-	j := &Job{Instance: string(id)}
-	t.byID[j.Instance] = j
-	t.jobs = append(t.jobs, j)
-	return j
-}
-
-func (j *Job) addRequestID(id []byte) {
-	for _, r := range j.RequestIDs {
-		if r == string(id) {
-			return
-		}
-	}
-	if len(j.RequestIDs) < MaxRequestIDs {
-		j.RequestIDs = append(j.RequestIDs, string(id))
-	}
-}
-
-// hasAll reports whether every code of codes is one of j's.
-func (j *Job) hasAll(codes []CodeAt) bool {
-	for _, c := range codes {
-		if !slices.ContainsFunc(j.Codes, func(jc JobCode) bool { return jc.Code == c.Code }) {
-			return false
-		}
-	}
-	return true
-}
-
-// forgetOldest forgets the job named least recently (the current one is
-// the most recent).
-func (t *Tracker) forgetOldest() {
-	oldest := 0
-	for i, j := range t.jobs {
-		if j.seen < t.jobs[oldest].seen {
-			oldest = i
-		}
-	}
-	j := t.jobs[oldest]
-	delete(t.byID, j.Instance)
-	t.jobs = slices.Delete(t.jobs, oldest, oldest+1)
-	if t.current == j {
-		t.current = nil
-	}
-	if t.next == j {
-		t.next = nil
-	}
-	if t.watching == j {
-		t.watching = nil
-	}
-	if t.lastCode == j {
-		t.lastCode = nil
-	}
-	t.EvictedJobs++
-}
-
-// add counts a print of c and reports whether it began a failure of c's.
-func (j *Job) add(c scan.Code) bool {
-	i := 0
-	for i < len(j.Codes) && j.Codes[i].Code != c {
-		i++
-	}
-	if i == len(j.Codes) {
-		if len(j.Codes) >= MaxJobCodes {
-			j.FoldedCodes++
-			return false
-		}
-		j.Codes = append(j.Codes, JobCode{Code: c})
-	}
-	jc := &j.Codes[i]
-	jc.Count++
-	if jc.lastFailure != j.Failures {
-		jc.Failures++
-		jc.lastFailure = j.Failures
-		return true
-	}
-	return false
-}
-
-// Jobs returns the jobs, those of no instance among them, in the order
-// they failed (of their first code), then those without codes in the
-// order they were announced.
-func (t *Tracker) Jobs() []*Job {
-	out := append(append([]*Job(nil), t.jobs...), t.noJobs...)
-	for _, j := range out {
-		if string(j.lastTime) != j.LastTime {
-			j.LastTime = string(j.lastTime)
-		}
-	}
-	// By their first code: the order in which they failed. A reader that
-	// reads only the windows of codes sees a job when it fails, not
-	// always when it was announced.
-	failedAt := func(j *Job) int64 {
-		if j.firstCode == 0 {
-			return math.MaxInt64 // no code: last
-		}
-		return j.firstCode
-	}
-	slices.SortStableFunc(out, func(a, b *Job) int { return cmp.Compare(failedAt(a), failedAt(b)) })
-	return out
-}
-
-// Failed returns the jobs that carry codes, in the order of Jobs.
-func (t *Tracker) Failed() []*Job {
-	var out []*Job
-	for _, j := range t.Jobs() {
-		if j.Failed() {
-			out = append(out, j)
-		}
-	}
-	return out
 }
