@@ -3,9 +3,10 @@ package oneshot
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"io"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // gzipMembers decompresses the gzip members of a stream one after the
