@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/odpswatch/odpswatch/internal/config"
+	"github.com/odpswatch/odpswatch/internal/positions"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
@@ -827,5 +828,40 @@ func TestSASLMechanism(t *testing.T) {
 		case m != nil && m.Name() != tc.c.Mechanism:
 			t.Errorf("%+v: mechanism %s", tc.c, m.Name())
 		}
+	}
+}
+
+// TestStoppedKafkaSourceSavesNothing: a source whose offsets are its
+// group's leaves no entry in the positions file once stopped (by a reload
+// that removes it, or the shutdown), as before the daemon kept one record
+// per source name (found by review).
+func TestStoppedKafkaSourceSavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	jobLog := filepath.Join(dir, "job.log")
+	appendFile(t, jobLog, "start\n")
+	cfgPath := filepath.Join(dir, "c.yml")
+	writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", jobLog))
+	state := filepath.Join(dir, "state")
+	td := startDaemon(t, cfgPath, state)
+	td.waitNote("READY=1")
+	done := make(chan struct{})
+	close(done)
+	td.d.mu.Lock()
+	td.d.record("events").running = &runningSource{src: stuckSource{ready: make(chan struct{})}, cancel: func() {}, done: done}
+	td.d.stopSource("events")
+	td.d.mu.Unlock()
+	if err := td.d.savePositions(); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := positions.NewStore(state).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range saved.Sources {
+		names = append(names, s.Name)
+	}
+	if slices.Contains(names, "events") || !slices.Contains(names, "jobs") {
+		t.Errorf("sources saved: %q, want jobs and not events", names)
 	}
 }

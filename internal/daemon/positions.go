@@ -26,10 +26,12 @@ func (d *Daemon) loadPositions() {
 	for _, e := range saved.Files {
 		r := d.record(e.Source)
 		r.saved.Files = append(r.saved.Files, e)
+		r.loaded = true
 	}
 	for _, src := range saved.Sources {
 		r := d.record(src.Name)
 		r.saved.Dirs, r.saved.Scanned = src.Dirs, src.Scanned
+		r.loaded = true
 	}
 	d.log.Info("positions loaded", "files", len(saved.Files), "path", d.store.Path())
 }

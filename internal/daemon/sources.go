@@ -17,6 +17,7 @@ type sourceRecord struct {
 	running *runningSource     // nil: none runs under the name
 	stopped *filesource.Source // the last one stopped by a reload, if a file source
 	saved   filesource.Resume  // loaded at start; taken by the first source started
+	loaded  bool               // saved holds positions loaded at start, not yet taken
 }
 
 // positions are the positions to save for the name, and whether there
@@ -35,7 +36,7 @@ func (r *sourceRecord) positions() (filesource.Resume, bool) {
 	case r.stopped != nil:
 		return r.stopped.Resume(), true
 	}
-	return r.saved, true
+	return r.saved, r.loaded // nothing, for a Kafka source stopped
 }
 
 // record returns the record of name, made if there is none. d.mu is held
@@ -106,7 +107,7 @@ func (d *Daemon) startSource(sc config.Source) error {
 		return nil
 	}
 	src := filesource.New(opts, d.pipe.Input(), r.saved)
-	r.saved = filesource.Resume{}
+	r.saved, r.loaded = filesource.Resume{}, false
 	d.run(sc, src, src)
 	return nil
 }
