@@ -44,27 +44,24 @@ func retryAt(b []byte) int {
 			first = s
 		}
 	}
-	lim := len(b)
-	if first >= 0 {
-		lim = min(lim, first+len("重试")-1)
-	}
-	if k := bytes.Index(b[:lim], []byte("重试")); k >= 0 {
-		first = k
-	}
-	return first
+	return earlier(b, first, "重试")
 }
 
 // successAt returns where the first word saying something succeeded may
 // start in b, or -1: "succe" (any case), 成功. (succeeded decides; this
 // finds the lines to ask it about.)
-func successAt(b []byte) int {
-	first := succeAt(b)
+func successAt(b []byte) int { return earlier(b, succeAt(b), "成功") }
+
+// earlier returns where word starts in b if that is before first (or
+// first is -1), else first: only the bytes a word starting before first
+// can take are searched.
+func earlier(b []byte, first int, word string) int {
 	lim := len(b)
 	if first >= 0 {
-		lim = min(lim, first+len("成功")-1)
+		lim = min(lim, first+len(word)-1)
 	}
-	if k := bytes.Index(b[:lim], []byte("成功")); k >= 0 {
-		first = k
+	if k := bytes.Index(b[:lim], []byte(word)); k >= 0 {
+		return k
 	}
 	return first
 }
