@@ -151,9 +151,11 @@ type Tracker struct {
 	watching *Job
 	watchEnd int64
 	// RecoveredFailures counts the failures recovered, of every job;
-	// recovered holds their codes until TakeRecovered (a stream tracker's).
+	// recovered holds their codes until TakeRecovered (a stream tracker's),
+	// recoveredBy counts them by code (a scan's: distinct codes bound it).
 	RecoveredFailures int64
 	recovered         []scan.Code
+	recoveredBy       map[scan.Code]int64
 
 	// charged is the job the last line's codes went to, started the codes
 	// of it that began a failure of theirs (see Charged).

@@ -53,6 +53,11 @@ func (t *Tracker) Watch(pos Pos, line []byte) {
 		t.watching = nil
 		if t.evict { // a daemon's: it takes them (TakeRecovered)
 			t.recovered = append(t.recovered, j.failureCode)
+		} else { // a scan's: it counts them by code
+			if t.recoveredBy == nil {
+				t.recoveredBy = make(map[scan.Code]int64)
+			}
+			t.recoveredBy[j.failureCode]++
 		}
 	}
 }
@@ -93,6 +98,11 @@ func succeeded(line []byte) bool {
 func hasSuffixFold(b []byte, s string) bool {
 	return len(b) >= len(s) && hasPrefixFold(b[len(b)-len(s):], s)
 }
+
+// RecoveredByCode returns, for a scan's tracker (NewTracker), how many
+// failures recovered of each code (the innermost of each): the caller
+// must not change it.
+func (t *Tracker) RecoveredByCode() map[scan.Code]int64 { return t.recoveredBy }
 
 // TakeRecovered appends to dst the codes (the innermost of each) of the
 // failures recovered since the last call, for a stream tracker

@@ -96,3 +96,31 @@ func TestFailuresOfRealForms(t *testing.T) {
 		t.Errorf("%d prints and %d failures, want 21 and 8", prints, failures)
 	}
 }
+
+// TestRecoveredByCodeAddsUp: the recovered failures by code (what
+// --format prom writes) add up to those the JSON and the table count, and
+// a code has no more recovered than failures, on the shipped examples
+// (which hold three recoveries).
+func TestRecoveredByCodeAddsUp(t *testing.T) {
+	paths, err := filepath.Glob("../../examples/*.log")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	r := NewReport()
+	for _, p := range paths {
+		if err := ScanFile(context.Background(), r, p, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, failures := r.Failures()
+	var sum int64
+	for code, n := range r.RecoveredByCode() {
+		sum += n
+		if n > failures[code] {
+			t.Errorf("%s: %d recovered of %d failures", code, n, failures[code])
+		}
+	}
+	if sum != r.Recovered() || sum != 3 {
+		t.Errorf("recovered by code add up to %d, Recovered says %d; want 3", sum, r.Recovered())
+	}
+}

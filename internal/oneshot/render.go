@@ -143,18 +143,28 @@ func WritePromSource(w io.Writer, r *Report, minSeverity int, source string) err
 		return err
 	}
 	_, failures := r.Failures()
+	recovered := r.RecoveredByCode()
 	for _, s := range r.Codes(minSeverity) {
 		counters.Add(source, s.Class, int(s.Count))
 		counters.AddFailures(source, s.Class, int(failures[s.Class.Code]))
+		if n := recovered[s.Class.Code]; n > 0 {
+			counters.AddRecovered(source, s.Class, int(n))
+		}
 		delete(failures, s.Class.Code)
+		delete(recovered, s.Class.Code)
 	}
 	for _, f := range r.Folded(minSeverity) {
 		counters.AddFolded(source, f.Class, int(f.Count))
 	}
-	// The failures of the codes folded, with theirs.
+	// The failures of the codes folded, and those recovered, with theirs.
 	for code, n := range failures {
 		if cl := classify.Classify(code); cl.Severity >= minSeverity && r.codes[code] == nil {
 			counters.AddFoldedFailures(source, cl, int(n))
+		}
+	}
+	for code, n := range recovered {
+		if cl := classify.Classify(code); cl.Severity >= minSeverity && r.codes[code] == nil {
+			counters.AddFoldedRecovered(source, cl, int(n))
 		}
 	}
 	families, err := reg.Gather()

@@ -110,6 +110,18 @@ func (r *Report) Recovered() int64 {
 	return n
 }
 
+// RecoveredByCode returns how many failures of each code were retried and
+// recovered, over every input.
+func (r *Report) RecoveredByCode() map[scan.Code]int64 {
+	out := make(map[scan.Code]int64)
+	for _, f := range r.Files {
+		for c, n := range f.jobs.RecoveredByCode() {
+			out[c] += n
+		}
+	}
+	return out
+}
+
 // DroppedJobs counts the instances announced past attrib.MaxJobs.
 func (f *FileStat) DroppedJobs() int64 { return f.jobs.DroppedJobs }
 

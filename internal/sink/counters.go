@@ -121,6 +121,12 @@ func (e *ErrorCounters) AddFoldedFailures(source string, cl classify.Class, n in
 	e.failures.WithLabelValues(OtherCode, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
 }
 
+// AddFoldedRecovered counts n recovered failures of undocumented codes
+// folded upstream, as AddFoldedFailures does their failures.
+func (e *ErrorCounters) AddFoldedRecovered(source string, cl classify.Class, n int) {
+	e.recovered.WithLabelValues(OtherCode, cl.Family.Label, cl.Module.Label, strconv.Itoa(cl.Severity), source).Add(float64(n))
+}
+
 func (e *ErrorCounters) admitUnknown(c scan.Code) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
