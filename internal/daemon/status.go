@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/odpswatch/odpswatch/internal/classify"
+	"github.com/odpswatch/odpswatch/internal/filesource"
 	"github.com/odpswatch/odpswatch/internal/kafkasource"
 	"github.com/odpswatch/odpswatch/internal/redact"
 	"github.com/odpswatch/odpswatch/internal/status"
@@ -18,7 +19,7 @@ import (
 
 // statusDocument gathers what /api/v1/status and the status page show.
 // Its work is bounded: a stat of at most status.MaxFilesListed files a
-// source, the recorder's hour, the alerts firing.
+// source (those furthest behind), the recorder's hour, the alerts firing.
 func (d *Daemon) statusDocument(now time.Time) status.Document {
 	b := d.opts.Version
 	doc := status.Document{
@@ -46,10 +47,7 @@ func (d *Daemon) statusDocument(now time.Time) status.Document {
 		if f := rs.file.Load(); f != nil {
 			files, problems := f.Status()
 			s.FilesTotal = len(files)
-			for _, fs := range files {
-				if len(s.Files) == status.MaxFilesListed {
-					break
-				}
+			for _, fs := range mostBehind(files, status.MaxFilesListed) {
 				file := status.File{Path: fs.Path, Offset: fs.Offset, Size: -1, LagBytes: -1}
 				if st, err := os.Stat(fs.Path); err == nil {
 					file.Size, file.LagBytes = st.Size(), max(st.Size()-fs.Offset, 0)
@@ -169,4 +167,22 @@ func (d *Daemon) noteReload(err error) {
 	d.reloadMu.Lock()
 	d.lastReload = r
 	d.reloadMu.Unlock()
+}
+
+// mostBehind returns the n files furthest behind their end, as the source
+// last saw it (those it has not sized yet last), by path when even: the
+// files the page lists, whatever order the source keeps them in, and
+// only they are looked at again.
+func mostBehind(files []filesource.FileStatus, n int) []filesource.FileStatus {
+	lag := func(f filesource.FileStatus) int64 {
+		if f.Size < 0 {
+			return -1
+		}
+		return max(f.Size-f.Offset, 0)
+	}
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b filesource.FileStatus) int {
+		return cmp.Or(cmp.Compare(lag(b), lag(a)), cmp.Compare(a.Path, b.Path))
+	})
+	return files[:min(n, len(files))]
 }

@@ -2,14 +2,18 @@ package daemon
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/odpswatch/odpswatch/internal/filesource"
 	"github.com/odpswatch/odpswatch/internal/status"
 )
 
@@ -91,5 +95,38 @@ func TestStatusJSON(t *testing.T) {
 	}
 	if code, _ := td.post("/api/v1/status"); code != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %d", code)
+	}
+}
+
+// TestMostBehind: the files the status page lists are those furthest
+// behind their end, the same ones whatever order the source gives them
+// in; files not sized yet come last.
+func TestMostBehind(t *testing.T) {
+	var files []filesource.FileStatus
+	for i := range 250 {
+		size := int64(1000)
+		if i%50 == 7 {
+			size = -1
+		}
+		files = append(files, filesource.FileStatus{Path: fmt.Sprintf("/logs/%03d.log", i), Offset: int64(i * 4), Size: size})
+	}
+	want := mostBehind(files, 100)
+	if len(want) != 100 || want[0].Path != "/logs/000.log" || want[99].Path != "/logs/101.log" {
+		t.Fatalf("listed %d, from %s to %s; want 100, from /logs/000.log to /logs/101.log (0 to 101 but the two not sized)", len(want), want[0].Path, want[len(want)-1].Path)
+	}
+	for _, f := range want {
+		if f.Size < 0 {
+			t.Errorf("%s, not sized yet, listed before files behind", f.Path)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		rng.Shuffle(len(files), func(i, j int) { files[i], files[j] = files[j], files[i] })
+		if got := mostBehind(files, 100); !slices.Equal(got, want) {
+			t.Fatalf("another order of the same files lists others: %v", got[:3])
+		}
+	}
+	if got := mostBehind(files[:3], 100); len(got) != 3 {
+		t.Errorf("3 files: listed %d", len(got))
 	}
 }

@@ -273,7 +273,8 @@ func (s *Source) decideHeld(f *file) bool {
 		return true
 	}
 	if st.Size() != f.lastSize {
-		f.lastSize, f.lastRead = st.Size(), s.now() // growing: not idle
+		f.setSize(st.Size())
+		f.lastRead = s.now() // growing: not idle
 	}
 	// Its first bytes again, each look: it may have grown, or been
 	// rewritten. (A new file's were read when it was opened.)
@@ -299,7 +300,7 @@ func (s *Source) decideHeld(f *file) bool {
 func (s *Source) place(f *file, off int64) {
 	f.readOff = off
 	f.lines.start = off
-	f.lastSize = -1
+	f.setSize(-1)
 	f.fp = fingerprint{}
 	f.fp.read(f.fh, off)
 	f.setFingerprint()

@@ -26,8 +26,9 @@ type file struct {
 	lastSize int64 // size at the last check
 	lines    lineAssembler
 	lastRead time.Time
-	// readAt is lastRead, for Status (read from another goroutine).
-	readAt atomic.Int64
+	// readAt is lastRead, and sizeSeen lastSize, for Status (read from
+	// another goroutine).
+	readAt, sizeSeen atomic.Int64
 
 	mu      sync.Mutex // guards the fields below, shared with workers and Positions
 	fpHex   string     // hash of fp.head
@@ -50,4 +51,10 @@ func (f *file) setFingerprint() {
 	f.mu.Lock()
 	f.fpHex, f.fpLen = h, len(f.fp.head)
 	f.mu.Unlock()
+}
+
+// setSize records the file's size at the last look (-1: not known).
+func (f *file) setSize(n int64) {
+	f.lastSize = n
+	f.sizeSeen.Store(n)
 }

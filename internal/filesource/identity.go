@@ -155,7 +155,8 @@ func (s *Source) open(path string, key fileKey) (*file, os.FileInfo, error) {
 		fh.Close()
 		return nil, st, errChanged
 	}
-	f := &file{path: path, fh: fh, key: key, lastSize: -1, lines: lineAssembler{max: s.opts.MaxLineBytes}, offsets: offsets.New(0)}
+	f := &file{path: path, fh: fh, key: key, lines: lineAssembler{max: s.opts.MaxLineBytes}, offsets: offsets.New(0)}
+	f.setSize(-1)
 	if err := f.fp.read(fh, st.Size()); err != nil {
 		fh.Close()
 		return nil, st, fmt.Errorf("cannot read the first bytes of %s: %w", path, err)

@@ -43,7 +43,7 @@ func (s *Source) read(ctx context.Context, f *file, size int64) error {
 				return serr
 			}
 			size = st.Size()
-			f.lastSize = size
+			f.setSize(size)
 			continue
 		}
 		buf = buf[:len(buf)+n]

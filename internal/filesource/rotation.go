@@ -64,7 +64,7 @@ func (s *Source) check(ctx context.Context, f *file) {
 	if size := st.Size(); size < f.readOff || size != f.lastSize && f.fp.changed(f.fh, size) {
 		s.truncated(f)
 	}
-	f.lastSize = st.Size()
+	f.setSize(st.Size())
 	if err := s.read(ctx, f, st.Size()); err != nil {
 		if ctx.Err() == nil {
 			s.report(f.path, "read", err)

@@ -9,6 +9,7 @@ import (
 type FileStatus struct {
 	Path     string
 	Offset   int64     // counted up to
+	Size     int64     // at the source's last look at it; -1: not known
 	LastRead time.Time // when bytes were last read from it; zero: never
 }
 
@@ -19,7 +20,7 @@ func (s *Source) Status() ([]FileStatus, map[string]string) {
 	files := make([]FileStatus, 0, len(s.files))
 	for _, f := range s.files {
 		f.mu.Lock()
-		fs := FileStatus{Path: f.path, Offset: f.offsets.Committed()}
+		fs := FileStatus{Path: f.path, Offset: f.offsets.Committed(), Size: f.sizeSeen.Load()}
 		f.mu.Unlock()
 		if at := f.readAt.Load(); at != 0 {
 			fs.LastRead = time.Unix(0, at)
