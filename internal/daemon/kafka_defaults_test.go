@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/odpswatch/odpswatch/internal/config"
-	"github.com/odpswatch/odpswatch/internal/kafkaclient"
 )
 
 // documentedDefaults reads, from the reference configuration, the
@@ -83,9 +82,18 @@ sinks:
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := kafkaclient.Settings{Brokers: []string{"127.0.0.1:9092"}, ClientID: c.Sources[0].ClientID}
-	src := kafkaSourceOptions(c.Sources[0], c.Global, client)
-	snk := kafkaSinkOptions(c.Sinks.Kafka, kafkaclient.Settings{ClientID: c.Sinks.Kafka.ClientID})
+	// The options as the daemon builds them, the clients' settings too.
+	d := &Daemon{}
+	srcClient, err := d.clientSettings(c.Sources[0].KafkaClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinkClient, err := d.clientSettings(c.Sinks.Kafka.KafkaClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := kafkaSourceOptions(c.Sources[0], c.Global, srcClient)
+	snk := kafkaSinkOptions(c.Sinks.Kafka, sinkClient)
 
 	check := func(section string, docs map[string]string, got map[string]any) {
 		t.Helper()

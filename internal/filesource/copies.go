@@ -272,7 +272,7 @@ func (s *Source) decideHeld(f *file) bool {
 		s.release(f) // deleted before anything was decided: nothing to read
 		return true
 	}
-	if st.Size() != f.lastSize {
+	if st.Size() != f.size.Load() {
 		f.setSize(st.Size())
 		f.lastRead = s.now() // growing: not idle
 	}

@@ -23,12 +23,11 @@ type file struct {
 	// context says the lines before readOff go to the pipeline as context
 	// before the first read (sendContext).
 	context  bool
-	lastSize int64 // size at the last check
 	lines    lineAssembler
 	lastRead time.Time
-	// readAt is lastRead, and sizeSeen lastSize, for Status (read from
-	// another goroutine).
-	readAt, sizeSeen atomic.Int64
+	// readAt is lastRead, for Status (read from another goroutine); size
+	// is the size at the last check (-1: not known), read by Status too.
+	readAt, size atomic.Int64
 
 	mu      sync.Mutex // guards the fields below, shared with workers and Positions
 	fpHex   string     // hash of fp.head
@@ -54,7 +53,4 @@ func (f *file) setFingerprint() {
 }
 
 // setSize records the file's size at the last look (-1: not known).
-func (f *file) setSize(n int64) {
-	f.lastSize = n
-	f.sizeSeen.Store(n)
-}
+func (f *file) setSize(n int64) { f.size.Store(n) }

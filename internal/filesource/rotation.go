@@ -61,7 +61,7 @@ func (s *Source) check(ctx context.Context, f *file) {
 	}
 	// The first bytes are compared only when the size moved: a rewrite to
 	// the very same size is not worth a read per file and poll.
-	if size := st.Size(); size < f.readOff || size != f.lastSize && f.fp.changed(f.fh, size) {
+	if size := st.Size(); size < f.readOff || size != f.size.Load() && f.fp.changed(f.fh, size) {
 		s.truncated(f)
 	}
 	f.setSize(st.Size())

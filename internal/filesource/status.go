@@ -20,7 +20,7 @@ func (s *Source) Status() ([]FileStatus, map[string]string) {
 	files := make([]FileStatus, 0, len(s.files))
 	for _, f := range s.files {
 		f.mu.Lock()
-		fs := FileStatus{Path: f.path, Offset: f.offsets.Committed(), Size: f.sizeSeen.Load()}
+		fs := FileStatus{Path: f.path, Offset: f.offsets.Committed(), Size: f.size.Load()}
 		f.mu.Unlock()
 		if at := f.readAt.Load(); at != 0 {
 			fs.LastRead = time.Unix(0, at)

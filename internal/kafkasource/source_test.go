@@ -674,14 +674,20 @@ func TestPartitionTracking(t *testing.T) {
 	g := &generation{parts: map[tp]*partition{}, doneCh: make(chan struct{}, 1)}
 	p := &partition{tp: tp{"t", 0}, g: g, offsets: offsets.New(10), committed: 10}
 	g.parts[p.tp] = p
+	// ready is the offset the partition can be committed up to.
+	ready := func() int64 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.offsets.Committed()
+	}
 	f1, f2, f3 := p.register(12), p.register(15), p.register(20)
 	p.done(f2)
-	if p.ready() != 10 {
-		t.Fatalf("ready %d after the second batch done, want 10", p.ready())
+	if ready() != 10 {
+		t.Fatalf("ready %d after the second batch done, want 10", ready())
 	}
 	p.done(f1)
-	if p.ready() != 15 {
-		t.Fatalf("ready %d after the first two done, want 15", p.ready())
+	if ready() != 15 {
+		t.Fatalf("ready %d after the first two done, want 15", ready())
 	}
 	p.done(f1) // twice: no effect
 	if g.pending.Load() != 1 {
@@ -696,8 +702,8 @@ func TestPartitionTracking(t *testing.T) {
 		t.Fatalf("release: %d in flight, want 1", left)
 	}
 	p.done(f3)
-	if p.ready() != 15 {
-		t.Fatalf("ready %d after a batch done past release, want 15", p.ready())
+	if ready() != 15 {
+		t.Fatalf("ready %d after a batch done past release, want 15", ready())
 	}
 	if !g.wait(10 * time.Millisecond) {
 		t.Fatal("wait: batches still pending")

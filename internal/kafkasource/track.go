@@ -126,14 +126,6 @@ func (p *partition) done(f *offsets.Flight) {
 	}
 }
 
-// ready is the offset the partition can be committed up to: every message
-// before it is counted (-1: unknown).
-func (p *partition) ready() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.offsets.Committed()
-}
-
 func (g *generation) notify() {
 	select {
 	case g.doneCh <- struct{}{}:

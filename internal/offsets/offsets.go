@@ -31,9 +31,6 @@ func New(committed int64) *Tracker { return &Tracker{committed: committed} }
 // Committed is the offset the stream may be committed up to.
 func (t *Tracker) Committed() int64 { return t.committed }
 
-// InFlight is how many batches are sent and not yet committable.
-func (t *Tracker) InFlight() int { return len(t.flights) }
-
 // Add registers a batch that ends at end, before it is sent: batches are
 // added in stream order.
 func (t *Tracker) Add(end int64) *Flight {

@@ -16,12 +16,12 @@ func TestDoneInAnyOrderCommitsInOrder(t *testing.T) {
 		t.Error("b done twice reported as new")
 	}
 	tr.Done(a)
-	if tr.Committed() != 25 || tr.InFlight() != 1 {
-		t.Fatalf("a and b done: committed %d, %d in flight; want 25, 1", tr.Committed(), tr.InFlight())
+	if tr.Committed() != 25 || len(tr.flights) != 1 {
+		t.Fatalf("a and b done: committed %d, %d in flight; want 25, 1", tr.Committed(), len(tr.flights))
 	}
 	tr.Done(c)
-	if tr.Committed() != 40 || tr.InFlight() != 0 {
-		t.Fatalf("all done: committed %d, %d in flight", tr.Committed(), tr.InFlight())
+	if tr.Committed() != 40 || len(tr.flights) != 0 {
+		t.Fatalf("all done: committed %d, %d in flight", tr.Committed(), len(tr.flights))
 	}
 }
 
@@ -48,8 +48,8 @@ func TestResetAndAbandon(t *testing.T) {
 		t.Errorf("a batch done after Abandon moved the offset to %d", tr.Committed())
 	}
 	tr.Done(tr.Add(50))
-	if tr.Committed() != 20 || tr.InFlight() != 0 {
-		t.Errorf("a batch added after Abandon: committed %d, %d in flight", tr.Committed(), tr.InFlight())
+	if tr.Committed() != 20 || len(tr.flights) != 0 {
+		t.Errorf("a batch added after Abandon: committed %d, %d in flight", tr.Committed(), len(tr.flights))
 	}
 }
 
