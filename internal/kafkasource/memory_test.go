@@ -17,8 +17,8 @@ import (
 // Issue 17: 10 MB messages with the pipeline held up reached 407 MB. With
 // 8 MiB messages, a backlog of 24 of them (192 MiB) and a pipeline that
 // takes batches but is not done with them, the source keeps at most
-// MaxBytesInFlight of them and kafka-go reads a few more ahead, whatever
-// the backlog; once the pipeline goes on, every message is counted and
+// MaxBytesInFlight of them and reads no further ahead than the message it
+// waits with, whatever the backlog; once the pipeline goes on, every message is counted and
 // committed.
 func TestLargeMessagesMemoryIsBounded(t *testing.T) {
 	const size, n = 8 << 20, 24
@@ -85,9 +85,9 @@ func TestLargeMessagesMemoryIsBounded(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx) }()
 
-	// Held up: the partition waits on the budget, and kafka-go's reader
-	// has filled its queue ahead of it.
-	waitFor(t, nil, "the partition waiting on the budget and its reader's queue full", func() bool {
+	// Held up: the partition waits on the budget, in the middle of a
+	// fetch.
+	waitFor(t, nil, "the partition waiting on the budget", func() bool {
 		if counter(t, e.metrics.budgetWaits.WithLabelValues("kafka-a")) < 1 {
 			return false
 		}
@@ -98,9 +98,9 @@ func TestLargeMessagesMemoryIsBounded(t *testing.T) {
 		}
 		for _, p := range src.cur.parts {
 			p.mu.Lock()
-			r := p.reader
+			waiting := p.sending
 			p.mu.Unlock()
-			if r == nil || r.Stats().QueueLength < int64(src.queueCapacity) {
+			if !waiting {
 				return false
 			}
 		}
@@ -110,13 +110,12 @@ func TestLargeMessagesMemoryIsBounded(t *testing.T) {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	// What the source keeps, the message it holds waiting, kafka-go's
-	// queue and the one it is blocked on, and the broker's answer being
-	// read (one message); with 24 MiB of slack for a batch's buffer, which
-	// grows past the message it holds, and the runtime. (82 MiB was seen
-	// with every package's tests running at once; the old queue of 32
-	// messages held the whole 192 MiB backlog.)
-	bound := int64(opts.MaxBytesInFlight) + int64(src.queueCapacity+3)*size + 24<<20
+	// What the source keeps, the message it holds waiting, and the
+	// fetch's buffers (one message); with 24 MiB of slack for a batch's
+	// buffer, which grows past the message it holds, and the runtime. (The
+	// kafka-go Reader's queue of 32 messages once held the whole 192 MiB
+	// backlog; of 4, 4 more.)
+	bound := int64(opts.MaxBytesInFlight) + 3*size + 24<<20
 	t.Logf("heap grew by %d MiB with a backlog of %d MiB; bound %d MiB", grew>>20, n*size>>20, bound>>20)
 	if grew > bound {
 		t.Errorf("the heap grew by %d MiB, more than the bound of %d MiB (a backlog of %d MiB)", grew>>20, bound>>20, n*size>>20)

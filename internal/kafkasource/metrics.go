@@ -12,6 +12,7 @@ type Metrics struct {
 	messages, bytes, cut    *prometheus.CounterVec
 	commits, commitFailures *prometheus.CounterVec
 	rebalances, restarts    *prometheus.CounterVec
+	skipped                 *prometheus.CounterVec
 	errors                  *prometheus.CounterVec
 	assigned                *prometheus.GaugeVec
 	lag                     *prometheus.GaugeVec
@@ -44,7 +45,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		rebalances: counter("odpswatch_kafka_rebalances_total",
 			"Consumer group generations joined, by source: the first join and every rebalance after it."),
 		restarts: counter("odpswatch_kafka_reader_restarts_total",
-			"Partition readers recreated because they delivered nothing for stall_timeout while their partition had messages to read."),
+			"Partition connections made again because they delivered nothing for stall_timeout while their partition had messages to read."),
+		skipped: counter("odpswatch_kafka_messages_skipped_total",
+			"Kafka messages deleted by the broker (retention) before this source read them; reading went on from the partition's first offset."),
 		errors: counter("odpswatch_kafka_errors_total",
 			"Errors talking to Kafka, by source and operation (join, fetch, lag); each is retried.", "op"),
 		assigned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -62,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"source", "topic", "partition"}),
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.bytes, m.cut, m.commits, m.commitFailures,
-		m.rebalances, m.restarts, m.errors, m.assigned, m.lag, m.budgetWaits, inFlightCollector{m}} {
+		m.rebalances, m.restarts, m.skipped, m.errors, m.assigned, m.lag, m.budgetWaits, inFlightCollector{m}} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -73,7 +76,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 // addSource creates the source's series at 0, so that rate() and alerts see
 // the first increase rather than a series appearing.
 func (m *Metrics) addSource(name string) {
-	for _, c := range []*prometheus.CounterVec{m.messages, m.bytes, m.cut, m.commits, m.commitFailures, m.rebalances, m.restarts, m.budgetWaits} {
+	for _, c := range []*prometheus.CounterVec{m.messages, m.bytes, m.cut, m.commits, m.commitFailures, m.rebalances, m.restarts, m.skipped, m.budgetWaits} {
 		c.WithLabelValues(name)
 	}
 	for _, op := range opErrors {

@@ -17,12 +17,6 @@ const (
 	DefaultBatchMessages   = 1000
 	DefaultLagInterval     = 15 * time.Second
 	DefaultShutdownTimeout = 5 * time.Second
-
-	// defaultQueueCapacity is how many messages a partition reader fetches
-	// ahead of the source (kafka-go's default is 100), whatever their size:
-	// with 10 MB messages, 32 of them held 400 MB (issue 17). Four keep
-	// the reader busy while the source works.
-	defaultQueueCapacity = 4
 )
 
 // Options configure a Kafka source. The daemon fills them from a

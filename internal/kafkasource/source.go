@@ -18,9 +18,10 @@
 //     starts are committed later through the next generation (for partitions
 //     this member may no longer own, which can rewind another member's
 //     progress, #1308), and a failed final commit is only logged (#1259).
-//     Instead it drives kafka-go's ConsumerGroup itself, with one plain
-//     (group-less) kafka-go Reader per assigned partition. When a generation
-//     ends (a rebalance, or shutdown) it stops fetching, waits a bounded time
+//     Instead it drives kafka-go's ConsumerGroup itself, and reads each
+//     assigned partition over a connection of its own to the partition's
+//     leader, a fetch at a time (Conn.ReadBatchWith), in one goroutine: no
+//     hand-over per message as in kafka-go's Reader. When a generation ends (a rebalance, or shutdown) it stops fetching, waits a bounded time
 //     for the batches in flight to be done, commits what is done with that
 //     generation's ID and member ID (the broker accepts that while the group
 //     prepares the rebalance), and only then lets kafka-go rejoin. A batch
@@ -31,20 +32,26 @@
 //   - Start position. A partition the group has no offset for starts at its
 //     first or end offset (StartAt), resolved to an absolute offset when the
 //     generation starts and committed at the first commit: a restart, or a
-//     recreated reader, resumes there rather than at a later "end".
+//     new connection, resumes there rather than at a later "end". Messages
+//     the broker deleted (retention) before they were read are skipped,
+//     logged and counted (odpswatch_kafka_messages_skipped_total).
 //
-//   - Bounded memory: a partition reader fetches at most 32 messages ahead;
-//     batches are at most BatchBytes (or one message of up to
-//     MaxMessageBytes), and wait on the pipeline's bounded queue.
+//   - Bounded memory: a partition reads a fetch's messages as it batches
+//     them, and waits (with the one message it holds) while the source
+//     holds MaxBytesInFlight; batches are at most BatchBytes (or one message
+//     of up to MaxMessageBytes), and wait on the pipeline's bounded queue.
 //
 //   - Bounded shutdown. Run returns within ShutdownTimeout of its context
-//     ending, even when kafka-go's Close blocks (#428, #1353): readers and the
-//     group are closed in goroutines that are waited for up to that bound.
+//     ending, even when kafka-go's Close blocks (#428, #1353): the group is
+//     closed in a goroutine that is waited for up to that bound, and a
+//     partition's connection is closed at once (a long poll ends with it).
 //
-//   - Stalls. A partition reader that has delivered nothing for StallTimeout
-//     while its partition's end offset is past the next offset to read (and
-//     while the source is not itself waiting on the pipeline) is recreated at
-//     that offset (#955, #1133, #387), and counted.
+//   - Stalls. A partition that has delivered nothing for StallTimeout while
+//     its end offset is past the next offset to read (and while the source
+//     is not itself waiting on the pipeline) gets a new connection at that
+//     offset, to the leader found again (#955, #1133, #387), and it is
+//     counted. A failed connection or fetch is retried with a backoff that
+//     doubles from 0.1 s up to 5 s.
 //
 //   - Lag per partition assigned to this member, odpswatch_kafka_consumer_lag,
 //     from the group's committed offsets (OffsetFetch) and the partitions'
@@ -105,8 +112,9 @@ type Source struct {
 	// Timings of the group protocol and of fetching; tests shorten them.
 	heartbeat, session, rebalance time.Duration
 	joinBackoff, maxJoinBackoff   time.Duration
-	maxWait, linger               time.Duration
-	queueCapacity                 int
+	maxWait                       time.Duration
+	retryBackoff, maxRetryBackoff time.Duration
+	fetchBytes                    int // a fetch's MaxBytes
 	drainTimeout, commitTimeout   time.Duration
 	readyTimeout                  time.Duration
 
@@ -152,15 +160,16 @@ func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
 		session:   opts.SessionTimeout,
 		// Members rejoining a rebalance get at least as long as a silent
 		// member does.
-		rebalance:      max(30*time.Second, opts.SessionTimeout),
-		joinBackoff:    500 * time.Millisecond,
-		maxJoinBackoff: 10 * time.Second,
-		maxWait:        time.Second,
-		queueCapacity:  defaultQueueCapacity,
-		linger:         5 * time.Millisecond,
-		drainTimeout:   5 * time.Second,
-		commitTimeout:  5 * time.Second,
-		readyTimeout:   10 * time.Second,
+		rebalance:       max(30*time.Second, opts.SessionTimeout),
+		joinBackoff:     500 * time.Millisecond,
+		maxJoinBackoff:  10 * time.Second,
+		maxWait:         time.Second,
+		retryBackoff:    defaultRetryBackoff,
+		maxRetryBackoff: defaultMaxRetryBackoff,
+		fetchBytes:      max(opts.BatchBytes, 1<<20),
+		drainTimeout:    5 * time.Second,
+		commitTimeout:   5 * time.Second,
+		readyTimeout:    10 * time.Second,
 	}
 	if opts.StartAt == "latest" {
 		s.startAt = kafka.LastOffset
@@ -287,7 +296,7 @@ func (s *Source) Run(ctx context.Context) error {
 	}{
 		{"draining and committing", func() <-chan struct{} { return waitGroupChan(&gens) }},
 		{"leaving the consumer group", func() <-chan struct{} { return closed }},
-		{"closing the partition readers and failed groups", func() <-chan struct{} { return waitGroupChan(&s.closing) }},
+		{"closing failed groups", func() <-chan struct{} { return waitGroupChan(&s.closing) }},
 		{"stopping the lag monitor", func() <-chan struct{} { return waitGroupChan(&monitor) }},
 	}
 	for _, st := range steps {

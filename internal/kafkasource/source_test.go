@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -400,13 +401,24 @@ func TestUnreachableBroker(t *testing.T) {
 	}
 }
 
-// Run returns within ShutdownTimeout even when batches are never done and
-// kafka-go's Close blocks for the fetch in progress (MaxWait 10 s here,
-// kafka-go's default: #428, #1353).
+// Run returns within ShutdownTimeout even when batches are never done, a
+// fetch is in a long poll (MaxWait 10 s here, kafka-go's default), and the
+// broker does not answer the group's LeaveGroup, on which kafka-go's Close
+// blocks (#428, #1353).
 func TestShutdownIsBounded(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(2, "logs"))
 	e := newEnv(t, c)
 	want := newProducer(t, c).produceN("logs", 2, 3, "m")
+	// The broker holds LeaveGroup until Run has returned (it holds the
+	// broker's loop meanwhile).
+	held := make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	c.ControlKey(kmsg.LeaveGroup.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		<-held
+		return nil, nil, false
+	})
 	col := newCollector(func(*pipeline.Batch) bool { return true }) // never done
 	opts := e.options("kafka-a", "g", "logs")
 	opts.ShutdownTimeout = time.Second
@@ -434,6 +446,7 @@ func TestShutdownIsBounded(t *testing.T) {
 		t.Fatalf("Run did not return within %v", opts.ShutdownTimeout+time.Second)
 	}
 	t.Logf("Run returned %v after cancel", time.Since(start).Round(time.Millisecond))
+	release()
 	// The bound was needed: kafka-go's Close was still waiting.
 	if logs := e.logs.String(); !strings.Contains(logs, "not stopped within the shutdown timeout") {
 		t.Errorf("no step overran the shutdown timeout; the test shows nothing:\n%s", logs)

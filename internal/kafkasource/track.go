@@ -92,8 +92,7 @@ type partition struct {
 	next         int64 // next offset to read (or kafka.FirstOffset/LastOffset until known)
 	lastProgress time.Time
 	sending      bool               // waiting on the pipeline or the budget: not a stall
-	restart      context.CancelFunc // ends the current reader
-	reader       *kafka.Reader      // the current reader, for tests to read its stats
+	restart      context.CancelFunc // ends the current connection
 }
 
 // register records a batch ending at end as sent, before it is.
