@@ -167,6 +167,34 @@ func (s *Stream) Following(pos Pos, line []byte, end int64) bool {
 type CodeLine struct {
 	Line  scan.Span
 	Codes []CodeAt
+
+	// What Prepare read of it ahead of the stream's turn.
+	prepared    bool
+	clues       Clues
+	wholeWindow bool   // the window it looks back over lies in the chunk
+	before      Before // what LookBack finds there, if wholeWindow and it names no instance
+}
+
+// Prepare reads, in a chunk of whole lines, what Chunk needs of its lines
+// with codes that does not depend on the stream before the chunk: each
+// line's clues and, where the window it looks back over (from the line
+// after the previous one with codes) lies in the chunk, what LookBack
+// finds there. So readers that hold several chunks at once (the daemon's
+// workers) do this part of the work side by side, before each chunk's turn
+// in its stream; Chunk then finds the same jobs as without it (tests
+// compare the two).
+func Prepare(data []byte, lines []CodeLine) {
+	examined := 0 // where the line after the previous one with codes starts
+	for i := range lines {
+		l := &lines[i]
+		l.prepared = true
+		l.clues = Find(l.Line.Of(data))
+		l.wholeWindow = examined > 0 || l.Line.Start >= Window
+		if l.wholeWindow && l.clues.Instance.Empty() {
+			l.before = LookBack(data, max(examined, l.Line.Start-Window), l.Line.Start, false)
+		}
+		examined = nextLine(data, l.Line.End)
+	}
 }
 
 // Chunk gives s the stream's next whole lines, data (the last may lack
@@ -191,14 +219,27 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 		s.WatchLines(data, base, at, l.Start)
 		pos := Pos{Line: lineAt(l.Start), Offset: base + int64(l.Start)}
 		line := l.Of(data)
-		clues := Find(line)
+		var clues Clues
+		if lines[i].prepared {
+			clues = lines[i].clues
+		} else {
+			clues = Find(line)
+		}
+		own := clues.Instance.Of(line)
 		buf, bufBase := data, base
-		if pos.Offset-Window < base && (s.examined < base || s.NeedsWholeWindow(clues.Instance.Of(line))) {
+		var found *Before
+		switch {
+		case lines[i].wholeWindow && (l.Start >= Window || !s.NeedsWholeWindow(own)):
+			// Prepare looked back through the window, in the chunk (a
+			// line that names an instance new to the tracker has its whole
+			// window there).
+			found = &lines[i].before
+		case pos.Offset-Window < base && (s.examined < base || s.NeedsWholeWindow(own)):
 			// The window reaches back into the history.
 			s.scratch = append(append(s.scratch[:0], s.hist...), data[:l.Start]...)
 			buf, bufBase = s.scratch, base-int64(len(s.hist))
 		}
-		s.LookBack(buf, bufBase, pos, clues.Instance.Of(line), nil)
+		s.LookBack(buf, bufBase, pos, own, found)
 		prev := s.lineBefore(data, l.Start)
 		if pos.Record = !clues.Time.Empty(); !pos.Record {
 			pos.Record = NewRecord(prev, line)

@@ -43,12 +43,16 @@ func codeLines(chunk []byte) []CodeLine {
 	return out
 }
 
-// trackChunks feeds log to a Stream in chunks of whole lines; charged
-// collects, line by line, the codes that began a failure.
+// trackChunks feeds log to a Stream in chunks of whole lines, every other
+// one read by Prepare first, as a worker does; charged collects, line by
+// line, the codes that began a failure.
 func trackChunks(log []byte, sizes []int, charged *[]string) *Tracker {
 	s := NewStream(NewTracker())
-	for _, chunk := range chunkLines(log, sizes) {
+	for i, chunk := range chunkLines(log, sizes) {
 		lines := codeLines(chunk)
+		if i%2 == 1 {
+			Prepare(chunk, lines)
+		}
 		s.Chunk(chunk, lines, func(i int, j *Job, started []scan.Code) {
 			if charged != nil {
 				*charged = append(*charged, fmt.Sprintf("%s %v", j.Instance, started))

@@ -104,12 +104,28 @@ func LookBack(buf []byte, from, to int, walk bool) Before {
 // in a scheduler's log, and an exact ID is the same job wherever it is.
 func LookBackFor(buf []byte, from, to int, id []byte) Before {
 	var b Before
-	for hi := to; hi > from && len(id) > 0; {
-		k := bytes.LastIndex(buf[from:hi], id)
+	if len(id) == 0 {
+		return b
+	}
+	// Where id is, found forwards (bytes.Index compares many bytes at
+	// once; bytes.LastIndex hashes one at a time: 4 times slower here),
+	// then read from the last: each one that ends before hi is the one
+	// bytes.LastIndex(buf[from:hi], id) would find.
+	var found [16]int
+	at := found[:0]
+	for i := from; i < to; {
+		k := bytes.Index(buf[i:to], id)
 		if k < 0 {
 			break
 		}
-		s := Span{from + k, from + k + len(id)}
+		at = append(at, i+k)
+		i += k + 1
+	}
+	for hi, j := to, len(at)-1; j >= 0 && hi > from; j-- {
+		if at[j]+len(id) > hi {
+			continue
+		}
+		s := Span{at[j], at[j] + len(id)}
 		hi = s.Start
 		if s.Start > from && isWord(buf[s.Start-1]) || s.End < len(buf) && isWord(buf[s.End]) || !announced(buf, from, s) {
 			continue // within a longer word, or not announced

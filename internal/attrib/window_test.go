@@ -3,6 +3,7 @@ package attrib
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -282,3 +283,72 @@ const pyodpsInterleaved = `2026-12-01 10:00:00 INFO Instance ID: 202612011000000
 2026-12-01 10:00:02 ERROR instance 20261201100000001gjoba failed: ODPS-0130071:[1,8] Semantic analysis exception - column c cannot be resolved
 2026-12-01 10:00:03 ERROR instance 20261201100000002gjobb failed: ODPS-0420095: Access Denied - no privilege
 `
+
+// lookBackForByLastIndex is LookBackFor as it was first written, with
+// bytes.LastIndex: the reference its forward search is checked against.
+func lookBackForByLastIndex(buf []byte, from, to int, id []byte) Before {
+	var b Before
+	for hi := to; hi > from && len(id) > 0; {
+		k := bytes.LastIndex(buf[from:hi], id)
+		if k < 0 {
+			break
+		}
+		s := Span{from + k, from + k + len(id)}
+		hi = s.Start
+		if s.Start > from && isWord(buf[s.Start-1]) || s.End < len(buf) && isWord(buf[s.End]) || !announced(buf, from, s) {
+			continue
+		}
+		line, inside := lineOf(buf, from, s)
+		if !inside {
+			break
+		}
+		logView := isLogViewID(buf, from, s)
+		if b.Named.Empty() {
+			b.Named, b.ID, b.NamedLogView = line, s, logView
+		}
+		b.First = line
+		if logView {
+			b.LogView = line
+		}
+		hi = line.Start
+	}
+	if !b.First.Empty() {
+		b.Statement = lastPrompt(buf, from, b.First.Start)
+	}
+	return b
+}
+
+// LookBackFor finds what the search by bytes.LastIndex found, on windows
+// where the ID comes many times: announced or not, several times on a
+// line, inside longer words, overlapping itself, cut by the window's ends.
+func TestLookBackForAsLastIndex(t *testing.T) {
+	ids := []string{"20261201090240093gb7kq1m5", "20261201090240093g", "2026120109024009320261201090240093"} // the last overlaps itself
+	pieces := []string{"Instance ID: %s\n", "ID = %s\n", "x%s ", "%s%s\n", "odps@ p_beta>select 1;\n",
+		"http://logview.odps.aliyun.com/logview/?h=x&p=p_beta&i=%s&token=abc\n", "2026-12-01 09:02:44 INFO running\n", "%s"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	named := 0
+	for n := range 20000 {
+		id := ids[rng.IntN(len(ids))]
+		var b strings.Builder
+		for range rng.IntN(30) {
+			p := pieces[rng.IntN(len(pieces))]
+			b.WriteString(strings.ReplaceAll(p, "%s", id))
+		}
+		buf := []byte(b.String())
+		from, to := 0, len(buf)
+		if len(buf) > 0 {
+			from = rng.IntN(len(buf) + 1)
+			to = from + rng.IntN(len(buf)-from+1)
+		}
+		want := lookBackForByLastIndex(buf, from, to, []byte(id))
+		if !want.Named.Empty() && want.Named != want.First {
+			named++
+		}
+		if got := LookBackFor(buf, from, to, []byte(id)); got != want {
+			t.Fatalf("case %d, [%d, %d) of %q for %s:\ngot  %+v\nwant %+v", n, from, to, buf, id, got, want)
+		}
+	}
+	if named < 1000 {
+		t.Errorf("only %d cases found an instance announced on two lines or more: the test shows little", named)
+	}
+}

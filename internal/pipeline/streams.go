@@ -188,6 +188,9 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) int {
 	}
 	w.lineJobs, w.started = w.lineJobs[:0], w.started[:0]
 	clear(w.failures)
+	// What needs nothing of the batches before it is read now, beside the
+	// other workers; the rest waits for the origin's earlier batches.
+	attrib.Prepare(b.Data, w.codeLines)
 	st.wait(seq)
 	evicted := st.s.T.EvictedJobs
 	lines := st.s.Chunk(b.Data, w.codeLines, func(_ int, j *attrib.Job, started []scan.Code) {
