@@ -104,6 +104,14 @@ var jsonEscapes = strings.NewReplacer(`\u0026`, "&", `\u003d`, "=", `\u003D`, "=
 // left is redacted once more for safety. It returns "" if the link does
 // not parse.
 func LogView(link []byte) string {
+	if s, ok := logViewPlain(link); ok {
+		return s
+	}
+	return logViewParsed(link)
+}
+
+// logViewParsed is LogView for any link, read with net/url.
+func logViewParsed(link []byte) string {
 	s := string(link)
 	if strings.IndexByte(s, '\\') >= 0 {
 		s = jsonEscapes.Replace(s)
