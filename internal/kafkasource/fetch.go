@@ -51,9 +51,10 @@ const (
 	defaultMaxRetryBackoff = 5 * time.Second
 )
 
-// fetchTimeout is how long a fetch may take beyond the broker's MaxWait,
-// and reading a message of it, before the connection is given up.
-const fetchTimeout = 10 * time.Second
+// defaultFetchTimeout is how long a fetch may take beyond the broker's
+// MaxWait, and reading its next message, before the connection is given
+// up (Source.fetchTimeout; tests shorten it).
+const defaultFetchTimeout = 10 * time.Second
 
 // consume reads p from offset next over a new connection to its leader,
 // one fetch (kafka-go's Conn.ReadBatchWith) at a time, and sends the
@@ -80,9 +81,9 @@ func (s *Source) consume(ctx, rctx context.Context, p *partition, next int64) (r
 	}
 	var cur batch
 	for {
-		conn.SetReadDeadline(time.Now().Add(s.maxWait + fetchTimeout))
+		conn.SetReadDeadline(time.Now().Add(s.maxWait + s.fetchTimeout))
 		fetch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: s.fetchBytes, MaxWait: s.maxWait})
-		sent, from := cur.sent, next
+		paused, from := cur.paused, next
 		for {
 			m, err := fetch.ReadMessage()
 			if err != nil {
@@ -93,11 +94,11 @@ func (s *Source) consume(ctx, rctx context.Context, p *partition, next int64) (r
 				return read, nil
 			}
 			next = m.Offset + 1
-			if cur.sent != sent {
-				// Sending may have waited on the pipeline: the rest of the
-				// fetch gets its own time.
-				sent = cur.sent
-				conn.SetReadDeadline(time.Now().Add(fetchTimeout))
+			if cur.paused != paused {
+				// A send or the budget may have waited on the pipeline:
+				// the rest of the fetch gets its own time.
+				paused = cur.paused
+				conn.SetReadDeadline(time.Now().Add(s.fetchTimeout))
 			}
 		}
 		err := fetch.Close()
@@ -158,7 +159,7 @@ func (s *Source) dialLeader(ctx context.Context, p *partition) (*kafka.Conn, err
 // the first, logged and counted; one past its end is an error (tried
 // again later).
 func (s *Source) seek(conn *kafka.Conn, p *partition, next int64) (int64, error) {
-	conn.SetDeadline(time.Now().Add(fetchTimeout))
+	conn.SetDeadline(time.Now().Add(s.fetchTimeout))
 	first, last, err := conn.ReadOffsets()
 	conn.SetDeadline(time.Time{})
 	if err != nil {
@@ -181,6 +182,13 @@ func (s *Source) seek(conn *kafka.Conn, p *partition, next int64) (int64, error)
 		s.m.skipped.WithLabelValues(s.opts.Name).Add(float64(first - next))
 		s.log.Warn("Kafka messages deleted before they were read (retention); reading on from the partition's first offset",
 			"origin", p.origin, "next_offset", next, "first_offset", first, "skipped", first-next)
+		// Reading resumes there (a new connection does not skip them
+		// again), and the commit may move there once every batch before
+		// is done: an empty batch, done.
+		p.mu.Lock()
+		p.next = first
+		p.offsets.Done(p.offsets.Add(first))
+		p.mu.Unlock()
 		next = first
 	case next > last:
 		return next, fmt.Errorf("offset %d is past the end of %s (%d)", next, p.origin, last)
@@ -197,7 +205,7 @@ type batch struct {
 	b                    *pipeline.Batch
 	lastBytes, lastCount int
 	held                 int64 // of the source's budget, given back when b is done
-	sent                 int   // batches sent (or not, ctx ending) so far
+	paused               int   // batches sent (or not, ctx ending) and waits on the budget so far
 	// The messages and value bytes added since the counters last were.
 	messages, bytes int
 }
@@ -218,6 +226,7 @@ func (s *Source) hold(ctx context.Context, p *partition, cur *batch, m kafka.Mes
 	if !s.flush(ctx, p, cur) {
 		return false
 	}
+	cur.paused++
 	s.cBudgetWaits.Inc()
 	// Waiting on the pipeline, as in send: not a stall.
 	p.mu.Lock()
@@ -254,7 +263,7 @@ func (s *Source) add(ctx context.Context, p *partition, cur *batch, m kafka.Mess
 		copy(data, v)
 		b := &pipeline.Batch{Source: s.opts.Name, Origin: p.origin, Offset: m.Offset, End: m.Offset + 1,
 			Data: data, Cut: true, Messages: []pipeline.Message{{Start: 0, Topic: p.topic, Partition: p.id, Offset: m.Offset}}}
-		cur.sent++
+		cur.paused++
 		return s.send(ctx, p, b, n)
 	}
 	need := len(v)
@@ -300,7 +309,7 @@ func (s *Source) flush(ctx context.Context, p *partition, cur *batch) bool {
 		return true
 	}
 	b, held := cur.b, cur.held
-	*cur = batch{lastBytes: len(b.Data), lastCount: len(b.Messages), sent: cur.sent + 1}
+	*cur = batch{lastBytes: len(b.Data), lastCount: len(b.Messages), paused: cur.paused + 1}
 	return s.send(ctx, p, b, held)
 }
 

@@ -2,10 +2,13 @@ package kafkasource
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/odpswatch/odpswatch/internal/pipeline"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -24,37 +27,8 @@ func TestDeletedMessagesAreSkipped(t *testing.T) {
 	defer cancel()
 
 	// The group had read 2 messages when the broker deleted the first 5.
-	kc := &kafka.Client{Addr: kafka.TCP(c.ListenAddrs()...), Timeout: 5 * time.Second}
-	resp, err := kc.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: "g", GenerationID: -1,
-		Topics: map[string][]kafka.OffsetCommit{"logs": {{Partition: 0, Offset: 2}}}})
-	if err != nil {
-		t.Fatalf("OffsetCommit: %v", err)
-	}
-	if err := resp.Topics["logs"][0].Error; err != nil {
-		t.Fatalf("OffsetCommit: %v", err)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	del := kmsg.NewPtrDeleteRecordsRequest()
-	dt := kmsg.NewDeleteRecordsRequestTopic()
-	dt.Topic = "logs"
-	dp := kmsg.NewDeleteRecordsRequestTopicPartition()
-	dp.Partition, dp.Offset = 0, 5
-	dt.Partitions = append(dt.Partitions, dp)
-	del.Topics = append(del.Topics, dt)
-	dresp, err := del.RequestWith(ctx, cl)
-	if err != nil {
-		t.Fatalf("DeleteRecords: %v", err)
-	}
-	if code := dresp.Topics[0].Partitions[0].ErrorCode; code != 0 {
-		t.Fatalf("DeleteRecords: error code %d", code)
-	}
-	if got := committed(t, c, "g", "logs", 1); got[0] != 2 {
-		t.Fatalf("committed %v before the source started, want [2]", got)
-	}
+	commitOffset(ctx, t, c, "g", "logs", 2)
+	deleteRecordsBefore(ctx, t, c, "logs", 5)
 
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -72,5 +46,153 @@ func TestDeletedMessagesAreSkipped(t *testing.T) {
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "deleted before they were read") || !strings.Contains(logs, "skipped=3") {
 		t.Errorf("the skip is not logged with its count:\n%s", logs)
+	}
+}
+
+// Found by review: messages deleted before they were read are skipped
+// once. Reading goes on from the first offset on any new connection, the
+// commit moves there although no batch was sent, and the partition, with
+// nothing left to read, is not taken for stalled.
+func TestAllDeletedMessagesAreSkippedOnce(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(1, "logs"))
+	e := newEnv(t, c)
+	p := newProducer(t, c)
+	p.produceN("logs", 1, 10, "m")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	commitOffset(ctx, t, c, "g", "logs", 2)
+	deleteRecordsBefore(ctx, t, c, "logs", 10)
+
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", e.logs.String())
+		}
+	})
+	col := newCollector(nil)
+	r := e.start(e.options("kafka-a", "g", "logs"), col)
+	waitCommitted(t, c, "g", "logs", []int64{10})
+	// A new connection, as after a stall: it starts where reading is.
+	r.src.mu.Lock()
+	for _, part := range r.src.cur.parts {
+		part.mu.Lock()
+		part.restart()
+		part.mu.Unlock()
+	}
+	r.src.mu.Unlock()
+	after := p.produce("logs", 0, "after the restart ODPS-0123105:Job got killed")
+	waitFor(t, col, "the message produced after the new connection", func() bool { return hasAll(col.received(), after) })
+	r.stop()
+	if n := counter(t, e.metrics.skipped.WithLabelValues("kafka-a")); n != 8 {
+		t.Errorf("odpswatch_kafka_messages_skipped_total = %v, want 8 (offsets 2 to 9, once)", n)
+	}
+	if n := strings.Count(e.logs.String(), "deleted before they were read"); n != 1 {
+		t.Errorf("the skip is logged %d times, want once", n)
+	}
+	if n := counter(t, e.metrics.restarts.WithLabelValues("kafka-a")); n != 0 {
+		t.Errorf("%v stall restarts of a partition with nothing to read", n)
+	}
+}
+
+// Found by review: a partition that waits on max_bytes_in_flight in the
+// middle of a fetch, longer than a fetch may take, reads the rest of it
+// when it goes on: the wait does not count against the fetch's deadline
+// (it once ended in an i/o timeout, a reconnection and the fetch again).
+func TestBudgetWaitIsNotAFetchTimeout(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(1, "logs"))
+	e := newEnv(t, c)
+	// 24 messages of 6000 random letters, each produced alone: each is a
+	// record batch of its own, compressed (kgo's default) but not much,
+	// so that kafka-go reads the rest of the fetch from the connection
+	// after the wait. The budget holds two.
+	rng := rand.New(rand.NewPCG(5, 6))
+	p := newProducer(t, c)
+	var want []rec
+	for i := range 24 {
+		b := make([]byte, 6000)
+		for j := range b {
+			b[j] = byte('a' + rng.IntN(26))
+		}
+		want = append(want, p.produce("logs", 0, fmt.Sprintf("m%d %s", i, b))...)
+	}
+	col := newCollector(func(*pipeline.Batch) bool { return true }) // held until released
+	opts := e.options("kafka-a", "g", "logs")
+	opts.BatchMessages = 2
+	opts.MaxBytesInFlight = 2 * 6010
+	opts.StallTimeout = time.Minute
+	src, err := New(opts, col.in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast(src)
+	src.fetchTimeout = 200 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go col.run(ctx)
+	done := make(chan struct{})
+	go func() {
+		src.Run(ctx)
+		close(done)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitFor(t, col, "the partition waiting on the budget", func() bool {
+		return counter(t, e.metrics.budgetWaits.WithLabelValues("kafka-a")) >= 1 && len(col.heldBatches()) >= 1
+	})
+	// The pipeline is held up for three times what a fetch may take: the
+	// scenario, not a wait for an event.
+	time.Sleep(3 * src.fetchTimeout)
+	col.release(func(*pipeline.Batch) bool { return true })
+	waitFor(t, col, "every message", func() bool {
+		col.release(func(*pipeline.Batch) bool { return true })
+		return hasAll(col.received(), want)
+	})
+	if n := counter(t, e.metrics.errors.WithLabelValues("kafka-a", "fetch")); n != 0 {
+		t.Errorf("%v fetch errors after a wait on the budget; logs:\n%s", n, e.logs.String())
+	}
+
+}
+
+// commitOffset commits offset for partition 0 of topic in group, as a
+// consumer outside any generation.
+func commitOffset(ctx context.Context, t *testing.T, c *kfake.Cluster, group, topic string, offset int64) {
+	t.Helper()
+	kc := &kafka.Client{Addr: kafka.TCP(c.ListenAddrs()...), Timeout: 5 * time.Second}
+	resp, err := kc.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: group, GenerationID: -1,
+		Topics: map[string][]kafka.OffsetCommit{topic: {{Partition: 0, Offset: offset}}}})
+	if err != nil {
+		t.Fatalf("OffsetCommit: %v", err)
+	}
+	if err := resp.Topics[topic][0].Error; err != nil {
+		t.Fatalf("OffsetCommit: %v", err)
+	}
+	if got := committed(t, c, group, topic, 1); got[0] != offset {
+		t.Fatalf("committed %v, want [%d]", got, offset)
+	}
+}
+
+// deleteRecordsBefore has the broker delete partition 0 of topic before
+// offset, as retention does.
+func deleteRecordsBefore(ctx context.Context, t *testing.T, c *kfake.Cluster, topic string, offset int64) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+	rp.Partition, rp.Offset = 0, offset
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatalf("DeleteRecords: %v", err)
+	}
+	if code := resp.Topics[0].Partitions[0].ErrorCode; code != 0 {
+		t.Fatalf("DeleteRecords: error code %d", code)
 	}
 }

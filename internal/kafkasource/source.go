@@ -115,6 +115,7 @@ type Source struct {
 	maxWait                       time.Duration
 	retryBackoff, maxRetryBackoff time.Duration
 	fetchBytes                    int // a fetch's MaxBytes
+	fetchTimeout                  time.Duration
 	drainTimeout, commitTimeout   time.Duration
 	readyTimeout                  time.Duration
 
@@ -167,6 +168,7 @@ func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
 		retryBackoff:    defaultRetryBackoff,
 		maxRetryBackoff: defaultMaxRetryBackoff,
 		fetchBytes:      max(opts.BatchBytes, 1<<20),
+		fetchTimeout:    defaultFetchTimeout,
 		drainTimeout:    5 * time.Second,
 		commitTimeout:   5 * time.Second,
 		readyTimeout:    10 * time.Second,
