@@ -48,11 +48,19 @@ func logViewPlain(link []byte) (string, bool) {
 			continue
 		}
 		key, value, _ := bytes.Cut(piece, []byte{'='})
-		if len(key) == 0 || !only(key, queryText) || !only(value, queryText) {
+		if len(key) == 0 || !only(key, queryText) {
 			return "", false
 		}
 		if strings.Contains(strings.ToLower(string(key)), "token") {
+			// Dropped whatever its value, which may be base64 ('+', '/',
+			// '=') or encoded: net/url drops it too.
+			if !only(value, tokenText) {
+				return "", false
+			}
 			continue
+		}
+		if !only(value, queryText) {
+			return "", false
 		}
 		params = append(params, param{key, value})
 	}
@@ -85,16 +93,17 @@ func only(s []byte, set *[256]bool) bool {
 }
 
 // The bytes of a query's keys and values read as they are (and escaped
-// as net/url escapes them), and those net/url leaves as they are in a
-// path, a host name and a port.
-var queryText, plainPath, plainHost, portDigits = func() (q, p, h, d *[256]bool) {
-	q, p, h, d = new([256]bool), new([256]bool), new([256]bool), new([256]bool)
+// as net/url escapes them), those of a token's value (dropped), and those
+// net/url leaves as they are in a path, a host name and a port.
+var queryText, tokenText, plainPath, plainHost, portDigits = func() (q, tk, p, h, d *[256]bool) {
+	q, tk, p, h, d = new([256]bool), new([256]bool), new([256]bool), new([256]bool), new([256]bool)
 	for c := range 256 {
 		d[c] = '0' <= c && c <= '9'
 		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || d[c]
 		q[c] = '!' <= c && c <= '~' && strings.IndexByte("#%&+;\\\"<>", byte(c)) < 0
+		tk[c] = q[c] || c == '+' || c == '%'
 		p[c] = alnum || strings.IndexByte("-._~/", byte(c)) >= 0
 		h[c] = alnum || c == '-' || c == '.'
 	}
-	return q, p, h, d
+	return q, tk, p, h, d
 }()

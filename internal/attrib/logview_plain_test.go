@@ -20,7 +20,8 @@ func TestLogViewPlainAsParsed(t *testing.T) {
 	params, goodParams := []string{"h=http://service.odps.aliyun.com/api", "h=service-cn", "p=p_beta",
 		"i=20261201090240093gb7kq1m5", "token=abc", "Token=x", "x_TOKEN=y", "a=", "a", "k=v=w", "z=1", "b=2", "b=1",
 		"q=a?b", "c={x}", "d=a@b", "e=a,b", "g='x'",
-		"=v", "k=a+b", "k=a%20b", "k=\u00e9", "f=a\\u0026b"}, 18
+		"token=XHiX8+hSQt/kxHR0j7==", "token=a%2Bb", "Token=%zz", "my_token=a+b",
+		"=v", "k=a+b", "k=a%20b", "k=\u00e9", "f=a\\u0026b", "token=a#b", "token=a;b"}, 22
 	rng := rand.New(rand.NewPCG(3, 4))
 	pick := func(list []string, good int, plain bool) string {
 		if plain {
@@ -64,7 +65,7 @@ func TestLogViewPlainAsParsed(t *testing.T) {
 }
 
 func BenchmarkLogView(b *testing.B) {
-	link := []byte("http://logview.odps.aliyun.com/logview/?h=http://service.odps.aliyun.com/api&p=p_beta&i=20261201090240093gb7kq1m5&token=c2VjcmV0dG9rZW4")
+	link := []byte("http://logview.odps.aliyun.com/logview/?h=http://service.cn-hangzhou.maxcompute.aliyun.com/api&p=p_beta&i=20261201090240093gb7kq1m5&token=XHiX803KOzgywNzbfU+hSQtMfSEZevn/kxHR0j7CDZXs")
 	for _, c := range []struct {
 		name string
 		f    func([]byte) string
