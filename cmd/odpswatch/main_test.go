@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,6 +234,47 @@ func TestScanStdinAndGzip(t *testing.T) {
 	gzStdin, _, s := odpswatch(t, z.String(), "scan", "--format", "prom", "-")
 	if s != exitOK || gzStdin != plain {
 		t.Errorf("gzip on stdin gave status %d and a different result", s)
+	}
+}
+
+// Several gzip files are inflated side by side (one a worker); the report,
+// the warnings and the errors are those of scanning them one after the
+// other (--workers 1).
+func TestScanGzipFilesSideBySide(t *testing.T) {
+	atRoot(t)
+	dir := t.TempDir()
+	var args []string
+	for i, ex := range []string{"examples/mr-job.log", "examples/console-cjk.log", "examples/mr-job.log"} {
+		data, err := os.ReadFile(ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(data)
+		zw.Close()
+		if i == 1 {
+			z.WriteString("trailing garbage") // a warning in its place
+		}
+		gz := filepath.Join(dir, fmt.Sprintf("%d.gz", i))
+		if err := os.WriteFile(gz, z.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, gz)
+		if i == 1 {
+			args = append(args, filepath.Join(dir, "missing.gz")) // an error in its place
+		}
+	}
+	for _, format := range []string{"json", "table", "prom"} {
+		seqOut, seqErr, seqStatus := odpswatch(t, "", append([]string{"scan", "--workers", "1", "--format", format}, args...)...)
+		out, errOut, status := odpswatch(t, "", append([]string{"scan", "--workers", "3", "--format", format}, args...)...)
+		if out != seqOut || errOut != seqErr || status != seqStatus {
+			t.Errorf("%s, 3 side by side: status %d, stderr %q, output:\n%s\nwant (one after another) status %d, stderr %q, output:\n%s",
+				format, status, errOut, out, seqStatus, seqErr, seqOut)
+		}
+		if !strings.Contains(seqErr, "missing.gz") || !strings.Contains(seqErr, "trailing garbage") || seqStatus != exitFailure {
+			t.Errorf("%s: one after another, status %d and stderr %q: want the missing file and the trailing garbage", format, seqStatus, seqErr)
+		}
 	}
 }
 

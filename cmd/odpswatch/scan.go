@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,7 @@ func runScan(e env, args []string) int {
 	minSeverity := fs.Int("min-severity", 0, "list only codes of this severity (0-9) or above")
 	failOnSeverity := fs.Int("fail-on-severity", -1, "the same as --fail-on severity:N")
 	failOn := fs.String("fail-on", "", "exit with status 1, saying why on stderr, on: failure (any failed job or error event) or severity:N (a code of severity N, 0-9, or above)")
-	workers := fs.Int("workers", 0, "blocks scanned at once (0: one per CPU)")
+	workers := fs.Int("workers", 0, "blocks scanned at once, and gzip files inflated at once (0: one per CPU)")
 	maxLine := fs.Int("max-line-bytes", 1<<20, "bytes of a line scanned at most, when it crosses a 1 MiB block boundary; longer lines are cut and counted")
 	source := fs.String("source", oneshot.DefaultPromSource, "the source label of --format prom's counters: one per file in a node_exporter textfile directory, which drops series two files share")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal and the input is over 64 MiB), always or never")
@@ -92,8 +93,29 @@ func runScan(e env, args []string) int {
 	defer stop()
 	report := oneshot.NewReport()
 	status := exitOK
-	for _, name := range files {
+	// Gzip files in a row (without a progress bar) are inflated side by
+	// side, as many at once as there are workers: inflating one takes a
+	// core.
+	sideBySide := *workers
+	if sideBySide <= 0 {
+		sideBySide = runtime.GOMAXPROCS(0)
+	}
+	for i := 0; i < len(files); i++ {
+		name := files[i]
 		opts := oneshot.Options{Workers: *workers, MaxLine: *maxLine}
+		if run := gzipRun(e, files[i:], *progress); sideBySide > 1 && len(run) > 1 {
+			for _, err := range oneshot.ScanSideBySide(ctx, report, run, sideBySide, opts) {
+				if err != nil {
+					fmt.Fprintf(e.stderr, "odpswatch: %v\n", err)
+					status = exitFailure
+					if ctx.Err() != nil {
+						return exitFailure
+					}
+				}
+			}
+			i += len(run) - 1
+			continue
+		}
 		bar := newProgressBar(e, name, *progress)
 		opts.Progress = bar.update
 		if name == "-" {
@@ -161,11 +183,29 @@ type progressBar struct {
 	wg       sync.WaitGroup
 }
 
-func newProgressBar(e env, name, mode string) *progressBar {
-	p := &progressBar{}
+// gzipRun returns the gzip files that names starts with, in a row, that
+// show no progress bar.
+func gzipRun(e env, names []string, mode string) []string {
+	n := 0
+	for n < len(names) && names[n] != "-" && !showsProgress(e, names[n], mode) && oneshot.IsGzipFile(names[n]) {
+		n++
+	}
+	return names[:n]
+}
+
+// showsProgress reports whether scanning name draws a progress bar.
+func showsProgress(e env, name, mode string) bool {
+	_, ok := progressSize(e, name, mode)
+	return ok
+}
+
+// progressSize returns the size of name (-1 for a stream) and whether it
+// gets a progress bar: on a terminal's stderr, always, or when it is big
+// (mode auto).
+func progressSize(e env, name, mode string) (int64, bool) {
 	f, isFile := e.stderr.(*os.File)
 	if mode == "never" || !isFile || (mode == "auto" && !isTerminal(f)) {
-		return p
+		return 0, false
 	}
 	size := int64(-1)
 	if name != "-" {
@@ -173,9 +213,16 @@ func newProgressBar(e env, name, mode string) *progressBar {
 			size = st.Size()
 		}
 	}
-	if mode == "auto" && size >= 0 && size < progressThreshold {
+	return size, mode != "auto" || size < 0 || size >= progressThreshold
+}
+
+func newProgressBar(e env, name, mode string) *progressBar {
+	p := &progressBar{}
+	size, ok := progressSize(e, name, mode)
+	if !ok {
 		return p
 	}
+	f := e.stderr.(*os.File)
 	p.stop = make(chan struct{})
 	p.wg.Go(func() {
 		start := time.Now()

@@ -38,6 +38,7 @@ type Report struct {
 	FoldedMatches int64
 
 	codes        map[scan.Code]*CodeStat
+	order        []scan.Code // the codes detailed, in the order they were first found (for Merge)
 	undocumented int
 	folded       map[foldKey]*Folded
 	file         *FileStat
@@ -187,6 +188,7 @@ func (r *Report) addCode(c scan.Code, n, first, last int64, buf []byte, at scan.
 	if cl.Entry == nil {
 		r.undocumented++
 	}
+	r.order = append(r.order, c)
 	r.codes[c] = &CodeStat{
 		Class:   cl,
 		Count:   n,
@@ -228,6 +230,48 @@ func sample(buf []byte, m scan.Match) string {
 		s = "…" + s
 	}
 	return s
+}
+
+// Merge adds o, the report of inputs scanned after r's, to r, as if they
+// had been scanned into r: their files after r's, each code's count,
+// first and last line, and which undocumented codes are detailed and which
+// folded (the first MaxUndocumentedCodes found, in the order they were
+// found). It reports false, and changes nothing, when o folded codes
+// itself: their identities are lost, so whether r would detail them cannot
+// be known, and the caller scans those inputs into r instead. o must not
+// be used afterwards.
+func (r *Report) Merge(o *Report) bool {
+	if o.FoldedMatches > 0 {
+		return false
+	}
+	r.Lines += o.Lines
+	r.Bytes += o.Bytes
+	r.Matches += o.Matches
+	r.MatchedLines += o.MatchedLines
+	r.CutLines += o.CutLines
+	r.Files = append(r.Files, o.Files...)
+	if o.file != nil {
+		r.file = o.file
+	}
+	// What count and addCode did with each code as o found it, done again
+	// with r's state.
+	for _, c := range o.order {
+		s := o.codes[c]
+		switch have, ok := r.codes[c]; {
+		case ok:
+			have.Count += s.Count
+			have.Last = s.Last
+		case s.Class.Entry == nil && r.undocumented >= MaxUndocumentedCodes:
+			r.fold(s.Class, s.Count)
+		default:
+			if s.Class.Entry == nil {
+				r.undocumented++
+			}
+			r.order = append(r.order, c)
+			r.codes[c] = s
+		}
+	}
+	return true
 }
 
 func (r *Report) fold(cl classify.Class, n int64) {
