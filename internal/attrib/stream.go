@@ -89,7 +89,16 @@ func nextLine(b []byte, i int) int {
 // there already, if it did (LookBack of buf without walk, from where the
 // window starts or the last line examined, to the line).
 func (s *Stream) LookBack(buf []byte, base int64, pos Pos, own []byte, found *Before) {
+	s.lookBack(buf, base, pos, own, found, nil)
+}
+
+// lookBack is LookBack, with what Prepare read of the line, if it did.
+func (s *Stream) lookBack(buf []byte, base int64, pos Pos, own []byte, found *Before, pre *CodeLine) {
 	if len(own) > 0 {
+		if pre != nil && pre.hasFirst {
+			s.feedFirst(buf, base, pos, pre.first)
+			return
+		}
 		s.lookBackFor(buf, base, pos, own)
 		return
 	}
@@ -109,7 +118,11 @@ func (s *Stream) LookBack(buf []byte, base int64, pos Pos, own []byte, found *Be
 	}
 	if !b.Named.Empty() && s.T.NeedsFirst(b.ID.Of(buf)) {
 		// A new instance: back to where it was first announced.
-		b = LookBack(buf, from, to, true)
+		if pre != nil && pre.hasWalked {
+			b = pre.walked
+		} else {
+			b = LookBack(buf, from, to, true)
+		}
 	}
 	s.T.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
 }
@@ -132,10 +145,16 @@ func (s *Stream) lookBackFor(buf []byte, base int64, pos Pos, own []byte) {
 	if from >= to {
 		return
 	}
-	b := LookBackFor(buf, from, to, own)
-	if b.Named.Empty() {
+	s.feedFirst(buf, base, pos, LookBackFor(buf, from, to, own))
+}
+
+// feedFirst gives the tracker b, where the instance named by the line at
+// pos was announced within the window (LookBackFor), if it is new to it.
+func (s *Stream) feedFirst(buf []byte, base int64, pos Pos, b Before) {
+	if b.Named.Empty() || !s.T.NeedsFirst(b.ID.Of(buf)) {
 		return
 	}
+	to := int(pos.Offset - base)
 	if base+int64(b.Statement.Start) < s.examined {
 		// The lines examined went to the tracker already: their prompt
 		// would come again, out of order.
@@ -173,6 +192,12 @@ type CodeLine struct {
 	clues       Clues
 	wholeWindow bool   // the window it looks back over lies in the chunk
 	before      Before // what LookBack finds there, if wholeWindow and it names no instance
+	// In case the instance is new to the tracker, which only its turn
+	// tells: where the instance before names was first announced
+	// (LookBack's walk), or the instance the line names (LookBackFor), when
+	// the window lies in the chunk.
+	walked, first       Before
+	hasWalked, hasFirst bool
 }
 
 // Prepare reads, in a chunk of whole lines, what Chunk needs of its lines
@@ -190,8 +215,17 @@ func Prepare(data []byte, lines []CodeLine) {
 		l.prepared = true
 		l.clues = Find(l.Line.Of(data))
 		l.wholeWindow = examined > 0 || l.Line.Start >= Window
-		if l.wholeWindow && l.clues.Instance.Empty() {
-			l.before = LookBack(data, max(examined, l.Line.Start-Window), l.Line.Start, false)
+		from := max(examined, l.Line.Start-Window)
+		switch own := l.clues.Instance.Of(l.Line.Of(data)); {
+		case len(own) > 0:
+			if l.Line.Start >= Window {
+				l.first, l.hasFirst = LookBackFor(data, l.Line.Start-Window, l.Line.Start, own), true
+			}
+		case l.wholeWindow:
+			l.before = LookBack(data, from, l.Line.Start, false)
+			if !l.before.Named.Empty() {
+				l.walked, l.hasWalked = LookBack(data, from, l.Line.Start, true), true
+			}
 		}
 		examined = nextLine(data, l.Line.End)
 	}
@@ -228,18 +262,19 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 		own := clues.Instance.Of(line)
 		buf, bufBase := data, base
 		var found *Before
+		var pre *CodeLine
 		switch {
 		case lines[i].wholeWindow && (l.Start >= Window || !s.NeedsWholeWindow(own)):
 			// Prepare looked back through the window, in the chunk (a
 			// line that names an instance new to the tracker has its whole
 			// window there).
-			found = &lines[i].before
+			found, pre = &lines[i].before, &lines[i]
 		case pos.Offset-Window < base && (s.examined < base || s.NeedsWholeWindow(own)):
 			// The window reaches back into the history.
 			s.scratch = append(append(s.scratch[:0], s.hist...), data[:l.Start]...)
 			buf, bufBase = s.scratch, base-int64(len(s.hist))
 		}
-		s.LookBack(buf, bufBase, pos, own, found)
+		s.lookBack(buf, bufBase, pos, own, found, pre)
 		prev := s.lineBefore(data, l.Start)
 		if pos.Record = !clues.Time.Empty(); !pos.Record {
 			pos.Record = NewRecord(prev, line)

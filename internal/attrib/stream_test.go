@@ -3,6 +3,7 @@ package attrib
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -164,5 +165,93 @@ func TestCRLFKeepsTheErrorBlock(t *testing.T) {
 	crlf := attributions(trackChunks([]byte(strings.ReplaceAll(log, "\n", "\r\n")), []int{3}, nil))
 	if lf != crlf || strings.Count(lf, "\n") != 1 {
 		t.Errorf("LF:\n%s\nCRLF:\n%s", lf, crlf)
+	}
+}
+
+// feedPrepared feeds log to a stream tracker of maxJobs jobs in chunks of
+// sizes lines, preparing the chunks prep picks, and returns the jobs and
+// each line's job and the codes that began a failure.
+func feedPrepared(log []byte, sizes []int, prep func(i int) bool, maxJobs int) string {
+	s := NewStream(NewStreamTracker(maxJobs))
+	var charged []string
+	for i, chunk := range chunkLines(log, sizes) {
+		lines := codeLines(chunk)
+		if prep(i) {
+			Prepare(chunk, lines)
+		}
+		s.Chunk(chunk, lines, func(_ int, j *Job, started []scan.Code) {
+			if j == nil {
+				charged = append(charged, "nil")
+				return
+			}
+			charged = append(charged, fmt.Sprintf("%s/%s %v", j.Instance, j.Project, started))
+		})
+	}
+	return attributions(s.T) + strings.Join(charged, "\n")
+}
+
+// Chunks read by Prepare first find the same jobs, lines' jobs and
+// failures as chunks read without it, on random logs of jobs that
+// interleave, are announced again, fail, continue their messages and
+// print LogView links, with lines long enough that windows reach back
+// past chunks, and trackers of 1 to 4 jobs (new instances, evicted ones).
+// (Written by a review.)
+func TestPrepareAsUnprepared(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	ids := []string{"20261201090100001gaaaa01", "20261201090100002gbbbb02", "20261201090100003gcccc03", "20261201090100004gdddd04"}
+	pad := func(n int) string { return strings.Repeat("M1_job_0:0/0/1[0%] ", n/19+1) }
+	bad, nontriv := 0, 0
+	for n := range 1500 {
+		var b strings.Builder
+		for range 5 + rng.IntN(40) {
+			id := ids[rng.IntN(len(ids))]
+			switch rng.IntN(14) {
+			case 0:
+				fmt.Fprintf(&b, "odps@ p_%d>select 1;\n", rng.IntN(3))
+			case 1:
+				fmt.Fprintf(&b, "ID = %s\n", id)
+			case 2:
+				fmt.Fprintf(&b, "2026-12-01 10:00:00,001 INFO Instance ID: %s\n", id)
+			case 3:
+				fmt.Fprintf(&b, "2026-12-01 10:00:01,002 ERROR ODPS-0130071: [1,8] Semantic analysis exception\n")
+			case 4:
+				fmt.Fprintf(&b, "ODPS-0420095: Access Denied - no privilege\n")
+			case 5:
+				fmt.Fprintf(&b, "  continuation of the message %d\n", rng.IntN(9))
+			case 6:
+				fmt.Fprintf(&b, "Caused by: ODPS-0130071: inner\n")
+			case 7:
+				fmt.Fprintf(&b, "FAILED: ODPS-0130071: InstanceId: %s\n", id)
+			case 8:
+				fmt.Fprintf(&b, "http://logview.odps.aliyun.com/logview/?h=http://service&p=p_lv&i=%s&token=abc\n", id)
+			case 9, 10:
+				b.WriteString(pad(rng.IntN(4000)) + "\n")
+			case 11:
+				b.WriteString(pad(rng.IntN(9000)) + "\n")
+			case 12:
+				fmt.Fprintf(&b, "retrying job %s ... Job got killed ODPS-0123105: Job got killed\n", id)
+			default:
+				b.WriteString("\n")
+			}
+		}
+		log := []byte(b.String())
+		sizes := []int{1 + rng.IntN(5), 1 + rng.IntN(30)}
+		mj := 1 + rng.IntN(4)
+		want := feedPrepared(log, sizes, func(int) bool { return false }, mj)
+		if strings.Contains(want, "[ODPS") && len(log) > 2*Window {
+			nontriv++
+		}
+		for _, p := range []func(int) bool{func(int) bool { return true }, func(i int) bool { return i%2 == 0 }} {
+			if got := feedPrepared(log, sizes, p, mj); got != want {
+				bad++
+				if bad < 3 {
+					t.Errorf("case %d sizes %v: prepared\n%s\nunprepared\n%s", n, sizes, got, want)
+				}
+			}
+		}
+	}
+	t.Logf("%d of 1500 logs longer than two windows named a failure", nontriv)
+	if nontriv < 300 {
+		t.Errorf("only %d logs longer than two windows named a failure: the test shows little", nontriv)
 	}
 }
