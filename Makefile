@@ -25,7 +25,7 @@ help:
 	@echo "make release-check  build the release twice, from two clones with two build caches, and compare: reproducible or not"
 	@echo "make test           lint, then all tests with the race detector (the README's test command)"
 	@echo "make bench          Go benchmarks of the scanner (MB/s, allocs)"
-	@echo "make bench-compare  odpswatch scan against grep, ripgrep (both modes), Go regexp and zcat|grep on a 1 GiB log"
+	@echo "make bench-compare  a short version of each comparison: scan against grep, ripgrep, zcat|grep; Kafka against kcat; the daemon's catch-up"
 	@echo "make bench-kafka    odpswatch's Kafka source against kcat on a loopback broker (needs kcat)"
 	@echo "make bench-smallfiles  odpswatch scan against cat on 10,000 small log files"
 	@echo "make bench-rotation    the file source against nxadm/tail under rotation (bench/rotation.md)"
@@ -68,7 +68,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 bench-compare:
-	bash bench/compare.sh
+	bash bench/compare-all.sh
 
 bench-kafka:
 	bash bench/kafka.sh
