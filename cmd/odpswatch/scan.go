@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -103,15 +104,18 @@ func runScan(e env, args []string) int {
 	for i := 0; i < len(files); i++ {
 		name := files[i]
 		opts := oneshot.Options{Workers: *workers, MaxLine: *maxLine}
-		if run := gzipRun(e, files[i:], *progress); sideBySide > 1 && len(run) > 1 {
+		if run := gzipRun(e, files[i:], *progress, sideBySide); len(run) > 1 {
 			for _, err := range oneshot.ScanSideBySide(ctx, report, run, sideBySide, opts) {
 				if err != nil {
 					fmt.Fprintf(e.stderr, "odpswatch: %v\n", err)
 					status = exitFailure
-					if ctx.Err() != nil {
+					if errors.Is(err, context.Canceled) {
 						return exitFailure
 					}
 				}
+			}
+			if ctx.Err() != nil {
+				return exitFailure
 			}
 			i += len(run) - 1
 			continue
@@ -184,10 +188,11 @@ type progressBar struct {
 }
 
 // gzipRun returns the gzip files that names starts with, in a row, that
-// show no progress bar.
-func gzipRun(e env, names []string, mode string) []string {
+// show no progress bar; none when sideBySide is 1 (its files are not
+// opened then: the caller scans one file at a time).
+func gzipRun(e env, names []string, mode string, sideBySide int) []string {
 	n := 0
-	for n < len(names) && names[n] != "-" && !showsProgress(e, names[n], mode) && oneshot.IsGzipFile(names[n]) {
+	for sideBySide > 1 && n < len(names) && names[n] != "-" && !showsProgress(e, names[n], mode) && oneshot.IsGzipFile(names[n]) {
 		n++
 	}
 	return names[:n]

@@ -7,17 +7,18 @@ import (
 )
 
 // IsGzipFile reports whether path is a regular file that starts with a
-// gzip member's magic bytes (as ScanFile tells them).
+// gzip member's magic bytes (as ScanFile tells them). Anything else is not
+// opened: opening and closing a named pipe would lose what its writer
+// wrote.
 func IsGzipFile(path string) bool {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return false
-	}
 	var magic [2]byte
 	n, _ := f.ReadAt(magic[:], 0)
 	return bytes.Equal(magic[:n], gzipMagic)
@@ -30,29 +31,36 @@ func IsGzipFile(path string) bool {
 // inflating a stream takes a core, which the scanning pool waits on. It
 // returns each file's error, in order; once ctx is done, the files not
 // started have its error.
+//
+// Memory: at most n reports at once, scanning or waiting to be merged
+// (each bounded as any report is), and each file is scanned by one
+// worker in blocks of SideBySideBlock: n × 4 × 256 KiB of blocks in all.
 func ScanSideBySide(ctx context.Context, r *Report, paths []string, n int, opts Options) []error {
 	type scanned struct {
-		r   *Report
-		err error
+		r       *Report
+		err     error
+		started bool // holds a slot
 	}
+	opts.Workers, opts.BlockSize, opts.InFlight = 1, SideBySideBlock, 0
 	results := make([]chan scanned, len(paths))
 	for i := range results {
 		results[i] = make(chan scanned, 1)
 	}
+	// A slot is taken before a file is scanned and given back once its
+	// report is merged.
+	slots := make(chan struct{}, max(n, 1))
 	go func() {
-		slots := make(chan struct{}, max(n, 1))
 		for i, path := range paths {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				results[i] <- scanned{NewReport(), ctx.Err()}
+				results[i] <- scanned{NewReport(), ctx.Err(), false}
 				continue
 			}
 			go func() {
-				defer func() { <-slots }()
 				sub := NewReport()
 				err := ScanFile(ctx, sub, path, opts)
-				results[i] <- scanned{sub, err}
+				results[i] <- scanned{sub, err, true}
 			}()
 		}
 	}()
@@ -63,6 +71,12 @@ func ScanSideBySide(ctx context.Context, r *Report, paths []string, n int, opts 
 		if !r.Merge(s.r) {
 			errs[i] = ScanFile(ctx, r, path, opts)
 		}
+		if s.started {
+			<-slots
+		}
 	}
 	return errs
 }
+
+// SideBySideBlock is the block size of files scanned side by side.
+const SideBySideBlock = 256 << 10

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // writeGzip writes text, gzipped, to a new file in dir.
@@ -125,4 +127,32 @@ func truncated(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Found by review: telling a gzip file does not open what is not a
+// regular file. Opening a named pipe blocks until a writer comes, and
+// opening and closing it loses what its writer wrote.
+func TestIsGzipFileLeavesPipesAlone(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan bool, 1)
+	go func() { done <- IsGzipFile(fifo) }()
+	select {
+	case gz := <-done:
+		if gz {
+			t.Error("a named pipe taken for a gzip file")
+		}
+	case <-time.After(10 * time.Second):
+		// Unblock the open, then fail.
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("IsGzipFile opened a named pipe (and waited for a writer)")
+	}
+	gz := writeGzip(t, t.TempDir(), "a.gz", "ODPS-0130071:x\n")
+	if !IsGzipFile(gz) || IsGzipFile(filepath.Dir(gz)) || IsGzipFile(filepath.Join(t.TempDir(), "missing")) {
+		t.Error("IsGzipFile: a gzip file not told, or a directory or a missing file taken for one")
+	}
 }
