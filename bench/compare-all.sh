@@ -40,7 +40,7 @@ run daemon bash bench/daemon.sh -only catchup -catchup-runs 2 -nxtail-runs 0 -wo
 
 echo
 echo "=== the targets of issue 20, from the runs above"
-grep -E 'odpswatch/rg|zcat\|grep|side by side|odpswatch RSS' "$out/scan.log" || true
+grep -E '^  (odpswatch/grep|odpswatch/rg|gzip: |two gzips|odpswatch RSS)' "$out/scan.log" || true
 grep -E 'partition\(s\):.*kcat' "$out/kafka.log" || true
 grep -E 'MB/s from process start' "$out/daemon.log" || true
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
