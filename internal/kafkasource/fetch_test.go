@@ -20,21 +20,8 @@ import (
 // offset is out of range. Reading goes on from the partition's first
 // offset, and the messages skipped are logged and counted.
 func TestDeletedMessagesAreSkipped(t *testing.T) {
-	c := newCluster(t, kfake.SeedTopics(1, "logs"))
-	e := newEnv(t, c)
-	all := newProducer(t, c).produceN("logs", 1, 10, "m")
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-
 	// The group had read 2 messages when the broker deleted the first 5.
-	commitOffset(ctx, t, c, "g", "logs", 2)
-	deleteRecordsBefore(ctx, t, c, "logs", 5)
-
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", e.logs.String())
-		}
-	})
+	c, e, _, all := deletedBeforeRead(t, 5)
 	col := newCollector(nil)
 	r := e.start(e.options("kafka-a", "g", "logs"), col)
 	waitFor(t, col, "the messages left", func() bool { return hasAll(col.received(), all[5:]) })
@@ -54,20 +41,7 @@ func TestDeletedMessagesAreSkipped(t *testing.T) {
 // commit moves there although no batch was sent, and the partition, with
 // nothing left to read, is not taken for stalled.
 func TestAllDeletedMessagesAreSkippedOnce(t *testing.T) {
-	c := newCluster(t, kfake.SeedTopics(1, "logs"))
-	e := newEnv(t, c)
-	p := newProducer(t, c)
-	p.produceN("logs", 1, 10, "m")
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	commitOffset(ctx, t, c, "g", "logs", 2)
-	deleteRecordsBefore(ctx, t, c, "logs", 10)
-
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", e.logs.String())
-		}
-	})
+	c, e, p, _ := deletedBeforeRead(t, 10)
 	col := newCollector(nil)
 	r := e.start(e.options("kafka-a", "g", "logs"), col)
 	waitCommitted(t, c, "g", "logs", []int64{10})
@@ -152,6 +126,28 @@ func TestBudgetWaitIsNotAFetchTimeout(t *testing.T) {
 		t.Errorf("%v fetch errors after a wait on the budget; logs:\n%s", n, e.logs.String())
 	}
 
+}
+
+// deletedBeforeRead makes a broker whose topic "logs" (one partition)
+// held 10 messages, of which group "g" committed 2 before the broker
+// deleted those before offset deleted; the environment's logs are shown
+// if the test fails.
+func deletedBeforeRead(t *testing.T, deleted int64) (*kfake.Cluster, *env, *producer, []rec) {
+	t.Helper()
+	c := newCluster(t, kfake.SeedTopics(1, "logs"))
+	e := newEnv(t, c)
+	p := newProducer(t, c)
+	all := p.produceN("logs", 1, 10, "m")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	commitOffset(ctx, t, c, "g", "logs", 2)
+	deleteRecordsBefore(ctx, t, c, "logs", deleted)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", e.logs.String())
+		}
+	})
+	return c, e, p, all
 }
 
 // commitOffset commits offset for partition 0 of topic in group, as a
