@@ -8,10 +8,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/odpswatch/odpswatch/internal/testwait"
 )
 
 // writeGzip writes text, gzipped, to a new file in dir.
@@ -154,5 +158,59 @@ func TestIsGzipFileLeavesPipesAlone(t *testing.T) {
 	gz := writeGzip(t, t.TempDir(), "a.gz", "ODPS-0130071:x\n")
 	if !IsGzipFile(gz) || IsGzipFile(filepath.Dir(gz)) || IsGzipFile(filepath.Join(t.TempDir(), "missing")) {
 		t.Error("IsGzipFile: a gzip file not told, or a directory or a missing file taken for one")
+	}
+}
+
+// Found by review: at most n files are in hand at once, scanning or
+// scanned and waiting for their turn to be merged; a report waiting for a
+// slow first file holds its slot.
+func TestScanSideBySideHoldsAtMostN(t *testing.T) {
+	const files, n = 12, 3
+	release := make(chan struct{}) // the first file's scan ends when closed
+	var mu sync.Mutex
+	started := 0
+	startedCh := make(chan int, files)
+	scanFileSideBySide = func(ctx context.Context, r *Report, path string, opts Options) error {
+		mu.Lock()
+		started++
+		startedCh <- started
+		mu.Unlock()
+		if path == "0" {
+			<-release
+		}
+		return nil
+	}
+	t.Cleanup(func() { scanFileSideBySide = ScanFile })
+	paths := make([]string, files)
+	for i := range paths {
+		paths[i] = strconv.Itoa(i)
+	}
+	done := make(chan []error, 1)
+	go func() { done <- ScanSideBySide(context.Background(), NewReport(), paths, n, Options{}) }()
+	// The first n start; the others wait for the first file, however soon
+	// the second and third are done.
+	for range n {
+		testwait.Receive(t, 10*time.Second, "a file started", startedCh)
+	}
+	select {
+	case k := <-startedCh:
+		t.Fatalf("file %d started while the first %d were in hand", k, n)
+	case <-time.After(100 * time.Millisecond):
+		// What a 100 ms window can show; a wrong bound starts the fourth
+		// file within microseconds.
+	}
+	close(release)
+	select {
+	case errs := <-done:
+		if len(errs) != files {
+			t.Fatalf("%d errors for %d files", len(errs), files)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still waiting after 10s for the scan's end")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if started != files {
+		t.Errorf("%d files scanned, want %d", started, files)
 	}
 }
