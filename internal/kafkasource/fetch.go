@@ -51,10 +51,9 @@ const (
 	defaultMaxRetryBackoff = 5 * time.Second
 )
 
-// defaultFetchTimeout is how long a fetch may take beyond the broker's
-// MaxWait, and reading its next message, before the connection is given
-// up (Source.fetchTimeout; tests shorten it).
-const defaultFetchTimeout = 10 * time.Second
+// fetchTimeout is how long a fetch may take beyond the broker's MaxWait,
+// and reading its next message, before the connection is given up.
+const fetchTimeout = 10 * time.Second
 
 // consume reads p from offset next over a new connection to its leader,
 // one fetch (kafka-go's Conn.ReadBatchWith) at a time, and sends the
@@ -70,6 +69,9 @@ func (s *Source) consume(ctx, rctx context.Context, p *partition, next int64) (r
 	if err != nil {
 		return false, err
 	}
+	if s.connected != nil {
+		s.connected(conn)
+	}
 	// A read blocked in a long poll ends when rctx does.
 	stop := context.AfterFunc(rctx, func() { conn.Close() })
 	defer func() {
@@ -81,7 +83,7 @@ func (s *Source) consume(ctx, rctx context.Context, p *partition, next int64) (r
 	}
 	var cur batch
 	for {
-		conn.SetReadDeadline(time.Now().Add(s.maxWait + s.fetchTimeout))
+		conn.SetReadDeadline(time.Now().Add(s.maxWait + fetchTimeout))
 		fetch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: s.fetchBytes, MaxWait: s.maxWait})
 		paused, from := cur.paused, next
 		for {
@@ -98,7 +100,7 @@ func (s *Source) consume(ctx, rctx context.Context, p *partition, next int64) (r
 				// A send or the budget may have waited on the pipeline:
 				// the rest of the fetch gets its own time.
 				paused = cur.paused
-				conn.SetReadDeadline(time.Now().Add(s.fetchTimeout))
+				conn.SetReadDeadline(time.Now().Add(fetchTimeout))
 			}
 		}
 		err := fetch.Close()
@@ -159,7 +161,7 @@ func (s *Source) dialLeader(ctx context.Context, p *partition) (*kafka.Conn, err
 // the first, logged and counted; one past its end is an error (tried
 // again later).
 func (s *Source) seek(conn *kafka.Conn, p *partition, next int64) (int64, error) {
-	conn.SetDeadline(time.Now().Add(s.fetchTimeout))
+	conn.SetDeadline(time.Now().Add(fetchTimeout))
 	first, last, err := conn.ReadOffsets()
 	conn.SetDeadline(time.Time{})
 	if err != nil {

@@ -115,9 +115,10 @@ type Source struct {
 	maxWait                       time.Duration
 	retryBackoff, maxRetryBackoff time.Duration
 	fetchBytes                    int // a fetch's MaxBytes
-	fetchTimeout                  time.Duration
-	drainTimeout, commitTimeout   time.Duration
-	readyTimeout                  time.Duration
+	// connected, if set, is told of each partition connection made (tests).
+	connected                   func(*kafka.Conn)
+	drainTimeout, commitTimeout time.Duration
+	readyTimeout                time.Duration
 
 	commitRounds atomic.Int64 // commit attempts made, for tests
 
@@ -168,7 +169,6 @@ func New(opts Options, out chan<- *pipeline.Batch) (*Source, error) {
 		retryBackoff:    defaultRetryBackoff,
 		maxRetryBackoff: defaultMaxRetryBackoff,
 		fetchBytes:      max(opts.BatchBytes, 1<<20),
-		fetchTimeout:    defaultFetchTimeout,
 		drainTimeout:    5 * time.Second,
 		commitTimeout:   5 * time.Second,
 		readyTimeout:    10 * time.Second,
