@@ -92,8 +92,12 @@ func (s *Stream) LookBack(buf []byte, base int64, pos Pos, own []byte, found *Be
 	s.lookBack(buf, base, pos, own, found, nil)
 }
 
-// lookBack is LookBack, with what Prepare read of the line, if it did.
+// lookBack is LookBack, with what Prepare read of the line in buf, if
+// pre is set (its look-back is then what was found).
 func (s *Stream) lookBack(buf []byte, base int64, pos Pos, own []byte, found *Before, pre *CodeLine) {
+	if pre != nil {
+		found = &pre.before
+	}
 	if len(own) > 0 {
 		if pre != nil && pre.hasFirst {
 			s.feedFirst(buf, base, pos, pre.first)
@@ -261,20 +265,19 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 		}
 		own := clues.Instance.Of(line)
 		buf, bufBase := data, base
-		var found *Before
 		var pre *CodeLine
 		switch {
 		case lines[i].wholeWindow && (l.Start >= Window || !s.NeedsWholeWindow(own)):
 			// Prepare looked back through the window, in the chunk (a
 			// line that names an instance new to the tracker has its whole
 			// window there).
-			found, pre = &lines[i].before, &lines[i]
+			pre = &lines[i]
 		case pos.Offset-Window < base && (s.examined < base || s.NeedsWholeWindow(own)):
 			// The window reaches back into the history.
 			s.scratch = append(append(s.scratch[:0], s.hist...), data[:l.Start]...)
 			buf, bufBase = s.scratch, base-int64(len(s.hist))
 		}
-		s.lookBack(buf, bufBase, pos, own, found, pre)
+		s.lookBack(buf, bufBase, pos, own, nil, pre)
 		prev := s.lineBefore(data, l.Start)
 		if pos.Record = !clues.Time.Empty(); !pos.Record {
 			pos.Record = NewRecord(prev, line)
