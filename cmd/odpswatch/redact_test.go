@@ -18,11 +18,13 @@ func TestScanNeverPrintsATokens(t *testing.T) {
 		"next=" + url.QueryEscape(lv) + " FAILED: ODPS-0420095: Access Denied",
 		`{"ts":1764579764000,"msg":"ODPS-0123031:Partition exception - logview ?p=p_beta\u0026token=` + secret + `\u0026i=1"}`,
 		strings.Repeat("x", 700) + " token=" + secret + " ODPS-0130071:[1,8] Semantic analysis exception - " + strings.Repeat("y", 700),
+		"ODPS-0130161:[1,8] Parse exception - callback?q=" + url.QueryEscape(`{"token": "`+secret+`"}`),
+		"ODPS-0110061: Failed to run ddltask - GET https://svc.example.com/api/token/" + strings.ReplaceAll(secret, "/", "_") + "/check",
 	}, "\n") + "\n"
 	for _, format := range []string{"table", "json", "prom"} {
 		out, errOut, _ := odpswatch(t, log, "scan", "--format", format)
 		all := out + errOut
-		for _, leak := range []string{secret, url.QueryEscape(secret), secret[:12]} {
+		for _, leak := range []string{secret, url.QueryEscape(secret), secret[:12], strings.ReplaceAll(secret, "/", "_")[:12]} {
 			if strings.Contains(all, leak) {
 				t.Errorf("scan --format %s printed the token (%q):\n%s", format, leak, all)
 			}

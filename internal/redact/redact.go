@@ -7,8 +7,9 @@
 // (token=...), a URL inside another one, URL-encoded once or more
 // (token%3D..., token%253D...), in JSON with & or = escaped
 // (\u0026token\u003d...), as a JSON or Python key, quoted or not, in JSON
-// inside a JSON string ({\"token\":\"...\"}), as a header (x-token: ...),
-// with HTML entities or a full-width '='. The value runs to the first
+// inside a JSON string ({\"token\":\"...\"}) or URL-encoded inside a URL
+// (%22token%22%3A%22...), as a header (x-token: ...), with HTML entities
+// or a full-width '=', as a URL's path segment (/token/...). The value runs to the first
 // byte that ends a value in a log line (a space, a quote, '&', a
 // bracket...), not to the first byte a token cannot hold: a secret is
 // better masked too long than cut short, and "token:" in prose is masked
@@ -86,19 +87,30 @@ var quotes = []string{`\\\"`, `\"`, `"`, "'"}
 
 // next finds the first token value in b: [valStart, valEnd). A name ends
 // in "token" (any case); after it may come a closing quote, spaces, a
-// separator, spaces and an opening quote. An empty value (token=&) is
+// separator, spaces and an opening quote, each of them percent-encoded
+// too (a JSON body inside a URL: %22token%22%3A%22...). A path segment
+// named so holds the next one (/token/...). An empty value (token=&) is
 // left alone.
 func next(b []byte) (valStart, valEnd int, ok bool) {
 	for i := 0; i+5 <= len(b); i++ {
 		if !isToken(b[i:]) {
 			continue
 		}
-		j := skipSpaces(b, skipOne(b, i+5, quotes))
+		if k := i + 5; k < len(b) && b[k] == '/' && inPath(b, i) {
+			end := k + 1 + segmentLen(b[k+1:])
+			if end == k+1 {
+				continue
+			}
+			return k + 1, end, true
+		}
+		j := skipSpaces(b, skipQuote(b, i+5), true)
 		k := skipSeparator(b, j)
 		if k == j {
 			continue // "tokenizer", "token count": no value follows
 		}
-		k = skipOne(b, skipSpaces(b, k), quotes)
+		// After a percent-encoded separator, '+' is a space too; else it
+		// may start the value (base64).
+		k = skipQuote(b, skipSpaces(b, k, b[j] == '%'))
 		end := k + valueLen(b[k:])
 		if end == k {
 			continue
@@ -108,20 +120,74 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 	return 0, 0, false
 }
 
+// inPath reports whether the name that ends at b[i+5] is a segment of a
+// URL's path: it follows a '/', with no byte between that a name cannot
+// hold.
+func inPath(b []byte, i int) bool {
+	for i > 0 {
+		switch c := b[i-1]; {
+		case c == '/':
+			return true
+		case c == '_' || c == '-' || c == '.' || 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9':
+			i--
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// segmentLen is the length of the path segment at the start of b: up to
+// the next '/', '?' or '#', or where a value ends (valueLen).
+func segmentLen(b []byte) int {
+	n := valueLen(b)
+	for i, c := range b[:n] {
+		if c == '/' || c == '?' || c == '#' {
+			return i
+		}
+	}
+	return n
+}
+
 // skipSeparator skips the separator b[i:] starts with, if any: one of
-// separators, or '=' percent-encoded once or more (%3D, %253D, %25253D).
+// separators, or '=' or ':' percent-encoded once or more (%3D, %253D,
+// %25253D, %3A).
 func skipSeparator(b []byte, i int) int {
 	if i < len(b) && b[i] == '%' {
-		k := i + 1
-		for k+2 <= len(b) && b[k] == '2' && b[k+1] == '5' {
-			k += 2
+		if k := skipEncoded(b, i, "3d"); k > i {
+			return k
 		}
-		if hasPrefixFold(b[k:], "3d") {
-			return k + 2
-		}
-		return i
+		return skipEncoded(b, i, "3a")
 	}
 	return skipOne(b, i, separators)
+}
+
+// skipQuote skips the quote b[i:] starts with, if any: one of quotes, or
+// a double or single quote percent-encoded once or more (%22, %2527).
+func skipQuote(b []byte, i int) int {
+	if i < len(b) && b[i] == '%' {
+		if k := skipEncoded(b, i, "22"); k > i {
+			return k
+		}
+		return skipEncoded(b, i, "27")
+	}
+	return skipOne(b, i, quotes)
+}
+
+// skipEncoded skips the byte of hex code hex (lower case) percent-encoded
+// once or more (%3d, %253d, %25253d) that b[i:] starts with, if it does.
+func skipEncoded(b []byte, i int, hex string) int {
+	if i >= len(b) || b[i] != '%' {
+		return i
+	}
+	k := i + 1
+	for k+2 <= len(b) && b[k] == '2' && b[k+1] == '5' {
+		k += 2
+	}
+	if hasPrefixFold(b[k:], hex) {
+		return k + 2
+	}
+	return i
 }
 
 // skipOne skips the first of forms (lower-case) that b[i:] starts with.
@@ -134,9 +200,21 @@ func skipOne(b []byte, i int, forms []string) int {
 	return i
 }
 
-func skipSpaces(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-		i++
+// skipSpaces skips spaces and tabs, and spaces as a URL encodes them:
+// %20 once or more, and if plus, '+' (a form's space) and %2B (one
+// encoded again).
+func skipSpaces(b []byte, i int, plus bool) int {
+	for i < len(b) {
+		switch {
+		case b[i] == ' ' || b[i] == '\t' || plus && b[i] == '+':
+			i++
+		case b[i] == '%' && skipEncoded(b, i, "20") > i:
+			i = skipEncoded(b, i, "20")
+		case plus && b[i] == '%' && skipEncoded(b, i, "2b") > i:
+			i = skipEncoded(b, i, "2b")
+		default:
+			return i
+		}
 	}
 	return i
 }

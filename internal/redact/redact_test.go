@@ -82,7 +82,7 @@ func FuzzRedact(f *testing.F) {
 			return -1
 		}, tok) + "E"
 		var planted, shown string
-		switch form % 4 {
+		switch form % 6 {
 		case 0:
 			planted, shown = "?p=x&token="+tok, tok
 		case 1:
@@ -91,6 +91,12 @@ func FuzzRedact(f *testing.F) {
 			planted, shown = `?p=x\u0026token=`+tok+`\u0026i=1`, tok
 		case 3:
 			planted, shown = `"token": "`+tok+`"`, tok
+		case 4:
+			planted, shown = "q="+url.QueryEscape(`{"token": "`+tok+`"}`), url.QueryEscape(tok)
+		case 5:
+			// A path segment holds no '/'.
+			tok = strings.ReplaceAll(tok, "/", "_")
+			planted, shown = "https://svc.example.com/api/token/"+tok+"/x", tok
 		}
 		// What follows the token must end it, as in a real log.
 		in := before + " " + planted + " " + after

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -27,6 +28,12 @@ func TestRedactsEveryShape(t *testing.T) {
 		{"other percent-escape in value", `token=abc%20` + s, s},
 		{"unicode in value", `token=abcé` + s, s},
 		{"fullwidth equals", `token＝` + s, s},
+		{"JSON inside a URL", "q=" + url.QueryEscape(`{"token":"`+s+`"}`), s},
+		{"JSON inside a URL, encoded twice", "q=" + url.QueryEscape(url.QueryEscape(`{"token": "`+s+`"}`)), s},
+		{"Python dict inside a URL", "q=" + url.QueryEscape(`{'token': '`+s+`'}`), s},
+		{"encoded colon", "x-odps-token%3A%20" + s, s},
+		{"path segment", "https://svc.example.com/api/token/" + s + "/x", s},
+		{"path segment ending in token", "https://svc.example.com/api/sts_token/" + s + "?p=1", s},
 	}
 	for _, c := range cases {
 		if got := String(c.in); strings.Contains(got, c.leak) {
