@@ -1,0 +1,60 @@
+package oneshot
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// indentLikeEncodingJSON is what writeIndented must write: encoding/json's
+// own indentation.
+func indentLikeEncodingJSON(t testing.TB, compact []byte) string {
+	var want bytes.Buffer
+	if err := json.Indent(&want, compact, "", "  "); err != nil {
+		t.Fatalf("json.Indent(%q): %v", compact, err)
+	}
+	return want.String()
+}
+
+func indented(t testing.TB, compact []byte) string {
+	var got bytes.Buffer
+	w := bufio.NewWriterSize(&got, 16) // small: values cross flushes
+	if err := writeIndented(w, compact); err != nil {
+		t.Fatal(err)
+	}
+	return got.String()
+}
+
+func TestWriteIndentedIsEncodingJSONs(t *testing.T) {
+	for _, in := range []string{
+		`{}`, `[]`, `{"a":[]}`, `{"a":{},"b":[{}],"c":[[],[1]]}`, `"x"`, `17`, `null`, `[true,false,null,-1.5e+10]`,
+		`{"s":"a \"quoted\" {word}, [x]: y","t":"\\","u":"\\\"","v":"\u2028\ufffd\n\t\\\\"}`,
+		`{"deep":` + strings.Repeat(`[`, 40) + `1` + strings.Repeat(`]`, 40) + `}`,
+		"{\"a\":1,\"b\":\"line\"}\n",
+	} {
+		if got, want := indented(t, []byte(in)), indentLikeEncodingJSON(t, []byte(in)); got != want {
+			t.Errorf("writeIndented(%q)\n%s\nwant\n%s", in, got, want)
+		}
+	}
+}
+
+// FuzzWriteIndented: on any JSON value, made compact as the encoder
+// writes it, writeIndented writes what json.Indent does.
+func FuzzWriteIndented(f *testing.F) {
+	f.Add(`{"a": [1, {"b": "c\"d"}], "e": {}}`)
+	f.Add(`[ [ ], { }, "\\", "\u0022" ]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		if !json.Valid([]byte(in)) {
+			return
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, []byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := indented(t, compact.Bytes()), indentLikeEncodingJSON(t, compact.Bytes()); got != want {
+			t.Fatalf("writeIndented(%q)\n%s\nwant\n%s", compact.Bytes(), got, want)
+		}
+	})
+}
