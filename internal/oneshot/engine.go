@@ -22,7 +22,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/odpswatch/odpswatch/internal/attrib"
 	"github.com/odpswatch/odpswatch/internal/scan"
@@ -195,24 +194,32 @@ type engine struct {
 }
 
 func newEngine(r *Report, name string, opts Options) *engine {
-	e := &engine{r: r, name: name, opts: opts, pool: make(chan *slot, opts.InFlight)}
-	for range opts.InFlight {
-		e.pool <- &slot{buf: alignedBuffer(opts.BlockSize)}
-	}
-	return e
+	return &engine{r: r, name: name, opts: opts, pool: make(chan *slot, opts.InFlight)}
 }
 
-// alignedBuffer returns a page-aligned buffer: reads into a misaligned
-// destination copy from the page cache at a third of the speed
-// (landscape.md).
-func alignedBuffer(size int) []byte {
-	const page = 4096
-	b := make([]byte, size+page)
-	off := int(uintptr(unsafe.Pointer(&b[0])) & (page - 1))
-	if off != 0 {
-		off = page - off
+// fillPool puts InFlight slots in the pool: their buffers from
+// blockBuffers for a regular file read in blocks of half a huge page or
+// more (returned by the release it returns, when no worker uses them any
+// more), else from the heap. (A small file's blocks are smaller, and a
+// huge page for each size of them would be more memory than the file.)
+func (e *engine) fillPool(regular bool) (release func()) {
+	pooled := regular && e.opts.BlockSize >= hugePage/2
+	slots := make([]*slot, e.opts.InFlight)
+	for i := range slots {
+		if pooled {
+			slots[i] = &slot{buf: blockBuffers.get(e.opts.BlockSize)}
+		} else {
+			slots[i] = &slot{buf: alignedBuffer(e.opts.BlockSize)}
+		}
+		e.pool <- slots[i]
 	}
-	return b[off : off+size : off+size]
+	return func() {
+		for _, s := range slots {
+			if pooled {
+				blockBuffers.put(s.buf)
+			}
+		}
+	}
 }
 
 // run reads the input (with pread from file when size >= 0, else
@@ -235,7 +242,10 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 	// stream, which the feeder reads.
 	var read func(b *block)
 
-	if ra, ok := src.(io.ReaderAt); ok && size >= 0 {
+	ra, regular := src.(io.ReaderAt)
+	regular = regular && size >= 0
+	release := e.fillPool(regular)
+	if regular {
 		// Regular file: the workers read their own blocks. A block's number
 		// decides its offset; the feeder hands out numbers in order, as
 		// buffers free up, so blocks in flight stay bounded. An empty file
@@ -305,9 +315,12 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 	}
 	err := e.merge(ctx, done)
 	cancel()
-	if size >= 0 {
-		// The workers read from the file: let them stop before it is closed.
+	if regular {
+		// The workers read from the file: let them stop before it is
+		// closed, and before their buffers go back to blockBuffers. (A
+		// stream's reader may be blocked in a Read: see ScanReader.)
 		wg.Wait()
+		release()
 	}
 	return err
 }
