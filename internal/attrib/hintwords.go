@@ -109,12 +109,18 @@ func fallBackAt(b []byte, back int) int {
 // pairFold returns the first i in [from, lim) where b[i], b[i+1] are the
 // letters a0, a1 (lower case given; either case matches), or -1.
 func pairFold(b []byte, from, lim int, a0, a1 byte) int {
-	// pairsFold's loop for one pair: a second pair's tests cost as much
+	// pairsFold's loops for one pair: a second pair's tests cost as much
 	// as the first's.
 	const ones, fold = 0x0101010101010101, 0x2020202020202020
 	pa0, pa1 := uint64(a0)*ones, uint64(a1)*ones
 	lim = min(lim, len(b)-1)
 	i := from
+	if n := (lim - i) &^ 31; pairsVector && n > 0 {
+		if k := pairsFoldAVX2(&b[i], n, a0, a1, a0, a1); k >= 0 {
+			return i + k
+		}
+		i += n
+	}
 	for ; i+16 <= lim; i += 16 {
 		w := b[i : i+17]
 		x0 := binary.LittleEndian.Uint64(w[0:8]) | fold
@@ -146,6 +152,12 @@ func pairsFold(b []byte, from, lim int, a0, a1, c0, c1 byte) int {
 	pa0, pa1, pc0, pc1 := uint64(a0)*ones, uint64(a1)*ones, uint64(c0)*ones, uint64(c1)*ones
 	lim = min(lim, len(b)-1) // a pair's second byte is in b
 	i := from
+	if n := (lim - i) &^ 31; pairsVector && n > 0 {
+		if k := pairsFoldAVX2(&b[i], n, a0, a1, c0, c1); k >= 0 {
+			return i + k
+		}
+		i += n
+	}
 	for ; i+16 <= lim; i += 16 {
 		w := b[i : i+17]
 		x0 := binary.LittleEndian.Uint64(w[0:8]) | fold

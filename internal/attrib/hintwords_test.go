@@ -1,11 +1,28 @@
 package attrib
 
-import "testing"
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
 
 // TestPairFold checks the pair searches, eight and sixteen positions at
 // a time, against a test of each position, on random buffers of the
 // pairs' letters in both cases, with every start and bound.
 func TestPairFold(t *testing.T) {
+	testPairFold(t)
+	if pairsVector {
+		t.Run("portable", func(t *testing.T) {
+			pairsVector = false
+			defer func() { pairsVector = true }()
+			testPairFold(t)
+		})
+	}
+}
+
+func testPairFold(t *testing.T) {
 	naive := func(b []byte, from, lim int, a0, a1, c0, c1 byte) int {
 		for i := from; i < lim && i+1 < len(b); i++ {
 			x, y := b[i]|0x20, b[i+1]|0x20
@@ -18,7 +35,7 @@ func TestPairFold(t *testing.T) {
 	const alphabet = "cCkKtTrRx\n"
 	rnd := uint64(7)
 	for n := range 3000 {
-		b := make([]byte, n%70)
+		b := make([]byte, n%140)
 		for i := range b {
 			rnd = rnd*6364136223846793005 + 1442695040888963407
 			b[i] = alphabet[rnd>>33%uint64(len(alphabet))]
@@ -32,6 +49,66 @@ func TestPairFold(t *testing.T) {
 					t.Fatalf("pairsFold(%q, %d, %d, tr, ck) = %d, want %d", b, from, lim, got, want)
 				}
 			}
+		}
+	}
+}
+
+// genlogData returns n bytes of bench/genlog's log at 1 % code density.
+func genlogData(b *testing.B, n int) []byte {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "job.log")
+	cmd := exec.Command("go", "run", "../../bench/genlog", "-size", strconv.Itoa(n), "-density", "0.01", "-o", path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("genlog: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// BenchmarkHints searches a generated log for the recovery watch's words
+// a window at a time, as the watch after each failure does: the windows
+// a retry is looked for in, and those a success is; with AVX2 where the
+// machine has it, and without.
+func BenchmarkHints(b *testing.B) {
+	data := genlogData(b, 16<<20)
+	vector := pairsVector
+	defer func() { pairsVector = vector }()
+	for _, bench := range []struct {
+		name   string
+		window int
+		find   func([]byte) int
+	}{{"retry", RetryWindow, retryAt}, {"success", SuccessWindow, successAt}} {
+		for _, v := range []bool{false, true} {
+			if v && !vector {
+				continue
+			}
+			name := bench.name + "/portable"
+			if v {
+				name = bench.name + "/avx2"
+			}
+			b.Run(name, func(b *testing.B) {
+				pairsVector = v
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				found := 0
+				for b.Loop() {
+					found = 0
+					for at := 0; at < len(data); {
+						w := data[at:min(at+bench.window, len(data))]
+						k := bench.find(w)
+						if k < 0 {
+							at += len(w)
+							continue
+						}
+						found++
+						at += k + 1
+					}
+				}
+				b.ReportMetric(float64(found), "found")
+			})
 		}
 	}
 }

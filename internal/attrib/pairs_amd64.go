@@ -1,0 +1,15 @@
+package attrib
+
+import "golang.org/x/sys/cpu"
+
+// pairsVector is whether pairsFold tests 32 positions at a time with
+// AVX2 (pairsFoldAVX2) before its portable loop; tests turn it off to
+// test that loop too.
+var pairsVector = cpu.X86.HasAVX2
+
+// pairsFoldAVX2 returns the first i in [0, n) where p[i]|0x20, p[i+1]|0x20
+// are a0, a1 or c0, c1, or -1. n is a multiple of 32, and p[n] is
+// readable (a pair's second byte).
+//
+//go:noescape
+func pairsFoldAVX2(p *byte, n int, a0, a1, c0, c1 byte) int

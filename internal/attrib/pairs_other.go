@@ -1,0 +1,8 @@
+//go:build !amd64
+
+package attrib
+
+// pairsVector is false: pairsFold's portable loop does all of it.
+var pairsVector = false
+
+func pairsFoldAVX2(p *byte, n int, a0, a1, c0, c1 byte) int { panic("no AVX2") }
