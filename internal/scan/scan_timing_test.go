@@ -38,7 +38,18 @@ func corpus(size int, density float64) []byte {
 	return b.Bytes()
 }
 
+// BenchmarkScan measures Scan with AVX2 (/vector, where the machine has it) and,
+// under /portable, with the portable search alone.
 func BenchmarkScan(b *testing.B) {
+	b.Run("vector", benchmarkScan)
+	if prefixVector {
+		prefixVector = false
+		defer func() { prefixVector = true }()
+		b.Run("portable", benchmarkScan)
+	}
+}
+
+func benchmarkScan(b *testing.B) {
 	for _, bc := range []struct {
 		name    string
 		density float64
