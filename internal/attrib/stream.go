@@ -125,7 +125,7 @@ func (s *Stream) lookBack(buf []byte, base int64, pos Pos, own []byte, found *Be
 		if pre != nil && pre.hasWalked {
 			b = pre.walked
 		} else {
-			b = LookBack(buf, from, to, true)
+			b = walkBack(buf, from, b)
 		}
 	}
 	s.T.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
@@ -214,6 +214,10 @@ type CodeLine struct {
 // compare the two).
 func Prepare(data []byte, lines []CodeLine) {
 	examined := 0 // where the line after the previous one with codes starts
+	// The instances named by the lines before, in the chunk: by a line's
+	// turn the tracker knows them (unless it dropped one, MaxJobs: Chunk
+	// then walks back itself), so their walks would be wasted.
+	var seen recentIDs
 	for i := range lines {
 		l := &lines[i]
 		l.prepared = true
@@ -222,16 +226,43 @@ func Prepare(data []byte, lines []CodeLine) {
 		from := max(examined, l.Line.Start-Window)
 		switch own := l.clues.Instance.Of(l.Line.Of(data)); {
 		case len(own) > 0:
-			if l.Line.Start >= Window {
+			if l.Line.Start >= Window && !seen.has(own) {
 				l.first, l.hasFirst = LookBackFor(data, l.Line.Start-Window, l.Line.Start, own), true
 			}
+			seen.add(own)
 		case l.wholeWindow:
 			l.before = LookBack(data, from, l.Line.Start, false)
-			if !l.before.Named.Empty() {
-				l.walked, l.hasWalked = LookBack(data, from, l.Line.Start, true), true
+			if id := l.before.ID.Of(data); len(id) > 0 {
+				if !seen.has(id) {
+					l.walked, l.hasWalked = walkBack(data, from, l.before), true
+				}
+				seen.add(id)
 			}
 		}
 		examined = nextLine(data, l.Line.End)
+	}
+}
+
+// recentIDs holds the last few instance IDs Prepare saw in a chunk (a
+// job's lines with codes name it again and again; a few jobs interleave).
+type recentIDs struct {
+	ids  [4][]byte
+	next int
+}
+
+func (r *recentIDs) has(id []byte) bool {
+	for _, x := range r.ids {
+		if bytes.Equal(x, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *recentIDs) add(id []byte) {
+	if !r.has(id) {
+		r.ids[r.next] = id
+		r.next = (r.next + 1) % len(r.ids)
 	}
 }
 

@@ -44,7 +44,6 @@ type Before struct {
 // codes, and lines far from codes are never read.
 func LookBack(buf []byte, from, to int, walk bool) Before {
 	var b Before
-	named := to
 	for p := to - 1; p >= from; {
 		id, ok := idBefore(buf, from, &p)
 		if !ok {
@@ -53,16 +52,27 @@ func LookBack(buf []byte, from, to int, walk bool) Before {
 		if announced(buf, from, id) {
 			line, inside := lineOf(buf, from, id)
 			if inside {
-				b.Named, b.ID, named = line, id, line.Start
+				b.Named, b.ID = line, id
 				b.NamedLogView = isLogViewID(buf, from, id)
 			}
 			break
 		}
 	}
 	b.Prompt = lastPrompt(buf, from, to)
-	if b.Named.Empty() || !walk {
+	if walk {
+		b = walkBack(buf, from, b)
+	}
+	return b
+}
+
+// walkBack returns b, what LookBack(buf, from, to, false) found, with
+// what its walk finds: LookBack(buf, from, to, true), without reading the
+// lines after b.Named again.
+func walkBack(buf []byte, from int, b Before) Before {
+	if b.Named.Empty() {
 		return b
 	}
+	named := b.Named.Start
 	// Back over the same instance's lines, to its first and its LogView.
 	stop := from
 	if pr := lastPrompt(buf, from, named); !pr.Empty() {
