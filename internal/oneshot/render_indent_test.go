@@ -58,3 +58,44 @@ func FuzzWriteIndented(f *testing.F) {
 		}
 	})
 }
+
+// The report with its jobs encoded apart is the report encoded whole, as
+// encoding/json indents it, whatever its strings hold ("jobs":[] too).
+func TestWriteJSONJobsIsTheWholeReport(t *testing.T) {
+	tricky := `a "jobs":[] b, {"jobs":[]}`
+	doc := JSON{
+		Files: []JSONFile{}, Folded: []JSONFolded{}, FailedJobs: 2,
+		Codes: []JSONCode{{Code: "ODPS-0130071", Sample: tricky, General: `"jobs":[]`}},
+	}
+	jobs := []JSONJob{
+		{File: "a.log", Instance: "20261201090240093gb7kq1m5", RequestIDs: []string{}, Codes: []JSONJobCode{{Code: "ODPS-0130071", Count: 2}},
+			RootCause: &JSONRootCause{Code: "ODPS-0130071", Message: tricky}},
+		{File: "b.log", RequestIDs: []string{"r1"}, Codes: []JSONJobCode{}},
+	}
+	encode := func(doc JSON, indent bool) []byte {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if indent {
+			enc.SetIndent("", "  ")
+		}
+		if err := enc.Encode(doc); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	for _, n := range []int{0, 1, 2} {
+		whole := doc
+		whole.Jobs = jobs[:n]
+		want := encode(whole, true)
+		apart := doc
+		apart.Jobs = []JSONJob{}
+		var got bytes.Buffer
+		if err := writeJSONJobs(bufio.NewWriterSize(&got, 16), encode(apart, false), jobs[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(want) {
+			t.Errorf("%d jobs:\n%s\nwant\n%s", n, got.Bytes(), want)
+		}
+	}
+}
