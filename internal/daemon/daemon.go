@@ -87,7 +87,7 @@ type Daemon struct {
 	counters *sink.ErrorCounters
 	pipe     *pipeline.Pipeline
 	fileMet  *filesource.Metrics
-	pool     chan []byte // batch buffers shared by the sources
+	pool     *filesource.Pool // batch buffers shared by the sources
 	alerts   *alerting
 	kafkaMet *kafkasource.Metrics
 	// events is the Kafka event sink (nil when off); batches are done only

@@ -65,7 +65,7 @@ type Options struct {
 	// Pool holds the batch buffers, each BatchBytes long, shared by the
 	// sources of a daemon: the bound on the memory of lines in flight. Nil
 	// gives the source a pool of its own, of Buffers buffers.
-	Pool    chan []byte
+	Pool    *Pool
 	Buffers int
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -76,7 +76,7 @@ type Source struct {
 	opts  Options
 	out   chan<- *pipeline.Batch
 	saved map[fileKey]positions.Entry
-	pool  chan []byte
+	pool  *Pool
 	// What the last run followed: its directories, when it last looked
 	// for new files, and the paths it followed files at.
 	lastDirs    map[string]bool

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 
 	"github.com/odpswatch/odpswatch/internal/attrib"
+	"github.com/odpswatch/odpswatch/internal/hugemem"
 	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
@@ -203,13 +204,13 @@ func newEngine(r *Report, name string, opts Options) *engine {
 // more), else from the heap. (A small file's blocks are smaller, and a
 // huge page for each size of them would be more memory than the file.)
 func (e *engine) fillPool(regular bool) (release func()) {
-	pooled := regular && e.opts.BlockSize >= hugePage/2
+	pooled := regular && e.opts.BlockSize >= hugemem.PageSize/2
 	slots := make([]*slot, e.opts.InFlight)
 	for i := range slots {
 		if pooled {
 			slots[i] = &slot{buf: blockBuffers.get(e.opts.BlockSize)}
 		} else {
-			slots[i] = &slot{buf: alignedBuffer(e.opts.BlockSize)}
+			slots[i] = &slot{buf: hugemem.Aligned(e.opts.BlockSize)}
 		}
 		e.pool <- slots[i]
 	}
