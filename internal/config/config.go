@@ -50,10 +50,10 @@ type Global struct {
 	// Default 0; 0 to 256.
 	Workers int `yaml:"workers"`
 	// QueueBatches is the number of batches buffered between sources and
-	// workers. Default 64; 1 to 4096.
+	// workers. Default 16; 1 to 4096.
 	QueueBatches int `yaml:"queue_batches"`
 	// BatchBytes is how many bytes of whole lines a file source hands over
-	// at once. Default 262144; 4096 to 16777216.
+	// at once. Default 1048576; 4096 to 16777216.
 	BatchBytes int `yaml:"batch_bytes"`
 	// MaxLineBytes is how much of a line is scanned; longer lines are cut
 	// and counted. Default 1048576; 256 to 67108864.

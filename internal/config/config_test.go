@@ -30,8 +30,8 @@ func wantDefaults() Config {
 			PositionsSaveInterval: dur(5 * time.Second),
 			ShutdownTimeout:       dur(15 * time.Second),
 			Workers:               0,
-			QueueBatches:          64,
-			BatchBytes:            262144,
+			QueueBatches:          16,
+			BatchBytes:            1048576,
 			MaxLineBytes:          1048576,
 			AttributionStreams:    1024,
 			AttributionJobs:       32,
@@ -172,8 +172,8 @@ func TestString(t *testing.T) {
   positions_save_interval: 5s
   shutdown_timeout: 15s
   workers: 0
-  queue_batches: 64
-  batch_bytes: 262144
+  queue_batches: 16
+  batch_bytes: 1048576
   max_line_bytes: 1048576
   attribution_streams: 1024
   attribution_jobs: 32
