@@ -352,3 +352,38 @@ func TestLookBackForAsLastIndex(t *testing.T) {
 		t.Errorf("only %d cases found an instance announced on two lines or more: the test shows little", named)
 	}
 }
+
+// BenchmarkLookBackFor looks back through the window of each line of a
+// generated log that names an instance, for it, as a reader does for an
+// instance new to the tracker.
+func BenchmarkLookBackFor(b *testing.B) {
+	data := genlogData(b, 16<<20)
+	type named struct {
+		at int
+		id []byte
+	}
+	var lines []named
+	for at := 0; at < len(data); {
+		k := bytes.IndexByte(data[at:], '\n')
+		if k < 0 {
+			break
+		}
+		if id := lastInstance(data[at : at+k]).Of(data[at : at+k]); len(id) > 0 && at >= Window {
+			lines = append(lines, named{at, id})
+		}
+		at += k + 1
+	}
+	b.SetBytes(int64(len(lines)) * Window)
+	b.ReportAllocs()
+	found := 0
+	for b.Loop() {
+		found = 0
+		for _, l := range lines {
+			if !LookBackFor(data, l.at-Window, l.at, l.id).Named.Empty() {
+				found++
+			}
+		}
+	}
+	b.ReportMetric(float64(len(lines)), "lines")
+	b.ReportMetric(float64(found), "found")
+}
