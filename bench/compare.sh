@@ -52,7 +52,7 @@ bin=$work/bin
 mkdir -p "$bin"
 
 build_odpswatch "$bin"
-build_tools "$bin" genlog rebaseline
+build_tools "$bin" genlog rebaseline readfloor
 ensure_log "$bin/genlog" "$BENCH_FILE" "$BENCH_SIZE"
 file_bytes=$(stat -c %s "$BENCH_FILE")
 if ((file_bytes < BENCH_SIZE)); then
@@ -226,8 +226,27 @@ done
 rss_kib=$(tail -n 1 "$work/rss")
 [[ $rss_kib =~ ^[0-9]+$ ]] || die "cannot read peak RSS from /usr/bin/time: $(cat "$work/rss")"
 
+# The floor on this machine: reading the file with pread and nothing else
+# (bench/readfloor), by one reader and by two side by side, and starting
+# a process: odpswatch's and rg's on an empty file, best of 9.
+floor1=$("$bin/readfloor" -readers 1 "$BENCH_FILE") || die "readfloor failed"
+floor2=$("$bin/readfloor" -readers 2 "$BENCH_FILE") || die "readfloor failed"
+: >"$work/empty.log"
+start_ns() {
+	local best=0 t0 t1 i
+	for ((i = 0; i < 9; i++)); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>&1 || true
+		t1=$(date +%s%N)
+		if ((best == 0 || t1 - t0 < best)); then best=$((t1 - t0)); fi
+	done
+	echo "$best"
+}
+ow_start=$(start_ns "$bin/odpswatch" scan --format json "$work/empty.log")
+rg_start=$(start_ns rg -c --no-mmap ODPS- "$work/empty.log")
+
 echo
-args=("$file_bytes" "$rss_kib")
+args=("$file_bytes" "$rss_kib" "$floor1" "$floor2" "$ow_start" "$rg_start")
 for name in "${tools[@]}"; do
 	args+=("$name" "${best_ns[$name]}" "${cmd_text[$name]}")
 done
@@ -235,7 +254,9 @@ python3 - "${args[@]}" <<'EOF'
 import sys
 
 size, rss_kib = int(sys.argv[1]), int(sys.argv[2])
-rest = sys.argv[3:]
+floor1, floor2 = sys.argv[3], sys.argv[4]
+ow_start, rg_start = int(sys.argv[5]) / 1e9, int(sys.argv[6]) / 1e9
+rest = sys.argv[7:]
 names = tuple(rest[0::3])
 ns = dict(zip(names, map(int, rest[1::3])))
 cmds = dict(zip(names, rest[2::3]))
@@ -263,4 +284,17 @@ print(f"  odpswatch/rg's best mode   {r:6.2f}x     want >= 1.2x    {mark(r >= 1.
 print(f"  gzip: odpswatch/zcat|grep  {z:6.2f}x     want >= 2.0x    {mark(z >= 2.0)}")
 print(f"  two gzips side by side     {z2:6.2f}x     want >= 2.0x    {mark(z2 >= 2.0)}")
 print(f"  odpswatch RSS              {rss_mib:6.1f} MiB  want <= 64 MiB  {mark(rss_kib <= 64 * 1024)}")
+
+# What no scan of this file can go below here: its process start and
+# reading the file (two readers side by side, the better of the two).
+def floor_s(line):
+    return float(line.split("best ")[1].split(" s")[0])
+read_s = min(floor_s(floor1), floor_s(floor2))
+best_rg = min(sec["rg"], sec["rg-nommap"])
+print()
+print("the floor on this machine (bench/readfloor: pread into page-aligned buffers, nothing else)")
+print(f"  {floor1}")
+print(f"  {floor2}")
+print(f"  start-up on an empty file, best of 9: odpswatch {ow_start:.3f} s, rg {rg_start:.3f} s")
+print(f"  odpswatch start + reading: {ow_start + read_s:.3f} s, at most {best_rg / (ow_start + read_s):.2f}x rg's best mode ({best_rg:.3f} s)")
 EOF

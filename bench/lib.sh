@@ -1,7 +1,8 @@
 # lib.sh: steps the bench scripts share; sourced by compare.sh, daemon.sh
 # and kafka.sh, which define die (print and exit) before sourcing it.
 
-# build_odpswatch DIR: odpswatch into DIR, built from ./cmd/odpswatch, or
+# build_odpswatch DIR: odpswatch into DIR, built from ./cmd/odpswatch as
+# the release is (static, CGO_ENABLED=0: no dynamic loader at start), or
 # copied from $ODPSWATCH_BIN when that is set (to measure a given binary).
 build_odpswatch() {
 	echo "building into $1" >&2
@@ -10,7 +11,7 @@ build_odpswatch() {
 		cp "$ODPSWATCH_BIN" "$1/odpswatch"
 		echo "measuring $ODPSWATCH_BIN ($("$1/odpswatch" version 2>&1 | head -1))" >&2
 	else
-		go build -o "$1/odpswatch" ./cmd/odpswatch || die "cannot build ./cmd/odpswatch"
+		CGO_ENABLED=0 go build -o "$1/odpswatch" ./cmd/odpswatch || die "cannot build ./cmd/odpswatch"
 	fi
 }
 
