@@ -24,6 +24,7 @@
 package redact
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 )
@@ -138,15 +139,14 @@ func inPath(b []byte, i int) bool {
 }
 
 // segmentLen is the length of the path segment at the start of b: up to
-// the next '/', '?' or '#', or where a value ends (valueLen).
+// the next '/', '?' or '#', or where a value ends (valueLen). The
+// segment's end is found first, so that a path of many short segments
+// is read once (valueLen of all that follows, for each, was quadratic).
 func segmentLen(b []byte) int {
-	n := valueLen(b)
-	for i, c := range b[:n] {
-		if c == '/' || c == '?' || c == '#' {
-			return i
-		}
+	if k := bytes.IndexAny(b, "/?#"); k >= 0 {
+		b = b[:k]
 	}
-	return n
+	return valueLen(b)
 }
 
 // skipSeparator skips the separator b[i:] starts with, if any: one of

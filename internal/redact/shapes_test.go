@@ -56,3 +56,14 @@ func TestRedactsTheDocumentedShapes(t *testing.T) {
 		}
 	}
 }
+
+// A line of many path segments named token (a megabyte of them, as long
+// as a line gets) is read once: every value is masked, and the time is
+// linear (reading all that follows each segment took minutes).
+func TestManyPathSegments(t *testing.T) {
+	in := strings.Repeat("/token/a1", (1<<20)/len("/token/a1"))
+	out := String(in)
+	if want := strings.Repeat("/token/"+Mask, (1<<20)/len("/token/a1")); out != want {
+		t.Errorf("String of %d path segments: %d bytes, not every value masked", (1<<20)/len("/token/a1"), len(out))
+	}
+}
