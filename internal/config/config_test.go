@@ -113,7 +113,7 @@ func TestLoadFull(t *testing.T) {
 			PositionsSaveInterval: dur(time.Minute),
 			ShutdownTimeout:       dur(25 * time.Second),
 			Workers:               8,
-			QueueBatches:          16,
+			QueueBatches:          32,
 			BatchBytes:            65536,
 			MaxLineBytes:          4096,
 			AttributionStreams:    64,

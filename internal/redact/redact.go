@@ -97,12 +97,12 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 		if !isToken(b[i:]) {
 			continue
 		}
-		if k := i + 5; k < len(b) && b[k] == '/' && inPath(b, i) {
-			end := k + 1 + segmentLen(b[k+1:])
-			if end == k+1 {
+		if k := slashAt(b, i+5); k > i+5 && inPath(b, i) {
+			end := k + segmentLen(b[k:])
+			if end == k {
 				continue
 			}
-			return k + 1, end, true
+			return k, end, true
 		}
 		j := skipSpaces(b, skipQuote(b, i+5), true)
 		k := skipSeparator(b, j)
@@ -122,29 +122,69 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 }
 
 // inPath reports whether the name that ends at b[i+5] is a segment of a
-// URL's path: it follows a '/', with no byte between that a name cannot
-// hold.
+// URL's path: it follows a '/' (or one encoded: see slashAt), with no
+// byte between that a name cannot hold.
 func inPath(b []byte, i int) bool {
-	for i > 0 {
-		switch c := b[i-1]; {
-		case c == '/':
+	for ; i > 0; i-- {
+		if endsWithSlash(b[:i]) {
 			return true
-		case c == '_' || c == '-' || c == '.' || 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9':
-			i--
-		default:
+		}
+		if c := b[i-1]; !(c == '_' || c == '-' || c == '.' || 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9') {
 			return false
 		}
 	}
 	return false
 }
 
+// slashes are a '/' as a URL shows it in a log line: itself, escaped in
+// JSON (\/, \u002f), percent-encoded (%2F, once or more: see pathByteAt).
+var slashes = []string{"/", `\/`, `\u002f`}
+
+// slashAt returns the offset after the '/' b[i:] starts with, in any of
+// its forms, or i.
+func slashAt(b []byte, i int) int {
+	if k := skipOne(b, i, slashes); k > i {
+		return k
+	}
+	return skipEncoded(b, i, "2f")
+}
+
+// endsWithSlash reports whether b ends with a '/' in any of its forms.
+func endsWithSlash(b []byte) bool {
+	for _, s := range slashes {
+		if len(b) >= len(s) && hasPrefixFold(b[len(b)-len(s):], s) {
+			return true
+		}
+	}
+	// %2F, %252F...: the "2f", then "25"s back to the '%'.
+	if len(b) < 3 || !hasPrefixFold(b[len(b)-2:], "2f") {
+		return false
+	}
+	j := len(b) - 2
+	for j >= 2 && b[j-2] == '2' && b[j-1] == '5' {
+		j -= 2
+	}
+	return j >= 1 && b[j-1] == '%'
+}
+
 // segmentLen is the length of the path segment at the start of b: up to
-// the next '/', '?' or '#', or where a value ends (valueLen). The
-// segment's end is found first, so that a path of many short segments
-// is read once (valueLen of all that follows, for each, was quadratic).
+// the next '/', '?' or '#' (or one of them encoded, as a slash can be),
+// or where a value ends (valueLen). The segment's end is found first, so
+// that a path of many short segments is read once (valueLen of all that
+// follows, for each, was quadratic).
 func segmentLen(b []byte) int {
-	if k := bytes.IndexAny(b, "/?#"); k >= 0 {
-		b = b[:k]
+	for i := 0; i < len(b); {
+		k := bytes.IndexAny(b[i:], "/?#%\\")
+		if k < 0 {
+			break
+		}
+		i += k
+		if c := b[i]; c == '/' || c == '?' || c == '#' || slashAt(b, i) > i ||
+			skipEncoded(b, i, "3f") > i || skipEncoded(b, i, "23") > i {
+			b = b[:i]
+			break
+		}
+		i++
 	}
 	return valueLen(b)
 }

@@ -82,7 +82,7 @@ func FuzzRedact(f *testing.F) {
 			return -1
 		}, tok) + "E"
 		var planted, shown string
-		switch form % 6 {
+		switch form % 7 {
 		case 0:
 			planted, shown = "?p=x&token="+tok, tok
 		case 1:
@@ -97,6 +97,10 @@ func FuzzRedact(f *testing.F) {
 			// A path segment holds no '/'.
 			tok = strings.ReplaceAll(tok, "/", "_")
 			planted, shown = "https://svc.example.com/api/token/"+tok+"/x", tok
+		case 6:
+			// The same, as a parameter of another URL.
+			tok = strings.ReplaceAll(tok, "/", "_")
+			planted, shown = "next="+url.QueryEscape("https://svc.example.com/api/token/"+tok+"/x"), url.QueryEscape(tok)
 		}
 		// What follows the token must end it, as in a real log.
 		in := before + " " + planted + " " + after

@@ -67,3 +67,28 @@ func TestManyPathSegments(t *testing.T) {
 		t.Errorf("String of %d path segments: %d bytes, not every value masked", (1<<20)/len("/token/a1"), len(out))
 	}
 }
+
+// A path segment named token, in a URL encoded inside another or escaped
+// in JSON (found by review: only raw slashes were read).
+func TestRedactsEncodedPathSegments(t *testing.T) {
+	const s = "SECRETabc123XYZ"
+	for _, in := range []string{
+		"next=https%3A%2F%2Fsvc.example.com%2Fapi%2Ftoken%2F" + s + "%2Fx",
+		"next=https%253A%252F%252Fsvc.example.com%252Fapi%252Ftoken%252F" + s,
+		`{"u":"https:\/\/svc.example.com\/api\/token\/` + s + `\/x"}`,
+		`{"u":"https:\u002f\u002fsvc.example.com\u002fapi\u002ftoken\u002f` + s + `"}`,
+		"next=https%3A%2F%2Fsvc.example.com%2Fapi%2Ftoken%2F" + s + "%3Fp%3D1",
+	} {
+		got := String(in)
+		if strings.Contains(got, s) {
+			t.Errorf("String(%q) = %q", in, got)
+		}
+		if !strings.Contains(got, Mask) {
+			t.Errorf("String(%q) masked nothing", in)
+		}
+	}
+	// The segment ends where the path goes on, encoded or not.
+	if got := String("u=%2Fapi%2Ftoken%2F" + s + "%2Fjobs%3Fp%3D1"); got != "u=%2Fapi%2Ftoken%2F"+Mask+"%2Fjobs%3Fp%3D1" {
+		t.Errorf("the value ran past its segment: %q", got)
+	}
+}
