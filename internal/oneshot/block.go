@@ -17,8 +17,9 @@ type blockResult struct {
 	codes           []codeInBlock
 	nul             bool // the first block holds a NUL byte
 	// lines are the block's whole lines with codes, in order, for the
-	// job tracker (see jobs.go).
-	lines []codeLine
+	// job tracker (see jobs.go), and extras what was read of them.
+	lines  []codeLine
+	extras []codeExtra
 }
 
 // codeInBlock aggregates one code over the whole lines of a block.
@@ -59,8 +60,8 @@ func (w *worker) process(b *block, sc scan.Scanner) {
 		b.res = res
 		return
 	}
-	defer func() { b.codes, b.lines = b.res.codes, b.res.lines }() // keep the grown scratch
-	res.lines = b.lines[:0]
+	defer func() { b.codes, b.lines, b.extras = b.res.codes, b.res.lines, b.res.extras }() // keep the grown scratch
+	res.lines, res.extras = b.lines[:0], b.extras[:0]
 	b.lineCodes = b.lineCodes[:0]
 	res.lastNL = bytes.LastIndexByte(data, '\n')
 	start := res.firstNL + 1
@@ -81,7 +82,7 @@ func (w *worker) process(b *block, sc scan.Scanner) {
 			pos, prevLine = m.Line.Start, m.Line.Start
 			res.matchedLines++
 			if !w.skipJobs {
-				res.lines = append(res.lines, w.codeLine(data, start, m.Line, nl, len(b.lineCodes)))
+				res.lines = append(res.lines, w.codeLine(&res, data, start, m.Line, nl, len(b.lineCodes)))
 			}
 		}
 		if !w.skipJobs {

@@ -171,8 +171,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type slot struct {
 	buf   []byte        // BlockSize long, page-aligned
 	codes []codeInBlock // scratch for blockResult.codes
-	// Scratch for blockResult.lines and the codes of each line.
+	// Scratch for blockResult.lines, extras and the codes of each line.
 	lines     []codeLine
+	extras    []codeExtra
 	lineCodes []attrib.CodeAt
 }
 
