@@ -9,9 +9,9 @@
 // (\u0026token\u003d...), as a JSON or Python key, quoted or not, in JSON
 // inside a JSON string ({\"token\":\"...\"}) or URL-encoded inside a URL
 // (%22token%22%3A%22...), as a header (x-token: ...), with HTML entities
-// or a full-width '=', as a URL's path segment (/token/...). The value runs to the first
-// byte that ends a value in a log line (a space, a quote, '&', a
-// bracket...), not to the first byte a token cannot hold: a secret is
+// for its quotes or '=' or a full-width '=', as a URL's path segment
+// (/token/...). The value runs to the first byte that ends a value in a
+// log line (a space, a quote, '&', a bracket...), not to the first byte a token cannot hold: a secret is
 // better masked too long than cut short, and "token:" in prose is masked
 // too. The value is replaced by Mask; the name is kept, so that a reader
 // sees a token was there. Text without the word "token" is returned as it
@@ -83,8 +83,9 @@ func isToken[T string | []byte](s T) bool {
 var separators = []string{"=", ":", `\u003d`, `\\u003d`, `\x3d`, "&#61;", "&#x3d;", "\uff1d" /* fullwidth = */}
 
 // quotes may close a token's name or open its value: JSON's, JSON's inside
-// a JSON string, Python's.
-var quotes = []string{`\\\"`, `\"`, `"`, "'"}
+// a JSON string, Python's, and HTML's entities for them (a JSON body shown
+// in an HTML page or attribute).
+var quotes = []string{`\\\"`, `\"`, `"`, "'", "&quot;", "&#34;", "&#x22;", "&apos;", "&#39;", "&#x27;"}
 
 // next finds the first token value in b: [valStart, valEnd). A name ends
 // in "token" (any case); after it may come a closing quote, spaces, a

@@ -34,6 +34,10 @@ func TestRedactsEveryShape(t *testing.T) {
 		{"encoded colon", "x-odps-token%3A%20" + s, s},
 		{"path segment", "https://svc.example.com/api/token/" + s + "/x", s},
 		{"path segment ending in token", "https://svc.example.com/api/sts_token/" + s + "?p=1", s},
+		{"JSON in HTML, &quot;", `{&quot;token&quot;:&quot;` + s + `&quot;}`, s},
+		{"JSON in HTML, &#34;", `{&#34;token&#34;: &#34;` + s + `&#34;}`, s},
+		{"quoted in an attribute", `data-token=&quot;` + s + `&quot;`, s},
+		{"Python dict in HTML, &#39;", `{&#39;token&#39;: &#39;` + s + `&#39;}`, s},
 	}
 	for _, c := range cases {
 		if got := String(c.in); strings.Contains(got, c.leak) {
