@@ -11,9 +11,9 @@
 // (%22token%22%3A%22...), as a header (x-token: ...), with HTML entities
 // for its quotes or '=' or a full-width '=', as a URL's path segment
 // (/token/...). The value runs to the first byte that ends a value in a
-// log line (a space, a quote, '&', a bracket...), not to the first byte a token cannot hold: a secret is
-// better masked too long than cut short, and "token:" in prose is masked
-// too. The value is replaced by Mask; the name is kept, so that a reader
+// log line (a space, a quote, '&', a bracket...), not to the first byte a
+// token cannot hold: a secret is better masked too long than cut short,
+// and "token:" in prose is masked too. The value is replaced by Mask; the name is kept, so that a reader
 // sees a token was there. Text without the word "token" is returned as it
 // is, without allocating.
 //
