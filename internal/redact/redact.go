@@ -137,18 +137,13 @@ func inPath(b []byte, i int) bool {
 	return false
 }
 
-// slashes are a '/' as a URL shows it in a log line: itself, escaped in
-// JSON (\/, \u002f), percent-encoded (%2F, once or more: see pathByteAt).
+// slashes are a '/' as a URL shows it in a log line: itself and escaped
+// in JSON (\/, \u002f); slashAt reads it percent-encoded too.
 var slashes = []string{"/", `\/`, `\u002f`}
 
 // slashAt returns the offset after the '/' b[i:] starts with, in any of
 // its forms, or i.
-func slashAt(b []byte, i int) int {
-	if k := skipOne(b, i, slashes); k > i {
-		return k
-	}
-	return skipEncoded(b, i, "2f")
-}
+func slashAt(b []byte, i int) int { return skipForm(b, i, slashes, "2f") }
 
 // endsWithSlash reports whether b ends with a '/' in any of its forms.
 func endsWithSlash(b []byte) bool {
@@ -180,8 +175,7 @@ func segmentLen(b []byte) int {
 			break
 		}
 		i += k
-		if c := b[i]; c == '/' || c == '?' || c == '#' || slashAt(b, i) > i ||
-			skipEncoded(b, i, "3f") > i || skipEncoded(b, i, "23") > i {
+		if c := b[i]; c == '?' || c == '#' || slashAt(b, i) > i || skipForm(b, i, nil, "3f", "23") > i {
 			b = b[:i]
 			break
 		}
@@ -193,26 +187,24 @@ func segmentLen(b []byte) int {
 // skipSeparator skips the separator b[i:] starts with, if any: one of
 // separators, or '=' or ':' percent-encoded once or more (%3D, %253D,
 // %25253D, %3A).
-func skipSeparator(b []byte, i int) int {
-	if i < len(b) && b[i] == '%' {
-		if k := skipEncoded(b, i, "3d"); k > i {
-			return k
-		}
-		return skipEncoded(b, i, "3a")
-	}
-	return skipOne(b, i, separators)
-}
+func skipSeparator(b []byte, i int) int { return skipForm(b, i, separators, "3d", "3a") }
 
 // skipQuote skips the quote b[i:] starts with, if any: one of quotes, or
 // a double or single quote percent-encoded once or more (%22, %2527).
-func skipQuote(b []byte, i int) int {
-	if i < len(b) && b[i] == '%' {
-		if k := skipEncoded(b, i, "22"); k > i {
+func skipQuote(b []byte, i int) int { return skipForm(b, i, quotes, "22", "27") }
+
+// skipForm skips what b[i:] starts with, if it is one of forms
+// (lower-case) or the byte of one of hexes percent-encoded once or more.
+func skipForm(b []byte, i int, forms []string, hexes ...string) int {
+	if k := skipOne(b, i, forms); k > i {
+		return k
+	}
+	for _, h := range hexes {
+		if k := skipEncoded(b, i, h); k > i {
 			return k
 		}
-		return skipEncoded(b, i, "27")
 	}
-	return skipOne(b, i, quotes)
+	return i
 }
 
 // skipEncoded skips the byte of hex code hex (lower case) percent-encoded
@@ -274,11 +266,7 @@ func valueLen(b []byte) int {
 		case ' ', '\t', '\r', '\n', '"', '\'', '&', ',', ';', '}', ']', ')', '<', '>', '|', '`':
 			return n
 		case '%':
-			k := n + 1
-			for k+2 <= len(b) && b[k] == '2' && b[k+1] == '5' {
-				k += 2
-			}
-			if k+2 <= len(b) && b[k] == '2' && (b[k+1] == '6' || b[k+1] == '2' || b[k+1] == '7') {
+			if skipForm(b, n, nil, "26", "22", "27") > n {
 				return n // an encoded &, " or '
 			}
 			n++
