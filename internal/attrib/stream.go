@@ -86,7 +86,7 @@ func nextLine(b []byte, i int) int {
 // which holds the stream up to the line, from the window's start or the
 // last line examined (all of the window when NeedsWholeWindow). own is
 // the instance the line names, if it does; found is what a reader found
-// there already, if it did (LookBack of buf without walk, from where the
+// there already, if it did (LookBack of buf, from where the
 // window starts or the last line examined, to the line).
 func (s *Stream) LookBack(buf []byte, base int64, pos Pos, own []byte, found *Before) {
 	s.lookBack(buf, base, pos, own, found, nil)
@@ -115,7 +115,7 @@ func (s *Stream) lookBack(buf []byte, base int64, pos Pos, own []byte, found *Be
 	if found != nil {
 		b = *found
 	} else {
-		b = LookBack(buf, from, to, false)
+		b = LookBack(buf, from, to)
 	}
 	if b.Named.Empty() && b.Prompt.Empty() {
 		return
@@ -198,7 +198,7 @@ type CodeLine struct {
 	before      Before // what LookBack finds there, if wholeWindow and it names no instance
 	// In case the instance is new to the tracker, which only its turn
 	// tells: where the instance before names was first announced
-	// (LookBack's walk), or the instance the line names (LookBackFor), when
+	// (walkBack), or the instance the line names (LookBackFor), when
 	// the window lies in the chunk.
 	walked, first       Before
 	hasWalked, hasFirst bool
@@ -231,7 +231,7 @@ func Prepare(data []byte, lines []CodeLine) {
 			}
 			seen.add(own)
 		case l.wholeWindow:
-			l.before = LookBack(data, from, l.Line.Start, false)
+			l.before = LookBack(data, from, l.Line.Start)
 			if id := l.before.ID.Of(data); len(id) > 0 {
 				if !seen.has(id) {
 					l.walked, l.hasWalked = walkBack(data, from, l.before), true

@@ -20,8 +20,8 @@ type Before struct {
 	NamedLogView bool
 	// First is the first line that announces the same ID, as far back as
 	// it goes without another instance or a prompt between; LogView the
-	// first of them with the instance's LogView link. They are only looked
-	// back for when LookBack is asked to walk.
+	// first of them with the instance's LogView link. Only walkBack looks
+	// back for them.
 	First, LogView Span
 	// Prompt is the last odpscmd prompt ("odps@" starting a line), before
 	// or after Named; Statement the prompt before First, the statement the
@@ -32,17 +32,17 @@ type Before struct {
 // LookBack reads the lines of buf that start in [from, to), the lines
 // before a code's (which starts at to), for what Tracker needs of them (a
 // line starts after a '\n', or at buf's start, which must then be one):
-// the instance last announced and the last prompt; with walk, also where
-// that instance was first announced, its LogView link and its statement's
-// prompt. A reader looks back without walk, and again with it only when
-// the tracker wants them (NeedsFirst): once for each instance.
+// the instance last announced and the last prompt. Where that instance
+// was first announced, its LogView link and its statement's prompt are
+// walkBack's, which a reader calls only when the tracker wants them
+// (NeedsFirst): once for each instance.
 //
 // It is how a reader keeps to Window cheaply: it probes one byte in 14,
 // backwards from to, for the digits an instance ID starts with, and stops
 // at the first announced one; it finds prompts with bytes.IndexByte. A
 // region with no instance ID costs a small fraction of scanning it for
 // codes, and lines far from codes are never read.
-func LookBack(buf []byte, from, to int, walk bool) Before {
+func LookBack(buf []byte, from, to int) Before {
 	var b Before
 	for p := to - 1; p >= from; {
 		id, ok := idBefore(buf, from, &p)
@@ -59,15 +59,14 @@ func LookBack(buf []byte, from, to int, walk bool) Before {
 		}
 	}
 	b.Prompt = lastPrompt(buf, from, to)
-	if walk {
-		b = walkBack(buf, from, b)
-	}
 	return b
 }
 
-// walkBack returns b, what LookBack(buf, from, to, false) found, with
-// what its walk finds: LookBack(buf, from, to, true), without reading the
-// lines after b.Named again.
+// walkBack returns b, what LookBack(buf, from, to) found, with where its
+// instance was first announced (First), the first of those lines with its
+// LogView link (LogView) and the prompt before them (Statement), as far
+// back as the same instance goes without another instance or a prompt
+// between: the lines after b.Named are not read again.
 func walkBack(buf []byte, from int, b Before) Before {
 	if b.Named.Empty() {
 		return b
@@ -110,7 +109,7 @@ func walkBack(buf []byte, from int, b Before) Before {
 // tracker NeedsFirst it): the last line that announces it (Named), the
 // first (First), the first with its LogView link (LogView), and the
 // odpscmd prompt before the first (Statement). Other instances announced
-// between do not stop it, as they stop LookBack's walk: jobs interleave
+// between do not stop it, as they stop walkBack: jobs interleave
 // in a scheduler's log, and an exact ID is the same job wherever it is.
 func LookBackFor(buf []byte, from, to int, id []byte) Before {
 	var b Before

@@ -39,9 +39,9 @@ func trackWindowed(log []byte) *Tracker {
 				t.Feed(log, 0, b, lineOf)
 			}
 		} else {
-			b := LookBack(log, from, line.Start, false)
+			b := LookBack(log, from, line.Start)
 			if !b.Named.Empty() && t.NeedsFirst(b.ID.Of(log)) {
-				b = LookBack(log, from, line.Start, true)
+				b = walkBack(log, from, b)
 			}
 			t.Feed(log, 0, b, lineOf)
 		}
@@ -148,7 +148,7 @@ func TestLookBack(t *testing.T) {
 	const x, y = "20261201090240093gb7kq1m5", "20261201090240093gb7kq1m6"
 	log := []byte("ID = " + y + "\nodps@ p>select 1;\nID = " + x + "\nLog view:\nhttps://lv.example.com/logview/?p=p&i=" + x + "&token=t\n" +
 		"Query " + y + " polled\ninstance " + x + " status=Running\n2026-12-01 09:02:44 M1_job_0:0/0/1[0%]\n")
-	b := LookBack(log, 0, len(log), true)
+	b := walkBack(log, 0, LookBack(log, 0, len(log)))
 	for _, c := range []struct {
 		what string
 		span Span
@@ -164,16 +164,16 @@ func TestLookBack(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.what, got, c.want)
 		}
 	}
-	// Without walk, no walk back. A line that starts before from is not read.
-	if b := LookBack(log, 0, len(log), false); !b.First.Empty() || !b.LogView.Empty() || b.Named.Empty() {
-		t.Errorf("without walk: %+v", b)
+	// Without walkBack, no First or LogView. A line that starts before from is not read.
+	if b := LookBack(log, 0, len(log)); !b.First.Empty() || !b.LogView.Empty() || b.Named.Empty() {
+		t.Errorf("without walkBack: %+v", b)
 	}
-	if b := LookBack(log, len(log)-60, len(log), true); !b.Named.Empty() {
+	if b := walkBack(log, len(log)-60, LookBack(log, len(log)-60, len(log))); !b.Named.Empty() {
 		t.Errorf("from inside the instance's line: %+v", b)
 	}
 	// The prompt after the last instance.
 	tail := append(append([]byte{}, log...), "odps@ p>select 2;\n"...)
-	if b := LookBack(tail, 0, len(tail), true); string(b.Prompt.Of(tail)) != "odps@ p>select 2;" {
+	if b := walkBack(tail, 0, LookBack(tail, 0, len(tail))); string(b.Prompt.Of(tail)) != "odps@ p>select 2;" {
 		t.Errorf("prompt: %q", b.Prompt.Of(tail))
 	}
 }
@@ -187,7 +187,7 @@ func FuzzLookBack(f *testing.F) {
 		if from < 0 || from > len(log) || len(log) > 4*Window {
 			return
 		}
-		b := LookBack(log, from, len(log), true)
+		b := walkBack(log, from, LookBack(log, from, len(log)))
 		for _, s := range []Span{b.Named, b.First, b.LogView, b.Prompt} {
 			if s.Empty() {
 				continue

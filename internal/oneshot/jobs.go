@@ -67,7 +67,7 @@ func (w *worker) codeLine(res *blockResult, data []byte, start int, line scan.Sp
 	// instance is new to the tracker (the merger then looks back for where
 	// it was first announced).
 	if cl.wholeWindow && ex.clues.Instance.Empty() {
-		ex.before = attrib.LookBack(data, from, line.Start, false)
+		ex.before = attrib.LookBack(data, from, line.Start)
 	}
 	if ex != (codeExtra{}) {
 		cl.extra = int32(len(res.extras))

@@ -25,14 +25,6 @@ type indenter struct {
 	open bool
 }
 
-// writeIndented writes src, one JSON value as encoding/json writes it
-// compact (with the newline Encoder.Encode ends it with), to w indented.
-func writeIndented(w *bufio.Writer, src []byte) error {
-	in := indenter{w: w}
-	in.write(src)
-	return w.Flush()
-}
-
 // write writes the next piece of the JSON.
 func (in *indenter) write(src []byte) {
 	w := in.w

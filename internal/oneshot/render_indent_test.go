@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// indentLikeEncodingJSON is what writeIndented must write: encoding/json's
+// indentLikeEncodingJSON is what the indenter must write: encoding/json's
 // own indentation.
 func indentLikeEncodingJSON(t testing.TB, compact []byte) string {
 	var want bytes.Buffer
@@ -21,7 +21,9 @@ func indentLikeEncodingJSON(t testing.TB, compact []byte) string {
 func indented(t testing.TB, compact []byte) string {
 	var got bytes.Buffer
 	w := bufio.NewWriterSize(&got, 16) // small: values cross flushes
-	if err := writeIndented(w, compact); err != nil {
+	in := indenter{w: w}
+	in.write(compact)
+	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	return got.String()
@@ -35,13 +37,13 @@ func TestWriteIndentedIsEncodingJSONs(t *testing.T) {
 		"{\"a\":1,\"b\":\"line\"}\n",
 	} {
 		if got, want := indented(t, []byte(in)), indentLikeEncodingJSON(t, []byte(in)); got != want {
-			t.Errorf("writeIndented(%q)\n%s\nwant\n%s", in, got, want)
+			t.Errorf("indenter.write(%q)\n%s\nwant\n%s", in, got, want)
 		}
 	}
 }
 
 // FuzzWriteIndented: on any JSON value, made compact as the encoder
-// writes it, writeIndented writes what json.Indent does.
+// writes it, the indenter writes what json.Indent does.
 func FuzzWriteIndented(f *testing.F) {
 	f.Add(`{"a": [1, {"b": "c\"d"}], "e": {}}`)
 	f.Add(`[ [ ], { }, "\\", "\u0022" ]`)
@@ -54,7 +56,7 @@ func FuzzWriteIndented(f *testing.F) {
 			t.Fatal(err)
 		}
 		if got, want := indented(t, compact.Bytes()), indentLikeEncodingJSON(t, compact.Bytes()); got != want {
-			t.Fatalf("writeIndented(%q)\n%s\nwant\n%s", compact.Bytes(), got, want)
+			t.Fatalf("indenter.write(%q)\n%s\nwant\n%s", compact.Bytes(), got, want)
 		}
 	})
 }
