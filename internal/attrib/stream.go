@@ -193,6 +193,7 @@ type CodeLine struct {
 
 	// What Prepare read of it ahead of the stream's turn.
 	prepared    bool
+	newlines    int // '\n's in the chunk before the line
 	clues       Clues
 	wholeWindow bool   // the window it looks back over lies in the chunk
 	before      Before // what LookBack finds there, if wholeWindow and it names no instance
@@ -211,9 +212,11 @@ type CodeLine struct {
 // finds there. So readers that hold several chunks at once (the daemon's
 // workers) do this part of the work side by side, before each chunk's turn
 // in its stream; Chunk then finds the same jobs as without it (tests
-// compare the two).
-func Prepare(data []byte, lines []CodeLine) {
+// compare the two). It counts the chunk's lines too, which Chunk would
+// count in the stream's turn otherwise.
+func Prepare(data []byte, lines []CodeLine) Prepared {
 	examined := 0 // where the line after the previous one with codes starts
+	counted, newlines := 0, 0
 	// The instances named by the lines before, in the chunk: by a line's
 	// turn the tracker knows them (unless it dropped one, MaxJobs: Chunk
 	// then walks back itself), so their walks would be wasted.
@@ -221,6 +224,9 @@ func Prepare(data []byte, lines []CodeLine) {
 	for i := range lines {
 		l := &lines[i]
 		l.prepared = true
+		newlines += bytes.Count(data[counted:l.Line.Start], newline)
+		counted = l.Line.Start
+		l.newlines = newlines
 		l.clues = Find(l.Line.Of(data))
 		l.wholeWindow = examined > 0 || l.Line.Start >= Window
 		from := max(examined, l.Line.Start-Window)
@@ -241,6 +247,14 @@ func Prepare(data []byte, lines []CodeLine) {
 		}
 		examined = nextLine(data, l.Line.End)
 	}
+	return Prepared{newlines: newlines + bytes.Count(data[counted:], newline), counted: true}
+}
+
+// Prepared is what Prepare read of a chunk as a whole, for Chunk; the
+// zero Prepared says Prepare did not read it.
+type Prepared struct {
+	newlines int // the chunk's '\n's
+	counted  bool
 }
 
 // recentIDs holds the last few instance IDs Prepare saw in a chunk (a
@@ -268,24 +282,30 @@ func (r *recentIDs) add(id []byte) {
 
 // Chunk gives s the stream's next whole lines, data (the last may lack
 // its '\n': it is taken as ended), with those of them that carry codes,
-// in order. After each of these, charged is called with its index in
-// lines and what Tracker.Charged says of it. It returns how many lines
-// data holds (counted anyway, for their numbers).
-func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job, started []scan.Code)) int {
+// in order, and what Prepare returned of them, if it read them. After
+// each of these, charged is called with its index in lines and what
+// Tracker.Charged says of it. It returns how many lines data holds
+// (counted anyway, for their numbers).
+func (s *Stream) Chunk(data []byte, lines []CodeLine, p Prepared, charged func(i int, j *Job, started []scan.Code)) int {
 	base := s.histEnd // stream offset of data[0]
 	// lineAt numbers the line starting at off, no further back than the
-	// last one numbered: data is counted once.
+	// last one numbered: data is counted once, here or by Prepare
+	// (numbered tells where it counted up to).
 	counted, n := 0, s.lines
 	lineAt := func(off int) int64 {
 		n += int64(bytes.Count(data[counted:off], newline))
 		counted = off
 		return n + 1
 	}
+	numbered := func(off, newlines int) { counted, n = off, s.lines+int64(newlines) }
 	at := 0 // where the lines not yet offered start
 	for i := range lines {
 		l := lines[i].Line
 		s.following(data, base, &at, l.Start, lineAt)
 		s.WatchLines(data, base, at, l.Start)
+		if lines[i].prepared {
+			numbered(l.Start, lines[i].newlines)
+		}
 		pos := Pos{Line: lineAt(l.Start), Offset: base + int64(l.Start)}
 		line := l.Of(data)
 		var clues Clues
@@ -324,6 +344,9 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, charged func(i int, j *Job
 	}
 	s.following(data, base, &at, len(data), lineAt)
 	s.WatchLines(data, base, at, len(data))
+	if p.counted {
+		numbered(len(data), p.newlines)
+	}
 	lineAt(len(data))
 	s.Remember(data)
 	if len(data) > 0 && data[len(data)-1] != '\n' {

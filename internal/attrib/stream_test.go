@@ -51,10 +51,11 @@ func trackChunks(log []byte, sizes []int, charged *[]string) *Tracker {
 	s := NewStream(NewTracker())
 	for i, chunk := range chunkLines(log, sizes) {
 		lines := codeLines(chunk)
+		var p Prepared
 		if i%2 == 1 {
-			Prepare(chunk, lines)
+			p = Prepare(chunk, lines)
 		}
-		s.Chunk(chunk, lines, func(i int, j *Job, started []scan.Code) {
+		s.Chunk(chunk, lines, p, func(i int, j *Job, started []scan.Code) {
 			if charged != nil {
 				*charged = append(*charged, fmt.Sprintf("%s %v", j.Instance, started))
 			}
@@ -130,7 +131,7 @@ func TestStreamTrackerForgetsTheOldest(t *testing.T) {
 	}
 	fmt.Fprintf(&log, "Instance ID: 20261201100000000gjob\nFAILED: ODPS-0130071:[1,8] x\n")
 	var started int
-	s.Chunk(log.Bytes(), codeLines(log.Bytes()), func(_ int, _ *Job, codes []scan.Code) { started += len(codes) })
+	s.Chunk(log.Bytes(), codeLines(log.Bytes()), Prepared{}, func(_ int, _ *Job, codes []scan.Code) { started += len(codes) })
 	if tr.EvictedJobs != 2 || len(tr.Jobs()) != 2 || tr.DroppedJobs != 0 {
 		t.Errorf("evicted %d, kept %d, dropped %d; want 2, 2, 0", tr.EvictedJobs, len(tr.Jobs()), tr.DroppedJobs)
 	}
@@ -147,8 +148,8 @@ func TestStreamTrackerForgetsTheOldest(t *testing.T) {
 func TestStreamKeepsNoLongLine(t *testing.T) {
 	s := NewStream(NewStreamTracker(4))
 	long := append([]byte("x ODPS-0130071:[1,8] y "), bytes.Repeat([]byte("z"), 1<<20)...)
-	s.Chunk(long, codeLines(long), nil)
-	s.Chunk([]byte("after\n"), nil, nil)
+	s.Chunk(long, codeLines(long), Prepared{}, nil)
+	s.Chunk([]byte("after\n"), nil, Prepared{}, nil)
 	if hist, _ := s.History(); len(hist) > Window || cap(s.scratch) > 2*Window {
 		t.Errorf("the stream keeps %d bytes of history and a %d-byte buffer", len(hist), cap(s.scratch))
 	}
@@ -176,16 +177,18 @@ func feedPrepared(log []byte, sizes []int, prep func(i int) bool, maxJobs int) s
 	var charged []string
 	for i, chunk := range chunkLines(log, sizes) {
 		lines := codeLines(chunk)
+		var p Prepared
 		if prep(i) {
-			Prepare(chunk, lines)
+			p = Prepare(chunk, lines)
 		}
-		s.Chunk(chunk, lines, func(_ int, j *Job, started []scan.Code) {
+		n := s.Chunk(chunk, lines, p, func(_ int, j *Job, started []scan.Code) {
 			if j == nil {
 				charged = append(charged, "nil")
 				return
 			}
 			charged = append(charged, fmt.Sprintf("%s/%s %v", j.Instance, j.Project, started))
 		})
+		charged = append(charged, fmt.Sprintf("%d lines", n))
 	}
 	return attributions(s.T) + strings.Join(charged, "\n")
 }

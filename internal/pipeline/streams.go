@@ -190,10 +190,10 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) int {
 	clear(w.failures)
 	// What needs nothing of the batches before it is read now, beside the
 	// other workers; the rest waits for the origin's earlier batches.
-	attrib.Prepare(b.Data, w.codeLines)
+	prepared := attrib.Prepare(b.Data, w.codeLines)
 	st.wait(seq)
 	evicted := st.s.T.EvictedJobs
-	lines := st.s.Chunk(b.Data, w.codeLines, func(_ int, j *attrib.Job, started []scan.Code) {
+	lines := st.s.Chunk(b.Data, w.codeLines, prepared, func(_ int, j *attrib.Job, started []scan.Code) {
 		lj := lineJob{from: len(w.started)}
 		w.started = append(w.started, started...)
 		lj.to = len(w.started)
