@@ -174,11 +174,11 @@ func LookBackFor(buf []byte, from, to int, id []byte) Before {
 // first announced and its LogView link: it is new, and there is room for
 // it (MaxJobs).
 func (t *Tracker) NeedsFirst(id []byte) bool {
-	if t.current != nil && t.current.Instance == string(id) {
-		return false // the usual case, without a map lookup
+	if t.current != nil && t.current.Instance == string(id) || len(t.jobs) >= t.maxJobs && !t.evict {
+		return false // the usual cases, without a map lookup
 	}
 	_, ok := t.byID[string(id)]
-	return !ok && (len(t.jobs) < t.maxJobs || t.evict)
+	return !ok
 }
 
 func (t *Tracker) knows(id []byte) bool {
