@@ -32,7 +32,8 @@ type options struct {
 	odpswatch, nxtail, file, work string
 	only                          map[string]bool
 	catchupRuns, nxtailRuns       int
-	scrapeEvery, catchupTimeout   time.Duration
+	readPoll, scrapeEvery         time.Duration
+	catchupTimeout                time.Duration
 	nxtailDeadline                time.Duration
 	workers                       []int
 	samples                       int
@@ -51,7 +52,8 @@ func main() {
 	only := fs.String("only", "catchup,latency,idle", "measurements to run, comma-separated")
 	fs.IntVar(&o.catchupRuns, "catchup-runs", 3, "runs of odpswatch per workers setting (round-robin)")
 	fs.IntVar(&o.nxtailRuns, "nxtail-runs", 1, "runs of the nxadm/tail baseline")
-	fs.DurationVar(&o.scrapeEvery, "scrape-every", 20*time.Millisecond, "catch-up: /metrics polling period")
+	fs.DurationVar(&o.readPoll, "read-poll", 2*time.Millisecond, "catch-up: /proc/PID/io polling period, until the daemon has read the file's size")
+	fs.DurationVar(&o.scrapeEvery, "scrape-every", 2*time.Millisecond, "catch-up: /metrics polling period, once the daemon has read the file's size")
 	fs.DurationVar(&o.catchupTimeout, "catchup-timeout", 2*time.Minute, "catch-up: give up on an odpswatch run after this long")
 	fs.DurationVar(&o.nxtailDeadline, "nxtail-deadline", 3*time.Minute, "catch-up: stop nxtail after this long and report its rate so far")
 	workers := fs.String("workers", "0,1,2", "catch-up: global.workers settings to run (0: one per CPU)")
@@ -90,7 +92,7 @@ func main() {
 		usage("-nxtail is required for the catch-up measurement")
 	case o.catchupRuns < 1 || o.nxtailRuns < 0 || o.samples < 1 || o.idleFiles < 1:
 		usage("runs, samples and files must be positive")
-	case o.interval <= 0 || o.scrapeEvery <= 0 || o.idleWindow <= 0:
+	case o.interval <= 0 || o.readPoll <= 0 || o.scrapeEvery <= 0 || o.idleWindow <= 0:
 		usage("periods must be positive")
 	}
 	if o.work == "" {
@@ -193,7 +195,7 @@ func catchup(o options, out io.Writer) error {
 	for r := 1; r <= o.catchupRuns; r++ {
 		for _, w := range o.workers {
 			logf("catch-up run %d/%d, workers %s", r, o.catchupRuns, workersLabel(w))
-			res, err := runCatchup(o.odpswatch, o.work, o.file, size, w, r, o.scrapeEvery, o.catchupTimeout)
+			res, err := runCatchup(o.odpswatch, o.work, o.file, size, w, r, o.readPoll, o.scrapeEvery, o.catchupTimeout)
 			if err != nil {
 				return fmt.Errorf("workers %d, run %d: %v", w, r, err)
 			}
@@ -218,7 +220,8 @@ func catchup(o options, out io.Writer) error {
 
 	fmt.Fprintf(out, "\n== 1. catch-up: %s, %d bytes, %d lines, %d codes (odpswatch scan), page cache warm\n", o.file, size, want.Lines, want.Matches)
 	fmt.Fprintf(out, "   odpswatch run, start_at: beginning; time from process start until odpswatch_source_bytes_total\n")
-	fmt.Fprintf(out, "   equals the file size, /metrics polled every %v; CPU = utime+stime from /proc/PID/stat then.\n\n", o.scrapeEvery)
+	fmt.Fprintf(out, "   equals the file size, /metrics polled every %v once the daemon has read as many bytes (rchar of\n", o.scrapeEvery)
+	fmt.Fprintf(out, "   /proc/PID/io, polled every %v: it costs the daemon nothing); CPU = utime+stime from /proc/PID/stat then.\n\n", o.readPoll)
 	fmt.Fprintf(out, "%-12s %4s %8s %8s %7s %6s %10s %10s  %s\n", "workers", "run", "wall s", "MB/s", "CPU s", "cores", "MB/s/core", "VmHWM MiB", "counts vs scan")
 	for r := 0; r < o.catchupRuns; r++ {
 		for _, w := range o.workers {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,28 @@ func TestProc(t *testing.T) {
 	rss, hwm, err := memStatus(os.Getpid())
 	if err != nil || rss <= 0 || hwm < rss {
 		t.Errorf("memStatus = %d, %d, %v", rss, hwm, err)
+	}
+}
+
+// readBytes counts what the process read: 1 MiB more after reading a
+// 1 MiB file.
+func TestReadBytes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, err := readBytes(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	after, err := readBytes(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after - before; got < 1<<20 {
+		t.Fatalf("rchar grew by %d bytes over a 1 MiB read", got)
 	}
 }
