@@ -92,7 +92,7 @@ func TestKafkaOrigins(t *testing.T) {
 		{Start: 15, Topic: "logs", Partition: 3, Offset: 101},
 		{Start: 30, Topic: "logs", Partition: 3, Offset: 102},
 	}}
-	w := worker{p: &Pipeline{}}
+	w := batchWork{p: &Pipeline{}}
 	w.matches = w.p.opts.Scanner.Scan(nil, data)
 	var offsets []int64
 	for _, m := range w.matches {

@@ -109,6 +109,7 @@ type Pipeline struct {
 	in       chan *Batch
 	work     chan task // from the dispatcher to the workers
 	streams  *streams
+	spare    spareWork
 	counters *sink.ErrorCounters
 	metrics  *metrics
 
@@ -216,58 +217,110 @@ func (p *Pipeline) Completed() uint64 { return p.completed.Load() }
 func (p *Pipeline) Queued() int { return len(p.in) }
 
 func (p *Pipeline) runWorker() {
-	w := worker{p: p, counts: make(map[scan.Code]int), first: make(map[scan.Code]scan.Span), failures: make(map[scan.Code]int)}
 	for t := range p.work {
-		w.process(t.b, t.st, t.seq)
+		w := p.spare.get(p)
+		w.t = t
+		w.process()
 	}
 }
 
-type worker struct {
-	p       *Pipeline
+// batchWork is a batch's work, from its scan to its end, and what it
+// needs on the way. It goes with the batch: a batch whose origin's
+// earlier batches are not attributed yet is parked in its stream with it,
+// and the worker goes on with another batch; whoever attributes the
+// batch before it then finishes it (see stream.enter). So no worker
+// waits for another's batch.
+type batchWork struct {
+	p     *Pipeline
+	t     task
+	spent time.Duration // in workers, for odpswatch_scan_seconds_total
+
 	matches []scan.Match
 	counts  map[scan.Code]int
 	first   map[scan.Code]scan.Span // line of each code's first match
 
-	// The batch's attribution (see attribute).
+	// The batch's attribution (see prepare and attribute).
 	codeLines []attrib.CodeLine
 	codesAt   []attrib.CodeAt
+	prepared  attrib.Prepared
 	lineJobs  []lineJob // of each code line
 	started   []scan.Code
 	failures  map[scan.Code]int
 	recovered []scan.Code // the codes of the failures recovered
+	lines     int         // in the batch, as the tracker counted them
 }
 
-// process counts the codes of b, the seq-th batch of st's origin.
-func (w *worker) process(b *Batch, st *stream, seq uint64) {
+// spareWork holds the batchWork of batches that ended, for the next ones:
+// at most as many as there were batches in workers at once.
+type spareWork struct {
+	mu   sync.Mutex
+	free []*batchWork
+}
+
+func (s *spareWork) get(p *Pipeline) *batchWork {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(s.free); n > 0 {
+		w := s.free[n-1]
+		s.free = s.free[:n-1]
+		return w
+	}
+	return &batchWork{p: p, counts: make(map[scan.Code]int), first: make(map[scan.Code]scan.Span), failures: make(map[scan.Code]int)}
+}
+
+func (s *spareWork) put(w *batchWork) {
+	w.t, w.spent = task{}, 0
+	s.mu.Lock()
+	s.free = append(s.free, w)
+	s.mu.Unlock()
+}
+
+// process counts the codes of its batch, the seq-th of its origin: what
+// needs nothing of the origin's earlier batches now, the rest in the
+// origin's turn, here or, parked, in the worker that ends the batch
+// before it.
+func (w *batchWork) process() {
 	start := time.Now()
+	b := w.t.b
 	sc := w.p.opts.Scanner
 	// Descriptions are for the events; without an event sink only the
 	// codes are counted.
 	sc.CodesOnly = w.p.opts.Events == nil || b.Context
 	w.matches = sc.Scan(w.matches[:0], b.Data)
-	if b.Context {
-		// Context is for a tracker that starts: one that has read the
-		// origin already (a source restarted by a reload) has read it.
-		if seq == 0 {
-			w.attribute(b, st, seq)
-		} else {
-			st.wait(seq)
-			st.finish()
-		}
-		w.p.finish(b)
-		return
-	}
-
 	clear(w.counts)
 	clear(w.first)
-	for _, m := range w.matches {
-		if w.counts[m.Code] == 0 {
-			w.first[m.Code] = m.Line
+	if !b.Context {
+		for _, m := range w.matches {
+			if w.counts[m.Code] == 0 {
+				w.first[m.Code] = m.Line
+			}
+			w.counts[m.Code]++
 		}
-		w.counts[m.Code]++
 	}
-	// The tracker counts the batch's lines: they are not counted twice.
-	lines := w.attribute(b, st, seq)
+	if !b.Context || w.t.seq == 0 {
+		w.prepare()
+	}
+	w.spent += time.Since(start)
+	if !w.t.st.enter(w.t.seq, w) {
+		return // parked
+	}
+	for w != nil {
+		next := w.attribute()
+		w.end()
+		w = next
+	}
+}
+
+// end counts the batch, attributed, and hands it to the event sink or
+// marks it done.
+func (w *batchWork) end() {
+	start := time.Now()
+	b := w.t.b
+	if b.Context {
+		w.p.finish(b)
+		w.p.spare.put(w)
+		return
+	}
 	// Failures recovered in the batch, of its codes or of earlier ones.
 	for _, c := range w.recovered {
 		w.p.counters.AddRecovered(b.Source, classify.Classify(c), 1)
@@ -285,21 +338,26 @@ func (w *worker) process(b *Batch, st *stream, seq uint64) {
 		}
 	}
 	m := w.p.metrics
-	m.lines.WithLabelValues(b.Source).Add(float64(lines))
+	m.lines.WithLabelValues(b.Source).Add(float64(w.lines))
 	m.bytes.WithLabelValues(b.Source).Add(float64(b.Bytes))
 	if b.Cut {
 		m.cut.WithLabelValues(b.Source).Inc()
 	}
-	m.scanSeconds.Add(time.Since(start).Seconds())
+	m.scanSeconds.Add((w.spent + time.Since(start)).Seconds())
 	if log := w.p.opts.Logger; log.Enabled(context.Background(), slog.LevelDebug) {
 		log.Debug("batch counted", "source", b.Source, "origin", b.Origin, "offset", b.Offset,
-			"end", b.End, "lines", lines, "codes", len(w.matches))
+			"end", b.End, "lines", w.lines, "codes", len(w.matches))
 	}
 	if w.p.opts.Events != nil && len(w.matches) > 0 {
 		// Publish may block while the event sink is full: back-pressure.
-		w.p.opts.Events.Publish(w.events(b), func() { w.p.finish(b) })
+		// The events are made first: the batch may be done before
+		// Publish returns.
+		p, events := w.p, w.events(b)
+		p.spare.put(w)
+		p.opts.Events.Publish(events, func() { p.finish(b) })
 		return
 	}
+	w.p.spare.put(w)
 	w.p.finish(b)
 }
 
@@ -313,7 +371,7 @@ func (p *Pipeline) finish(b *Batch) {
 
 // events turns the batch's matches into events, with the jobs their lines
 // were attributed to.
-func (w *worker) events(b *Batch) []sink.Event {
+func (w *batchWork) events(b *Batch) []sink.Event {
 	now := time.Now().UTC()
 	out := make([]sink.Event, len(w.matches))
 	line := -1 // the code line of the match, in w.codeLines and w.lineJobs

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -16,10 +17,13 @@ import (
 // scan batches at once. A dispatcher takes the batches in the order
 // sources sent them (each origin's batches come from one goroutine, so
 // in its order) and numbers them per origin; a worker scans its batch as
-// soon as it has it, then waits for the origin's batches before it to
-// be attributed before it attributes its own. The wait cannot deadlock:
-// the batches before it were dispatched before it, so they are in
-// workers already, and the earliest of them waits on nothing.
+// soon as it has it (and reads what attrib.Prepare can of it), then
+// attributes it if the origin's batches before it are attributed, or
+// else parks it in the stream and takes another batch: the worker that
+// attributes the batch before it goes on with it. No worker waits, and
+// none is left parked: the batches before it were dispatched before it,
+// so they are in workers already, and the earliest of them waits on
+// nothing.
 
 // Defaults of the attribution's bounds.
 const (
@@ -41,27 +45,36 @@ type stream struct {
 	// (the dispatcher's clock): the dispatcher's alone.
 	sent, used uint64
 
-	mu   sync.Mutex
-	cond sync.Cond
-	done uint64 // batches attributed
+	mu     sync.Mutex
+	done   uint64                // batches attributed
+	parked map[uint64]*batchWork // by number: batches waiting for their turn
 }
 
-// wait blocks until the batches of the stream before the seq-th one are
-// attributed.
-func (st *stream) wait(seq uint64) {
+// enter reports whether the batches of the stream before the seq-th one
+// are attributed, so that w, the seq-th's work, may be; if not, it parks
+// w, for leave to give to whoever attributes the one before it.
+func (st *stream) enter(seq uint64, w *batchWork) bool {
 	st.mu.Lock()
-	for st.done != seq {
-		st.cond.Wait()
+	defer st.mu.Unlock()
+	if st.done == seq {
+		return true
 	}
-	st.mu.Unlock()
+	if st.parked == nil {
+		st.parked = make(map[uint64]*batchWork)
+	}
+	st.parked[seq] = w
+	return false
 }
 
-// finish marks the batch waited for attributed.
-func (st *stream) finish() {
+// leave marks the batch that entered attributed, and returns the next
+// one's work if it is parked: the caller attributes it.
+func (st *stream) leave() *batchWork {
 	st.mu.Lock()
+	defer st.mu.Unlock()
 	st.done++
-	st.mu.Unlock()
-	st.cond.Broadcast()
+	w := st.parked[st.done]
+	delete(st.parked, st.done)
+	return w
 }
 
 // idle reports whether no batch of the stream is in a worker.
@@ -116,7 +129,6 @@ func (ss *streams) next(b *Batch) (*stream, uint64) {
 			ss.evictOldestIdle()
 		}
 		st = &stream{s: attrib.NewStream(attrib.NewStreamTracker(ss.jobs))}
-		st.cond.L = &st.mu
 		ss.m[k] = st
 		ss.setSize()
 	}
@@ -158,14 +170,14 @@ type lineJob struct {
 	instance, project, logView, requestID string
 	root                                  scan.Code
 	// started are the codes of the line that began a failure:
-	// worker.started[from:to].
+	// batchWork.started[from:to].
 	from, to int
 }
 
-// attribute gives the batch to its origin's tracker, in the origin's
-// order, and counts the failures its codes began; it returns how many
-// lines the batch holds.
-func (w *worker) attribute(b *Batch, st *stream, seq uint64) int {
+// prepare reads what needs nothing of the origin's earlier batches: the
+// lines with codes, and what attrib.Prepare reads of them.
+func (w *batchWork) prepare() {
+	b := w.t.b
 	// The lines with codes, in order (matches are).
 	w.codeLines = w.codeLines[:0]
 	w.codesAt = w.codesAt[:0]
@@ -186,14 +198,27 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) int {
 		l.Codes = w.codesAt[at : at+n]
 		at += n
 	}
+	w.prepared = attrib.Prepare(b.Data, w.codeLines)
+}
+
+// attribute gives the batch to its origin's tracker, in the origin's
+// turn (its earlier batches are), and counts the lines and the failures
+// its codes began. It returns the next batch's work, if it is parked:
+// the caller attributes it too.
+func (w *batchWork) attribute() *batchWork {
+	start := time.Now()
+	defer func() { w.spent += time.Since(start) }()
+	b, st := w.t.b, w.t.st
 	w.lineJobs, w.started = w.lineJobs[:0], w.started[:0]
 	clear(w.failures)
-	// What needs nothing of the batches before it is read now, beside the
-	// other workers; the rest waits for the origin's earlier batches.
-	prepared := attrib.Prepare(b.Data, w.codeLines)
-	st.wait(seq)
+	w.recovered = w.recovered[:0]
+	if b.Context && w.t.seq > 0 {
+		// Context is for a tracker that starts: one that has read the
+		// origin already (a source restarted by a reload) has read it.
+		return st.leave()
+	}
 	evicted := st.s.T.EvictedJobs
-	lines := st.s.Chunk(b.Data, w.codeLines, prepared, func(_ int, j *attrib.Job, started []scan.Code) {
+	w.lines = st.s.Chunk(b.Data, w.codeLines, w.prepared, func(_ int, j *attrib.Job, started []scan.Code) {
 		lj := lineJob{from: len(w.started)}
 		w.started = append(w.started, started...)
 		lj.to = len(w.started)
@@ -210,11 +235,10 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) int {
 	})
 	evicted = st.s.T.EvictedJobs - evicted
 	w.recovered = st.s.T.TakeRecovered(w.recovered[:0])
-	st.finish()
 	if evicted > 0 {
 		w.p.streams.jobsEvicted.Add(float64(evicted))
 	}
-	return lines
+	return st.leave()
 }
 
 // failingJobs returns the jobs whose failure of c began in the batch
@@ -222,7 +246,7 @@ func (w *worker) attribute(b *Batch, st *stream, seq uint64) int {
 // maxFailingJobs (an alert names 5, the status page 20).
 const maxFailingJobs = 20
 
-func (w *worker) failingJobs(c scan.Code) []alert.FailingJob {
+func (w *batchWork) failingJobs(c scan.Code) []alert.FailingJob {
 	var out []alert.FailingJob
 	for _, lj := range w.lineJobs {
 		if len(out) == maxFailingJobs {
