@@ -8,7 +8,8 @@
 // (token%3D..., token%253D...), in JSON with & or = escaped
 // (\u0026token\u003d...), as a JSON or Python key, quoted or not, in JSON
 // inside a JSON string ({\"token\":\"...\"}) or URL-encoded inside a URL
-// (%22token%22%3A%22...), as a header (x-token: ...), with HTML entities
+// (%22token%22%3A%22..., %5C%22token%5C%22... from a JSON string), with
+// quotes and '=' escaped (\u0022, \u003d, \x3d), as a header (x-token: ...), with HTML entities
 // for its quotes or '=' or a full-width '=', as a URL's path segment
 // (/token/...). The value runs to the first byte that ends a value in a
 // log line (a space, a quote, '&', a bracket...), not to the first byte a
@@ -77,15 +78,15 @@ func isToken[T string | []byte](s T) bool {
 	return len(s) >= 5 && s[0]|0x20 == 't' && s[1]|0x20 == 'o' && s[2]|0x20 == 'k' && s[3]|0x20 == 'e' && s[4]|0x20 == 'n'
 }
 
-// separators between a token's name and its value, lower-cased: '=' in
-// every encoding logs show it in (a '%' encoding, once or more, is read
-// apart), and ':' (a header, a JSON or Python key).
-var separators = []string{"=", ":", `\u003d`, `\\u003d`, `\x3d`, "&#61;", "&#x3d;", "\uff1d" /* fullwidth = */}
+// separators between a token's name and its value, lower-cased: '=' and
+// ':' (a header, a JSON or Python key), as HTML entities and full-width;
+// escaped or encoded they are read apart (see skipForm).
+var separators = []string{"=", ":", "&#61;", "&#x3d;", "\uff1d" /* fullwidth = */}
 
-// quotes may close a token's name or open its value: JSON's, JSON's inside
-// a JSON string, Python's, and HTML's entities for them (a JSON body shown
-// in an HTML page or attribute).
-var quotes = []string{`\\\"`, `\"`, `"`, "'", "&quot;", "&#34;", "&#x22;", "&apos;", "&#39;", "&#x27;"}
+// quotes may close a token's name or open its value: JSON's and Python's,
+// and HTML's entities for them (a JSON body shown in an HTML page or
+// attribute); escaped or encoded they are read apart (see skipForm).
+var quotes = []string{`"`, "'", "&quot;", "&#34;", "&#x22;", "&apos;", "&#39;", "&#x27;"}
 
 // next finds the first token value in b: [valStart, valEnd). A name ends
 // in "token" (any case); after it may come a closing quote, spaces, a
@@ -137,23 +138,40 @@ func inPath(b []byte, i int) bool {
 	return false
 }
 
-// slashes are a '/' as a URL shows it in a log line: itself and escaped
-// in JSON (\/, \u002f); slashAt reads it percent-encoded too.
-var slashes = []string{"/", `\/`, `\u002f`}
+// slashes are a '/' as a URL shows it in a log line; escaped (\/,
+// \u002f) or encoded it is read apart (see skipForm).
+var slashes = []string{"/"}
 
 // slashAt returns the offset after the '/' b[i:] starts with, in any of
 // its forms, or i.
 func slashAt(b []byte, i int) int { return skipForm(b, i, slashes, "2f") }
 
-// endsWithSlash reports whether b ends with a '/' in any of its forms.
+// endsWithSlash reports whether b ends with a '/' in any of its forms
+// (those slashAt reads).
 func endsWithSlash(b []byte) bool {
-	for _, s := range slashes {
-		if len(b) >= len(s) && hasPrefixFold(b[len(b)-len(s):], s) {
+	n := len(b)
+	if n > 0 && b[n-1] == '/' || endsWithEncoded(b, "2f") {
+		return true
+	}
+	for _, e := range []string{"u002f", "x2f"} {
+		if n > len(e) && hasPrefixFold(b[n-len(e):], e) && endsWithBackslash(b[:n-len(e)]) {
 			return true
 		}
 	}
-	// %2F, %252F...: the "2f", then "25"s back to the '%'.
-	if len(b) < 3 || !hasPrefixFold(b[len(b)-2:], "2f") {
+	return false
+}
+
+// endsWithBackslash reports whether b ends with a backslash, raw or
+// percent-encoded.
+func endsWithBackslash(b []byte) bool {
+	return len(b) > 0 && b[len(b)-1] == '\\' || endsWithEncoded(b, "5c")
+}
+
+// endsWithEncoded reports whether b ends with the byte of hex code hex
+// percent-encoded once or more (%2F, %252F): the hex, then "25"s back to
+// the '%'.
+func endsWithEncoded(b []byte, hex string) bool {
+	if len(b) < 3 || !hasPrefixFold(b[len(b)-2:], hex) {
 		return false
 	}
 	j := len(b) - 2
@@ -185,23 +203,56 @@ func segmentLen(b []byte) int {
 }
 
 // skipSeparator skips the separator b[i:] starts with, if any: one of
-// separators, or '=' or ':' percent-encoded once or more (%3D, %253D,
-// %25253D, %3A).
+// separators, or '=' or ':' in another form (see skipForm: %3D, %253D,
+// \u003d, \x3d, %5Cu003d).
 func skipSeparator(b []byte, i int) int { return skipForm(b, i, separators, "3d", "3a") }
 
 // skipQuote skips the quote b[i:] starts with, if any: one of quotes, or
-// a double or single quote percent-encoded once or more (%22, %2527).
+// a double or single quote in another form (see skipForm: \", \\\",
+// %22, %2527, \u0022, %5C%22).
 func skipQuote(b []byte, i int) int { return skipForm(b, i, quotes, "22", "27") }
 
 // skipForm skips what b[i:] starts with, if it is one of forms
-// (lower-case) or the byte of one of hexes percent-encoded once or more.
+// (lower-case) or the byte of one of hexes percent-encoded once or more,
+// each of them maybe after backslashes (JSON's escapes, once or more,
+// raw or percent-encoded: a JSON string inside a URL); after a
+// backslash, the byte may also be \u00XX or \xXX.
 func skipForm(b []byte, i int, forms []string, hexes ...string) int {
-	if k := skipOne(b, i, forms); k > i {
+	j := skipBackslashes(b, i)
+	if k := skipOne(b, j, forms); k > j {
 		return k
 	}
 	for _, h := range hexes {
-		if k := skipEncoded(b, i, h); k > i {
+		if k := skipEncoded(b, j, h); k > j {
 			return k
+		}
+		if j > i && hasPrefixFold(b[j:], "u00") && hasPrefixFold(b[j+3:], h) {
+			return j + 5
+		}
+		if j > i && hasPrefixFold(b[j:], "x") && hasPrefixFold(b[j+1:], h) {
+			return j + 3
+		}
+	}
+	return i
+}
+
+// maxBackslashes bounds the backslashes escaping one byte: a quote in
+// JSON nested four strings deep takes 15. A longer run escapes nothing
+// skipForm reads, and reading it again at each of its bytes (a path
+// segment's end is looked for at each backslash) would be quadratic.
+const maxBackslashes = 16
+
+// skipBackslashes skips the backslashes b[i:] starts with, raw or
+// percent-encoded once or more (%5C, %255C), at most maxBackslashes.
+func skipBackslashes(b []byte, i int) int {
+	for n := 0; i < len(b) && n < maxBackslashes; n++ {
+		switch {
+		case b[i] == '\\':
+			i++
+		case skipEncoded(b, i, "5c") > i:
+			i = skipEncoded(b, i, "5c")
+		default:
+			return i
 		}
 	}
 	return i
@@ -255,10 +306,10 @@ func skipSpaces(b []byte, i int, plus bool) int {
 // valueLen is the length of the token value at the start of b: up to the
 // first byte that ends a value in a log line (a space, a quote, &, ',',
 // ';', a bracket, '<', '>', '|', '`') or an encoded one (%26, %22, %27,
-// encoded once or more; a backslash that escapes anything but '/' or a
-// base64 character, as in \", \n, \u0026). Any other byte, an unexpected
-// one too, is taken as part of the value: a secret is better masked too
-// long than cut short.
+// encoded once or more), or a backslash that escapes anything but '/' or
+// a base64 character (as in \", \n, \u0026), or one percent-encoded. Any
+// other byte, an unexpected one too, is taken as part of the value: a
+// secret is better masked too long than cut short.
 func valueLen(b []byte) int {
 	n := 0
 	for n < len(b) {
@@ -266,8 +317,8 @@ func valueLen(b []byte) int {
 		case ' ', '\t', '\r', '\n', '"', '\'', '&', ',', ';', '}', ']', ')', '<', '>', '|', '`':
 			return n
 		case '%':
-			if skipForm(b, n, nil, "26", "22", "27") > n {
-				return n // an encoded &, " or '
+			if skipForm(b, n, nil, "26", "22", "27") > n || skipEncoded(b, n, "5c") > n {
+				return n // an encoded &, " or ', or backslash
 			}
 			n++
 		case '\\':

@@ -82,7 +82,7 @@ func FuzzRedact(f *testing.F) {
 			return -1
 		}, tok) + "E"
 		var planted, shown string
-		switch form % 7 {
+		switch form % 9 {
 		case 0:
 			planted, shown = "?p=x&token="+tok, tok
 		case 1:
@@ -101,6 +101,11 @@ func FuzzRedact(f *testing.F) {
 			// The same, as a parameter of another URL.
 			tok = strings.ReplaceAll(tok, "/", "_")
 			planted, shown = "next="+url.QueryEscape("https://svc.example.com/api/token/"+tok+"/x"), url.QueryEscape(tok)
+		case 7:
+			// JSON in a JSON string, inside a URL.
+			planted, shown = "q="+url.QueryEscape(`{\"token\":\"`+tok+`\"}`), url.QueryEscape(tok)
+		case 8:
+			planted, shown = `\u0022token\u0022: \u0022`+tok+`\u0022`, tok
 		}
 		// What follows the token must end it, as in a real log.
 		in := before + " " + planted + " " + after

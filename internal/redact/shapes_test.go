@@ -38,6 +38,16 @@ func TestRedactsEveryShape(t *testing.T) {
 		{"JSON in HTML, &#34;", `{&#34;token&#34;: &#34;` + s + `&#34;}`, s},
 		{"quoted in an attribute", `data-token=&quot;` + s + `&quot;`, s},
 		{"Python dict in HTML, &#39;", `{&#39;token&#39;: &#39;` + s + `&#39;}`, s},
+		// Found by review: the backslash of an escaped quote, encoded in
+		// a URL (JSON inside a JSON string inside a URL), and quotes and
+		// '=' escaped as \u0022 and \u003d (URL-encoded too).
+		{"JSON in a JSON string inside a URL", "q=" + url.QueryEscape(`{\"token\":\"`+s+`\"}`), s},
+		{"the same with a space", "q=" + strings.ReplaceAll(url.QueryEscape(`{\"token\": \"`+s+`\"}`), "+", "%20"), s},
+		{"JSON string in a URL in JSON", `{"u":"https://lv/?d=` + url.QueryEscape(`{\"token\":\"`+s+`\"}`) + `"}`, s},
+		{"quotes as \\u0022", `"token\u0022:\u0022` + s + `\u0022"`, s},
+		{"name quoted as \\u0022", `\u0022token\u0022:\u0022` + s + `\u0022`, s},
+		{"\\u003d URL-encoded", `token%5Cu003d` + s, s},
+		{"quotes as \\u0027", `{\u0027token\u0027: \u0027` + s + `\u0027}`, s},
 	}
 	for _, c := range cases {
 		if got := String(c.in); strings.Contains(got, c.leak) {
@@ -69,6 +79,22 @@ func TestManyPathSegments(t *testing.T) {
 	out := String(in)
 	if want := strings.Repeat("/token/"+Mask, (1<<20)/len("/token/a1")); out != want {
 		t.Errorf("String of %d path segments: %d bytes, not every value masked", (1<<20)/len("/token/a1"), len(out))
+	}
+}
+
+// Long runs of backslashes, raw or encoded, after a path segment named
+// token or a name, are read in linear time (each backslash starts the
+// search for an escaped form; a megabyte of them took minutes when the
+// whole run was read again at each).
+func TestLongBackslashRuns(t *testing.T) {
+	for _, run := range []string{`\`, "%5C", "%255C"} {
+		n := (1 << 20) / len(run)
+		for _, prefix := range []string{"/token/x", "token=x", `"token":"x`} {
+			in := prefix + strings.Repeat(run, n)
+			if out := String(in); !strings.Contains(out, Mask) {
+				t.Errorf("%s then %d× %s: nothing masked", prefix, n, run)
+			}
+		}
 	}
 }
 
