@@ -55,7 +55,10 @@ type Job struct {
 type Recorder struct {
 	mu      sync.Mutex
 	minutes [Minutes]minute
-	jobs    []Job // oldest first
+	// jobs is a ring of the last MaxJobs jobs: jobs[next] is the oldest
+	// once it is full.
+	jobs [MaxJobs]Job
+	next int
 }
 
 type minute struct {
@@ -86,12 +89,12 @@ func (r *Recorder) Add(now time.Time, o alert.Observation) {
 	}
 	c.Prints += int64(o.Prints)
 	c.Failures += int64(o.Failures)
-	for _, j := range o.Jobs {
-		r.jobs = append(r.jobs, Job{Source: o.Source, Instance: j.Instance, Project: j.Project,
-			LogView: string(redact.Bytes([]byte(j.LogView))), Code: o.Class.Code, At: now})
-	}
-	if n := len(r.jobs) - MaxJobs; n > 0 {
-		r.jobs = slices.Delete(r.jobs, 0, n)
+	// Only the last MaxJobs can stay: the others are not even copied (a
+	// batch observes up to 20 jobs for each of its codes).
+	for _, j := range o.Jobs[max(len(o.Jobs)-MaxJobs, 0):] {
+		r.jobs[r.next] = Job{Source: o.Source, Instance: j.Instance, Project: j.Project,
+			LogView: redact.String(j.LogView), Code: o.Class.Code, At: now}
+		r.next = (r.next + 1) % MaxJobs
 	}
 }
 
@@ -143,9 +146,10 @@ func (r *Recorder) Jobs(now time.Time) []Job {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []Job
-	for i := len(r.jobs) - 1; i >= 0; i-- {
-		if now.Sub(r.jobs[i].At) < Minutes*time.Minute {
-			out = append(out, r.jobs[i])
+	for k := 1; k <= MaxJobs; k++ {
+		j := &r.jobs[(r.next-k+MaxJobs)%MaxJobs]
+		if !j.At.IsZero() && now.Sub(j.At) < Minutes*time.Minute {
+			out = append(out, *j)
 		}
 	}
 	return out

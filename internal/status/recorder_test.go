@@ -62,6 +62,23 @@ func TestRecorderBounds(t *testing.T) {
 	if len(r.Jobs(t0.Add(2*time.Hour))) != 0 {
 		t.Error("jobs older than an hour are shown")
 	}
+	// One observation of more jobs than the bound keeps its last ones,
+	// newest first; fewer than the bound, only those.
+	var many []alert.FailingJob
+	for i := range MaxJobs + 10 {
+		many = append(many, alert.FailingJob{Instance: fmt.Sprintf("2026120611000000%02dgjob", i)})
+	}
+	r = NewRecorder()
+	r.Add(t0, obs(420095, 1, 1, many...))
+	jobs = r.Jobs(t0)
+	if len(jobs) != MaxJobs || jobs[0].Instance != many[len(many)-1].Instance || jobs[MaxJobs-1].Instance != many[10].Instance {
+		t.Errorf("%d jobs from one observation of %d, newest %s, oldest %s", len(jobs), len(many), jobs[0].Instance, jobs[len(jobs)-1].Instance)
+	}
+	r = NewRecorder()
+	r.Add(t0, obs(420095, 1, 1, many[:3]...))
+	if jobs = r.Jobs(t0); len(jobs) != 3 || jobs[0].Instance != many[2].Instance {
+		t.Errorf("3 jobs observed, %d shown: %v", len(jobs), jobs)
+	}
 }
 
 // The page escapes what logs say, and stays bounded whatever the counts.
@@ -100,5 +117,21 @@ func TestPage(t *testing.T) {
 	}
 	if !strings.Contains(page, "Other codes: 9000 prints") {
 		t.Errorf("the codes past the bound are not shown added up")
+	}
+}
+
+// BenchmarkAdd observes a code with the 20 failing jobs a batch names at
+// most, as the pipeline does for each code of each batch.
+func BenchmarkAdd(b *testing.B) {
+	var jobs []alert.FailingJob
+	for i := range 20 {
+		jobs = append(jobs, alert.FailingJob{Instance: fmt.Sprintf("2026120611000000%02dgjob", i), Project: "p_beta",
+			LogView: "http://logview.odps.aliyun.com/logview/?h=http%3A%2F%2Fservice.cn-hangzhou.maxcompute.aliyun.com%2Fapi&i=x&p=p_beta"})
+	}
+	r := NewRecorder()
+	o := obs(420095, 3, 1, jobs...)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Add(t0, o)
 	}
 }
