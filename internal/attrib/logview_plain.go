@@ -2,7 +2,6 @@ package attrib
 
 import (
 	"bytes"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -51,7 +50,7 @@ func logViewPlain(link []byte) (string, bool) {
 		if len(key) == 0 || !only(key, queryText) {
 			return "", false
 		}
-		if strings.Contains(strings.ToLower(string(key)), "token") {
+		if containsFold(key, "token") {
 			// Dropped whatever its value, which may be base64 ('+', '/',
 			// '=') or encoded: net/url drops it too.
 			if !only(value, tokenText) {
@@ -75,11 +74,37 @@ func logViewPlain(link []byte) (string, bool) {
 		} else {
 			b.WriteByte('&')
 		}
-		b.WriteString(url.QueryEscape(string(p.key)))
+		writeQueryEscaped(&b, p.key)
 		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(string(p.value)))
+		writeQueryEscaped(&b, p.value)
 	}
 	return redact.String(b.String()), true
+}
+
+// writeQueryEscaped writes s as url.QueryEscape escapes it (for the bytes
+// of queryText: a test compares them), without its copies.
+func writeQueryEscaped(b *strings.Builder, s []byte) {
+	const hex = "0123456789ABCDEF"
+	for _, c := range s {
+		if queryKept[c] {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+}
+
+// containsFold reports whether s holds lower, a lower-case word, in any
+// case.
+func containsFold(s []byte, lower string) bool {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		if hasPrefixFold(s[i:], lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // only reports whether every byte of s is in set.
@@ -95,8 +120,9 @@ func only(s []byte, set *[256]bool) bool {
 // The bytes of a query's keys and values read as they are (and escaped
 // as net/url escapes them), those of a token's value (dropped), and those
 // net/url leaves as they are in a path, a host name and a port.
-var queryText, tokenText, plainPath, plainHost, portDigits = func() (q, tk, p, h, d *[256]bool) {
-	q, tk, p, h, d = new([256]bool), new([256]bool), new([256]bool), new([256]bool), new([256]bool)
+// queryKept holds the bytes url.QueryEscape leaves as they are.
+var queryText, tokenText, plainPath, plainHost, portDigits, queryKept = func() (q, tk, p, h, d, k *[256]bool) {
+	q, tk, p, h, d, k = new([256]bool), new([256]bool), new([256]bool), new([256]bool), new([256]bool), new([256]bool)
 	for c := range 256 {
 		d[c] = '0' <= c && c <= '9'
 		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || d[c]
@@ -104,6 +130,7 @@ var queryText, tokenText, plainPath, plainHost, portDigits = func() (q, tk, p, h
 		tk[c] = q[c] || c == '+' || c == '%'
 		p[c] = alnum || strings.IndexByte("-._~/", byte(c)) >= 0
 		h[c] = alnum || c == '-' || c == '.'
+		k[c] = alnum || strings.IndexByte("-_.~", byte(c)) >= 0
 	}
-	return q, tk, p, h, d
+	return q, tk, p, h, d, k
 }()

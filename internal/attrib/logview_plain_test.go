@@ -2,6 +2,7 @@ package attrib
 
 import (
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,19 @@ func BenchmarkLogView(b *testing.B) {
 				c.f(link)
 			}
 		})
+	}
+}
+
+// writeQueryEscaped escapes every byte of a plain query as net/url does.
+func TestWriteQueryEscaped(t *testing.T) {
+	for c := range 256 {
+		if !queryText[c] {
+			continue
+		}
+		var b strings.Builder
+		writeQueryEscaped(&b, []byte{byte(c), 'a', byte(c)})
+		if want := url.QueryEscape(string([]byte{byte(c), 'a', byte(c)})); b.String() != want {
+			t.Errorf("%q: %q, net/url %q", byte(c), b.String(), want)
+		}
 	}
 }
