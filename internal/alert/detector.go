@@ -74,7 +74,9 @@ type Observation struct {
 	// alert).
 	Sample []byte
 	// Jobs are jobs whose failure of the code began in the batch, with
-	// an instance or a LogView link (at most MaxJobs are kept).
+	// an instance or a LogView link (at most MaxJobs are kept). Like
+	// Sample, the slice is the caller's again once Add returns: what is
+	// kept is copied.
 	Jobs []FailingJob
 }
 

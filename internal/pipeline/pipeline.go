@@ -90,8 +90,9 @@ type Options struct {
 	Host string
 	// Observe, if set, is told of every code counted in a batch: its
 	// prints and the failures they began, with the line of the first
-	// print and the failing jobs. It must be quick and must not keep the
-	// sample. (The alert detectors.)
+	// print and the failing jobs. It must be quick and must keep neither
+	// the sample nor the slice of jobs (both are reused). (The alert
+	// detectors.)
 	Observe func(alert.Observation)
 	// MaxStreams bounds the origins whose jobs are tracked (0:
 	// DefaultMaxStreams), StreamJobs the jobs each keeps (0:
@@ -246,8 +247,9 @@ type batchWork struct {
 	lineJobs  []lineJob // of each code line
 	started   []scan.Code
 	failures  map[scan.Code]int
-	recovered []scan.Code // the codes of the failures recovered
-	lines     int         // in the batch, as the tracker counted them
+	recovered []scan.Code        // the codes of the failures recovered
+	lines     int                // in the batch, as the tracker counted them
+	jobsOf    []alert.FailingJob // failingJobs', reused
 }
 
 // spareWork holds the batchWork of batches that ended, for the next ones:

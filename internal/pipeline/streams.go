@@ -247,7 +247,8 @@ func (w *batchWork) attribute() *batchWork {
 const maxFailingJobs = 20
 
 func (w *batchWork) failingJobs(c scan.Code) []alert.FailingJob {
-	var out []alert.FailingJob
+	out := w.jobsOf[:0] // reused for the next code: Observe keeps none
+	defer func() { w.jobsOf = out[:0] }()
 	for _, lj := range w.lineJobs {
 		if len(out) == maxFailingJobs {
 			break
