@@ -9,14 +9,15 @@
 // (\u0026token\u003d...), as a JSON or Python key, quoted or not, in JSON
 // inside a JSON string ({\"token\":\"...\"}) or URL-encoded inside a URL
 // (%22token%22%3A%22..., %5C%22token%5C%22... from a JSON string), with
-// quotes and '=' escaped (\u0022, \u003d, \x3d), as a header (x-token: ...), with HTML entities
-// for its quotes or '=' or a full-width '=', as a URL's path segment
+// quotes and '=' escaped (\u0022, \u003d, \x3d), as a header (x-token:
+// ..., x-token: Bearer ...), a Python string (u'...'), with HTML entities
+// for its quotes or '=', full-width '=' or ':', as a URL's path segment
 // (/token/...). The value runs to the first byte that ends a value in a
 // log line (a space, a quote, '&', a bracket...), not to the first byte a
 // token cannot hold: a secret is better masked too long than cut short,
-// and "token:" in prose is masked too. The value is replaced by Mask; the name is kept, so that a reader
-// sees a token was there. Text without the word "token" is returned as it
-// is, without allocating.
+// and "token:" in prose is masked too. The value is replaced by Mask; the
+// name is kept, so that a reader sees a token was there. Text without the
+// word "token" is returned as it is, without allocating.
 //
 // Every place that copies log text out of the process (samples in scan's
 // report, alerts, event lines and descriptions) calls it before cutting
@@ -81,7 +82,7 @@ func isToken[T string | []byte](s T) bool {
 // separators between a token's name and its value, lower-cased: '=' and
 // ':' (a header, a JSON or Python key), as HTML entities and full-width;
 // escaped or encoded they are read apart (see skipForm).
-var separators = []string{"=", ":", "&#61;", "&#x3d;", "\uff1d" /* fullwidth = */}
+var separators = []string{"=", ":", "&#61;", "&#x3d;", "\uff1d" /* fullwidth = */, "\uff1a" /* fullwidth : */}
 
 // quotes may close a token's name or open its value: JSON's and Python's,
 // and HTML's entities for them (a JSON body shown in an HTML page or
@@ -113,7 +114,8 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 		}
 		// After a percent-encoded separator, '+' is a space too; else it
 		// may start the value (base64).
-		k = skipQuote(b, skipSpaces(b, k, b[j] == '%'))
+		k = skipSpaces(b, k, b[j] == '%')
+		k = skipAuthScheme(b, skipQuote(b, skipStringPrefix(b, k)))
 		end := k + valueLen(b[k:])
 		if end == k {
 			continue
@@ -284,20 +286,46 @@ func skipOne(b []byte, i int, forms []string) int {
 	return i
 }
 
-// skipSpaces skips spaces and tabs, and spaces as a URL encodes them:
-// %20 once or more, and if plus, '+' (a form's space) and %2B (one
-// encoded again).
+// skipSpaces skips spaces and tabs, the ideographic space (U+3000),
+// JSON's escaped tab and line ends (\t, \n, \r), and spaces as a URL
+// encodes them: %20 once or more, and if plus, '+' (a form's space) and
+// %2B (one encoded again).
 func skipSpaces(b []byte, i int, plus bool) int {
 	for i < len(b) {
 		switch {
 		case b[i] == ' ' || b[i] == '\t' || plus && b[i] == '+':
 			i++
+		case hasPrefixFold(b[i:], "\u3000"):
+			i += len("\u3000")
+		case b[i] == '\\' && i+1 < len(b) && (b[i+1] == 't' || b[i+1] == 'n' || b[i+1] == 'r'):
+			i += 2
 		case b[i] == '%' && skipEncoded(b, i, "20") > i:
 			i = skipEncoded(b, i, "20")
 		case plus && b[i] == '%' && skipEncoded(b, i, "2b") > i:
 			i = skipEncoded(b, i, "2b")
 		default:
 			return i
+		}
+	}
+	return i
+}
+
+// skipStringPrefix skips a Python string's prefix (u'…', b"…", r'…')
+// that b[i:] starts with, if it does.
+func skipStringPrefix(b []byte, i int) int {
+	if i < len(b) && strings.IndexByte("ubrUBR", b[i]) >= 0 && skipQuote(b, i+1) > i+1 {
+		return i + 1
+	}
+	return i
+}
+
+// skipAuthScheme skips the scheme of an HTTP credential (Bearer, Basic)
+// and the spaces after it, that b[i:] starts with, if it does: the
+// secret is what follows (x-token: Bearer ...).
+func skipAuthScheme(b []byte, i int) int {
+	for _, s := range []string{"bearer", "basic"} {
+		if hasPrefixFold(b[i:], s) && i+len(s) < len(b) && b[i+len(s)] == ' ' {
+			return skipSpaces(b, i+len(s), false)
 		}
 	}
 	return i
@@ -316,17 +344,23 @@ func valueLen(b []byte) int {
 		switch b[n] {
 		case ' ', '\t', '\r', '\n', '"', '\'', '&', ',', ';', '}', ']', ')', '<', '>', '|', '`':
 			return n
-		case '%':
-			if skipForm(b, n, nil, "26", "22", "27") > n || skipEncoded(b, n, "5c") > n {
-				return n // an encoded &, " or ', or backslash
+		case '%', '\\':
+			if skipForm(b, n, nil, "26", "22", "27") > n {
+				return n // an encoded or escaped &, " or '
 			}
-			n++
-		case '\\':
+			// Backslashes, raw or encoded, escape a base64 character
+			// (\/, \u002f, %5C%2F: a JSON string's escapes, in a URL
+			// too) or end the value.
+			j := skipBackslashes(b, n)
 			switch {
-			case n+1 < len(b) && b[n+1] == '/':
-				n += 2
-			case hasPrefixFold(b[n:], `\u002b`), hasPrefixFold(b[n:], `\u002f`), hasPrefixFold(b[n:], `\u003d`):
-				n += 6
+			case j == n: // a '%' that encodes no backslash
+				n++
+			case j < len(b) && b[j] == '/':
+				n = j + 1
+			case skipEncoded(b, j, "2f") > j:
+				n = skipEncoded(b, j, "2f")
+			case hasPrefixFold(b[j:], "u002b"), hasPrefixFold(b[j:], "u002f"), hasPrefixFold(b[j:], "u003d"):
+				n = j + 5
 			default:
 				return n
 			}

@@ -48,6 +48,22 @@ func TestRedactsEveryShape(t *testing.T) {
 		{"name quoted as \\u0022", `\u0022token\u0022:\u0022` + s + `\u0022`, s},
 		{"\\u003d URL-encoded", `token%5Cu003d` + s, s},
 		{"quotes as \\u0027", `{\u0027token\u0027: \u0027` + s + `\u0027}`, s},
+		// Found by review: a base64 value's '/' escaped in JSON, then
+		// the JSON URL-encoded (%5C%2F) ended the value at the backslash.
+		{"JSON-escaped slash inside a URL", "q=" + url.QueryEscape(`{"token":"abcd\/`+s+`"}`), s},
+		{"\\u002f inside a URL", "q=" + url.QueryEscape(`{"token":"abcd\u002f`+s+`"}`), s},
+		{"%5C%2F in a value", `token=abcd%5C%2F` + s, s},
+		{"%5C%2F after an encoded =", `token%3Dabcd%5C%2F` + s, s},
+		{"JSON in a JSON string in a URL, escaped slash", "q=" + url.QueryEscape(`{\"token\":\"abcd\\\/`+s+`\"}`), s},
+		{"raw \\\\\\/ in a value", `{"u":"?token=abcd\\\/` + s + `"}`, s},
+		// Found by the same review (they leaked before too).
+		{"a bearer token", `x-odps-token: Bearer ` + s, s},
+		{"basic credentials", `proxy_token: basic ` + s, s},
+		{"Python 2 unicode string", `{'token': u'` + s + `'}`, s},
+		{"Python bytes", `{'token': b"` + s + `"}`, s},
+		{"JSON-escaped tab after the colon", `{\"token\":\t\"` + s + `\"}`, s},
+		{"full-width colon", `token：` + s, s},
+		{"ideographic space", `token　=　` + s, s},
 	}
 	for _, c := range cases {
 		if got := String(c.in); strings.Contains(got, c.leak) {
