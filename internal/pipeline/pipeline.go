@@ -106,11 +106,16 @@ type Options struct {
 
 // Pipeline scans and classifies batches and counts their codes.
 type Pipeline struct {
-	opts     Options
-	in       chan *Batch
-	work     chan task // from the dispatcher to the workers
-	streams  *streams
-	spare    spareWork
+	opts    Options
+	in      chan *Batch
+	work    chan task // from the dispatcher to the workers
+	streams *streams
+	spare   spareWork
+	// inflight holds a token for each batch from its dispatch to its end
+	// (counted, and its events published): at most twice the workers, so
+	// that a worker whose batch is parked can take another, and parked
+	// batches stay bounded when a worker is held up (a full event sink).
+	inflight chan struct{}
 	counters *sink.ErrorCounters
 	metrics  *metrics
 
@@ -139,7 +144,8 @@ func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) 
 		opts.StreamJobs = DefaultStreamJobs
 	}
 	p := &Pipeline{opts: opts, in: make(chan *Batch, opts.QueueBatches), work: make(chan task),
-		streams: newStreams(opts.MaxStreams, opts.StreamJobs), counters: counters}
+		inflight: make(chan struct{}, 2*opts.Workers),
+		streams:  newStreams(opts.MaxStreams, opts.StreamJobs), counters: counters}
 	p.metrics = &metrics{
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "odpswatch_source_lines_total", Help: "Lines read and scanned, by source.",
@@ -198,6 +204,7 @@ type task struct {
 func (p *Pipeline) dispatch() {
 	defer close(p.work)
 	for b := range p.in {
+		p.inflight <- struct{}{}
 		st, seq := p.streams.next(b)
 		p.work <- task{b, st, seq}
 	}
@@ -317,10 +324,11 @@ func (w *batchWork) process() {
 // marks it done.
 func (w *batchWork) end() {
 	start := time.Now()
-	b := w.t.b
+	p, b := w.p, w.t.b
+	defer func() { <-p.inflight }()
 	if b.Context {
-		w.p.finish(b)
-		w.p.spare.put(w)
+		p.finish(b)
+		p.spare.put(w)
 		return
 	}
 	// Failures recovered in the batch, of its codes or of earlier ones.
@@ -354,13 +362,13 @@ func (w *batchWork) end() {
 		// Publish may block while the event sink is full: back-pressure.
 		// The events are made first: the batch may be done before
 		// Publish returns.
-		p, events := w.p, w.events(b)
+		events := w.events(b)
 		p.spare.put(w)
 		p.opts.Events.Publish(events, func() { p.finish(b) })
 		return
 	}
-	w.p.spare.put(w)
-	w.p.finish(b)
+	p.spare.put(w)
+	p.finish(b)
 }
 
 // finish marks a batch done, from a worker or from the event sink.
