@@ -109,7 +109,10 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 		}
 		j := skipSpaces(b, skipQuote(b, i+5), true)
 		k := skipSeparator(b, j)
-		if k == j {
+		if k == j && j > i+5 && authScheme(b[:i]) {
+			// "Authorization: token SECRET": the word is the scheme.
+			k = j
+		} else if k == j {
 			continue // "tokenizer", "token count": no value follows
 		}
 		// After a percent-encoded separator, '+' is a space too; else it
@@ -239,10 +242,10 @@ func skipForm(b []byte, i int, forms []string, hexes ...string) int {
 }
 
 // maxBackslashes bounds the backslashes escaping one byte: a quote in
-// JSON nested four strings deep takes 15. A longer run escapes nothing
+// JSON nested six strings deep takes 63. A longer run escapes nothing
 // skipForm reads, and reading it again at each of its bytes (a path
 // segment's end is looked for at each backslash) would be quadratic.
-const maxBackslashes = 16
+const maxBackslashes = 64
 
 // skipBackslashes skips the backslashes b[i:] starts with, raw or
 // percent-encoded once or more (%5C, %255C), at most maxBackslashes.
@@ -308,6 +311,19 @@ func skipSpaces(b []byte, i int, plus bool) int {
 		}
 	}
 	return i
+}
+
+// authScheme reports whether b, what comes before a "token", ends with
+// an Authorization header's name or key, its ':' or '=', spaces and
+// quotes: the token is its scheme, and the credential follows it after a
+// space.
+func authScheme(b []byte) bool {
+	b = bytes.TrimRight(b, " \t\"'")
+	if len(b) == 0 || b[len(b)-1] != ':' && b[len(b)-1] != '=' {
+		return false
+	}
+	b = bytes.TrimRight(b[:len(b)-1], " \t\"'")
+	return len(b) >= len("authorization") && hasPrefixFold(b[len(b)-len("authorization"):], "authorization")
 }
 
 // skipStringPrefix skips a Python string's prefix (u'…', b"…", r'…')

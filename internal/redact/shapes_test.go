@@ -64,6 +64,9 @@ func TestRedactsEveryShape(t *testing.T) {
 		{"JSON-escaped tab after the colon", `{\"token\":\t\"` + s + `\"}`, s},
 		{"full-width colon", `token：` + s, s},
 		{"ideographic space", `token　=　` + s, s},
+		{"Authorization: token", `Authorization: token ` + s, s},
+		{"authorization header in JSON", `{"authorization": "token ` + s + `"}`, s},
+		{"a quote escaped 31 times (JSON five deep)", `{` + strings.Repeat(`\`, 31) + `"token` + strings.Repeat(`\`, 31) + `":` + strings.Repeat(`\`, 31) + `"` + s + strings.Repeat(`\`, 31) + `"}`, s},
 	}
 	for _, c := range cases {
 		if got := String(c.in); strings.Contains(got, c.leak) {
