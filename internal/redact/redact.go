@@ -109,15 +109,18 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 		}
 		j := skipSpaces(b, skipQuote(b, i+5), true)
 		k := skipSeparator(b, j)
-		if k == j && j > i+5 && authScheme(b[:i]) {
-			// "Authorization: token SECRET": the word is the scheme.
-			k = j
-		} else if k == j {
-			continue // "tokenizer", "token count": no value follows
-		}
 		// After a percent-encoded separator, '+' is a space too; else it
 		// may start the value (base64).
-		k = skipSpaces(b, k, b[j] == '%')
+		plus := j < len(b) && b[j] == '%'
+		if k == j {
+			// "Authorization: token SECRET": the word is the scheme.
+			auth, encoded := authScheme(b[:i])
+			if !auth || j == i+5 {
+				continue // "tokenizer", "token count": no value follows
+			}
+			plus = encoded
+		}
+		k = skipSpaces(b, k, plus)
 		k = skipAuthScheme(b, skipQuote(b, skipStringPrefix(b, k)))
 		end := k + valueLen(b[k:])
 		if end == k {
@@ -314,16 +317,61 @@ func skipSpaces(b []byte, i int, plus bool) int {
 }
 
 // authScheme reports whether b, what comes before a "token", ends with
-// an Authorization header's name or key, its ':' or '=', spaces and
-// quotes: the token is its scheme, and the credential follows it after a
-// space.
-func authScheme(b []byte) bool {
-	b = bytes.TrimRight(b, " \t\"'")
-	if len(b) == 0 || b[len(b)-1] != ':' && b[len(b)-1] != '=' {
-		return false
+// an Authorization header's name or key, its ':' or '=', and spaces and
+// quotes, in any of their forms (escaped in JSON, percent-encoded: the
+// header inside a JSON string or a URL): the token is its scheme, and
+// the credential follows it after a space. encoded says the header is
+// percent-encoded (a '+' is a space then).
+func authScheme(b []byte) (auth, encoded bool) {
+	all := b
+	b = trimQuotesAndSpaces(b)
+	switch n := len(b); {
+	case n > 0 && (b[n-1] == ':' || b[n-1] == '='):
+		b = b[:n-1]
+	case endsWithEncoded(b, "3a") || endsWithEncoded(b, "3d"):
+		b = b[:bytes.LastIndexByte(b, '%')]
+	case n >= 5 && (hasPrefixFold(b[n-5:], "u003a") || hasPrefixFold(b[n-5:], "u003d")) && endsWithBackslash(b[:n-5]):
+		b = trimBackslashes(b[:n-5])
+	default:
+		return false, false
 	}
-	b = bytes.TrimRight(b[:len(b)-1], " \t\"'")
-	return len(b) >= len("authorization") && hasPrefixFold(b[len(b)-len("authorization"):], "authorization")
+	b = trimQuotesAndSpaces(b)
+	if len(b) < len("authorization") || !hasPrefixFold(b[len(b)-len("authorization"):], "authorization") {
+		return false, false
+	}
+	return true, bytes.ContainsAny(all[len(b):], "%+")
+}
+
+// trimQuotesAndSpaces trims from the end of b the quotes, spaces and
+// backslashes, raw or percent-encoded, and '+' (a form's space).
+func trimQuotesAndSpaces(b []byte) []byte {
+	for {
+		b = bytes.TrimRight(b, " \t\"'+\\")
+		n := len(b)
+		switch {
+		case endsWithEncoded(b, "20"), endsWithEncoded(b, "22"), endsWithEncoded(b, "27"), endsWithEncoded(b, "5c"), endsWithEncoded(b, "2b"):
+			b = b[:bytes.LastIndexByte(b, '%')]
+		case n >= 5 && (hasPrefixFold(b[n-5:], "u0022") || hasPrefixFold(b[n-5:], "u0027")) && endsWithBackslash(b[:n-5]):
+			b = trimBackslashes(b[:n-5])
+		default:
+			return b
+		}
+	}
+}
+
+// trimBackslashes trims the backslashes, raw or percent-encoded, that b
+// ends with.
+func trimBackslashes(b []byte) []byte {
+	for {
+		switch {
+		case len(b) > 0 && b[len(b)-1] == '\\':
+			b = b[:len(b)-1]
+		case endsWithEncoded(b, "5c"):
+			b = b[:bytes.LastIndexByte(b, '%')]
+		default:
+			return b
+		}
+	}
 }
 
 // skipStringPrefix skips a Python string's prefix (u'…', b"…", r'…')

@@ -65,6 +65,12 @@ func TestRedactsEveryShape(t *testing.T) {
 		{"full-width colon", `token：` + s, s},
 		{"ideographic space", `token　=　` + s, s},
 		{"Authorization: token", `Authorization: token ` + s, s},
+		// Found by the next review: the same header escaped or encoded.
+		{"Authorization in a JSON string", `{\"Authorization\":\"token ` + s + `\"}`, s},
+		{"Authorization URL-encoded", `Authorization%3A%20token%20` + s, s},
+		{"Authorization as a form", `Authorization%3A+token+` + s, s},
+		{"authorization= encoded", `authorization%3Dtoken%20` + s, s},
+		{"Authorization with \\u003a", `Authorization\u003a token ` + s, s},
 		{"authorization header in JSON", `{"authorization": "token ` + s + `"}`, s},
 		{"a quote escaped 31 times (JSON five deep)", `{` + strings.Repeat(`\`, 31) + `"token` + strings.Repeat(`\`, 31) + `":` + strings.Repeat(`\`, 31) + `"` + s + strings.Repeat(`\`, 31) + `"}`, s},
 	}
@@ -139,5 +145,28 @@ func TestRedactsEncodedPathSegments(t *testing.T) {
 	// The segment ends where the path goes on, encoded or not.
 	if got := String("u=%2Fapi%2Ftoken%2F" + s + "%2Fjobs%3Fp%3D1"); got != "u=%2Fapi%2Ftoken%2F"+Mask+"%2Fjobs%3Fp%3D1" {
 		t.Errorf("the value ran past its segment: %q", got)
+	}
+}
+
+// Lines that end right after a name, a separator or a scheme, in every
+// form, are read without going past their end (found by review:
+// "Authorization: token " ending the line panicked, and a worker's panic
+// takes the daemon down, on the same line again after a restart).
+func TestShortEndings(t *testing.T) {
+	ends := []string{"", " ", "\t", `"`, "'", "%20", "+", "　", `\t`, `\n`, `" `, "=", ":", "%3D", "%3d", "%5C", "%5", "%", "\\", `\u00`, `\x3`, "&#61", "%25", "/", "%2F", "%5C%2F", `\u003`, "：", "＝", "\xe3", "Bearer ", "u'", "u"}
+	for _, prefix := range []string{"token", "TOKEN", "x-token: ", "Authorization: token", "authorization=token", `{\"Authorization\":\"token`, "Authorization%3A%20token", "/token", "/token/"} {
+		for _, end := range ends {
+			in := prefix + end
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("String(%q) panicked: %v", in, r)
+					}
+				}()
+				if out := String(in); String(out) != out {
+					t.Errorf("String(%q) = %q, and again %q", in, out, String(out))
+				}
+			}()
+		}
 	}
 }
