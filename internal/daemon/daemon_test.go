@@ -428,6 +428,7 @@ func TestMetricsGolden(t *testing.T) {
 		"odpswatch_config_last_reload_successful", "odpswatch_positions_persisted", "odpswatch_build_info",
 		"odpswatch_pipeline_queued_batches", "odpswatch_failures_total", "odpswatch_attribution_streams",
 		"odpswatch_attribution_streams_evicted_total", "odpswatch_attribution_jobs_evicted_total",
+		"odpswatch_pipeline_batches_failed_total",
 	}
 	got, err := gatherText(td.d, names)
 	if err != nil {

@@ -115,12 +115,16 @@ type Pipeline struct {
 
 	completed atomic.Uint64
 	wg        sync.WaitGroup
+
+	// panicAt, set by tests, is called at each stage of a batch's work
+	// ("scan", "attribute", "count"), to fail it there.
+	panicAt func(stage string, b *Batch)
 }
 
 type metrics struct {
-	lines, bytes, cut *prometheus.CounterVec
-	scanSeconds       prometheus.Counter
-	queued            prometheus.GaugeFunc
+	lines, bytes, cut, failed *prometheus.CounterVec
+	scanSeconds               prometheus.Counter
+	queued                    prometheus.GaugeFunc
 }
 
 // New returns a pipeline that counts into counters and registers its own
@@ -150,6 +154,10 @@ func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) 
 		cut: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "odpswatch_source_lines_cut_total", Help: "Lines longer than max_line_bytes: only their first max_line_bytes were scanned.",
 		}, []string{"source"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odpswatch_pipeline_batches_failed_total",
+			Help: "Batches a worker failed on (a bug: logged with the batch's origin and offsets); their lines were not counted, and the origin's job tracking started again after them.",
+		}, []string{"source"}),
 		scanSeconds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "odpswatch_scan_seconds_total", Help: "Time workers spent scanning, classifying and counting.",
 		}),
@@ -157,7 +165,7 @@ func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) 
 			Name: "odpswatch_pipeline_queued_batches", Help: "Batches waiting for a worker; the queue holds at most global.queue_batches.",
 		}, func() float64 { return float64(len(p.in)) }),
 	}
-	for _, c := range []prometheus.Collector{p.metrics.lines, p.metrics.bytes, p.metrics.cut, p.metrics.scanSeconds, p.metrics.queued,
+	for _, c := range []prometheus.Collector{p.metrics.lines, p.metrics.bytes, p.metrics.cut, p.metrics.failed, p.metrics.scanSeconds, p.metrics.queued,
 		p.streams.gauge, p.streams.evicted, p.streams.jobsEvicted} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -169,7 +177,7 @@ func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) 
 // AddSource creates the source's series at 0, so that they exist before
 // its first line.
 func (p *Pipeline) AddSource(name string) {
-	for _, c := range []*prometheus.CounterVec{p.metrics.lines, p.metrics.bytes, p.metrics.cut} {
+	for _, c := range []*prometheus.CounterVec{p.metrics.lines, p.metrics.bytes, p.metrics.cut, p.metrics.failed} {
 		c.WithLabelValues(name)
 	}
 }

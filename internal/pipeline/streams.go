@@ -203,9 +203,8 @@ func (w *batchWork) prepare() {
 
 // attribute gives the batch to its origin's tracker, in the origin's
 // turn (its earlier batches are), and counts the lines and the failures
-// its codes began. It returns the next batch's work, if it is parked:
-// the caller attributes it too.
-func (w *batchWork) attribute() *batchWork {
+// its codes began.
+func (w *batchWork) attribute() {
 	start := time.Now()
 	defer func() { w.spent += time.Since(start) }()
 	b, st := w.t.b, w.t.st
@@ -215,7 +214,7 @@ func (w *batchWork) attribute() *batchWork {
 	if b.Context && w.t.seq > 0 {
 		// Context is for a tracker that starts: one that has read the
 		// origin already (a source restarted by a reload) has read it.
-		return st.leave()
+		return
 	}
 	evicted := st.s.T.EvictedJobs
 	w.lines = st.s.Chunk(b.Data, w.codeLines, w.prepared, func(_ int, j *attrib.Job, started []scan.Code) {
@@ -238,7 +237,6 @@ func (w *batchWork) attribute() *batchWork {
 	if evicted > 0 {
 		w.p.streams.jobsEvicted.Add(float64(evicted))
 	}
-	return st.leave()
 }
 
 // failingJobs returns the jobs whose failure of c began in the batch

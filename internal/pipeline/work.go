@@ -3,7 +3,9 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -52,6 +54,10 @@ type batchWork struct {
 	recovered []scan.Code        // the codes of the failures recovered
 	lines     int                // in the batch, as the tracker counted them
 	jobsOf    []alert.FailingJob // failingJobs', reused
+	// failed is what a panic while the batch was worked on said (see
+	// guard), nil if none.
+	failed any
+	stack  []byte
 }
 
 // spareWork holds the batchWork of batches that ended, for the next ones:
@@ -73,7 +79,7 @@ func (s *spareWork) get(p *Pipeline) *batchWork {
 }
 
 func (s *spareWork) put(w *batchWork) {
-	w.t, w.spent = task{}, 0
+	w.t, w.spent, w.failed, w.stack = task{}, 0, nil, nil
 	s.mu.Lock()
 	s.free = append(s.free, w)
 	s.mu.Unlock()
@@ -84,6 +90,57 @@ func (s *spareWork) put(w *batchWork) {
 // origin's turn, here or, parked, in the worker that ends the batch
 // before it.
 func (w *batchWork) process() {
+	if h := w.p.panicAt; h != nil {
+		w.guard(func() { h("scan", w.t.b) })
+	}
+	w.guard(w.read)
+	if !w.t.st.enter(w.t.seq, w) {
+		return // parked
+	}
+	for w != nil {
+		next := w.attributeInTurn()
+		w.end()
+		w = next
+	}
+}
+
+// guard runs f; a panic in it fails the batch instead of the process (a
+// line that crashed the daemon would crash it again after each restart,
+// its position never saved): the batch is not counted, the origin's job
+// tracking starts again after it, and end logs it and counts it in
+// odpswatch_pipeline_batches_failed_total.
+func (w *batchWork) guard(f func()) {
+	if w.failed != nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			w.failed, w.stack = r, debug.Stack()
+		}
+	}()
+	f()
+}
+
+// attributeInTurn attributes the batch (unless it failed), in its
+// origin's turn, then ends the turn; it returns the next batch's work, if
+// it is parked: the caller attributes it too.
+func (w *batchWork) attributeInTurn() *batchWork {
+	st := w.t.st
+	if h := w.p.panicAt; h != nil {
+		w.guard(func() { h("attribute", w.t.b) })
+	}
+	w.guard(w.attribute)
+	if w.failed != nil {
+		// The tracker may have read part of the batch, or missed it:
+		// the origin's jobs start again after it.
+		st.s = attrib.NewStream(attrib.NewStreamTracker(w.p.streams.jobs))
+	}
+	return st.leave()
+}
+
+// read scans the batch and reads what needs nothing of the origin's
+// earlier batches.
+func (w *batchWork) read() {
 	start := time.Now()
 	b := w.t.b
 	sc := w.p.opts.Scanner
@@ -105,27 +162,48 @@ func (w *batchWork) process() {
 		w.prepare()
 	}
 	w.spent += time.Since(start)
-	if !w.t.st.enter(w.t.seq, w) {
-		return // parked
-	}
-	for w != nil {
-		next := w.attribute()
-		w.end()
-		w = next
-	}
 }
 
 // end counts the batch, attributed, and hands it to the event sink or
-// marks it done.
+// marks it done; a batch that failed is logged, counted as such and
+// marked done.
 func (w *batchWork) end() {
-	start := time.Now()
 	p, b := w.p, w.t.b
 	defer func() { <-p.inflight }()
-	if b.Context {
-		p.finish(b)
-		p.spare.put(w)
+	var events []sink.Event
+	if !b.Context {
+		if h := p.panicAt; h != nil {
+			w.guard(func() { h("count", b) })
+		}
+		w.guard(func() { events = w.count() })
+	}
+	if w.failed != nil {
+		p.failedBatch(w)
+	}
+	p.spare.put(w)
+	if events != nil {
+		// Publish may block while the event sink is full: back-pressure.
+		p.opts.Events.Publish(events, func() { p.finish(b) })
 		return
 	}
+	p.finish(b)
+}
+
+// failedBatch logs the batch w failed on and counts it.
+func (p *Pipeline) failedBatch(w *batchWork) {
+	b := w.t.b
+	p.metrics.failed.WithLabelValues(b.Source).Inc()
+	// The panic's words, not the lines: they may hold secrets.
+	p.opts.Logger.Error("a batch failed: its lines were not counted, and its origin's job tracking starts again after it",
+		"source", b.Source, "origin", b.Origin, "offset", b.Offset, "end", b.End,
+		"panic", redact.String(scan.CutUTF8(fmt.Sprint(w.failed), 300)), "stack", string(w.stack))
+}
+
+// count counts the batch, attributed, and returns its events for the
+// event sink, if there is one and the batch has codes.
+func (w *batchWork) count() []sink.Event {
+	start := time.Now()
+	b := w.t.b
 	// Failures recovered in the batch, of its codes or of earlier ones.
 	for _, c := range w.recovered {
 		w.p.counters.AddRecovered(b.Source, classify.Classify(c), 1)
@@ -154,16 +232,10 @@ func (w *batchWork) end() {
 			"end", b.End, "lines", w.lines, "codes", len(w.matches))
 	}
 	if w.p.opts.Events != nil && len(w.matches) > 0 {
-		// Publish may block while the event sink is full: back-pressure.
-		// The events are made first: the batch may be done before
-		// Publish returns.
-		events := w.events(b)
-		p.spare.put(w)
-		p.opts.Events.Publish(events, func() { p.finish(b) })
-		return
+		// Made now: the batch may be done before Publish returns.
+		return w.events(b)
 	}
-	p.spare.put(w)
-	p.finish(b)
+	return nil
 }
 
 // events turns the batch's matches into events, with the jobs their lines
