@@ -156,7 +156,7 @@ func New(opts Options, counters *sink.ErrorCounters, reg prometheus.Registerer) 
 		}, []string{"source"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "odpswatch_pipeline_batches_failed_total",
-			Help: "Batches a worker failed on (a bug: logged with the batch's origin and offsets); their lines were not counted, and the origin's job tracking started again after them.",
+			Help: "Batches a worker failed on (a bug: logged with the batch's origin and offsets); their lines were not counted.",
 		}, []string{"source"}),
 		scanSeconds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "odpswatch_scan_seconds_total", Help: "Time workers spent scanning, classifying and counting.",

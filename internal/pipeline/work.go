@@ -106,9 +106,10 @@ func (w *batchWork) process() {
 
 // guard runs f; a panic in it fails the batch instead of the process (a
 // line that crashed the daemon would crash it again after each restart,
-// its position never saved): the batch is not counted, the origin's job
-// tracking starts again after it, and end logs it and counts it in
-// odpswatch_pipeline_batches_failed_total.
+// its position never saved): the batch is not counted (its alerts may
+// have been told of part of it), the origin's job tracking starts again
+// after it if it failed before its tracker read it all, and end logs it
+// and counts it in odpswatch_pipeline_batches_failed_total.
 func (w *batchWork) guard(f func()) {
 	if w.failed != nil {
 		return
@@ -130,9 +131,10 @@ func (w *batchWork) attributeInTurn() *batchWork {
 		w.guard(func() { h("attribute", w.t.b) })
 	}
 	w.guard(w.attribute)
-	if w.failed != nil {
+	if w.failed != nil && !(w.t.b.Context && w.t.seq > 0) {
 		// The tracker may have read part of the batch, or missed it:
-		// the origin's jobs start again after it.
+		// the origin's jobs start again after it. (A context batch
+		// after the first is not for the tracker.)
 		st.s = attrib.NewStream(attrib.NewStreamTracker(w.p.streams.jobs))
 	}
 	return st.leave()
@@ -194,7 +196,7 @@ func (p *Pipeline) failedBatch(w *batchWork) {
 	b := w.t.b
 	p.metrics.failed.WithLabelValues(b.Source).Inc()
 	// The panic's words, not the lines: they may hold secrets.
-	p.opts.Logger.Error("a batch failed: its lines were not counted, and its origin's job tracking starts again after it",
+	p.opts.Logger.Error("a batch failed: its lines were not counted",
 		"source", b.Source, "origin", b.Origin, "offset", b.Offset, "end", b.End,
 		"panic", redact.String(scan.CutUTF8(fmt.Sprint(w.failed), 300)), "stack", string(w.stack))
 }
@@ -204,6 +206,19 @@ func (p *Pipeline) failedBatch(w *batchWork) {
 func (w *batchWork) count() []sink.Event {
 	start := time.Now()
 	b := w.t.b
+	// What may fail comes first (the events' redaction, the alerts'
+	// callback), the counters last: a batch that fails is not counted.
+	var events []sink.Event
+	if w.p.opts.Events != nil && len(w.matches) > 0 {
+		// Made now: the batch may be done before Publish returns.
+		events = w.events(b)
+	}
+	if w.p.opts.Observe != nil {
+		for c, n := range w.counts {
+			w.p.opts.Observe(alert.Observation{Source: b.Source, Class: classify.Classify(c), Prints: n, Failures: w.failures[c],
+				Sample: w.first[c].Of(b.Data), Jobs: w.failingJobs(c)})
+		}
+	}
 	// Failures recovered in the batch, of its codes or of earlier ones.
 	for _, c := range w.recovered {
 		w.p.counters.AddRecovered(b.Source, classify.Classify(c), 1)
@@ -214,10 +229,6 @@ func (w *batchWork) count() []sink.Event {
 		w.p.counters.Add(b.Source, cl, n)
 		if f := w.failures[c]; f > 0 {
 			w.p.counters.AddFailures(b.Source, cl, f)
-		}
-		if w.p.opts.Observe != nil {
-			w.p.opts.Observe(alert.Observation{Source: b.Source, Class: cl, Prints: n, Failures: w.failures[c],
-				Sample: w.first[c].Of(b.Data), Jobs: w.failingJobs(c)})
 		}
 	}
 	m := w.p.metrics
@@ -231,11 +242,7 @@ func (w *batchWork) count() []sink.Event {
 		log.Debug("batch counted", "source", b.Source, "origin", b.Origin, "offset", b.Offset,
 			"end", b.End, "lines", w.lines, "codes", len(w.matches))
 	}
-	if w.p.opts.Events != nil && len(w.matches) > 0 {
-		// Made now: the batch may be done before Publish returns.
-		return w.events(b)
-	}
-	return nil
+	return events
 }
 
 // events turns the batch's matches into events, with the jobs their lines

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/odpswatch/odpswatch/internal/alert"
 	"github.com/odpswatch/odpswatch/internal/sink"
 )
 
@@ -21,7 +22,9 @@ import (
 // daemon down, on the same line again after each restart.)
 func TestAPanicFailsItsBatchOnly(t *testing.T) {
 	const perOrigin = 30
-	for _, stage := range []string{"scan", "attribute", "count"} {
+	// "observe": the alerts' callback panics, after the events are made
+	// and before anything is counted.
+	for _, stage := range []string{"scan", "attribute", "count", "observe"} {
 		t.Run(stage, func(t *testing.T) {
 			reg := prometheus.NewPedanticRegistry()
 			counters, err := sink.NewErrorCounters(reg, 0)
@@ -29,7 +32,13 @@ func TestAPanicFailsItsBatchOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logs bytes.Buffer
-			p, err := New(Options{Workers: 3, QueueBatches: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, counters, reg)
+			observe := func(o alert.Observation) {
+				if stage == "observe" && bytes.Contains(o.Sample, []byte("origin a job 7 ")) {
+					panic("planted token=SECRETabc observe")
+				}
+			}
+			p, err := New(Options{Workers: 3, QueueBatches: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Observe: observe,
+				Events: instantPublisher{}}, counters, reg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +52,7 @@ func TestAPanicFailsItsBatchOnly(t *testing.T) {
 			var done atomic.Int64
 			for i := range perOrigin {
 				for _, o := range []string{"a", "b"} {
-					line := fmt.Sprintf("2026-12-07 08:00:%02d ERROR job %d FAILED: ODPS-0130071:[1,8] Semantic analysis exception\n", i%60, i)
+					line := fmt.Sprintf("2026-12-07 08:00:%02d ERROR origin %s job %d FAILED: ODPS-0130071:[1,8] Semantic analysis exception\n", i%60, o, i)
 					p.Input() <- &Batch{Source: "s", Origin: o, Offset: int64(i), Data: []byte(line), Bytes: int64(len(line)),
 						Done: func() { done.Add(1) }}
 				}
@@ -56,7 +65,7 @@ func TestAPanicFailsItsBatchOnly(t *testing.T) {
 # HELP odpswatch_errors_total ODPS error codes found in log lines, by code and its classification.
 # TYPE odpswatch_errors_total counter
 odpswatch_errors_total{code="ODPS-0130071",family="sql",module="parser",severity="1",source="s"} %d
-# HELP odpswatch_pipeline_batches_failed_total Batches a worker failed on (a bug: logged with the batch's origin and offsets); their lines were not counted, and the origin's job tracking started again after them.
+# HELP odpswatch_pipeline_batches_failed_total Batches a worker failed on (a bug: logged with the batch's origin and offsets); their lines were not counted.
 # TYPE odpswatch_pipeline_batches_failed_total counter
 odpswatch_pipeline_batches_failed_total{source="s"} 1
 `, 2*perOrigin-1)
@@ -73,3 +82,8 @@ odpswatch_pipeline_batches_failed_total{source="s"} 1
 		})
 	}
 }
+
+// instantPublisher delivers every event at once.
+type instantPublisher struct{}
+
+func (instantPublisher) Publish(_ []sink.Event, done func()) { done() }
