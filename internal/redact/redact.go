@@ -157,22 +157,37 @@ func slashAt(b []byte, i int) int { return skipForm(b, i, slashes, "2f") }
 // endsWithSlash reports whether b ends with a '/' in any of its forms
 // (those slashAt reads).
 func endsWithSlash(b []byte) bool {
-	n := len(b)
-	if n > 0 && b[n-1] == '/' || endsWithEncoded(b, "2f") {
-		return true
-	}
-	for _, e := range []string{"u002f", "x2f"} {
-		if n > len(e) && hasPrefixFold(b[n-len(e):], e) && endsWithBackslash(b[:n-len(e)]) {
-			return true
-		}
-	}
-	return false
+	return len(b) > 0 && b[len(b)-1] == '/' || encodedBefore(b, "2f") >= 0
 }
 
-// endsWithBackslash reports whether b ends with a backslash, raw or
-// percent-encoded.
-func endsWithBackslash(b []byte) bool {
-	return len(b) > 0 && b[len(b)-1] == '\\' || endsWithEncoded(b, "5c")
+// encodedBefore returns where the form that b ends with starts, if it is
+// the byte of one of hexes (lower case) encoded or escaped as skipForm
+// reads them forwards: percent-encoded once or more (%2F, %252F), or
+// \u00XX or \xXX after backslashes, raw or percent-encoded; else -1.
+func encodedBefore(b []byte, hexes ...string) int {
+	n := len(b)
+	for _, h := range hexes {
+		if endsWithEncoded(b, h) {
+			return bytes.LastIndexByte(b, '%')
+		}
+		if n < 3 || !hasPrefixFold(b[n-2:], h) {
+			continue
+		}
+		e := 0 // the escape's length
+		switch {
+		case n >= 5 && hasPrefixFold(b[n-5:], "u00"):
+			e = 5
+		case b[n-3]|0x20 == 'x':
+			e = 3
+		}
+		if e == 0 {
+			continue
+		}
+		if k := len(trimBackslashes(b[:n-e])); k < n-e {
+			return k
+		}
+	}
+	return -1
 }
 
 // endsWithEncoded reports whether b ends with the byte of hex code hex
@@ -325,14 +340,11 @@ func skipSpaces(b []byte, i int, plus bool) int {
 func authScheme(b []byte) (auth, encoded bool) {
 	all := b
 	b = trimQuotesAndSpaces(b)
-	switch n := len(b); {
-	case n > 0 && (b[n-1] == ':' || b[n-1] == '='):
+	if n := len(b); n > 0 && (b[n-1] == ':' || b[n-1] == '=') {
 		b = b[:n-1]
-	case endsWithEncoded(b, "3a") || endsWithEncoded(b, "3d"):
-		b = b[:bytes.LastIndexByte(b, '%')]
-	case n >= 5 && (hasPrefixFold(b[n-5:], "u003a") || hasPrefixFold(b[n-5:], "u003d")) && endsWithBackslash(b[:n-5]):
-		b = trimBackslashes(b[:n-5])
-	default:
+	} else if k := encodedBefore(b, "3a", "3d"); k >= 0 {
+		b = b[:k]
+	} else {
 		return false, false
 	}
 	b = trimQuotesAndSpaces(b)
@@ -347,15 +359,11 @@ func authScheme(b []byte) (auth, encoded bool) {
 func trimQuotesAndSpaces(b []byte) []byte {
 	for {
 		b = bytes.TrimRight(b, " \t\"'+\\")
-		n := len(b)
-		switch {
-		case endsWithEncoded(b, "20"), endsWithEncoded(b, "22"), endsWithEncoded(b, "27"), endsWithEncoded(b, "5c"), endsWithEncoded(b, "2b"):
-			b = b[:bytes.LastIndexByte(b, '%')]
-		case n >= 5 && (hasPrefixFold(b[n-5:], "u0022") || hasPrefixFold(b[n-5:], "u0027")) && endsWithBackslash(b[:n-5]):
-			b = trimBackslashes(b[:n-5])
-		default:
+		k := encodedBefore(b, "20", "22", "27", "5c", "2b")
+		if k < 0 {
 			return b
 		}
+		b = b[:k]
 	}
 }
 
