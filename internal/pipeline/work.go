@@ -90,10 +90,7 @@ func (s *spareWork) put(w *batchWork) {
 // origin's turn, here or, parked, in the worker that ends the batch
 // before it.
 func (w *batchWork) process() {
-	if h := w.p.panicAt; h != nil {
-		w.guard(func() { h("scan", w.t.b) })
-	}
-	w.guard(w.read)
+	w.guard("scan", w.read)
 	if !w.t.st.enter(w.t.seq, w) {
 		return // parked
 	}
@@ -109,8 +106,9 @@ func (w *batchWork) process() {
 // its position never saved): the batch is not counted (its alerts may
 // have been told of part of it), the origin's job tracking starts again
 // after it if it failed before its tracker read it all, and end logs it
-// and counts it in odpswatch_pipeline_batches_failed_total.
-func (w *batchWork) guard(f func()) {
+// and counts it in odpswatch_pipeline_batches_failed_total. stage names
+// f for the tests' hook (Pipeline.panicAt).
+func (w *batchWork) guard(stage string, f func()) {
 	if w.failed != nil {
 		return
 	}
@@ -119,6 +117,9 @@ func (w *batchWork) guard(f func()) {
 			w.failed, w.stack = r, debug.Stack()
 		}
 	}()
+	if h := w.p.panicAt; h != nil {
+		h(stage, w.t.b)
+	}
 	f()
 }
 
@@ -127,10 +128,7 @@ func (w *batchWork) guard(f func()) {
 // it is parked: the caller attributes it too.
 func (w *batchWork) attributeInTurn() *batchWork {
 	st := w.t.st
-	if h := w.p.panicAt; h != nil {
-		w.guard(func() { h("attribute", w.t.b) })
-	}
-	w.guard(w.attribute)
+	w.guard("attribute", w.attribute)
 	if w.failed != nil && !(w.t.b.Context && w.t.seq > 0) {
 		// The tracker may have read part of the batch, or missed it:
 		// the origin's jobs start again after it. (A context batch
@@ -174,10 +172,7 @@ func (w *batchWork) end() {
 	defer func() { <-p.inflight }()
 	var events []sink.Event
 	if !b.Context {
-		if h := p.panicAt; h != nil {
-			w.guard(func() { h("count", b) })
-		}
-		w.guard(func() { events = w.count() })
+		w.guard("count", func() { events = w.count() })
 	}
 	if w.failed != nil {
 		p.failedBatch(w)
