@@ -50,7 +50,7 @@ func logViewPlain(link []byte) (string, bool) {
 		if len(key) == 0 || !only(key, queryText) {
 			return "", false
 		}
-		if containsFold(key, "token") {
+		if lastIndexFold(key, "token") >= 0 {
 			// Dropped whatever its value, which may be base64 ('+', '/',
 			// '=') or encoded: net/url drops it too.
 			if !only(value, tokenText) {
@@ -94,17 +94,6 @@ func writeQueryEscaped(b *strings.Builder, s []byte) {
 		b.WriteByte(hex[c>>4])
 		b.WriteByte(hex[c&15])
 	}
-}
-
-// containsFold reports whether s holds lower, a lower-case word, in any
-// case.
-func containsFold(s []byte, lower string) bool {
-	for i := 0; i+len(lower) <= len(s); i++ {
-		if hasPrefixFold(s[i:], lower) {
-			return true
-		}
-	}
-	return false
 }
 
 // only reports whether every byte of s is in set.
