@@ -1,0 +1,70 @@
+package redact
+
+import (
+	"net/url"
+	"strings"
+)
+
+// URL returns what of the URL u may be logged: its scheme and host, and
+// "/…" for a path, a query or credentials left out. A webhook's path or
+// query is often its secret (a chat service's incoming hook, ?token=), and
+// its user information a password. An unparsable u gives "(a URL)".
+func URL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return "(a URL)"
+	}
+	s := p.Scheme + "://" + p.Host
+	if p.Path != "" && p.Path != "/" || p.RawQuery != "" || p.Fragment != "" {
+		s += "/…"
+	}
+	return s
+}
+
+// URLCredentials returns u with its user information and the values of
+// its query parameters named like a credential (token, key, secret,
+// password, signature, auth) replaced by Mask, the rest as it is: for
+// printing a configured URL in full where its credentials must not show.
+// A u that does not parse keeps its text but for what lies between
+// "://" and the last '@' (user information) and token values.
+func URLCredentials(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		if i, j := strings.Index(u, "://"), strings.LastIndex(u, "@"); i >= 0 && j > i {
+			u = u[:i+3] + Mask + u[j:]
+		}
+		return String(u)
+	}
+	if p.User != nil {
+		if _, ok := p.User.Password(); ok {
+			p.User = url.UserPassword(p.User.Username(), Mask)
+		} else {
+			p.User = url.User(Mask)
+		}
+	}
+	if p.RawQuery != "" {
+		q := p.Query()
+		masked := false
+		for k := range q {
+			if credentialName(k) {
+				q[k], masked = []string{Mask}, true
+			}
+		}
+		if masked {
+			p.RawQuery = q.Encode()
+		}
+	}
+	return p.String()
+}
+
+// credentialName reports whether a query parameter's name says it holds a
+// credential.
+func credentialName(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"token", "key", "secret", "pass", "pwd", "sig", "auth", "cred"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
