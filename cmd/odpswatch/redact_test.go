@@ -8,7 +8,8 @@ import (
 )
 
 // LogView tokens grant access to a job: planted on the lines of codes, in
-// every form real logs carry them, they appear in no output format of
+// every form real logs carry them (and an Authorization header's
+// signature, an STS token in XML), they appear in no output format of
 // scan, not even cut in half by a long line's window.
 func TestScanNeverPrintsATokens(t *testing.T) {
 	const secret = "c2VjcmV0LWxvZ3ZpZXctdG9rZW4tMTIz+/=="
@@ -20,6 +21,8 @@ func TestScanNeverPrintsATokens(t *testing.T) {
 		strings.Repeat("x", 700) + " token=" + secret + " ODPS-0130071:[1,8] Semantic analysis exception - " + strings.Repeat("y", 700),
 		"ODPS-0130161:[1,8] Parse exception - callback?q=" + url.QueryEscape(`{"token": "`+secret+`"}`),
 		"ODPS-0110061: Failed to run ddltask - GET https://svc.example.com/api/token/" + strings.ReplaceAll(secret, "/", "_") + "/check",
+		"ODPS-0420095: Access Denied - Authorization Failed [4019]; request headers {'Authorization': 'ODPS LTAI5tExample:" + secret + "'}",
+		"ODPS-0010000:System internal error - STS answered <Credentials><SecurityToken>" + secret + "</SecurityToken></Credentials>",
 	}, "\n") + "\n"
 	for _, format := range []string{"table", "json", "prom"} {
 		out, errOut, _ := odpswatch(t, log, "scan", "--format", format)

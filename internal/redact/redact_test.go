@@ -50,6 +50,8 @@ func TestLeavesTheRestAlone(t *testing.T) {
 		"", "no secret here", "ODPS-0130071:[1,8] Semantic analysis exception - tokenizer failed near 'x'",
 		"token count 17", "token=", "token=&p=1", "mytokens=1", "tokens: 3",
 		"FAILED: ODPS-0420095: Access Denied - Authorization Failed [4019]",
+		"Authorization failed for user x", "authorization denied", "<tokens>3</tokens>", "non-token words",
+		"token->", "tokens -> ids", "x-token", "Authorization: ",
 	} {
 		if got := String(in); got != in {
 			t.Errorf("String(%q) = %q, want it unchanged", in, got)
@@ -82,7 +84,7 @@ func FuzzRedact(f *testing.F) {
 			return -1
 		}, tok) + "E"
 		var planted, shown string
-		switch form % 10 {
+		switch form % 14 {
 		case 0:
 			planted, shown = "?p=x&token="+tok, tok
 		case 1:
@@ -110,6 +112,14 @@ func FuzzRedact(f *testing.F) {
 			// JSON's escaped '/' (\/) in a URL (found by review).
 			esc := strings.ReplaceAll(tok, "/", `\/`)
 			planted, shown = "q="+url.QueryEscape(`{"token":"`+esc+`"}`), url.QueryEscape(esc)
+		case 10:
+			planted, shown = "<token>"+tok+"</token>", tok
+		case 11:
+			planted, shown = "--token "+tok, tok
+		case 12:
+			planted, shown = "Authorization: Bearer "+tok, tok
+		case 13:
+			planted, shown = `{:token => "`+tok+`"}`, tok
 		}
 		// What follows the token must end it, as in a real log.
 		in := before + " " + planted + " " + after
@@ -152,7 +162,7 @@ func TestURLCredentials(t *testing.T) {
 // and spaces in their forms, escapes and encodings cut anywhere.
 var pieces = []string{"token", "TOKEN", "Token", "=", ":", "%3D", "%253D", "%3A", "%5C", "%255C", `\`, "/", "%2F",
 	"%252F", "u002f", "u003d", "u0022", "u0026", "x3d", "%22", "%27", "%26", `"`, "'", " ", "\t", "+", "%20", "%2B",
-	"&", "Authorization", "authorization", "Bearer ", "basic ", "u", "b", "x", "S", "\u3000", "\uff1a", "\uff1d",
+	"&", "Authorization", "authorization", "Bearer ", "basic ", "ODPS ", "<", ">", "&lt;", "&gt;", "--", "=>", "->", ":=", "u", "b", "x", "S", "\u3000", "\uff1a", "\uff1d",
 	"&#61;", "&quot;", "25", "2f", "?", "#", `\n`, `\t`, Mask, "a1", "_", "-", ".", "{", "}", ",", "%", "2", "5",
 	"c", "C", "\n", "\xe3"}
 

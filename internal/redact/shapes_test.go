@@ -72,6 +72,28 @@ func TestRedactsEveryShape(t *testing.T) {
 		{"authorization= encoded", `authorization%3Dtoken%20` + s, s},
 		{"Authorization with \\u003a", `Authorization\u003a token ` + s, s},
 		{"authorization header in JSON", `{"authorization": "token ` + s + `"}`, s},
+		// Shapes a review listed as not masked (2026-12-06), and the
+		// Authorization header without the word token.
+		{"XML element", `<token>` + s + `</token>`, s},
+		{"XML element with a namespace", `<sts:SecurityToken>` + s + `</sts:SecurityToken>`, s},
+		{"XML element, text on its own line", "<AccessToken>\n  " + s + "\n</AccessToken>", s},
+		{"XML shown in HTML", `&lt;token&gt;` + s + `&lt;/token&gt;`, s},
+		{"a flag", `odpscmd --token ` + s + ` -e "select 1"`, s},
+		{"a flag, quoted value", `--access-token "` + s + `"`, s},
+		{"a one-dash flag", `tool -token ` + s, s},
+		{"Ruby or PHP hash", `{:token => "` + s + `"}`, s},
+		{"PHP array", `['token'=>'` + s + `']`, s},
+		{"Go assignment", `token := ` + s, s},
+		{"Scala map", `Map(token -> ` + s + `)`, s},
+		{"Authorization: Bearer", `Authorization: Bearer ` + s, s},
+		{"Authorization: Basic", `Authorization: Basic ` + s, s},
+		{"MaxCompute's own signature", `Authorization: ODPS LTAI5tEXAMPLE:` + s, s},
+		{"Authorization, no scheme", `authorization=` + s + `&p=1`, s},
+		{"Proxy-Authorization", `Proxy-Authorization: Basic ` + s, s},
+		{"Authorization in a Python dict", `{'Authorization': 'Bearer ` + s + `'}`, s},
+		{"Authorization in a JSON string", `{\"authorization\":\"Bearer ` + s + `\"}`, s},
+		{"Authorization as a form", `Authorization=Bearer+` + s, s},
+		{"Authorization URL-encoded", `Authorization%3A%20Bearer%20` + s, s},
 		{"a quote escaped 31 times (JSON five deep)", `{` + strings.Repeat(`\`, 31) + `"token` + strings.Repeat(`\`, 31) + `":` + strings.Repeat(`\`, 31) + `"` + s + strings.Repeat(`\`, 31) + `"}`, s},
 	}
 	for _, c := range cases {
