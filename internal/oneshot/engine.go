@@ -49,6 +49,9 @@ type Options struct {
 
 	// skipJobs leaves the jobs out, to measure what naming them costs.
 	skipJobs bool
+	// panicAt, if set, is called before a block is scanned ("scan") and
+	// merged ("merge"): the tests make it panic.
+	panicAt func(stage string, seq int)
 }
 
 func (o Options) withDefaults() Options {
@@ -182,9 +185,13 @@ type block struct {
 	seq int
 	*slot
 	data []byte // what was read into buf
+	size int    // for a regular file, the bytes to read into it
 	last bool   // no input after this block
 	err  error  // a read error ends the input after this block
 	res  blockResult
+	// failed says what a panic while the block was read or scanned said:
+	// its results are not merged, and the input ends before it.
+	failed *panicked
 }
 
 type engine struct {
@@ -258,7 +265,8 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 			for seq := 0; seq < nBlocks; seq++ {
 				select {
 				case s := <-e.pool:
-					todo <- &block{seq: seq, slot: s, last: seq == nBlocks-1}
+					off := int64(seq) * int64(e.opts.BlockSize)
+					todo <- &block{seq: seq, slot: s, last: seq == nBlocks-1, size: int(min(int64(e.opts.BlockSize), size-off))}
 				case <-ctx.Done():
 					return
 				}
@@ -266,10 +274,9 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 		}()
 		read = func(b *block) {
 			off := int64(b.seq) * int64(e.opts.BlockSize)
-			want := int(min(int64(e.opts.BlockSize), size-off))
-			n, err := ra.ReadAt(b.buf[:want], off)
+			n, err := ra.ReadAt(b.buf[:b.size], off)
 			switch {
-			case n < want:
+			case n < b.size:
 				err = fmt.Errorf("file shrank below %d bytes while being read: %w", size, io.ErrUnexpectedEOF)
 			case err == io.EOF:
 				err = nil
@@ -307,10 +314,7 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 		wg.Go(func() {
 			w := worker{skipJobs: e.opts.skipJobs}
 			for b := range todo {
-				if read != nil {
-					read(b)
-				}
-				w.process(b, e.counting())
+				e.scanBlock(&w, b, read)
 				done <- b
 			}
 		})
@@ -325,6 +329,23 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 		release()
 	}
 	return err
+}
+
+// scanBlock reads the block b (for a regular file: read) and scans it;
+// a panic fails the block (b.failed) instead of the process.
+func (e *engine) scanBlock(w *worker, b *block, read func(*block)) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.failed = recovered(p)
+		}
+	}()
+	if h := e.opts.panicAt; h != nil {
+		h("scan", b.seq)
+	}
+	if read != nil {
+		read(b)
+	}
+	w.process(b, e.counting())
 }
 
 // fill reads into buf until it is full or the input ends (io.EOF) or
@@ -365,7 +386,16 @@ func (e *engine) merge(ctx context.Context, done <-chan *block) error {
 		}
 		delete(waiting, next)
 		next++
-		m.add(b)
+		failed := b.failed
+		stage := "scanning"
+		if failed == nil {
+			failed, stage = m.addGuarded(b, e.opts.panicAt), "merging"
+		}
+		if failed != nil {
+			e.pool <- b.slot
+			m.finishGuarded()
+			return failed.errorAt(stage, consumed, consumed+int64(max(len(b.data), b.size)))
+		}
 		consumed += int64(len(b.data))
 		if e.opts.Progress != nil {
 			if e.consumed != nil {
@@ -376,12 +406,45 @@ func (e *engine) merge(ctx context.Context, done <-chan *block) error {
 		}
 		e.pool <- b.slot
 		if b.err != nil {
-			m.finish()
+			if f := m.finishGuarded(); f != nil {
+				return f.errorAt("merging", consumed, consumed)
+			}
 			return fmt.Errorf("cannot read %s: %w", e.name, b.err)
 		}
 		if b.last {
-			m.finish()
+			if f := m.finishGuarded(); f != nil {
+				return f.errorAt("merging", consumed, consumed)
+			}
 			return nil
 		}
 	}
+}
+
+// addGuarded merges b's results; a panic (a bug) is returned instead of
+// crashing the process, and the merger must not be fed again.
+func (m *merger) addGuarded(b *block, panicAt func(string, int)) (failed *panicked) {
+	defer func() {
+		if p := recover(); p != nil {
+			failed = recovered(p)
+		}
+	}()
+	if panicAt != nil {
+		panicAt("merge", b.seq)
+	}
+	m.add(b)
+	return nil
+}
+
+// finishGuarded ends the merge, keeping in the report what was merged; a
+// panic is returned, as in addGuarded. After one in add, what finish
+// reaches of the merger's state is as far as add got: it is still
+// guarded.
+func (m *merger) finishGuarded() (failed *panicked) {
+	defer func() {
+		if p := recover(); p != nil {
+			failed = recovered(p)
+		}
+	}()
+	m.finish()
+	return nil
 }
