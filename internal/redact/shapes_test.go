@@ -192,3 +192,86 @@ func TestShortEndings(t *testing.T) {
 		}
 	}
 }
+
+// Shapes a review of the Authorization and XML forms found leaking
+// (2026-12-07): headers as Go and JSON print them, schemes with
+// parameters, Python's prefixed strings, lists of arguments and pairs,
+// XML escaped by JSON encoders, with attributes or CDATA; and the names
+// besides "token" (STS answers carry AccessKeySecret beside SecurityToken).
+func TestRedactsReviewedShapes(t *testing.T) {
+	const s = "SECRETabc123XYZ"
+	for _, in := range []string{
+		"map[Authorization:[Bearer " + s + "] Content-Type:[application/json]]",
+		`{"Authorization":["Bearer ` + s + `"]}`,
+		`{"X-Odps-Security-Token":["` + s + `"]}`,
+		"map[X-Odps-Token:[Bearer " + s + "]]",
+		"Authorization: ACS3-HMAC-SHA256 Credential=LTAI5tKEY,SignedHeaders=host;x-acs-date,Signature=" + s,
+		"Authorization: OSS LTAI5tKEY:" + s,
+		"Authorization: OSS4-HMAC-SHA256 Credential=LTAI5tKEY/20250101/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host,Signature=" + s,
+		"Authorization: LOG LTAI5tKEY:" + s,
+		"Authorization: AWS AKIAKEY:" + s,
+		"Authorization: AWS4-HMAC-SHA256 Credential=AKIA/20130524/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=" + s,
+		`Authorization: Digest username="u", realm="r", nonce="n", uri="/", response="` + s + `"`,
+		`{"Authorization":"Digest username=\"u\", response=\"` + s + `\""}`,
+		"Authorization: JWT " + s,
+		"Authorization: SomeScheme " + s,
+		"Authorization: Bearer Bearer " + s,
+		"Authorization&#58; Bearer " + s,
+		`{b'Authorization': b'Bearer ` + s + `'}`,
+		`{u'Authorization': u'Bearer ` + s + `'}`,
+		`[(b'Host', b'x'), (b'Authorization', b'Bearer ` + s + `')]`,
+		`subprocess.CalledProcessError: Command '['odpscmd', '--token', '` + s + `']' returned non-zero exit status 1.`,
+		`[odpscmd, --token, ` + s + `, -e, select 1]`,
+		`["odpscmd","--token","` + s + `"]`,
+		`{"body":"\u003cSecurityToken\u003e` + s + `\u003c/SecurityToken\u003e"}`,
+		`%3CSecurityToken%3E` + s + `%3C%2FSecurityToken%3E`,
+		`<wsse:BinarySecurityToken ValueType="x" EncodingType="y">` + s + `</wsse:BinarySecurityToken>`,
+		`<SecurityToken><![CDATA[` + s + `]]></SecurityToken>`,
+		`{"xml":"<SecurityToken>\n  ` + s + `\n</SecurityToken>"}`,
+		`{"xml":"<Token>\r\n` + s + `</Token>"}`,
+		"x-token: Token " + s,
+		"x-token: ODPS LTAI:" + s,
+		`x-token: BEARER\t` + s,
+		`<AccessKeySecret>` + s + `</AccessKeySecret>`,
+		`{"AccessKeyId":"STS.x","AccessKeySecret":"` + s + `","SecurityToken":"CAIS` + s + `"}`,
+		"jdbc:odps:https://svc/api?project=p&accessId=LTAI&password=" + s,
+		"client_secret=" + s,
+		`"application-authentication": "` + s + `"`,
+	} {
+		if got := String(in); strings.Contains(got, s) {
+			t.Errorf("String(%q)\n = %q", in, got)
+		}
+	}
+}
+
+// What is left of a header: the scheme where it is a known one, the
+// header's other fields.
+func TestKeepsWhatIsNoCredential(t *testing.T) {
+	for in, want := range map[string]string{
+		"Authorization: Bearer S1 Host: x":                           "Authorization: Bearer REDACTED Host: x",
+		"map[Authorization:[Bearer S1] Content-Type:[text/plain]]":   "map[Authorization:[Bearer REDACTED] Content-Type:[text/plain]]",
+		`{"Authorization":"ODPS id:sig","Host":"svc"}`:               `{"Authorization":"ODPS REDACTED","Host":"svc"}`,
+		"Authorization: ACS3-HMAC-SHA256 Credential=a,Signature=b c": "Authorization: ACS3-HMAC-SHA256 REDACTED c",
+		"Authorization: Unknown a, b=c d":                            "Authorization: REDACTED d",
+	} {
+		if got := String(in); got != want {
+			t.Errorf("String(%q)\n = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Lines of half a megabyte, one unit repeated, are redacted (a quadratic
+// reading would take minutes), the same twice.
+func TestLongLinesOfOneUnit(t *testing.T) {
+	for _, u := range []string{"authorization=", "Authorization: ", "authorization: Bearer ", "token ", "<token>", "&lt;token&gt;",
+		"--token", "-token ", "-> ", "token->", "<ns:AccessToken>", "--token x-", "authorization%3Dtoken%3D", "token%3A", `"-token"`,
+		"<tokentoken>", "Authorization: x, ", "a=\"", "'--token', ", "<SecurityToken a=\"", "Authorization: Digest a=\"b\", "} {
+		for _, tail := range []string{"", "S", " S", "=S", ">"} {
+			in := strings.Repeat(u, (512<<10)/len(u)) + tail
+			out := String(in)
+			if again := String(out); again != out {
+				t.Errorf("%q×%d+%q: redacting twice changes it", u, (512<<10)/len(u), tail)
+			}
+		}
+	}
+}

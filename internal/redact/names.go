@@ -1,0 +1,144 @@
+package redact
+
+import "strings"
+
+// Where a credential's name is, and what kind of name it is.
+
+// names are the words a credential's name ends in (lower case): a
+// token's (access_token, x-odps-security-token, <SecurityToken>), a
+// secret's (AccessKeySecret in an STS answer, client_secret), a
+// password's.
+var names = []string{"token", "secret", "password"}
+
+// authNames are the words an Authorization header's name ends in (lower
+// case): its credential follows a scheme (see authorizationValue).
+// MaxCompute's clients send application-authentication too.
+var authNames = []string{"authorization", "authentication"}
+
+// nameAt returns the length of the word of names s starts with, in any
+// case, or 0.
+func nameAt[T string | []byte](s T) int { return wordAt(s, names) }
+
+// authNameAt returns the length of the word of authNames s starts with,
+// in any case, or 0.
+func authNameAt[T string | []byte](s T) int { return wordAt(s, authNames) }
+
+// wordAt returns the length of the word of words (lower case letters)
+// s starts with, in any case, or 0.
+func wordAt[T string | []byte](s T, words []string) int {
+next:
+	for _, w := range words {
+		if len(s) < len(w) {
+			continue
+		}
+		for i := 0; i < len(w); i++ {
+			if s[i]|0x20 != w[i] {
+				continue next
+			}
+		}
+		return len(w)
+	}
+	return 0
+}
+
+// isFlag reports whether the name that starts at b[i] (or before it) is
+// a command-line flag: one or two dashes at the start of a word (or a
+// quoted argument), then letters, digits, '-' and '_' (--token,
+// -access-token, '--token').
+func isFlag(b []byte, i int) bool {
+	p := i
+	for p > 0 && i-p < maxNameLen && (isNameByte(b[p-1]) || b[p-1] == '-') {
+		p--
+	}
+	return b[p] == '-' && (p == 0 || strings.IndexByte(" \t\"'=[,", b[p-1]) >= 0)
+}
+
+// maxNameLen bounds the bytes read back from a name's word for where the
+// name starts (a flag's dashes, a tag's '<', a path's '/'): reading back
+// further from each of many words on a line would be quadratic.
+const maxNameLen = 128
+
+// maxAttributes bounds the bytes of an XML element's attributes that are
+// read for the end of its start tag.
+const maxAttributes = 512
+
+// inTag reports whether the name that starts at b[i] (or before it) is
+// an XML element's: it follows '<' (or &lt;, XML shown in HTML; \u003c,
+// %3C, as JSON encoders and URLs escape it), with only the bytes of a
+// name between (<token>, <ns:SecurityToken>).
+func inTag(b []byte, i int) bool {
+	for stop := max(0, i-maxNameLen); i > stop; i-- {
+		if b[i-1] == '<' || i >= 4 && hasPrefixFold(b[i-4:], "&lt;") || encodedBefore(b[:i], "3c") >= 0 {
+			return true
+		}
+		if !isNameByte(b[i-1]) && b[i-1] != ':' && b[i-1] != '-' {
+			return false
+		}
+	}
+	return false
+}
+
+// tagEnd returns the offset after the end of the start tag whose name
+// ends at b[i]: its '>' (or &gt;, or escaped or encoded: \u003e, %3E),
+// after the tag's attributes if it has some (<wsse:BinarySecurityToken
+// ValueType="...">, within maxAttributes bytes); or i if none.
+func tagEnd(b []byte, i int) int {
+	j := i
+	if j < len(b) && b[j] == ' ' {
+		end := min(len(b), j+maxAttributes)
+		k := strings.IndexByte(string(b[j:end]), '>')
+		if k < 0 || strings.IndexByte(string(b[j:j+k]), '<') >= 0 {
+			return i
+		}
+		j += k
+	}
+	switch {
+	case j < len(b) && b[j] == '>':
+		return j + 1
+	case hasPrefixFold(b[j:], "&gt;"):
+		return j + 4
+	}
+	if k := skipForm(b, j, nil, "3e"); k > j {
+		return k
+	}
+	return i
+}
+
+// elementText returns where the text of an element whose start tag ends
+// at b[k] starts: after spaces and line ends (raw, or escaped in a JSON
+// string) and a CDATA section's start.
+func elementText(b []byte, k int) int {
+	for {
+		switch {
+		case k < len(b) && (b[k] == '\n' || b[k] == '\r'):
+			k++
+		case skipSpaces(b, k, false) > k:
+			k = skipSpaces(b, k, false)
+		case hasPrefixFold(b[k:], "<![cdata["):
+			return k + len("<![cdata[")
+		default:
+			return k
+		}
+	}
+}
+
+// isNameByte reports whether c may be part of a name: a letter, a digit,
+// '_' or '.'.
+func isNameByte(c byte) bool {
+	return c == '_' || c == '.' || 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9'
+}
+
+// inPath reports whether the name that starts at b[i] (or before it) is
+// a segment of a URL's path: it follows a '/' (or one encoded: see
+// slashAt), with no byte between that a name cannot hold.
+func inPath(b []byte, i int) bool {
+	for stop := max(0, i-maxNameLen); i > stop; i-- {
+		if endsWithSlash(b[:i]) {
+			return true
+		}
+		if c := b[i-1]; !(c == '_' || c == '-' || c == '.' || 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return false
+}
