@@ -1,5 +1,7 @@
 package redact
 
+import "strings"
+
 // authorizationValue finds the credential of the Authorization header
 // whose name ends in the word b[i:i+n] (see authNames; a header, a key, a
 // parameter, a pair's first string): after the name, a separator in any
@@ -15,6 +17,9 @@ func authorizationValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 		return 0, 0, false
 	}
 	end := k + credentialLen(b[k:], known)
+	if isNoCredential(b[k:end]) {
+		return 0, 0, false
+	}
 	// A name in the credential whose value runs further (see pastNamed):
 	// the credential goes on after that value too, as it does after one
 	// of its own, so that redacting again changes nothing.
@@ -37,9 +42,9 @@ func authorizationStart(b []byte, i, n int) (k int, known, ok bool) {
 	j := skipSpaces(b, q, false)
 	k = skipSeparator(b, j)
 	if k == j {
-		// A pair's strings: ('Authorization', 'Bearer S').
+		// The first of a pair of strings: ('Authorization', 'Bearer S').
 		p := skipPairComma(b, j)
-		if q == i+n || p == j || skipQuote(b, skipStringPrefix(b, p)) == p {
+		if q == i+n || p == j || skipQuote(b, skipStringPrefix(b, p)) == p || !opensPair(b, i) {
 			return 0, false, false
 		}
 		k = p
@@ -51,7 +56,28 @@ func authorizationStart(b []byte, i, n int) (k int, known, ok bool) {
 		return 0, false, false // authorization=token:S, the token's value is found from its name
 	}
 	scheme := skipSchemes(b, k, plus, true)
+	if scheme == k && startsNoCredential(b, k) {
+		return 0, false, false // prose: "Authorization: Failed [4019]"
+	}
 	return scheme, scheme > k, startsValue(b, scheme, false)
+}
+
+// opensPair reports whether the name that ends in the word at b[i:] is a
+// quoted string that opens a pair, as Python prints a header: after '(',
+// maybe a string's prefix, and a quote.
+func opensPair(b []byte, i int) bool {
+	p := i
+	for p > 0 && i-p < maxNameLen && (isNameByte(b[p-1]) || b[p-1] == '-') {
+		p--
+	}
+	if p == 0 || b[p-1] != '\'' && b[p-1] != '"' {
+		return false
+	}
+	p--
+	if p > 0 && strings.IndexByte("ubUB", b[p-1]) >= 0 {
+		p--
+	}
+	return p > 0 && b[p-1] == '('
 }
 
 // schemes are the HTTP authentication schemes (lower case) whose name an

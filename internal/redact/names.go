@@ -7,8 +7,14 @@ import "strings"
 // names are the words a credential's name ends in (lower case): a
 // token's (access_token, x-odps-security-token, <SecurityToken>), a
 // secret's (AccessKeySecret in an STS answer, client_secret), a
-// password's.
-var names = []string{"token", "secret", "password"}
+// password's, an access key's (MaxCompute's own: access_key in
+// odps_config.ini, odps.access.key, accessKey; not AccessKeyId, whose word
+// is followed by "Id"), an API key's, a signature's (OSS's signed URLs).
+// A compound word comes before the word it starts with (secret_key before
+// secret): the first that matches is the name's.
+var names = []string{"token", "secret_key", "secret-key", "secret.key", "secretkey", "secret", "password",
+	"passphrase", "access_key", "access-key", "access.key", "accesskey", "api_key", "api-key", "apikey",
+	"signature"}
 
 // authNames are the words an Authorization header's name ends in (lower
 // case): its credential follows a scheme (see authorizationValue).
@@ -32,7 +38,7 @@ next:
 			continue
 		}
 		for i := 0; i < len(w); i++ {
-			if s[i]|0x20 != w[i] {
+			if c := s[i]; c != w[i] && ('A' > c || c > 'Z' || c|0x20 != w[i]) {
 				continue next
 			}
 		}
@@ -58,9 +64,9 @@ func isFlag(b []byte, i int) bool {
 // further from each of many words on a line would be quadratic.
 const maxNameLen = 128
 
-// maxAttributes bounds the bytes of an XML element's attributes that are
-// read for the end of its start tag.
-const maxAttributes = 512
+// maxAttributes bounds the attributes of an XML element read for the end
+// of its start tag.
+const maxAttributes = 8
 
 // inTag reports whether the name that starts at b[i] (or before it) is
 // an XML element's: it follows '<' (or &lt;, XML shown in HTML; \u003c,
@@ -81,27 +87,46 @@ func inTag(b []byte, i int) bool {
 // tagEnd returns the offset after the end of the start tag whose name
 // ends at b[i]: its '>' (or &gt;, or escaped or encoded: \u003e, %3E),
 // after the tag's attributes if it has some (<wsse:BinarySecurityToken
-// ValueType="...">, within maxAttributes bytes); or i if none.
+// ValueType="...">: at most maxAttributes of them, each spaces, a name,
+// '=' and a quoted value, in any of their forms); or i if none.
 func tagEnd(b []byte, i int) int {
 	j := i
-	if j < len(b) && b[j] == ' ' {
-		end := min(len(b), j+maxAttributes)
-		k := strings.IndexByte(string(b[j:end]), '>')
-		if k < 0 || strings.IndexByte(string(b[j:j+k]), '<') >= 0 {
+	for range maxAttributes {
+		s := skipSpaces(b, j, false)
+		if s == j {
+			break
+		}
+		a := s
+		for a < len(b) && (isNameByte(b[a]) || b[a] == ':' || b[a] == '-') {
+			a++
+		}
+		eq := skipForm(b, a, []string{"="}, "3d")
+		q := skipQuote(b, eq)
+		if a == s || eq == a || q == eq {
 			return i
 		}
-		j += k
+		closing := closingQuote(b, q, b[eq:q])
+		if closing < 0 {
+			return i
+		}
+		j = closing + (q - eq)
 	}
+	if k := tagClose(b, j); k > j {
+		return k
+	}
+	return i
+}
+
+// tagClose returns the offset after the '>' b[j:] starts with, in any of
+// its forms (>, &gt;, \u003e, %3E), or j.
+func tagClose(b []byte, j int) int {
 	switch {
 	case j < len(b) && b[j] == '>':
 		return j + 1
 	case hasPrefixFold(b[j:], "&gt;"):
 		return j + 4
 	}
-	if k := skipForm(b, j, nil, "3e"); k > j {
-		return k
-	}
-	return i
+	return skipForm(b, j, nil, "3e")
 }
 
 // elementText returns where the text of an element whose start tag ends

@@ -1,10 +1,13 @@
 // Package redact removes credentials from text before it leaves the
 // process: the values of LogView tokens, which grant access to a job, of
 // any other parameter, key or element whose name ends in "token",
-// "secret" or "password" (access_token, SecurityToken, AccessKeySecret),
-// and the credentials of Authorization headers (any name ending in
-// "authorization" or "authentication": Proxy-Authorization, MaxCompute's
-// application-authentication).
+// "secret", "password", an access or API key's or a signature's name
+// (access_token, SecurityToken, AccessKeySecret, odps.access.key,
+// accessKey, OSS's Signature; see names), the credentials of
+// Authorization headers (any name ending in "authorization" or
+// "authentication": Proxy-Authorization, MaxCompute's
+// application-authentication), and the passwords of URLs' users
+// (jdbc:mysql://root:S@host/).
 //
 // It finds them in every form they take in MaxCompute logs: a URL query
 // (token=...), a URL inside another one, URL-encoded once or more
@@ -19,19 +22,26 @@
 // full-width '=' or ':', as a URL's path segment (/token/...), an XML
 // element (<token>...</token>; with attributes, CDATA, '<' escaped by a
 // JSON encoder or a URL), a command-line flag (--token ..., and as a
-// list of arguments: ['--token', '...']), a pair of strings ('x-token',
-// '...'), in Ruby's, PHP's, Go's and Scala's pairs (token => ..., token
-// := ..., token -> ...). An Authorization header keeps its scheme if it
-// is a known one (Bearer, Basic, ODPS, ACS3-HMAC-SHA256...; an unknown
-// one is masked with the credential) and loses its credential with its
+// list of arguments: ['--token', '...']), a header as Python's pair of
+// strings (('Authorization', '...')), a dump of names and values
+// ({"name":"password","value":"..."}, Hadoop's <name>...</name><value>),
+// in Ruby's, PHP's, Go's and Scala's pairs (token => ..., token := ...,
+// token -> ...). An Authorization header keeps its scheme if it is a
+// known one (Bearer, Basic, ODPS, ACS3-HMAC-SHA256...; an unknown one is
+// masked with the credential) and loses its credential with its
 // parameters (Credential=..., Signature=..., response="..."); without a
 // separator after it the word is prose ("Authorization Failed [4019]").
-// A value runs to the first byte that ends a value in a log line (a
-// space, a quote, '&', a bracket...), not to the first byte a token
-// cannot hold: a secret is better masked too long than cut short, and
-// "token:" in prose is masked too. The value is replaced by Mask; the
-// name is kept, so that a reader sees a credential was there. Text
-// without those words is returned as it is, without allocating.
+//
+// A quoted value runs to its closing quote; another runs to the first
+// byte that ends a value in a log line (a space, a quote, '&', a
+// bracket...), not to the first byte a token cannot hold: a secret is
+// better masked too long than cut short, and "token:" in prose is masked
+// too, but for words a credential never is (null, NO, not, failed,
+// invalid...: see noCredentials), and JSON keys or list elements after a
+// quoted name ("password", "email") are no values. The value is replaced
+// by Mask; the name is kept, so that a reader sees a credential was
+// there. Text without any of this is returned as it is, without
+// allocating.
 //
 // Every place that copies log text out of the process (samples in scan's
 // report, alerts, event lines and descriptions) calls it before cutting
@@ -40,7 +50,6 @@
 package redact
 
 import (
-	"bytes"
 	"strings"
 )
 
@@ -52,13 +61,20 @@ func String(s string) string {
 	if !has(s) {
 		return s
 	}
-	return string(Append(nil, []byte(s)))
+	b := []byte(s)
+	if _, _, ok := next(b); !ok {
+		return s
+	}
+	return string(Append(nil, b))
 }
 
 // Bytes returns b with every token value replaced by Mask: b itself when
 // it holds none, else a new slice.
 func Bytes(b []byte) []byte {
 	if !has(b) {
+		return b
+	}
+	if _, _, ok := next(b); !ok {
 		return b
 	}
 	return Append(nil, b)
@@ -78,10 +94,10 @@ func Append(dst, b []byte) []byte {
 }
 
 // has reports whether s may hold a credential: one of the words of names
-// or authNames, in any case.
+// or authNames, in any case, or a URL ("://", its user's password).
 func has[T string | []byte](s T) bool {
-	for i := 0; i+5 <= len(s); i++ {
-		if nameAt(s[i:]) > 0 || authNameAt(s[i:]) > 0 {
+	for i := 0; i+3 <= len(s); i++ {
+		if nameAt(s[i:]) > 0 || authNameAt(s[i:]) > 0 || s[i] == ':' && s[i+1] == '/' && s[i+2] == '/' {
 			return true
 		}
 	}
@@ -101,14 +117,17 @@ var separators = []string{"=>", ":=", "->", "=", ":", "&#61;", "&#x3d;", "&#58;"
 var quotes = []string{`"`, "'", "&quot;", "&#34;", "&#x22;", "&apos;", "&#39;", "&#x27;"}
 
 // next finds the first credential in b: [valStart, valEnd), the value of
-// a name that ends in a word of names (namedValue) or the credential of
-// an Authorization header (authorizationValue).
+// a name that ends in a word of names (namedValue), the credential of an
+// Authorization header (authorizationValue) or the password of a URL's
+// user (userPassword).
 func next(b []byte) (valStart, valEnd int, ok bool) {
-	for i := 0; i+5 <= len(b); i++ {
+	for i := 0; i+3 <= len(b); i++ {
 		if n := nameAt(b[i:]); n > 0 {
 			valStart, valEnd, ok = namedValue(b, i, n)
 		} else if n := authNameAt(b[i:]); n > 0 {
 			valStart, valEnd, ok = authorizationValue(b, i, n)
+		} else if b[i] == ':' && b[i+1] == '/' && b[i+2] == '/' {
+			valStart, valEnd, ok = userPassword(b, i+3)
 		} else {
 			continue
 		}
@@ -129,48 +148,104 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 // quoted string in a pair ('x-token', '...'). An empty value (token=&)
 // is none.
 func namedValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
-	k, segment, ok := namedValueStart(b, i, n)
+	v, ok := namedValueStart(b, i, n)
 	if !ok {
 		return 0, 0, false
 	}
-	end := k + valueOrSegmentLen(b[k:], segment)
-	end = pastNamed(b, k, end)
-	return k, end, end > k
+	end := pastNamed(b, v.k, v.end(b))
+	if e := v.end(b); end > e && len(v.quote) > 0 {
+		// A name in the quoted value whose own value ran past its
+		// closing quote, or into it: to the quote that closes it then,
+		// so that redacting again changes nothing.
+		if c := closingQuote(b, end, v.quote); c >= 0 {
+			end = c
+		}
+	}
+	if end <= v.k || isNoCredential(b[v.k:end]) {
+		return 0, 0, false
+	}
+	return v.k, end, true
 }
 
 // namedValueStart returns where the value of the name that ends in the
-// word b[i:i+n] starts (see namedValue), and whether it is a path
-// segment; ok is false if no value follows the name.
-func namedValueStart(b []byte, i, n int) (k int, segment, ok bool) {
+// word b[i:i+n] starts (see namedValue); ok is false if no value follows
+// the name.
+func namedValueStart(b []byte, i, n int) (v valueAt, ok bool) {
 	if k := slashAt(b, i+n); k > i+n && inPath(b, i) {
-		return k, true, startsValue(b, k, true)
+		return valueAt{k: k, segment: true}, startsValue(b, k, true)
 	}
-	if k := tagEnd(b, i+n); k > i+n && inTag(b, i) {
-		return elementText(b, k), false, startsValue(b, elementText(b, k), false)
+	if !inTag(b, i) {
+		// (inTag first: it reads back at most maxNameLen bytes, tagEnd
+		// forwards up to maxAttributes.)
+	} else if k := tagEnd(b, i+n); k > i+n {
+		k = elementText(b, k)
+		return valueAt{k: k}, startsValue(b, k, false)
+	}
+	if k := nameValuePair(b, i+n); k > i+n {
+		return openedValue(b, k, false)
 	}
 	q := skipQuote(b, i+n)
 	j := skipSpaces(b, q, true)
-	k = skipSeparator(b, j)
+	k := skipSeparator(b, j)
 	if k == j {
-		flag := isFlag(b, i)
+		if !isFlag(b, i) {
+			return valueAt{}, false // "tokenizer", "token count": no value follows
+		}
 		switch p := skipPairComma(b, j); {
-		case p > j && (flag || q > i+n && skipQuote(b, skipStringPrefix(b, p)) > p):
-			k = p // ['--token', 'S'], [--token, S], ('x-token', 'S')
-		case j == i+n || !flag:
-			return 0, false, false // "tokenizer", "token count": no value follows
+		case p > j:
+			k = p // ['--token', 'S'], [--token, S]
+		case j == i+n:
+			return valueAt{}, false // no space after the flag
 		}
 	}
 	// After a percent-encoded separator, '+' is a space too; else it may
 	// start the value (base64).
-	k = skipSpaces(b, k, k > j && b[j] == '%')
-	k = skipSchemes(b, openValue(b, k), false, false)
-	return k, false, startsValue(b, k, false)
+	return openedValue(b, skipSpaces(b, k, k > j && b[j] == '%'), true)
+}
+
+// openedValue returns the value that starts at b[k] after what may open
+// it (see openValue); after a name, schemes (x-token: Bearer S) too.
+func openedValue(b []byte, k int, schemes bool) (valueAt, bool) {
+	qs := skipStringPrefix(b, skipBracket(b, k))
+	k = skipQuote(b, qs)
+	v := valueAt{k: k, quote: b[qs:k]}
+	if schemes {
+		v.k = skipSchemes(b, k, false, false)
+	}
+	return v, startsValue(b, v.k, false)
+}
+
+// nameValuePair returns where the value starts of a name that is itself
+// a value, in the dumps of name and value pairs: {"name":"password",
+// "value":"S"}, Hadoop's <name>fs.oss.accessKeySecret</name><value>S</value>;
+// i is where the name's word ends. It returns i if b[i:] is no such pair.
+func nameValuePair(b []byte, i int) int {
+	if hasPrefixFold(b[i:], "</name>") {
+		k := elementText(b, i+len("</name>"))
+		if hasPrefixFold(b[k:], "<value>") {
+			return k + len("<value>")
+		}
+		return i
+	}
+	q := skipQuote(b, i)
+	if q == i {
+		return i
+	}
+	k := skipQuote(b, skipPairComma(b, q))
+	if k == q || !hasPrefixFold(b[k:], "value") {
+		return i
+	}
+	j := skipSpaces(b, skipQuote(b, k+len("value")), false)
+	if s := skipSeparator(b, j); s > j {
+		return skipSpaces(b, s, false)
+	}
+	return i
 }
 
 // namedValueStarts reports whether a value follows the name that ends in
 // the word b[i:i+n].
 func namedValueStarts(b []byte, i, n int) bool {
-	_, _, ok := namedValueStart(b, i, n)
+	_, ok := namedValueStart(b, i, n)
 	return ok
 }
 
@@ -178,10 +253,15 @@ func namedValueStarts(b []byte, i, n int) bool {
 // maps print map[X-Token:[S]], JSON's http.Header ["S"]), a Python
 // string's prefix (b'S') and a quote.
 func openValue(b []byte, i int) int {
+	return skipQuote(b, skipStringPrefix(b, skipBracket(b, i)))
+}
+
+// skipBracket skips the '[' b[i:] starts with, if it does.
+func skipBracket(b []byte, i int) int {
 	if i < len(b) && b[i] == '[' {
-		i++
+		return i + 1
 	}
-	return skipQuote(b, skipStringPrefix(b, i))
+	return i
 }
 
 // skipPairComma skips the ", " between the two strings of a pair or two
@@ -193,21 +273,6 @@ func skipPairComma(b []byte, i int) int {
 	return i
 }
 
-// startsValue reports whether a value (a path segment) starts at b[k]:
-// what valueLen (segmentLen) reads of its first bytes, which are enough
-// to tell, so that asking costs the same however long the value is.
-func startsValue(b []byte, k int, segment bool) bool {
-	return valueOrSegmentLen(b[k:min(len(b), k+4*maxBackslashes)], segment) > 0
-}
-
-// valueOrSegmentLen is segmentLen(b) for a path segment, else valueLen(b).
-func valueOrSegmentLen(b []byte, segment bool) int {
-	if segment {
-		return segmentLen(b)
-	}
-	return valueLen(b)
-}
-
 // pastNamed returns end, where the value b[k:end] ends, or, if a name in
 // it (or an Authorization header's) has a value of its own that starts at end or after it (the value
 // ended at that name's quote or separator: --token x-token:S,
@@ -215,12 +280,12 @@ func valueOrSegmentLen(b []byte, segment bool) int {
 func pastNamed(b []byte, k, end int) int {
 	for p := k; p+5 <= end; p++ {
 		if n := nameAt(b[p:]); n > 0 {
-			s, segment, ok := namedValueStart(b, p, n)
-			if !ok || s < end {
+			v, ok := namedValueStart(b, p, n)
+			if !ok || v.k < end {
 				continue
 			}
-			end = s + valueOrSegmentLen(b[s:], segment)
-			p = s - 1 // the names in what was added
+			end = v.end(b)
+			p = v.k - 1 // the names in what was added
 		} else if n := authNameAt(b[p:]); n > 0 {
 			s, known, ok := authorizationStart(b, p, n)
 			if !ok || s < end {
@@ -240,65 +305,4 @@ func skipStringPrefix(b []byte, i int) int {
 		return i + 1
 	}
 	return i
-}
-
-// valueLen is the length of the token value at the start of b: up to the
-// first byte that ends a value in a log line (a space, a quote, &, ',',
-// ';', a bracket, '<', '>', '|', '`') or an encoded one (%26, %22, %27,
-// encoded once or more), or a backslash that escapes anything but '/' or
-// a base64 character (as in \", \n, \u0026), or one percent-encoded. Any
-// other byte, an unexpected one too, is taken as part of the value: a
-// secret is better masked too long than cut short.
-func valueLen(b []byte) int {
-	n := 0
-	for n < len(b) {
-		switch b[n] {
-		case ' ', '\t', '\r', '\n', '"', '\'', '&', ',', ';', '}', ']', ')', '<', '>', '|', '`':
-			return n
-		case '%', '\\':
-			if skipForm(b, n, nil, "26", "22", "27") > n {
-				return n // an encoded or escaped &, " or '
-			}
-			// Backslashes, raw or encoded, escape a base64 character
-			// (\/, \u002f, %5C%2F: a JSON string's escapes, in a URL
-			// too) or end the value.
-			j := skipBackslashes(b, n)
-			switch {
-			case j == n: // a '%' that encodes no backslash
-				n++
-			case j < len(b) && b[j] == '/':
-				n = j + 1
-			case skipEncoded(b, j, "2f") > j:
-				n = skipEncoded(b, j, "2f")
-			case hasPrefixFold(b[j:], "u002b"), hasPrefixFold(b[j:], "u002f"), hasPrefixFold(b[j:], "u003d"):
-				n = j + 5
-			default:
-				return n
-			}
-		default:
-			n++
-		}
-	}
-	return n
-}
-
-// segmentLen is the length of the path segment at the start of b: up to
-// the next '/', '?' or '#' (or one of them encoded, as a slash can be),
-// or where a value ends (valueLen). The segment's end is found first, so
-// that a path of many short segments is read once (valueLen of all that
-// follows, for each, was quadratic).
-func segmentLen(b []byte) int {
-	for i := 0; i < len(b); {
-		k := bytes.IndexAny(b[i:], "/?#%\\")
-		if k < 0 {
-			break
-		}
-		i += k
-		if c := b[i]; c == '?' || c == '#' || slashAt(b, i) > i || skipForm(b, i, nil, "3f", "23") > i {
-			b = b[:i]
-			break
-		}
-		i++
-	}
-	return valueLen(b)
 }

@@ -210,3 +210,30 @@ func FuzzRedactRaw(f *testing.F) {
 		}
 	})
 }
+
+// morePieces are the pieces of the names and forms added after pieces (a
+// second review's): other names, schemes, tags and their escapes, lists.
+var morePieces = []string{"token", "Secret", "PASSWORD", "authentication", "Authorization", "Bearer ", "Digest ", "Unknown ",
+	"=", ":", "%3D", "%3A", `\`, "%5C", "/", "%2F", "u003c", "u003e", "%3C", "%3E", "<", ">", "&lt;", "&gt;", "<![CDATA[", "]]>",
+	`"`, "'", "%22", `\"`, "&quot;", " ", "\t", "+", "%20", ",", ", ", ";", "[", "]", "(", ")", "{", "}", "b", "u", "x", "S", "a=",
+	"Credential=", "response=", "--", "-", "=>", "->", ":=", "\n", `\n`, "&", "\uff1a", "\u3000", Mask, Mask + " ", "ns:", "_", ".",
+	"a1", "map[", "&#58;", "?", "access_key", "accessKey", "Signature", "://", "@", "</name>", "<value>", "value", "name", "NO", "null"}
+
+// FuzzRedactMorePieces is FuzzRedactPieces over morePieces.
+func FuzzRedactMorePieces(f *testing.F) {
+	f.Add([]byte{4, 9, 5, 19})
+	f.Add([]byte{77, 9, 74, 75, 21, 70})
+	f.Fuzz(func(t *testing.T, sel []byte) {
+		var b []byte
+		for _, c := range sel {
+			b = append(b, morePieces[int(c)%len(morePieces)]...)
+		}
+		out := String(string(b))
+		if again := String(out); again != out {
+			t.Fatalf("%q: %q, then %q", b, out, again)
+		}
+		if got := string(Bytes(b)); got != out {
+			t.Fatalf("%q: Bytes %q, String %q", b, got, out)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 )
@@ -67,4 +68,28 @@ func credentialName(name string) bool {
 		}
 	}
 	return false
+}
+
+// maxAuthority bounds the bytes of a URL's authority (user, password,
+// host and port) read for its '@'.
+const maxAuthority = 256
+
+// userPassword finds the password of a URL's user whose authority starts
+// at b[i] (after "://"): https://user:S@host/, jdbc:mysql://root:S@h/db.
+// The authority ends at the first '/', '?', '#', space, quote or bracket;
+// the password runs from the first ':' to its last '@'.
+func userPassword(b []byte, i int) (valStart, valEnd int, ok bool) {
+	end := i
+	for end < len(b) && end-i < maxAuthority && strings.IndexByte("/?#\\ \t\n\"'<>[](){}", b[end]) < 0 {
+		end++
+	}
+	at := bytes.LastIndexByte(b[i:end], '@')
+	if at < 0 {
+		return 0, 0, false
+	}
+	colon := bytes.IndexByte(b[i:i+at], ':')
+	if colon < 0 || colon+1 == at {
+		return 0, 0, false
+	}
+	return i + colon + 1, i + at, true
 }
