@@ -21,30 +21,78 @@ var names = []string{"token", "secret_key", "secret-key", "secret.key", "secretk
 // MaxCompute's clients send application-authentication too.
 var authNames = []string{"authorization", "authentication"}
 
+// wordsByFirst are the words of names and authNames by their first byte,
+// in either case: a line's bytes are looked up in it one at a time, and
+// only a word's first letter leads to comparing words.
+var wordsByFirst = func() (t [256][]string) {
+	for _, w := range append(names[:len(names):len(names)], authNames...) {
+		t[w[0]] = append(t[w[0]], w)
+		t[w[0]-'a'+'A'] = append(t[w[0]-'a'+'A'], w)
+	}
+	return t
+}()
+
+// secondBytes has, for each first byte of a word, the set of its second
+// bytes in either case (a bit for each of the 256): most of a line's
+// letters that may start a word are not followed by one of them.
+var secondBytes = func() (t [256][4]uint64) {
+	for c, words := range wordsByFirst {
+		for _, w := range words {
+			for _, d := range []byte{w[1], w[1] &^ 0x20} {
+				t[c][d/64] |= 1 << (d % 64)
+			}
+		}
+	}
+	return t
+}()
+
+// mayStartWord reports whether s[0] and s[1] may start a word of
+// wordsByFirst.
+func mayStartWord[T string | []byte](s T) bool {
+	return len(s) > 1 && secondBytes[s[0]][s[1]/64]&(1<<(s[1]%64)) != 0
+}
+
+// isAuthName reports whether w, a word of wordsByFirst, is one of
+// authNames.
+func isAuthName(w string) bool { return w == authNames[0] || w == authNames[1] }
+
 // nameAt returns the length of the word of names s starts with, in any
 // case, or 0.
-func nameAt[T string | []byte](s T) int { return wordAt(s, names) }
+func nameAt[T string | []byte](s T) int {
+	if n, auth := wordAt(s); !auth {
+		return n
+	}
+	return 0
+}
 
 // authNameAt returns the length of the word of authNames s starts with,
 // in any case, or 0.
-func authNameAt[T string | []byte](s T) int { return wordAt(s, authNames) }
+func authNameAt[T string | []byte](s T) int {
+	if n, auth := wordAt(s); auth {
+		return n
+	}
+	return 0
+}
 
-// wordAt returns the length of the word of words (lower case letters)
-// s starts with, in any case, or 0.
-func wordAt[T string | []byte](s T, words []string) int {
+// wordAt returns the length of the word of names or authNames s starts
+// with, in any case, and whether it is one of authNames; 0 if none.
+func wordAt[T string | []byte](s T) (n int, auth bool) {
+	if !mayStartWord(s) {
+		return 0, false
+	}
 next:
-	for _, w := range words {
+	for _, w := range wordsByFirst[s[0]] {
 		if len(s) < len(w) {
 			continue
 		}
-		for i := 0; i < len(w); i++ {
+		for i := 1; i < len(w); i++ {
 			if c := s[i]; c != w[i] && ('A' > c || c > 'Z' || c|0x20 != w[i]) {
 				continue next
 			}
 		}
-		return len(w)
+		return len(w), isAuthName(w)
 	}
-	return 0
+	return 0, false
 }
 
 // isFlag reports whether the name that starts at b[i] (or before it) is

@@ -51,6 +51,7 @@ package redact
 
 import (
 	"strings"
+	"unsafe"
 )
 
 // Mask replaces a redacted value.
@@ -61,11 +62,14 @@ func String(s string) string {
 	if !has(s) {
 		return s
 	}
-	b := []byte(s)
-	if _, _, ok := next(b); !ok {
+	// next only reads: a view of s's bytes, not a copy, until something
+	// is to be masked.
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	start, end, ok := next(b)
+	if !ok {
 		return s
 	}
-	return string(Append(nil, b))
+	return string(appendFrom(nil, b, start, end))
 }
 
 // Bytes returns b with every token value replaced by Mask: b itself when
@@ -74,22 +78,33 @@ func Bytes(b []byte) []byte {
 	if !has(b) {
 		return b
 	}
-	if _, _, ok := next(b); !ok {
+	start, end, ok := next(b)
+	if !ok {
 		return b
 	}
-	return Append(nil, b)
+	return appendFrom(nil, b, start, end)
 }
 
 // Append appends b to dst with every token value replaced by Mask.
 func Append(dst, b []byte) []byte {
+	start, end, ok := next(b)
+	if !ok {
+		return append(dst, b...)
+	}
+	return appendFrom(dst, b, start, end)
+}
+
+// appendFrom appends b to dst with every token value replaced by Mask,
+// the first being b[start:end].
+func appendFrom(dst, b []byte, start, end int) []byte {
 	for {
-		valStart, valEnd, ok := next(b)
-		if !ok {
+		dst = append(dst, b[:start]...)
+		dst = append(dst, Mask...)
+		b = b[end:]
+		var ok bool
+		if start, end, ok = next(b); !ok {
 			return append(dst, b...)
 		}
-		dst = append(dst, b[:valStart]...)
-		dst = append(dst, Mask...)
-		b = b[valEnd:]
 	}
 }
 
@@ -97,7 +112,11 @@ func Append(dst, b []byte) []byte {
 // or authNames, in any case, or a URL ("://", its user's password).
 func has[T string | []byte](s T) bool {
 	for i := 0; i+3 <= len(s); i++ {
-		if nameAt(s[i:]) > 0 || authNameAt(s[i:]) > 0 || s[i] == ':' && s[i+1] == '/' && s[i+2] == '/' {
+		if c := s[i]; mayStartWord(s[i:]) {
+			if n, _ := wordAt(s[i:]); n > 0 {
+				return true
+			}
+		} else if c == ':' && s[i+1] == '/' && s[i+2] == '/' {
 			return true
 		}
 	}
@@ -122,9 +141,12 @@ var quotes = []string{`"`, "'", "&quot;", "&#34;", "&#x22;", "&apos;", "&#39;", 
 // user (userPassword).
 func next(b []byte) (valStart, valEnd int, ok bool) {
 	for i := 0; i+3 <= len(b); i++ {
-		if n := nameAt(b[i:]); n > 0 {
+		if !mayStartWord(b[i:]) && b[i] != ':' {
+			continue
+		}
+		if n, auth := wordAt(b[i:]); n > 0 && !auth {
 			valStart, valEnd, ok = namedValue(b, i, n)
-		} else if n := authNameAt(b[i:]); n > 0 {
+		} else if n > 0 {
 			valStart, valEnd, ok = authorizationValue(b, i, n)
 		} else if b[i] == ':' && b[i+1] == '/' && b[i+2] == '/' {
 			valStart, valEnd, ok = userPassword(b, i+3)

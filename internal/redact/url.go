@@ -74,13 +74,21 @@ func credentialName(name string) bool {
 // host and port) read for its '@'.
 const maxAuthority = 256
 
+// endsAuthority are the bytes that end a URL's authority in a log line.
+var endsAuthority = func() (t [256]bool) {
+	for _, c := range []byte("/?#\\ \t\n\"'<>[](){}") {
+		t[c] = true
+	}
+	return t
+}()
+
 // userPassword finds the password of a URL's user whose authority starts
 // at b[i] (after "://"): https://user:S@host/, jdbc:mysql://root:S@h/db.
 // The authority ends at the first '/', '?', '#', space, quote or bracket;
 // the password runs from the first ':' to its last '@'.
 func userPassword(b []byte, i int) (valStart, valEnd int, ok bool) {
 	end := i
-	for end < len(b) && end-i < maxAuthority && strings.IndexByte("/?#\\ \t\n\"'<>[](){}", b[end]) < 0 {
+	for end < len(b) && end-i < maxAuthority && !endsAuthority[b[end]] {
 		end++
 	}
 	at := bytes.LastIndexByte(b[i:end], '@')
