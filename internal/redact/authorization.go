@@ -17,7 +17,7 @@ func authorizationValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 		return 0, 0, false
 	}
 	end := k + credentialLen(b[k:], known)
-	if isNoCredential(b[k:end]) {
+	if proseAt(b, k, end) {
 		return 0, 0, false
 	}
 	// A name in the credential whose value runs further (see pastNamed):
@@ -62,20 +62,20 @@ func authorizationStart(b []byte, i, n int) (k int, known, ok bool) {
 	return scheme, scheme > k, startsValue(b, scheme, false)
 }
 
-// opensPair reports whether the name that ends in the word at b[i:] is a
-// quoted string that opens a pair, as Python prints a header: after '(',
-// maybe a string's prefix, and a quote.
+// opensPair reports whether the name that ends in the word at b[i:] opens
+// a pair, as Python prints a header or a parameter (('x-token', 'S'):
+// after '(', maybe a string's prefix, and a quote) and Scala a
+// configuration's entry ((spark.hadoop.odps.access.key,S): after '(').
 func opensPair(b []byte, i int) bool {
 	p := i
 	for p > 0 && i-p < maxNameLen && (isNameByte(b[p-1]) || b[p-1] == '-') {
 		p--
 	}
-	if p == 0 || b[p-1] != '\'' && b[p-1] != '"' {
-		return false
-	}
-	p--
-	if p > 0 && strings.IndexByte("ubUB", b[p-1]) >= 0 {
+	if p > 0 && (b[p-1] == '\'' || b[p-1] == '"') {
 		p--
+		if p > 0 && strings.IndexByte("ubUB", b[p-1]) >= 0 {
+			p--
+		}
 	}
 	return p > 0 && b[p-1] == '('
 }

@@ -7,14 +7,14 @@ import "strings"
 // names are the words a credential's name ends in (lower case): a
 // token's (access_token, x-odps-security-token, <SecurityToken>), a
 // secret's (AccessKeySecret in an STS answer, client_secret), a
-// password's, an access key's (MaxCompute's own: access_key in
+// password's (passwd, ODBC's PWD), an access key's (MaxCompute's own: access_key in
 // odps_config.ini, odps.access.key, accessKey; not AccessKeyId, whose word
 // is followed by "Id"), an API key's, a signature's (OSS's signed URLs).
 // A compound word comes before the word it starts with (secret_key before
 // secret): the first that matches is the name's.
 var names = []string{"token", "secret_key", "secret-key", "secret.key", "secretkey", "secret", "password",
 	"passphrase", "access_key", "access-key", "access.key", "accesskey", "api_key", "api-key", "apikey",
-	"signature"}
+	"signature", "passwd", "pwd"}
 
 // authNames are the words an Authorization header's name ends in (lower
 // case): its credential follows a scheme (see authorizationValue).
@@ -153,7 +153,7 @@ func tagEnd(b []byte, i int) int {
 		if a == s || eq == a || q == eq {
 			return i
 		}
-		closing := closingQuote(b, q, b[eq:q])
+		closing, _ := closingQuote(b, q, b[eq:q])
 		if closing < 0 {
 			return i
 		}

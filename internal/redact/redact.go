@@ -179,11 +179,11 @@ func namedValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 		// A name in the quoted value whose own value ran past its
 		// closing quote, or into it: to the quote that closes it then,
 		// so that redacting again changes nothing.
-		if c := closingQuote(b, end, v.quote); c >= 0 {
+		if c, _ := closingQuote(b, end, v.quote); c >= 0 {
 			end = c
 		}
 	}
-	if end <= v.k || isNoCredential(b[v.k:end]) {
+	if end <= v.k || proseAt(b, v.k, end) {
 		return 0, 0, false
 	}
 	return v.k, end, true
@@ -210,10 +210,12 @@ func namedValueStart(b []byte, i, n int) (v valueAt, ok bool) {
 	j := skipSpaces(b, q, true)
 	k := skipSeparator(b, j)
 	if k == j {
-		if !isFlag(b, i) {
+		p := skipPairComma(b, j)
+		switch {
+		case p > j && opensPair(b, i):
+			k = p // ('x-token', 'S'), (spark.hadoop.odps.access.key,S)
+		case !isFlag(b, i):
 			return valueAt{}, false // "tokenizer", "token count": no value follows
-		}
-		switch p := skipPairComma(b, j); {
 		case p > j:
 			k = p // ['--token', 'S'], [--token, S]
 		case j == i+n:
@@ -233,6 +235,9 @@ func openedValue(b []byte, k int, schemes bool) (valueAt, bool) {
 	v := valueAt{k: k, quote: b[qs:k]}
 	if schemes {
 		v.k = skipSchemes(b, k, false, false)
+	}
+	if len(v.quote) > 0 && v.end(b) > v.k {
+		return v, true // a quoted value, whatever its first byte: "&Xk9#"
 	}
 	return v, startsValue(b, v.k, false)
 }

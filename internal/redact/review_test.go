@@ -7,7 +7,9 @@ import (
 
 // Found by a second review (2026-12-07): JSON keys and the elements of
 // lists after a credential's name are no values, nor is the prose after
-// it ("password: NO").
+// it ("password: NO"). (A pair of strings opened by '(' is: Python prints
+// a header so, ('x-token', 'S'), and a pair of column names, ('token',
+// 'expires_at'), cannot be told from it.)
 func TestKeepsJSONKeysListsAndProse(t *testing.T) {
 	for _, in := range []string{
 		`{"Code":"InvalidSecurityToken","Message":"The security token you provided is invalid."}`,
@@ -15,7 +17,6 @@ func TestKeepsJSONKeysListsAndProse(t *testing.T) {
 		`{"code":"ODPS-0410001","module":"Web-Authentication","title":"Missing authentication parameters"}`,
 		`columns=['id', 'password', 'email']`,
 		`odps.df: columns: ["user_id","password","created_at"]`,
-		`WARN fields ('token', 'expires_at') missing`,
 		`KeyError: 'password', 'user'`,
 		`["Web-Authentication","Invalid credentials"]`,
 		`Access denied for user 'root'@'localhost' (using password: NO)`,
@@ -53,6 +54,77 @@ func TestRedactsSecondReviewShapes(t *testing.T) {
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
+		}
+	}
+}
+
+// Found by a third review (2026-12-07): quoted values whatever their
+// first byte, longer than a KiB, ending in an escaped backslash; pairs
+// opened by '(' (Python's headers, Scala's configuration entries); a word
+// of prose cut by ',' or '&' (password=true,2024!); ODBC's PWD; element
+// text with spaces.
+func TestRedactsThirdReviewShapes(t *testing.T) {
+	const s = "S3CR3T"
+	for _, in := range []string{
+		`{"password":"&` + s + `"}`, `{"password":";` + s + `"}`, `{"password":"<` + s + `"}`,
+		`{"password":"\"` + s + `"}`, `{"password":"\\` + s + `"}`, `{"password":" ` + s + `"}`,
+		`{"password":"'` + s + `"}`, `password='&` + s + `'`, `{"password":"\u0026` + s + `"}`,
+		`password="` + strings.Repeat("a", 1050) + ` ` + s + `"`,
+		`password="` + strings.Repeat("a", 9000) + ` ` + s + `"`,
+		`{"secret":"-----BEGIN RSA PRIVATE KEY-----\n` + strings.Repeat("MIIEpAIBAAKCAQEA", 80) + s + `\n-----END RSA PRIVATE KEY-----"}`,
+		`[('Content-Type', 'application/json'), ('x-odps-security-token', '` + s + `')]`,
+		`dict_items([('token', '` + s + `'), ('user', 'bob')])`, `('password', '` + s + `')`,
+		`(spark.hadoop.odps.access.key,` + s + `)`, `Array((spark.hadoop.odps.access.key,` + s + `))`,
+		`Driver={MySQL ODBC 8.0};UID=root;PWD=` + s + `;`, `{"pwd":"` + s + `"}`, `passwd=` + s,
+	} {
+		out := String(in)
+		if strings.Contains(out, s) {
+			t.Errorf("leak: String(%.120q)\n = %.200q", in, out)
+		}
+		if again := String(out); again != out {
+			t.Errorf("not idempotent: %.120q -> %.120q", out, again)
+		}
+	}
+	// A word a credential never is, cut by ',', ';' or '&' from what
+	// follows, is masked (as far as an unquoted value goes: to the ',').
+	for _, in := range []string{"password=true,2024!", "password=Invalid;Pass2024", "password=no&S3CR3T"} {
+		if got := String(in); !strings.HasPrefix(got, "password=REDACTED") {
+			t.Errorf("String(%q) = %q", in, got)
+		}
+	}
+	for in, want := range map[string]string{
+		`{"password":"a\\","user":"bob"}`:                           `{"password":"REDACTED","user":"bob"}`,
+		`tunnel: session created, signature=v4, region=cn-hangzhou`: `tunnel: session created, signature=v4, region=cn-hangzhou`,
+		`[auth] Signature: mismatch (expected HMAC-SHA256)`:         `[auth] Signature: mismatch (expected HMAC-SHA256)`,
+		`INFO  SecretManager - secret: rotated successfully`:        `INFO  SecretManager - secret: rotated successfully`,
+		`INFO Authorization: passed for user ALIYUN$etl@aliyun.com`: `INFO Authorization: passed for user ALIYUN$etl@aliyun.com`,
+		`DEBUG authorization: ok`:                                   `DEBUG authorization: ok`,
+	} {
+		if got := String(in); got != want {
+			t.Errorf("String(%q)\n = %q\nwant %q", in, got, want)
+		}
+	}
+}
+
+// Every word, with every case of its first two letters, passes the
+// first-two-bytes filter (the third review's check).
+func TestFilterKeepsEveryWordInEveryCase(t *testing.T) {
+	for _, w := range append(append([]string{}, names...), authNames...) {
+		for m := 0; m < 4; m++ {
+			b := []byte(w)
+			for i := 0; i < 2; i++ {
+				if m&(1<<i) != 0 && 'a' <= b[i] && b[i] <= 'z' {
+					b[i] -= 'a' - 'A'
+				}
+			}
+			for _, s := range []string{string(b), strings.ToUpper(string(b)), string(b[:2]) + strings.ToUpper(string(b[2:]))} {
+				if n, _ := wordAt(s); !mayStartWord(s) || n == 0 || !has(s) || !has([]byte(s)) {
+					t.Errorf("filter drops %q", s)
+				}
+				if got := String(s + "=S3CR3T"); strings.Contains(got, "S3CR3T") {
+					t.Errorf("String(%q) = %q", s+"=S3CR3T", got)
+				}
+			}
 		}
 	}
 }

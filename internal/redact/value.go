@@ -1,6 +1,9 @@
 package redact
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Where a value ends.
 
@@ -12,31 +15,50 @@ type valueAt struct {
 }
 
 // end returns where the value v ends in b: at the quote that closes it,
-// if it opened with one that closes on its line, else where valueLen (or
-// segmentLen) says.
+// if it opened with one that closes on its line (to the line's end if it
+// is still open after maxQuoted bytes: a secret is better masked too long
+// than cut short), else where valueLen (or segmentLen) says.
 func (v valueAt) end(b []byte) int {
 	if len(v.quote) > 0 {
-		if e := closingQuote(b, v.k, v.quote); e >= 0 {
+		switch e, open := closingQuote(b, v.k, v.quote); {
+		case e >= 0:
 			return e
+		case open:
+			if nl := bytes.IndexByte(b[v.k:], '\n'); nl >= 0 {
+				return v.k + nl
+			}
+			return len(b)
 		}
 	}
 	return v.k + valueOrSegmentLen(b[v.k:], v.segment)
 }
 
-// maxQuoted bounds the bytes of a quoted value read for its closing quote.
-const maxQuoted = 1024
+// maxQuoted bounds the bytes of a quoted value read for its closing quote
+// (a private key's PEM in a JSON string is 3.3 KiB).
+const maxQuoted = 8 << 10
 
 // closingQuote returns the index in b of the quote (as written) that
 // closes a value starting at b[k], not escaped by a backslash, on the
-// same line and within maxQuoted bytes; or -1.
-func closingQuote(b []byte, k int, quote []byte) int {
+// same line and within maxQuoted bytes; or -1, and whether the line went
+// on past maxQuoted bytes (open).
+func closingQuote(b []byte, k int, quote []byte) (at int, open bool) {
 	stop := min(len(b), k+maxQuoted)
-	for p := k; p+len(quote) <= stop && b[p] != '\n'; p++ {
-		if b[p] == quote[0] && string(b[p:p+len(quote)]) == string(quote) && (len(quote) > 1 || p == k || b[p-1] != '\\') {
-			return p
+	for p := k; p+len(quote) <= stop; p++ {
+		if b[p] == '\n' {
+			return -1, false
+		}
+		if b[p] == quote[0] && string(b[p:p+len(quote)]) == string(quote) && (len(quote) > 1 || !escaped(b[k:p])) {
+			return p, false
 		}
 	}
-	return -1
+	return -1, stop < len(b) && bytes.IndexByte(b[k:stop], '\n') < 0
+}
+
+// escaped reports whether the byte after b is escaped: b ends with an odd
+// run of backslashes.
+func escaped(b []byte) bool {
+	n := len(b) - len(bytes.TrimRight(b, "\\"))
+	return n%2 == 1
 }
 
 // noCredentials are words (lower case) that a value may be but a
@@ -46,13 +68,38 @@ func closingQuote(b []byte, k int, quote []byte) int {
 // type. They are not masked.
 var noCredentials = []string{"null", "nil", "none", "undefined", "empty", "true", "false", "yes", "no", "not", "is",
 	"are", "was", "must", "should", "cannot", "failed", "failure", "missing", "expired", "invalid", "required",
-	"denied", "header", "unset", "string", "bigint", "varchar"}
+	"denied", "header", "unset", "string", "bigint", "varchar", "ok", "passed", "mismatch", "rotated", "success",
+	"succeeded", "v1", "v2", "v3", "v4"}
 
 // startsNoCredential reports whether the value at b[k:] is one of
-// noCredentials, reading only as far as the longest of them.
+// noCredentials (see proseAt), reading only as far as the longest of
+// them.
 func startsNoCredential(b []byte, k int) bool {
 	n := valueLen(b[k:min(len(b), k+16)])
-	return n < 16 && isNoCredential(b[k:k+n])
+	return n < 16 && proseAt(b, k, k+n)
+}
+
+// proseAt reports whether the value b[k:end] is one of noCredentials and
+// ends as a word of prose or a field does: at the line's end, a space, a
+// quote or a bracket, or at ',' or ';' before another field's name and
+// separator (password:STRING,token:STRING); not at '&', '|' or other
+// ',' and ';', after which a credential may go on (password=true,2024!).
+func proseAt(b []byte, k, end int) bool {
+	if !isNoCredential(b[k:end]) {
+		return false
+	}
+	if end == len(b) || strings.IndexByte(",;&|", b[end]) < 0 {
+		return true
+	}
+	if b[end] != ',' && b[end] != ';' {
+		return false
+	}
+	n := skipSpaces(b, end+1, false)
+	p := n
+	for p < len(b) && p-n <= maxNameLen && (isNameByte(b[p]) || b[p] == '-') {
+		p++
+	}
+	return p > n && p < len(b) && (b[p] == ':' || b[p] == '=')
 }
 
 // isNoCredential reports whether v is one of noCredentials, in any case.
