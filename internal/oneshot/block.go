@@ -15,7 +15,7 @@ type blockResult struct {
 	matches         int64
 	matchedLines    int64
 	codes           []codeInBlock
-	nul             bool // the first block holds a NUL byte
+	nul             bool // the block holds a NUL byte in the input's first binaryProbe bytes
 	// lines are the block's whole lines with codes, in order, for the
 	// job tracker (see jobs.go), and extras what was read of them.
 	lines  []codeLine
@@ -36,6 +36,10 @@ type codeInBlock struct {
 	at int
 }
 
+// binaryProbe is how much of the start of an input is looked at for NUL
+// bytes: text with one is marked binary (and scanned as text).
+const binaryProbe = 1 << 20
+
 // worker scans blocks; it keeps its scratch space from one block to the
 // next.
 type worker struct {
@@ -53,8 +57,8 @@ type worker struct {
 func (w *worker) process(b *block, sc scan.Scanner) {
 	data := b.data
 	res := blockResult{firstNL: bytes.IndexByte(data, '\n'), lastNL: -1, codes: b.codes[:0]}
-	if b.seq == 0 {
-		res.nul = bytes.IndexByte(data, 0) >= 0
+	if b.off < binaryProbe {
+		res.nul = bytes.IndexByte(data[:min(int64(len(data)), binaryProbe-b.off)], 0) >= 0
 	}
 	if res.firstNL < 0 {
 		b.res = res

@@ -2,13 +2,17 @@
 // `odpswatch scan`: an engineer with one huge job log who wants to know, now,
 // what went wrong.
 //
-// A file is cut into fixed-size blocks that a pool of workers reads (with
-// pread, for regular files, so that reading is parallel too) and scans at the
-// same time; a single merger takes the blocks' results in order, stitches the
-// lines that cross block boundaries, and numbers lines. Memory is bounded by
-// the blocks in flight (Options.InFlight × Options.BlockSize) and by
-// Options.MaxLine for a line that crosses blocks, whatever the input's size.
-// Streams (stdin, gzip) are read by one goroutine and scanned by the pool.
+// A file is cut into blocks that a pool of workers reads (with pread, for
+// regular files, so that reading is parallel too) and scans at the same
+// time; a single merger takes the blocks' results in order, stitches the
+// lines that cross block boundaries, and numbers lines. Blocks start at 64
+// KiB and double up to Options.BlockSize while they hold few codes, and
+// shrink when they hold many (see adapt), so that what is kept of a block
+// stays small whatever its codes' density. Memory is bounded by the blocks
+// in flight (Options.InFlight × Options.BlockSize, and about
+// maxBlockCodes codes each) and by Options.MaxLine for a line that
+// crosses blocks, whatever the input's size. Streams (stdin, gzip) are
+// read by one goroutine and scanned by the pool.
 package oneshot
 
 import (
@@ -52,6 +56,9 @@ type Options struct {
 	// panicAt, if set, is called before a block is scanned ("scan") and
 	// merged ("merge"): the tests make it panic.
 	panicAt func(stage string, seq int)
+	// blockMerged, if set, is called with the size of each block merged
+	// and the codes it held, for the tests.
+	blockMerged func(size int, codes int64)
 }
 
 func (o Options) withDefaults() Options {
@@ -185,6 +192,7 @@ type block struct {
 	seq int
 	*slot
 	data []byte // what was read into buf
+	off  int64  // where it starts in the input
 	size int    // for a regular file, the bytes to read into it
 	last bool   // no input after this block
 	err  error  // a read error ends the input after this block
@@ -200,10 +208,54 @@ type engine struct {
 	opts     Options
 	consumed func() int64
 	pool     chan *slot
+	// blockSize is the size of the next blocks (see adapt).
+	blockSize atomic.Int64
 }
 
 func newEngine(r *Report, name string, opts Options) *engine {
-	return &engine{r: r, name: name, opts: opts, pool: make(chan *slot, opts.InFlight)}
+	e := &engine{r: r, name: name, opts: opts, pool: make(chan *slot, opts.InFlight)}
+	e.blockSize.Store(int64(min(opts.BlockSize, minBlockSize)))
+	return e
+}
+
+// What a worker and the merger keep of a block grows with its codes (a
+// code's count, its line, its place: ~100 bytes for each; scan's matches
+// 72), and a block of short lines that are all codes holds 80,000 in a
+// MiB: six such blocks in flight took scan's peak RSS to 98 MiB. So blocks
+// start small and double while they hold few codes, up to
+// Options.BlockSize, and halve when they hold many: a block holds at most
+// about maxBlockCodes codes, whatever the input, and a file of sparse
+// codes is read in full-sized blocks after its first MiB or two.
+const (
+	minBlockSize  = 64 << 10
+	maxBlockCodes = 8192
+)
+
+// adapt sets the size of the next blocks from the last merged one: size
+// bytes holding codes codes.
+func (e *engine) adapt(size int, codes int64) {
+	if h := e.opts.blockMerged; h != nil {
+		h(size, codes)
+	}
+	bs := e.blockSize.Load()
+	switch {
+	case codes > maxBlockCodes:
+		// At once to the size that holds maxBlockCodes at this density
+		// (a power of two): the blocks already handed out are as large.
+		fit := int64(size) * maxBlockCodes / codes
+		bs = int64(min(minBlockSize, e.opts.BlockSize))
+		for bs*2 <= fit {
+			bs *= 2
+		}
+	case codes < maxBlockCodes/4:
+		bs = min(int64(e.opts.BlockSize), bs*2)
+	}
+	e.blockSize.Store(bs)
+}
+
+// nextBlockSize is the size of the next block: blockSize, at most max.
+func (e *engine) nextBlockSize(max int64) int {
+	return int(min(e.blockSize.Load(), max))
 }
 
 // fillPool puts InFlight slots in the pool: their buffers from
@@ -255,26 +307,26 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 	regular = regular && size >= 0
 	release := e.fillPool(regular)
 	if regular {
-		// Regular file: the workers read their own blocks. A block's number
-		// decides its offset; the feeder hands out numbers in order, as
-		// buffers free up, so blocks in flight stay bounded. An empty file
-		// is one empty block, so that the merger sees a last one.
-		nBlocks := max(1, int((size+int64(e.opts.BlockSize)-1)/int64(e.opts.BlockSize)))
+		// Regular file: the workers read their own blocks. The feeder
+		// hands out their offsets and sizes in order, as buffers free up,
+		// so blocks in flight stay bounded. An empty file is one empty
+		// block, so that the merger sees a last one.
 		go func() {
 			defer close(todo)
-			for seq := 0; seq < nBlocks; seq++ {
+			var off int64
+			for seq := 0; seq == 0 || off < size; seq++ {
 				select {
 				case s := <-e.pool:
-					off := int64(seq) * int64(e.opts.BlockSize)
-					todo <- &block{seq: seq, slot: s, last: seq == nBlocks-1, size: int(min(int64(e.opts.BlockSize), size-off))}
+					n := e.nextBlockSize(size - off)
+					todo <- &block{seq: seq, slot: s, off: off, size: n, last: off+int64(n) >= size}
+					off += int64(n)
 				case <-ctx.Done():
 					return
 				}
 			}
 		}()
 		read = func(b *block) {
-			off := int64(b.seq) * int64(e.opts.BlockSize)
-			n, err := ra.ReadAt(b.buf[:b.size], off)
+			n, err := ra.ReadAt(b.buf[:b.size], b.off)
 			switch {
 			case n < b.size:
 				err = fmt.Errorf("file shrank below %d bytes while being read: %w", size, io.ErrUnexpectedEOF)
@@ -287,6 +339,7 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 		// A stream: one goroutine reads it in order.
 		go func() {
 			defer close(todo)
+			var off int64
 			for seq := 0; ; seq++ {
 				var s *slot
 				select {
@@ -294,8 +347,9 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 				case <-ctx.Done():
 					return
 				}
-				n, err := fill(src, s.buf)
-				b := &block{seq: seq, slot: s, data: s.buf[:n]}
+				n, err := fill(src, s.buf[:e.nextBlockSize(int64(len(s.buf)))])
+				b := &block{seq: seq, slot: s, off: off, data: s.buf[:n]}
+				off += int64(n)
 				switch {
 				case err == io.EOF:
 					b.last = true

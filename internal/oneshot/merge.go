@@ -158,6 +158,7 @@ func (e *engine) merge(ctx context.Context, done <-chan *block) error {
 			return failed.errorAt(stage, consumed, consumed+int64(max(len(b.data), b.size)))
 		}
 		consumed += int64(len(b.data))
+		e.adapt(len(b.data), b.res.matches)
 		if e.opts.Progress != nil {
 			if e.consumed != nil {
 				e.opts.Progress(e.consumed())
