@@ -45,7 +45,7 @@ func runScan(e env, args []string) int {
 	failOnSeverity := fs.Int("fail-on-severity", -1, "the same as --fail-on severity:N")
 	failOn := fs.String("fail-on", "", "exit with status 1, saying why on stderr, on: failure (any failed job or error event) or severity:N (a code of severity N, 0-9, or above)")
 	workers := fs.Int("workers", 0, "blocks scanned at once, and gzip files inflated at once (0: one per CPU)")
-	maxLine := fs.Int("max-line-bytes", 1<<20, "bytes of a line scanned at most, when it crosses a 1 MiB block boundary; longer lines are cut and counted")
+	maxLine := fs.Int("max-line-bytes", 1<<20, "bytes of a line scanned at most, when it crosses a block boundary (blocks are 64 KiB to 1 MiB); longer lines are cut and counted")
 	source := fs.String("source", oneshot.DefaultPromSource, "the source label of --format prom's counters: one per file in a node_exporter textfile directory, which drops series two files share")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal and the input is over 64 MiB), always or never")
 	files, err := parseInterspersed(fs, args)

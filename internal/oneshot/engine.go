@@ -8,10 +8,12 @@
 // lines that cross block boundaries, and numbers lines. Blocks start at 64
 // KiB and double up to Options.BlockSize while they hold few codes, and
 // shrink when they hold many (see adapt), so that what is kept of a block
-// stays small whatever its codes' density. Memory is bounded by the blocks
-// in flight (Options.InFlight × Options.BlockSize, and about
-// maxBlockCodes codes each) and by Options.MaxLine for a line that
-// crosses blocks, whatever the input's size. Streams (stdin, gzip) are
+// stays small whatever its codes' density; their sizes follow the blocks
+// merged, the same in every scan of an input. Memory is bounded by the
+// blocks in flight (Options.InFlight × Options.BlockSize; what is kept of
+// them is at most about maxBlockCodes codes each once the density is
+// known) and by Options.MaxLine for a line that crosses blocks, whatever
+// the input's size. Streams (stdin, gzip) are
 // read by one goroutine and scanned by the pool.
 package oneshot
 
@@ -36,7 +38,8 @@ import (
 type Options struct {
 	// Workers scanning blocks at once (0: every CPU).
 	Workers int
-	// BlockSize is the unit of reading and scanning (0: 1 MiB).
+	// BlockSize is the largest unit of reading and scanning (0: 1 MiB);
+	// blocks start at 64 KiB and grow to it (see adapt).
 	BlockSize int
 	// InFlight bounds the blocks read but not yet merged (0: 2 × Workers + 2).
 	InFlight int
@@ -151,15 +154,26 @@ func ScanReader(ctx context.Context, r *Report, name string, in io.Reader, opts 
 		if err != nil {
 			return fmt.Errorf("cannot read %s as gzip: %w", name, err)
 		}
-		defer members.Close()
 		src = members
 	}
 	r.beginFile(name, -1)
 	e := newEngine(r, name, opts)
 	e.consumed = counted.n.Load
 	err := e.run(ctx, src, -1)
-	if members != nil && members.trailing > 0 {
-		r.file.TrailingGarbage = members.trailing
+	if members != nil {
+		if err == nil {
+			<-e.readerDone // past its last Read
+		}
+		select {
+		case <-e.readerDone:
+			members.Close()
+			if members.trailing > 0 {
+				r.file.TrailingGarbage = members.trailing
+			}
+		default:
+			// The scan ended early (cancelled, a bug) while the reader
+			// may be in a Read of members: it is left to it.
+		}
 	}
 	return err
 }
@@ -208,13 +222,23 @@ type engine struct {
 	opts     Options
 	consumed func() int64
 	pool     chan *slot
-	// blockSize is the size of the next blocks (see adapt).
-	blockSize atomic.Int64
+	// blockSize is the size blocks have after the last merged one (see
+	// adapt; only the merger uses it); sizes[seq%InFlight] is what it was
+	// after block seq: the size of block seq+InFlight, the first one
+	// handed out after seq was merged (its slot). The sizes are then the
+	// same in every scan of the same input, whatever the workers' timing:
+	// a line longer than MaxLine is cut where it crosses blocks.
+	blockSize int64
+	sizes     []atomic.Int64
+	// readerDone is closed when the goroutine that reads a stream is done
+	// with it.
+	readerDone chan struct{}
 }
 
 func newEngine(r *Report, name string, opts Options) *engine {
-	e := &engine{r: r, name: name, opts: opts, pool: make(chan *slot, opts.InFlight)}
-	e.blockSize.Store(int64(min(opts.BlockSize, minBlockSize)))
+	e := &engine{r: r, name: name, opts: opts, pool: make(chan *slot, opts.InFlight),
+		sizes: make([]atomic.Int64, opts.InFlight), readerDone: make(chan struct{})}
+	e.blockSize = int64(min(opts.BlockSize, minBlockSize))
 	return e
 }
 
@@ -223,25 +247,26 @@ func newEngine(r *Report, name string, opts Options) *engine {
 // 72), and a block of short lines that are all codes holds 80,000 in a
 // MiB: six such blocks in flight took scan's peak RSS to 98 MiB. So blocks
 // start small and double while they hold few codes, up to
-// Options.BlockSize, and halve when they hold many: a block holds at most
-// about maxBlockCodes codes, whatever the input, and a file of sparse
-// codes is read in full-sized blocks after its first MiB or two.
+// Options.BlockSize, and shrink at once to the size that holds about
+// maxBlockCodes when they hold more. (The blocks already handed out when
+// a dense one is merged keep their size: after a sparse start, up to
+// InFlight of Options.BlockSize.)
 const (
 	minBlockSize  = 64 << 10
 	maxBlockCodes = 8192
 )
 
-// adapt sets the size of the next blocks from the last merged one: size
-// bytes holding codes codes.
-func (e *engine) adapt(size int, codes int64) {
+// adapt sets the size of the blocks after block seq, which the merger
+// has just merged: size bytes holding codes codes.
+func (e *engine) adapt(seq, size int, codes int64) {
 	if h := e.opts.blockMerged; h != nil {
 		h(size, codes)
 	}
-	bs := e.blockSize.Load()
+	bs := e.blockSize
 	switch {
 	case codes > maxBlockCodes:
 		// At once to the size that holds maxBlockCodes at this density
-		// (a power of two): the blocks already handed out are as large.
+		// (a power of two).
 		fit := int64(size) * maxBlockCodes / codes
 		bs = int64(min(minBlockSize, e.opts.BlockSize))
 		for bs*2 <= fit {
@@ -250,12 +275,19 @@ func (e *engine) adapt(size int, codes int64) {
 	case codes < maxBlockCodes/4:
 		bs = min(int64(e.opts.BlockSize), bs*2)
 	}
-	e.blockSize.Store(bs)
+	e.blockSize = bs
+	e.sizes[seq%len(e.sizes)].Store(bs)
 }
 
-// nextBlockSize is the size of the next block: blockSize, at most max.
-func (e *engine) nextBlockSize(max int64) int {
-	return int(min(e.blockSize.Load(), max))
+// blockSizeOf is the size of block seq: the first InFlight blocks are of
+// the smallest size, the next of the size after block seq-InFlight was
+// merged (see sizes); at most max.
+func (e *engine) blockSizeOf(seq int, max int64) int {
+	bs := int64(min(e.opts.BlockSize, minBlockSize))
+	if seq >= len(e.sizes) {
+		bs = e.sizes[(seq-len(e.sizes))%len(e.sizes)].Load()
+	}
+	return int(min(bs, max))
 }
 
 // fillPool puts InFlight slots in the pool: their buffers from
@@ -317,7 +349,10 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 			for seq := 0; seq == 0 || off < size; seq++ {
 				select {
 				case s := <-e.pool:
-					n := e.nextBlockSize(size - off)
+					if ctx.Err() != nil {
+						return // (a slot given back by a merge that failed)
+					}
+					n := e.blockSizeOf(seq, size-off)
 					todo <- &block{seq: seq, slot: s, off: off, size: n, last: off+int64(n) >= size}
 					off += int64(n)
 				case <-ctx.Done():
@@ -338,6 +373,7 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 	} else {
 		// A stream: one goroutine reads it in order.
 		go func() {
+			defer close(e.readerDone)
 			defer close(todo)
 			var off int64
 			for seq := 0; ; seq++ {
@@ -347,7 +383,10 @@ func (e *engine) run(ctx context.Context, src io.Reader, size int64) error {
 				case <-ctx.Done():
 					return
 				}
-				n, err := fill(src, s.buf[:e.nextBlockSize(int64(len(s.buf)))])
+				if ctx.Err() != nil {
+					return // (a slot given back by a merge that failed)
+				}
+				n, err := fill(src, s.buf[:e.blockSizeOf(seq, int64(len(s.buf)))])
 				b := &block{seq: seq, slot: s, off: off, data: s.buf[:n]}
 				off += int64(n)
 				switch {

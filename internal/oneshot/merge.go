@@ -158,7 +158,7 @@ func (e *engine) merge(ctx context.Context, done <-chan *block) error {
 			return failed.errorAt(stage, consumed, consumed+int64(max(len(b.data), b.size)))
 		}
 		consumed += int64(len(b.data))
-		e.adapt(len(b.data), b.res.matches)
+		e.adapt(b.seq, len(b.data), b.res.matches)
 		if e.opts.Progress != nil {
 			if e.consumed != nil {
 				e.opts.Progress(e.consumed())
@@ -169,13 +169,13 @@ func (e *engine) merge(ctx context.Context, done <-chan *block) error {
 		e.pool <- b.slot
 		if b.err != nil {
 			if f := m.finishGuarded(); f != nil {
-				return f.errorAt("merging", consumed, consumed)
+				return f.errorAt("merging", m.pendingAt, consumed)
 			}
 			return fmt.Errorf("cannot read %s: %w", e.name, b.err)
 		}
 		if b.last {
 			if f := m.finishGuarded(); f != nil {
-				return f.errorAt("merging", consumed, consumed)
+				return f.errorAt("merging", m.pendingAt, consumed)
 			}
 			return nil
 		}

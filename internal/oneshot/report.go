@@ -66,7 +66,7 @@ type FileStat struct {
 	Lines    int64
 	Matches  int64
 	CutLines int64
-	// Binary reports a NUL byte in the first block: the input may not be
+	// Binary reports a NUL byte in the input's first MiB: it may not be
 	// text. It is scanned all the same.
 	Binary bool
 	// TrailingGarbage counts the bytes after a gzip input's last member
