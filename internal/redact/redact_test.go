@@ -182,19 +182,30 @@ var pieces = []string{"token", "TOKEN", "Token", "=", ":", "%3D", "%253D", "%3A"
 func FuzzRedactPieces(f *testing.F) {
 	f.Add([]byte{30, 4, 0, 24})
 	f.Add([]byte{0, 20, 24, 9})
-	f.Fuzz(func(t *testing.T, sel []byte) {
-		var b []byte
-		for _, c := range sel {
-			b = append(b, pieces[int(c)%len(pieces)]...)
-		}
-		out := String(string(b))
-		if again := String(out); again != out {
-			t.Fatalf("%q: %q, then %q", b, out, again)
-		}
-		if got := string(Bytes(b)); got != out {
-			t.Fatalf("%q: Bytes %q, String %q", b, got, out)
-		}
-	})
+	f.Fuzz(func(t *testing.T, sel []byte) { checkLine(t, joinPieces(pieces, sel)) })
+}
+
+// joinPieces joins the pieces that sel selects.
+func joinPieces(pieces []string, sel []byte) []byte {
+	var b []byte
+	for _, c := range sel {
+		b = append(b, pieces[int(c)%len(pieces)]...)
+	}
+	return b
+}
+
+// checkLine checks what every fuzzer here asks of a line b: what comes
+// out of it comes out again unchanged, and the same from String and
+// Bytes (and no panic).
+func checkLine(t *testing.T, b []byte) {
+	t.Helper()
+	out := String(string(b))
+	if again := String(out); again != out {
+		t.Fatalf("%q: %q, then %q", b, out, again)
+	}
+	if got := string(Bytes(b)); got != out {
+		t.Fatalf("%q: Bytes %q, String %q", b, got, out)
+	}
 }
 
 // FuzzRedactRaw: any line is redacted without a panic, the same twice,
@@ -207,15 +218,7 @@ func FuzzRedactRaw(f *testing.F) {
 		`\u003cSecurityToken\u003eS`, "<SecurityToken a=\"x\"><![CDATA[S]]>", "AccessKeySecret=S", "password: S"} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, in string) {
-		out := String(in)
-		if again := String(out); again != out {
-			t.Fatalf("%q -> %q -> %q", in, out, again)
-		}
-		if b := string(Bytes([]byte(in))); b != out {
-			t.Fatalf("%q: Bytes %q, String %q", in, b, out)
-		}
-	})
+	f.Fuzz(func(t *testing.T, in string) { checkLine(t, []byte(in)) })
 }
 
 // morePieces are the pieces of the names and forms added after pieces (a
@@ -230,17 +233,5 @@ var morePieces = []string{"token", "Secret", "PASSWORD", "authentication", "Auth
 func FuzzRedactMorePieces(f *testing.F) {
 	f.Add([]byte{4, 9, 5, 19})
 	f.Add([]byte{77, 9, 74, 75, 21, 70})
-	f.Fuzz(func(t *testing.T, sel []byte) {
-		var b []byte
-		for _, c := range sel {
-			b = append(b, morePieces[int(c)%len(morePieces)]...)
-		}
-		out := String(string(b))
-		if again := String(out); again != out {
-			t.Fatalf("%q: %q, then %q", b, out, again)
-		}
-		if got := string(Bytes(b)); got != out {
-			t.Fatalf("%q: Bytes %q, String %q", b, got, out)
-		}
-	})
+	f.Fuzz(func(t *testing.T, sel []byte) { checkLine(t, joinPieces(morePieces, sel)) })
 }
