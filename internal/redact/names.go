@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // Where a credential's name is, and what kind of name it is.
 
@@ -163,6 +166,23 @@ func tagEnd(b []byte, i int) int {
 		return k
 	}
 	return i
+}
+
+// openTag returns the '<' in the form of the '>' that b ends with (the
+// end of a start tag, see tagClose): the form that ends the element's
+// text.
+func openTag(b []byte) []byte {
+	switch {
+	case bytes.HasSuffix(b, []byte(">")):
+		return []byte("<")
+	case len(b) >= 4 && hasPrefixFold(b[len(b)-4:], "&gt;"):
+		return []byte("&lt;")
+	case len(b) >= 5 && hasPrefixFold(b[len(b)-5:], "u003e"):
+		return []byte("\\u003c")
+	case len(b) >= 3 && hasPrefixFold(b[len(b)-3:], "%3e"):
+		return []byte("%3C")
+	}
+	return nil
 }
 
 // tagClose returns the offset after the '>' b[j:] starts with, in any of

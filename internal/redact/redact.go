@@ -196,12 +196,15 @@ func namedValueStart(b []byte, i, n int) (v valueAt, ok bool) {
 	if k := slashAt(b, i+n); k > i+n && inPath(b, i) {
 		return valueAt{k: k, segment: true}, startsValue(b, k, true)
 	}
-	if !inTag(b, i) {
-		// (inTag first: it reads back at most maxNameLen bytes, tagEnd
-		// forwards up to maxAttributes.)
-	} else if k := tagEnd(b, i+n); k > i+n {
-		k = elementText(b, k)
-		return valueAt{k: k}, startsValue(b, k, false)
+	// (inTag first: it reads back at most maxNameLen bytes, tagEnd
+	// forwards up to maxAttributes attributes.)
+	if inTag(b, i) {
+		if k := tagEnd(b, i+n); k > i+n {
+			// The text runs to the next '<' in the form the tag's '>'
+			// had, as a quoted value to its quote (<password>a b</password>).
+			v := valueAt{k: elementText(b, k), quote: openTag(b[:k])}
+			return v, len(v.quote) > 0 && v.end(b) > v.k || startsValue(b, v.k, false)
+		}
 	}
 	if k := nameValuePair(b, i+n); k > i+n {
 		return openedValue(b, k, false)
