@@ -67,10 +67,7 @@ func authorizationStart(b []byte, i, n int) (k int, known, ok bool) {
 // after '(', maybe a string's prefix, and a quote) and Scala a
 // configuration's entry ((spark.hadoop.odps.access.key,S): after '(').
 func opensPair(b []byte, i int) bool {
-	p := i
-	for p > 0 && i-p < maxNameLen && (isNameByte(b[p-1]) || b[p-1] == '-') {
-		p--
-	}
+	p := nameStart(b, i)
 	if p > 0 && (b[p-1] == '\'' || b[p-1] == '"') {
 		p--
 		if p > 0 && strings.IndexByte("ubUB", b[p-1]) >= 0 {

@@ -103,11 +103,18 @@ next:
 // quoted argument), then letters, digits, '-' and '_' (--token,
 // -access-token, '--token').
 func isFlag(b []byte, i int) bool {
+	p := nameStart(b, i)
+	return b[p] == '-' && (p == 0 || strings.IndexByte(" \t\"'=[,", b[p-1]) >= 0)
+}
+
+// nameStart returns where the name whose word starts at b[i] starts: the
+// bytes a name holds and '-' before it, at most maxNameLen of them.
+func nameStart(b []byte, i int) int {
 	p := i
 	for p > 0 && i-p < maxNameLen && (isNameByte(b[p-1]) || b[p-1] == '-') {
 		p--
 	}
-	return b[p] == '-' && (p == 0 || strings.IndexByte(" \t\"'=[,", b[p-1]) >= 0)
+	return p
 }
 
 // maxNameLen bounds the bytes read back from a name's word for where the
@@ -229,7 +236,7 @@ func inPath(b []byte, i int) bool {
 		if endsWithSlash(b[:i]) {
 			return true
 		}
-		if c := b[i-1]; !(c == '_' || c == '-' || c == '.' || 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9') {
+		if !isNameByte(b[i-1]) && b[i-1] != '-' {
 			return false
 		}
 	}

@@ -166,16 +166,17 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 // too (a JSON body inside a URL: %22token%22%3A%22...). A path segment
 // named so holds the next one (/token/...), an XML element its text
 // (<token>...</token>), a command-line flag the next word (--token ...,
-// '--token', '...' in a list of arguments), a quoted name the next
-// quoted string in a pair ('x-token', '...'). An empty value (token=&)
+// '--token', '...' in a list of arguments), a name that opens a pair
+// the pair's other string (('x-token', '...')). An empty value (token=&)
 // is none.
 func namedValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 	v, ok := namedValueStart(b, i, n)
 	if !ok {
 		return 0, 0, false
 	}
-	end := pastNamed(b, v.k, v.end(b))
-	if e := v.end(b); end > e && len(v.quote) > 0 {
+	e := v.end(b)
+	end := pastNamed(b, v.k, e)
+	if end > e && len(v.quote) > 0 {
 		// A name in the quoted value whose own value ran past its
 		// closing quote, or into it: to the quote that closes it then,
 		// so that redacting again changes nothing.
@@ -304,11 +305,12 @@ func skipPairComma(b []byte, i int) int {
 }
 
 // pastNamed returns end, where the value b[k:end] ends, or, if a name in
-// it (or an Authorization header's) has a value of its own that starts at end or after it (the value
-// ended at that name's quote or separator: --token x-token:S,
-// authorization=token"=S), where that value ends, and so on.
+// it (or an Authorization header's) has a value of its own that starts at
+// end or after it (the value ended at that name's quote or separator:
+// --token x-token:S, authorization=token"=S), where that value ends, and
+// so on.
 func pastNamed(b []byte, k, end int) int {
-	for p := k; p+5 <= end; p++ {
+	for p := k; p < end; p++ {
 		if n := nameAt(b[p:]); n > 0 {
 			v, ok := namedValueStart(b, p, n)
 			if !ok || v.k < end {

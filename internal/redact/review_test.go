@@ -76,7 +76,7 @@ func TestRedactsThirdReviewShapes(t *testing.T) {
 		`dict_items([('token', '` + s + `'), ('user', 'bob')])`, `('password', '` + s + `')`,
 		`(spark.hadoop.odps.access.key,` + s + `)`, `Array((spark.hadoop.odps.access.key,` + s + `))`,
 		`Driver={MySQL ODBC 8.0};UID=root;PWD=` + s + `;`, `{"pwd":"` + s + `"}`, `passwd=` + s,
-		`<password>a ` + s + `</password>`, `&lt;password&gt;a ` + s + `&lt;/password&gt;`,
+		`<password>a ` + s + `</password>`, `x-token=db_pwd"=` + s, `&lt;password&gt;a ` + s + `&lt;/password&gt;`,
 		`{"x":"\u003cpassword\u003ea ` + s + `\u003c/password\u003e"}`,
 	} {
 		out := String(in)
