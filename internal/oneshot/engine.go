@@ -13,8 +13,8 @@
 // blocks in flight (Options.InFlight × Options.BlockSize; what is kept of
 // them is at most about maxBlockCodes codes each once the density is
 // known) and by Options.MaxLine for a line that crosses blocks, whatever
-// the input's size. Streams (stdin, gzip) are
-// read by one goroutine and scanned by the pool.
+// the input's size. Streams (stdin, gzip) are read by one goroutine and
+// scanned by the pool.
 package oneshot
 
 import (
@@ -238,7 +238,7 @@ type engine struct {
 func newEngine(r *Report, name string, opts Options) *engine {
 	e := &engine{r: r, name: name, opts: opts, pool: make(chan *slot, opts.InFlight),
 		sizes: make([]atomic.Int64, opts.InFlight), readerDone: make(chan struct{})}
-	e.blockSize = int64(min(opts.BlockSize, minBlockSize))
+	e.blockSize = e.firstBlockSize()
 	return e
 }
 
@@ -268,7 +268,7 @@ func (e *engine) adapt(seq, size int, codes int64) {
 		// At once to the size that holds maxBlockCodes at this density
 		// (a power of two).
 		fit := int64(size) * maxBlockCodes / codes
-		bs = int64(min(minBlockSize, e.opts.BlockSize))
+		bs = e.firstBlockSize()
 		for bs*2 <= fit {
 			bs *= 2
 		}
@@ -279,11 +279,14 @@ func (e *engine) adapt(seq, size int, codes int64) {
 	e.sizes[seq%len(e.sizes)].Store(bs)
 }
 
+// firstBlockSize is the size blocks start at, and the smallest.
+func (e *engine) firstBlockSize() int64 { return int64(min(e.opts.BlockSize, minBlockSize)) }
+
 // blockSizeOf is the size of block seq: the first InFlight blocks are of
 // the smallest size, the next of the size after block seq-InFlight was
 // merged (see sizes); at most max.
 func (e *engine) blockSizeOf(seq int, max int64) int {
-	bs := int64(min(e.opts.BlockSize, minBlockSize))
+	bs := e.firstBlockSize()
 	if seq >= len(e.sizes) {
 		bs = e.sizes[(seq-len(e.sizes))%len(e.sizes)].Load()
 	}
