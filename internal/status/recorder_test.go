@@ -36,7 +36,7 @@ func TestTopOfTheLastHour(t *testing.T) {
 }
 
 // Memory is bounded: codes past the bound in a minute add up as other;
-// jobs past MaxJobs push the oldest out; tokens never stay.
+// jobs past MaxJobs push the oldest out; tokens never come out.
 func TestRecorderBounds(t *testing.T) {
 	r := NewRecorder()
 	for i := range MaxCodesPerMinute + 500 {
