@@ -128,7 +128,8 @@ func (s *Stream) lookBack(buf []byte, base int64, pos Pos, own []byte, found *Be
 			b = walkBack(buf, from, b)
 		}
 	}
-	s.T.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
+	c := lineCounter{buf: buf, to: to, toLine: pos.Line, at: to, atLine: pos.Line}
+	s.T.Feed(buf, base, b, c.lineOf)
 }
 
 // NeedsWholeWindow reports whether LookBack needs the whole window of a
@@ -164,7 +165,8 @@ func (s *Stream) feedFirst(buf []byte, base int64, pos Pos, b Before) {
 		// would come again, out of order.
 		b.Statement = Span{}
 	}
-	s.T.Feed(buf, base, b, func(off int) int64 { return pos.Line - int64(bytes.Count(buf[off:to], newline)) })
+	c := lineCounter{buf: buf, to: to, toLine: pos.Line, at: to, atLine: pos.Line}
+	s.T.Feed(buf, base, b, c.lineOf)
 }
 
 // Code gives the tracker a line with codes at pos; end is the stream
@@ -396,7 +398,7 @@ func (s *Stream) WatchLines(data []byte, base int64, from, stop int) {
 			return
 		}
 		at := from + k
-		at = bytes.LastIndexByte(data[:at], '\n') + 1
+		at = scan.LastNewline(data[:at]) + 1
 		if at < from {
 			at = from
 		}
@@ -410,13 +412,38 @@ func (s *Stream) WatchLines(data []byte, base int64, from, stop int) {
 // history's last line.
 func (s *Stream) lineBefore(data []byte, start int) []byte {
 	if start > 0 {
-		return data[bytes.LastIndexByte(data[:start-1], '\n')+1 : start-1]
+		return data[scan.LastNewline(data[:start-1])+1 : start-1]
 	}
 	if len(s.hist) == 0 {
 		return nil
 	}
 	before := s.hist[:len(s.hist)-1]
-	return before[bytes.LastIndexByte(before, '\n')+1:]
+	return before[scan.LastNewline(before)+1:]
 }
 
 var newline = []byte{'\n'}
+
+// lineCounter numbers the lines of buf before offset to, whose line is
+// numbered toLine. Feed asks for up to five lines of a window, mostly in
+// order: each is counted from the nearer of to and the line asked for
+// last, so the window's '\n's are counted about once, not once a line.
+type lineCounter struct {
+	buf    []byte
+	to, at int
+	toLine int64
+	atLine int64 // the line at offset at, the one asked for last
+}
+
+// lineOf returns the number of the line that starts at off (<= to).
+func (c *lineCounter) lineOf(off int) int64 {
+	switch {
+	case off < c.at:
+		c.atLine -= int64(bytes.Count(c.buf[off:c.at], newline))
+	case off-c.at <= c.to-off:
+		c.atLine += int64(bytes.Count(c.buf[c.at:off], newline))
+	default:
+		c.atLine = c.toLine - int64(bytes.Count(c.buf[off:c.to], newline))
+	}
+	c.at = off
+	return c.atLine
+}

@@ -3,6 +3,8 @@ package attrib
 import (
 	"bytes"
 	"encoding/binary"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
 )
 
 // minIDDigits is the fewest digits an instance ID starts with (see
@@ -307,7 +309,7 @@ func lastPrompt(buf []byte, from, to int) Span {
 // lineStart returns the start of the line holding buf[i], and whether it
 // is at or after from.
 func lineStart(buf []byte, from, i int) (int, bool) {
-	if k := bytes.LastIndexByte(buf[from:i], '\n'); k >= 0 {
+	if k := scan.LastNewline(buf[from:i]); k >= 0 {
 		return from + k + 1, true
 	}
 	return from, from == 0 || buf[from-1] == '\n'

@@ -67,7 +67,7 @@ func (w *worker) process(b *block, sc scan.Scanner) {
 	defer func() { b.codes, b.lines, b.extras = b.res.codes, b.res.lines, b.res.extras }() // keep the grown scratch
 	res.lines, res.extras = b.lines[:0], b.extras[:0]
 	b.lineCodes = b.lineCodes[:0]
-	res.lastNL = bytes.LastIndexByte(data, '\n')
+	res.lastNL = scan.LastNewline(data)
 	start := res.firstNL + 1
 	if w.index == nil {
 		w.index = make(map[scan.Code]int)

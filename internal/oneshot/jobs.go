@@ -146,7 +146,7 @@ func (m *merger) feedJobs(b *block, base int64) {
 		if !pos.Record {
 			prev := m.jobs.stitched
 			if cl.line.Start > wholeStart {
-				prevStart := wholeStart + bytes.LastIndexByte(data[wholeStart:cl.line.Start-1], '\n') + 1
+				prevStart := wholeStart + scan.LastNewline(data[wholeStart:cl.line.Start-1]) + 1
 				prev = data[prevStart : cl.line.Start-1]
 			}
 			pos.Record = attrib.NewRecord(prev, cl.line.Of(data))
@@ -209,7 +209,7 @@ func (m *merger) stitchedJobs(line []byte) {
 		var prev []byte
 		if len(hist) > 0 {
 			before := hist[:len(hist)-1] // without the '\n' that ends the line before
-			prev = before[bytes.LastIndexByte(before, '\n')+1:]
+			prev = before[scan.LastNewline(before)+1:]
 		}
 		pos.Record = attrib.NewRecord(prev, line)
 		pos.Time = attrib.Timestamp(prev)

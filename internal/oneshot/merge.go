@@ -65,7 +65,7 @@ func (m *merger) add(b *block) {
 // occurrence finds again the code at offset at of data, a whole line's
 // worth of it, for its sample and descriptions: it rescans only that line.
 func (m *merger) occurrence(data []byte, at int) ([]byte, scan.Match) {
-	start := bytes.LastIndexByte(data[:at], '\n') + 1
+	start := scan.LastNewline(data[:at]) + 1
 	end := len(data)
 	if k := bytes.IndexByte(data[at:], '\n'); k >= 0 {
 		end = at + k

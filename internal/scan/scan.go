@@ -156,7 +156,7 @@ func (s Scanner) Scan(dst []Match, buf []byte) []Match {
 
 		if o > lineEnd {
 			from := max(lineEnd, 0)
-			lineStart = from + bytes.LastIndexByte(buf[from:o], '\n') + 1
+			lineStart = from + LastNewline(buf[from:o]) + 1
 			if k := bytes.IndexByte(buf[i:], '\n'); k >= 0 {
 				lineEnd = i + k
 			} else {
