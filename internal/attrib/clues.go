@@ -102,8 +102,8 @@ var instanceWords = []string{"instance id", "instanceid", "instance_id", "instan
 
 // lastInstance returns the last instance ID that line announces: after
 // one of instanceWords, or as the i= of a LogView link (see announced).
-// It is the one LookBack finds, read the same way: backwards, probing one
-// byte in 14 for the digits an ID starts with.
+// It is the one LookBack finds, read the same way: backwards, for the
+// run of digits an ID starts with.
 func lastInstance(line []byte) Span {
 	for p := len(line) - 1; p >= 0; {
 		id, ok := idBefore(line, 0, &p)

@@ -2,9 +2,9 @@ package attrib
 
 import "golang.org/x/sys/cpu"
 
-// pairsVector is whether pairsFold tests 32 positions at a time with
-// AVX2 (pairsFoldAVX2) before its portable loop; tests turn it off to
-// test that loop too.
+// pairsVector is whether pairsFold and lastDigitRun test 32 positions at
+// a time with AVX2 (pairsFoldAVX2, lastDigitRunAVX2) before their
+// portable loops; tests turn it off to test those loops too.
 var pairsVector = cpu.X86.HasAVX2
 
 // pairsFoldAVX2 returns the first i in [0, n) where p[i]|0x20, p[i+1]|0x20

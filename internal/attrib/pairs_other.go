@@ -6,3 +6,5 @@ package attrib
 var pairsVector = false
 
 func pairsFoldAVX2(p *byte, n int, a0, a1, c0, c1 byte) int { panic("no AVX2") }
+
+func lastDigitRunAVX2(p *byte, n int) int { panic("no AVX2") }

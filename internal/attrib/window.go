@@ -39,9 +39,9 @@ type Before struct {
 // walkBack's, which a reader calls only when the tracker wants them
 // (NeedsFirst): once for each instance.
 //
-// It is how a reader keeps to Window cheaply: it probes one byte in 14,
-// backwards from to, for the digits an instance ID starts with, and stops
-// at the first announced one; it finds prompts with bytes.IndexByte. A
+// It is how a reader keeps to Window cheaply: it searches backwards from
+// to for the run of digits an instance ID starts with, 32 bytes a round
+// (lastDigitRun), and stops at the first announced one; it finds prompts with bytes.IndexByte. A
 // region with no instance ID costs a small fraction of scanning it for
 // codes, and lines far from codes are never read.
 func LookBack(buf []byte, from, to int) Before {
@@ -188,36 +188,27 @@ func (t *Tracker) knows(id []byte) bool {
 	return ok
 }
 
-// idBefore finds, probing backwards from *p down to from, the next
-// instance ID shape (14 digits or more, then lower-case letters and
-// digits), and leaves *p where the probing goes on, before it.
+// idBefore finds, from *p down to from, the next instance ID shape (14
+// digits or more, then lower-case letters and digits), and leaves *p
+// where the search goes on, before it.
 func idBefore(buf []byte, from int, p *int) (Span, bool) {
-	i := *p
-	for i >= from {
-		// The probe: most bytes are not digits, and this loop is all a
-		// region without IDs costs.
-		for i >= from && buf[i]-'0' > 9 {
-			i -= minIDDigits
+	end := *p + 1
+	// A run that holds *p and goes on past it is read whole.
+	for end < len(buf) && end > from && isDigit(buf[end-1]) && isDigit(buf[end]) {
+		end++
+	}
+	for {
+		q := lastDigitRun(buf, from, end)
+		if q < 0 {
+			*p = from - 1
+			return Span{}, false
 		}
-		if i < from {
-			break
-		}
-		// A run of 14 digits that holds i holds the 8 bytes that end at i
-		// or the 8 that start at it: the digits of times and numbers are
-		// rejected by two 8-byte loads.
-		if (i-7 < from || !digits8(buf[i-7:])) && (i+8 > len(buf) || !digits8(buf[i:])) {
-			i -= minIDDigits
-			continue
-		}
-		a, b := i, i+1
+		a, b := q, q+minIDDigits
 		for a > from && isDigit(buf[a-1]) {
 			a--
 		}
-		for b < len(buf) && isDigit(buf[b]) {
-			b++
-		}
-		i = a - 1
-		if b-a < minIDDigits || b == len(buf) || buf[b] < 'a' || buf[b] > 'z' {
+		end = a
+		if b == len(buf) || buf[b] < 'a' || buf[b] > 'z' {
 			continue
 		}
 		e := b
@@ -225,12 +216,10 @@ func idBefore(buf []byte, from int, p *int) (Span, bool) {
 			e++
 		}
 		if isInstanceID(buf[a:e]) {
-			*p = i
+			*p = a - 1
 			return Span{a, e}, true
 		}
 	}
-	*p = i
-	return Span{}, false
 }
 
 // announced reports whether the ID at id is announced the way Find reads
