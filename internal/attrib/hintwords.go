@@ -7,38 +7,39 @@ import (
 )
 
 // The words of the recovery watch (retry, fall back, success) are found
-// from a pair of letters each spelling holds at a known place ("tr" of
-// retr, "ck" of back, "cc" of succe), sixteen positions at a time, and
-// checked around it. A search for a word's first byte stops every few
-// dozen bytes (the letters of "retry" are among the commonest in logs);
-// the pairs are rare, so a window without the words costs a pass at a few
-// GB/s (#15: the watch after each failure was the largest cost of naming
-// jobs).
+// from four letters each spelling holds at a known place ("retr" at a
+// retry's start, "back" of a fallback) or a pair ("cc" of succe), 32
+// positions at a time, and checked around it. A search for a word's first
+// byte stops every few dozen bytes (the letters of "retry" are among the
+// commonest in logs), and so did one for "tr" and "ck" (string, trace,
+// check, stack); the quads are rare, so a window without the words costs
+// a pass at several GB/s (#15: the watch after each failure was the
+// largest cost of naming jobs).
 
 // retryAt returns where the first word announcing a retry or a fallback
 // starts in b, or -1: retry, retried, retrying, fallback, fall back,
 // falling back (any case), 重试.
 func retryAt(b []byte) int {
 	first := -1
-	// A word's pair is at most maxPairAt bytes after its start ("ck" of
-	// "falling back"): pairs further than that after the first word found
-	// belong to words that start after it.
-	const maxPairAt = len("falling ba")
+	// A word's "back" is at most maxQuadAt bytes after its start
+	// ("falling back"): quads further than that after the first word
+	// found belong to words that start after it.
+	const maxQuadAt = len("falling ")
 	for at := 0; ; at++ {
 		lim := len(b)
 		if first >= 0 {
-			lim = min(lim, first+maxPairAt)
+			lim = min(lim, first+maxQuadAt)
 		}
-		k := pairsFold(b, at, lim, 't', 'r', 'c', 'k')
+		k := quadsFold(b, at, lim, "retr", "back")
 		if k < 0 {
 			break
 		}
 		at = k
 		var s int
-		if b[k]|0x20 == 't' {
-			s = retryWordAt(b, k-len("re"))
+		if b[k]|0x20 == 'r' {
+			s = retryWordAt(b, k)
 		} else {
-			s = fallBackAt(b, k-len("ba"))
+			s = fallBackAt(b, k)
 		}
 		if s >= 0 && (first < 0 || s < first) {
 			first = s
@@ -144,42 +145,52 @@ func pairFold(b []byte, from, lim int, a0, a1 byte) int {
 	return -1
 }
 
-// pairsFold returns the first i in [from, lim) where b[i], b[i+1] are the
-// letters a0, a1 or c0, c1 (lower case given; either case matches), or
-// -1. It tests sixteen positions a loop, in two independent halves.
-func pairsFold(b []byte, from, lim int, a0, a1, c0, c1 byte) int {
-	const ones, fold = 0x0101010101010101, 0x2020202020202020
-	pa0, pa1, pc0, pc1 := uint64(a0)*ones, uint64(a1)*ones, uint64(c0)*ones, uint64(c1)*ones
-	lim = min(lim, len(b)-1) // a pair's second byte is in b
+// quadsFold returns the first i in [from, lim) where b[i:i+4] spell the
+// letters a or c (lower case given, four each; either case matches), or
+// -1.
+func quadsFold(b []byte, from, lim int, a, c string) int {
+	lim = min(lim, len(b)-3) // a quad's last byte is in b
 	i := from
 	if n := (lim - i) &^ 31; pairsVector && n > 0 {
-		if k := pairsFoldAVX2(&b[i], n, a0, a1, c0, c1); k >= 0 {
+		if k := quadsFoldAVX2(&b[i], n, quad(a), quad(c)); k >= 0 {
 			return i + k
 		}
 		i += n
 	}
+	// Without AVX2: the quads' last two letters as pairs, sixteen
+	// positions a loop as in pairFold, each pair found checked whole.
+	const ones, fold = 0x0101010101010101, 0x2020202020202020
+	pa2, pa3, pc2, pc3 := uint64(a[2])*ones, uint64(a[3])*ones, uint64(c[2])*ones, uint64(c[3])*ones
 	for ; i+16 <= lim; i += 16 {
-		w := b[i : i+17]
+		w := b[i+2 : i+19]
 		x0 := binary.LittleEndian.Uint64(w[0:8]) | fold
 		y0 := binary.LittleEndian.Uint64(w[1:9]) | fold
 		x1 := binary.LittleEndian.Uint64(w[8:16]) | fold
 		y1 := binary.LittleEndian.Uint64(w[9:17]) | fold
-		m0 := zeroBytes(x0^pa0)&zeroBytes(y0^pa1) | zeroBytes(x0^pc0)&zeroBytes(y0^pc1)
-		m1 := zeroBytes(x1^pa0)&zeroBytes(y1^pa1) | zeroBytes(x1^pc0)&zeroBytes(y1^pc1)
-		if m0|m1 != 0 {
-			if m0 != 0 {
-				return i + bits.TrailingZeros64(m0)/8
+		m0 := zeroBytes(x0^pa2)&zeroBytes(y0^pa3) | zeroBytes(x0^pc2)&zeroBytes(y0^pc3)
+		m1 := zeroBytes(x1^pa2)&zeroBytes(y1^pa3) | zeroBytes(x1^pc2)&zeroBytes(y1^pc3)
+		for m := m0; m != 0; m &= m - 1 {
+			if k := i + bits.TrailingZeros64(m)/8; hasPrefixFold(b[k:], a) || hasPrefixFold(b[k:], c) {
+				return k
 			}
-			return i + 8 + bits.TrailingZeros64(m1)/8
+		}
+		for m := m1; m != 0; m &= m - 1 {
+			if k := i + 8 + bits.TrailingZeros64(m)/8; hasPrefixFold(b[k:], a) || hasPrefixFold(b[k:], c) {
+				return k
+			}
 		}
 	}
 	for ; i < lim; i++ {
-		x, y := b[i]|0x20, b[i+1]|0x20
-		if x == a0 && y == a1 || x == c0 && y == c1 {
+		if hasPrefixFold(b[i:], a) || hasPrefixFold(b[i:], c) {
 			return i
 		}
 	}
 	return -1
+}
+
+// quad packs the four bytes of s, the first in the low byte.
+func quad(s string) uint32 {
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 // zeroBytes returns the high bit of each byte of v that is zero, exactly

@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// TestPairFold checks the pair searches, eight and sixteen positions at
-// a time, against a test of each position, on random buffers of the
-// pairs' letters in both cases, with every start and bound.
+// TestPairFold checks the pair and quad searches, 8, 16 and 32 positions
+// at a time, against a test of each position, on random buffers of their
+// letters in both cases, with every start and bound.
 func TestPairFold(t *testing.T) {
 	testPairFold(t)
 	if pairsVector {
@@ -32,6 +32,14 @@ func testPairFold(t *testing.T) {
 		}
 		return -1
 	}
+	naiveQuads := func(b []byte, from, lim int, a, c string) int {
+		for i := from; i < lim && i+3 < len(b); i++ {
+			if hasPrefixFold(b[i:], a) || hasPrefixFold(b[i:], c) {
+				return i
+			}
+		}
+		return -1
+	}
 	const alphabet = "cCkKtTrRx\n"
 	rnd := uint64(7)
 	for n := range 3000 {
@@ -45,10 +53,30 @@ func testPairFold(t *testing.T) {
 				if got, want := pairFold(b, from, lim, 'c', 'c'), naive(b, from, lim, 'c', 'c', 'c', 'c'); got != want {
 					t.Fatalf("pairFold(%q, %d, %d, cc) = %d, want %d", b, from, lim, got, want)
 				}
-				if got, want := pairsFold(b, from, lim, 't', 'r', 'c', 'k'), naive(b, from, lim, 't', 'r', 'c', 'k'); got != want {
-					t.Fatalf("pairsFold(%q, %d, %d, tr, ck) = %d, want %d", b, from, lim, got, want)
-				}
 			}
+		}
+	}
+
+	// Quads from pieces of them, so that whole ones are common.
+	pieces := []string{"retr", "RetR", "back", "BACK", "ret", "bac", "r", "k", "x", "\n", "re\ntr", "ba"}
+	for n := range 3000 {
+		var b []byte
+		for len(b) < n%140 {
+			rnd = rnd*6364136223846793005 + 1442695040888963407
+			b = append(b, pieces[rnd>>33%uint64(len(pieces))]...)
+		}
+		found := false
+		for from := 0; from <= len(b); from += 3 {
+			for lim := from; lim <= len(b)+4; lim += 5 {
+				got, want := quadsFold(b, from, lim, "retr", "back"), naiveQuads(b, from, lim, "retr", "back")
+				if got != want {
+					t.Fatalf("quadsFold(%q, %d, %d, retr, back) = %d, want %d", b, from, lim, got, want)
+				}
+				found = found || got >= 0
+			}
+		}
+		if n%140 > 40 && !found {
+			t.Fatalf("no quad in %q: the test tests nothing", b)
 		}
 	}
 }
