@@ -76,7 +76,13 @@ func walkBack(buf []byte, from int, b Before) Before {
 	named := b.Named.Start
 	// Back over the same instance's lines, to its first and its LogView.
 	stop := from
-	if pr := lastPrompt(buf, from, named); !pr.Empty() {
+	// The last prompt before named: LookBack's, the last of the window,
+	// unless that one came after named (no prompt there, none before).
+	pr := b.Prompt
+	if pr.Start >= named {
+		pr = lastPrompt(buf, from, named)
+	}
+	if !pr.Empty() {
 		stop = pr.End
 		b.Statement = pr
 	}
