@@ -192,6 +192,9 @@ func (s *Stream) Following(pos Pos, line []byte, end int64) bool {
 type CodeLine struct {
 	Line  scan.Span
 	Codes []CodeAt
+	// Newlines is the number of '\n's in the chunk before the line, for
+	// PrepareCounted (scan.Match.Newlines of its first code).
+	Newlines int
 
 	// What Prepare read of it ahead of the stream's turn.
 	prepared    bool
@@ -216,7 +219,18 @@ type CodeLine struct {
 // in its stream; Chunk then finds the same jobs as without it (tests
 // compare the two). It counts the chunk's lines too, which Chunk would
 // count in the stream's turn otherwise.
-func Prepare(data []byte, lines []CodeLine) Prepared {
+func Prepare(data []byte, lines []CodeLine) Prepared { return prepare(data, lines, -1) }
+
+// PrepareCounted is Prepare for a reader whose scan counted the chunk's
+// '\n's already (scan.Scanner.ScanLines): newlines of them in data, and
+// each line's Newlines before it.
+func PrepareCounted(data []byte, lines []CodeLine, newlines int) Prepared {
+	return prepare(data, lines, newlines)
+}
+
+// prepare is Prepare, counting the chunk's lines when total is -1, else
+// taking them from the lines' Newlines and total.
+func prepare(data []byte, lines []CodeLine, total int) Prepared {
 	examined := 0 // where the line after the previous one with codes starts
 	counted, newlines := 0, 0
 	// The instances named by the lines before, in the chunk: by a line's
@@ -226,8 +240,12 @@ func Prepare(data []byte, lines []CodeLine) Prepared {
 	for i := range lines {
 		l := &lines[i]
 		l.prepared = true
-		newlines += bytes.Count(data[counted:l.Line.Start], newline)
-		counted = l.Line.Start
+		if total < 0 {
+			newlines += bytes.Count(data[counted:l.Line.Start], newline)
+			counted = l.Line.Start
+		} else {
+			newlines = l.Newlines
+		}
 		l.newlines = newlines
 		l.clues = Find(l.Line.Of(data))
 		l.wholeWindow = examined > 0 || l.Line.Start >= Window
@@ -249,7 +267,10 @@ func Prepare(data []byte, lines []CodeLine) Prepared {
 		}
 		examined = nextLine(data, l.Line.End)
 	}
-	return Prepared{newlines: newlines + bytes.Count(data[counted:], newline), counted: true}
+	if total < 0 {
+		total = newlines + bytes.Count(data[counted:], newline)
+	}
+	return Prepared{newlines: total, counted: true}
 }
 
 // Prepared is what Prepare read of a chunk as a whole, for Chunk; the

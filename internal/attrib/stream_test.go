@@ -36,7 +36,7 @@ func codeLines(chunk []byte) []CodeLine {
 	var out []CodeLine
 	for _, m := range sc.Scan(nil, chunk) {
 		if n := len(out); n == 0 || out[n-1].Line != m.Line {
-			out = append(out, CodeLine{Line: m.Line})
+			out = append(out, CodeLine{Line: m.Line, Newlines: m.Newlines})
 		}
 		l := &out[len(out)-1]
 		l.Codes = append(l.Codes, CodeAt{m.Code, m.Offset - m.Line.Start})
@@ -44,16 +44,20 @@ func codeLines(chunk []byte) []CodeLine {
 	return out
 }
 
-// trackChunks feeds log to a Stream in chunks of whole lines, every other
-// one read by Prepare first, as a worker does; charged collects, line by
-// line, the codes that began a failure.
+// trackChunks feeds log to a Stream in chunks of whole lines, two in
+// three read by Prepare or PrepareCounted first, as a worker does;
+// charged collects, line by line, the codes that began a failure.
 func trackChunks(log []byte, sizes []int, charged *[]string) *Tracker {
 	s := NewStream(NewTracker())
 	for i, chunk := range chunkLines(log, sizes) {
 		lines := codeLines(chunk)
 		var p Prepared
-		if i%2 == 1 {
+		switch i % 3 {
+		case 1:
 			p = Prepare(chunk, lines)
+		case 2:
+			_, newlines := scan.Scanner{}.ScanLines(nil, chunk)
+			p = PrepareCounted(chunk, lines, newlines)
 		}
 		s.Chunk(chunk, lines, p, func(i int, j *Job, started []scan.Code) {
 			if charged != nil {

@@ -73,17 +73,18 @@ func (w *worker) process(b *block, sc scan.Scanner) {
 		w.index = make(map[scan.Code]int)
 	}
 	clear(w.index)
-	// Count newlines only between the lines that hold codes: one pass over
+	// The scanner numbers the lines as it finds the codes: one pass over
 	// the block in all, with no per-line work.
-	w.matches = sc.Scan(w.matches[:0], data[start:res.lastNL+1])
-	pos, nl := start, int64(1)
+	var newlines int
+	w.matches, newlines = sc.ScanLines(w.matches[:0], data[start:res.lastNL+1])
+	nl := int64(1)
 	prevLine := -1
 	w.examined = start
 	for _, m := range w.matches {
 		m = shift(m, start)
 		if m.Line.Start != prevLine {
-			nl += int64(bytes.Count(data[pos:m.Line.Start], newline))
-			pos, prevLine = m.Line.Start, m.Line.Start
+			nl = 1 + int64(m.Newlines)
+			prevLine = m.Line.Start
 			res.matchedLines++
 			if !w.skipJobs {
 				res.lines = append(res.lines, w.codeLine(&res, data, start, m.Line, nl, len(b.lineCodes)))
@@ -102,7 +103,7 @@ func (w *worker) process(b *block, sc scan.Scanner) {
 		w.index[m.Code] = len(res.codes)
 		res.codes = append(res.codes, codeInBlock{code: m.Code, count: 1, first: nl, last: nl, at: m.Offset})
 	}
-	res.newlines = nl + int64(bytes.Count(data[pos:], newline))
+	res.newlines = 1 + int64(newlines)
 	b.res = res
 }
 

@@ -40,9 +40,10 @@ type batchWork struct {
 	t     task
 	spent time.Duration // in workers, for odpswatch_scan_seconds_total
 
-	matches []scan.Match
-	counts  map[scan.Code]int
-	first   map[scan.Code]scan.Span // line of each code's first match
+	matches  []scan.Match
+	newlines int // in the batch, counted by the scan
+	counts   map[scan.Code]int
+	first    map[scan.Code]scan.Span // line of each code's first match
 
 	// The batch's attribution (see prepare and attribute).
 	codeLines []attrib.CodeLine
@@ -147,7 +148,7 @@ func (w *batchWork) read() {
 	// Descriptions are for the events; without an event sink only the
 	// codes are counted.
 	sc.CodesOnly = w.p.opts.Events == nil || b.Context
-	w.matches = sc.Scan(w.matches[:0], b.Data)
+	w.matches, w.newlines = sc.ScanLines(w.matches[:0], b.Data)
 	clear(w.counts)
 	clear(w.first)
 	if !b.Context {

@@ -1,12 +1,14 @@
 #include "textflag.h"
 
-// func indexPrefixAVX2(p *byte, n int) int
+// func indexPrefixAVX2(p *byte, n int) (at, newlines int)
 //
 // Each round compares the 32 bytes at i, i+1, ... i+4 with 'O', 'D', 'P',
 // 'S', '-' and ANDs the five: a bit of the mask is a position where
 // "ODPS-" starts. Unlike a search for one of its bytes, a round costs the
-// same however many P's (or O's) the text holds.
-TEXT ·indexPrefixAVX2(SB), NOSPLIT, $0-24
+// same however many P's (or O's) the text holds. The round's bytes are
+// compared with '\n' too, and the bits counted (POPCNT): the lines are
+// numbered in the same pass (R9), up to the match in its round.
+TEXT ·indexPrefixAVX2(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ $0x4F, AX // 'O'
@@ -24,12 +26,19 @@ TEXT ·indexPrefixAVX2(SB), NOSPLIT, $0-24
 	MOVQ $0x2D, AX // '-'
 	MOVQ AX, X5
 	VPBROADCASTB X5, Y5
+	MOVQ $0x0A, AX // '\n'
+	MOVQ AX, X0
+	VPBROADCASTB X0, Y0
 	XORQ DX, DX
+	XORQ R9, R9
 
 loop:
 	CMPQ DX, CX
 	JAE  notfound
-	VPCMPEQB (SI)(DX*1), Y1, Y6
+	VMOVDQU  (SI)(DX*1), Y11
+	VPCMPEQB Y11, Y0, Y12
+	VPMOVMSKB Y12, R10
+	VPCMPEQB Y11, Y1, Y6
 	VPCMPEQB 1(SI)(DX*1), Y2, Y7
 	VPAND    Y6, Y7, Y6
 	VPCMPEQB 2(SI)(DX*1), Y3, Y8
@@ -41,17 +50,29 @@ loop:
 	VPMOVMSKB Y6, AX
 	TESTL    AX, AX
 	JNZ      found
+	POPCNTL  R10, R10
+	ADDQ     R10, R9
 	ADDQ     $32, DX
 	JMP      loop
 
 found:
 	BSFL AX, AX
+	// The round's newlines before the match: bits below AX.
+	MOVL $1, R11
+	MOVQ AX, CX
+	SHLQ CX, R11
+	DECQ R11
+	ANDQ R11, R10
+	POPCNTQ R10, R10
+	ADDQ R10, R9
 	ADDQ DX, AX
-	MOVQ AX, ret+16(FP)
+	MOVQ AX, at+16(FP)
+	MOVQ R9, newlines+24(FP)
 	VZEROUPPER
 	RET
 
 notfound:
-	MOVQ $-1, ret+16(FP)
+	MOVQ $-1, at+16(FP)
+	MOVQ R9, newlines+24(FP)
 	VZEROUPPER
 	RET

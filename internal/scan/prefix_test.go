@@ -2,11 +2,13 @@ package scan
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
 // indexPrefix finds the first "ODPS-" at or after from, as bytes.Index
-// does, on random buffers of the prefix's letters (and near-misses of
+// does, and counts the '\n's up to it as bytes.Count does, on random
+// buffers of the prefix's letters (and near-misses of
 // it), from every start; with AVX2 where the machine has it, and with the
 // portable search alone.
 func TestIndexPrefix(t *testing.T) {
@@ -20,6 +22,7 @@ func TestIndexPrefix(t *testing.T) {
 			t.Run("forms", TestScanForms)
 			t.Run("non-codes", TestScanNonCodes)
 			t.Run("cut", TestScanCutEverywhere)
+			t.Run("newlines", TestScanCountsNewlines)
 		})
 	}
 }
@@ -38,9 +41,42 @@ func testIndexPrefix(t *testing.T) {
 			if want >= 0 {
 				want += from
 			}
-			if got := indexPrefix(b, from); got != want {
-				t.Fatalf("indexPrefix(%q, %d) = %d, want %d", b, from, got, want)
+			end := want
+			if want < 0 {
+				end = len(b)
+			}
+			wantNL := bytes.Count(b[from:end], newline)
+			if got, nl := indexPrefix(b, from); got != want || nl != wantNL {
+				t.Fatalf("indexPrefix(%q, %d) = %d, %d newlines; want %d, %d", b, from, got, nl, want, wantNL)
 			}
 		}
+	}
+}
+
+// ScanLines counts every '\n' of the buffer, and each match the ones
+// before it, whatever the codes, near-misses and lines around them.
+func TestScanCountsNewlines(t *testing.T) {
+	pieces := []string{"ODPS-0130071:x - y", "ODPS-1", "ODPS-12345678", "ODPS-", "\n", "\r\n", "x ", "MyODPS-0130071", "resolvedODPS-0130071:[1,2] z", strings.Repeat("a", 40)}
+	rnd := uint64(5)
+	found := 0
+	for n := range 3000 {
+		var b []byte
+		for len(b) < n%300 {
+			rnd = rnd*6364136223846793005 + 1442695040888963407
+			b = append(b, pieces[rnd>>33%uint64(len(pieces))]...)
+		}
+		ms, nl := Scanner{}.ScanLines(nil, b)
+		if want := bytes.Count(b, newline); nl != want {
+			t.Fatalf("ScanLines(%q) counted %d newlines, want %d", b, nl, want)
+		}
+		for _, m := range ms {
+			if want := bytes.Count(b[:m.Offset], newline); m.Newlines != want {
+				t.Fatalf("ScanLines(%q): the match at %d has %d newlines before it, want %d", b, m.Offset, m.Newlines, want)
+			}
+			found++
+		}
+	}
+	if found < 1000 {
+		t.Fatalf("only %d matches: the test tests little", found)
 	}
 }

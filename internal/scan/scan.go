@@ -64,6 +64,9 @@ type Match struct {
 	// GeneralCut and ContextCut report that the description was longer than
 	// its bound and was cut.
 	GeneralCut, ContextCut bool
+	// Newlines is the number of '\n's in the buffer before Offset: the
+	// match's line is numbered without a second pass over the buffer.
+	Newlines int
 }
 
 // Scanner scans with bounds on the descriptions. The zero value uses the
@@ -115,6 +118,13 @@ func gluedToMessage(buf []byte, o int) bool {
 // Scan appends to dst every code in buf, in order, and returns the extended
 // slice.
 func (s Scanner) Scan(dst []Match, buf []byte) []Match {
+	dst, _ = s.ScanLines(dst, buf)
+	return dst
+}
+
+// ScanLines is Scan, and returns the '\n's in buf too, counted in the
+// same pass (each match's Newlines says how many come before it).
+func (s Scanner) ScanLines(dst []Match, buf []byte) ([]Match, int) {
 	maxGeneral, maxContext := s.MaxGeneral, s.MaxContext
 	if maxGeneral <= 0 {
 		maxGeneral = DefaultMaxGeneral
@@ -128,10 +138,15 @@ func (s Scanner) Scan(dst []Match, buf []byte) []Match {
 	// lineEnd and the new match: every byte is looked at a bounded number of
 	// times, however long the lines.
 	lineStart, lineEnd := 0, -1
-	for i := 0; i+codeLen <= len(buf); {
-		o := indexPrefix(buf, i)
+	// newlines counts the '\n's in buf[:i] ("ODPS-" and its digits, which
+	// i skips, hold none).
+	newlines := 0
+	i := 0
+	for i+codeLen <= len(buf) {
+		o, nl := indexPrefix(buf, i)
+		newlines += nl
 		if o < 0 {
-			break
+			return dst, newlines
 		}
 		// "ODPS-" cannot overlap itself, so the next one starts after this.
 		i = o + len(Prefix)
@@ -167,17 +182,18 @@ func (s Scanner) Scan(dst []Match, buf []byte) []Match {
 		if end > lineStart && buf[end-1] == '\r' {
 			end--
 		}
-		m := Match{Code: Code(v), Offset: o, Line: Span{lineStart, end}}
+		m := Match{Code: Code(v), Offset: o, Line: Span{lineStart, end}, Newlines: newlines}
 		if !s.CodesOnly {
 			describe(&m, buf, end, maxGeneral, maxContext)
 		}
 		dst = append(dst, m)
 	}
-	return dst
+	return dst, newlines + bytes.Count(buf[i:], newline)
 }
 
 // indexPrefix returns the offset of the first "ODPS-" in buf at or after
-// from, or -1.
+// from, or -1, and the '\n's in buf from from up to it (to buf's end when
+// -1): the scan numbers lines in the pass that finds codes.
 //
 // It looks for the 'P' with bytes.IndexByte rather than for the 'O' as
 // bytes.Index does: log lines are full of uppercase O's that start no code
@@ -189,13 +205,27 @@ func (s Scanner) Scan(dst []Match, buf []byte) []Match {
 // With AVX2 (prefixVector) it compares all five bytes at 32 positions a
 // round first, which costs the same whatever the text: 1.5-2× faster on
 // real logs, where a P comes every few hundred bytes.
-func indexPrefix(buf []byte, from int) int {
+func indexPrefix(buf []byte, from int) (at, newlines int) {
 	if n := (len(buf) - len(Prefix) + 1 - from) &^ 31; prefixVector && n > 0 {
-		if k := indexPrefixAVX2(&buf[from], n); k >= 0 {
-			return from + k
+		k, nl := indexPrefixAVX2(&buf[from], n)
+		if k >= 0 {
+			return from + k, nl
 		}
 		from += n
+		newlines = nl
 	}
+	o := indexPrefixPortable(buf, from)
+	end := o
+	if o < 0 {
+		end = len(buf)
+	}
+	return o, newlines + bytes.Count(buf[from:end], newline)
+}
+
+var newline = []byte{'\n'}
+
+// indexPrefixPortable is indexPrefix without AVX2 and without counting.
+func indexPrefixPortable(buf []byte, from int) int {
 	const pAt = 2 // "ODPS-"[2] == 'P'
 	fails := 0
 	for i := from + pAt; i+len(Prefix)-pAt <= len(buf); {
