@@ -50,8 +50,30 @@ func retryAt(b []byte) int {
 
 // successAt returns where the first word saying something succeeded may
 // start in b, or -1: "succe" (any case), 成功. (succeeded decides; this
-// finds the lines to ask it about.)
-func successAt(b []byte) int { return earlier(b, succeAt(b), "成功") }
+// finds the lines to ask it about.) Both are found in one pass: the pairs
+// "cc" and 成's first two bytes as the search folds them.
+//
+// Without AVX2, two pairs cost the portable loop twice one: "cc", then
+// bytes.Index for 成功 (vectorised for its first byte) is faster.
+func successAt(b []byte) int {
+	if !pairsVector {
+		return earlier(b, succeAt(b), "成功")
+	}
+	const cheng0, cheng1 = 0xe6 | 0x20, 0x88 | 0x20 // "成" is e6 88 90
+	for at := 0; ; at++ {
+		k := pairsFold(b, at, len(b), 'c', 'c', cheng0, cheng1)
+		if k < 0 {
+			return -1
+		}
+		at = k
+		if bytes.HasPrefix(b[k:], []byte("成功")) {
+			return k
+		}
+		if s := k - len("su"); s >= 0 && hasPrefixFold(b[s:], "succe") {
+			return s
+		}
+	}
+}
 
 // earlier returns where word starts in b if that is before first (or
 // first is -1), else first: only the bytes a word starting before first
@@ -139,6 +161,44 @@ func pairFold(b []byte, from, lim int, a0, a1 byte) int {
 	}
 	for ; i < lim; i++ {
 		if b[i]|0x20 == a0 && b[i+1]|0x20 == a1 {
+			return i
+		}
+	}
+	return -1
+}
+
+// pairsFold returns the first i in [from, lim) where b[i], b[i+1] are the
+// letters a0, a1 or c0, c1 (lower case given; either case matches), or
+// -1. It tests sixteen positions a loop, in two independent halves.
+func pairsFold(b []byte, from, lim int, a0, a1, c0, c1 byte) int {
+	const ones, fold = 0x0101010101010101, 0x2020202020202020
+	pa0, pa1, pc0, pc1 := uint64(a0)*ones, uint64(a1)*ones, uint64(c0)*ones, uint64(c1)*ones
+	lim = min(lim, len(b)-1) // a pair's second byte is in b
+	i := from
+	if n := (lim - i) &^ 31; pairsVector && n > 0 {
+		if k := pairsFoldAVX2(&b[i], n, a0, a1, c0, c1); k >= 0 {
+			return i + k
+		}
+		i += n
+	}
+	for ; i+16 <= lim; i += 16 {
+		w := b[i : i+17]
+		x0 := binary.LittleEndian.Uint64(w[0:8]) | fold
+		y0 := binary.LittleEndian.Uint64(w[1:9]) | fold
+		x1 := binary.LittleEndian.Uint64(w[8:16]) | fold
+		y1 := binary.LittleEndian.Uint64(w[9:17]) | fold
+		m0 := zeroBytes(x0^pa0)&zeroBytes(y0^pa1) | zeroBytes(x0^pc0)&zeroBytes(y0^pc1)
+		m1 := zeroBytes(x1^pa0)&zeroBytes(y1^pa1) | zeroBytes(x1^pc0)&zeroBytes(y1^pc1)
+		if m0|m1 != 0 {
+			if m0 != 0 {
+				return i + bits.TrailingZeros64(m0)/8
+			}
+			return i + 8 + bits.TrailingZeros64(m1)/8
+		}
+	}
+	for ; i < lim; i++ {
+		x, y := b[i]|0x20, b[i+1]|0x20
+		if x == a0 && y == a1 || x == c0 && y == c1 {
 			return i
 		}
 	}

@@ -53,6 +53,9 @@ func testPairFold(t *testing.T) {
 				if got, want := pairFold(b, from, lim, 'c', 'c'), naive(b, from, lim, 'c', 'c', 'c', 'c'); got != want {
 					t.Fatalf("pairFold(%q, %d, %d, cc) = %d, want %d", b, from, lim, got, want)
 				}
+				if got, want := pairsFold(b, from, lim, 't', 'r', 'c', 'k'), naive(b, from, lim, 't', 'r', 'c', 'k'); got != want {
+					t.Fatalf("pairsFold(%q, %d, %d, tr, ck) = %d, want %d", b, from, lim, got, want)
+				}
 			}
 		}
 	}

@@ -76,6 +76,17 @@ func TestSucceeded(t *testing.T) {
 // a search for each word, on lines made of the words' parts: a word cut,
 // in another case, at the start or end, next to another.
 func TestHintWords(t *testing.T) {
+	testHintWords(t)
+	if pairsVector {
+		t.Run("portable", func(t *testing.T) {
+			pairsVector = false
+			defer func() { pairsVector = true }()
+			testHintWords(t)
+		})
+	}
+}
+
+func testHintWords(t *testing.T) {
 	naive := func(b []byte, words []string, cjk string) int {
 		first := -1
 		for _, w := range words {
@@ -90,7 +101,7 @@ func TestHintWords(t *testing.T) {
 	}
 	retry := []string{"retry", "retried", "fallback", "fall back", "falling back"}
 	parts := []string{"re", "tr", "retr", "y", "Y", "ied", "IED", "R", "ETR", "fall", "FALL", "ing", " ", "back", "BACK", "ba",
-		"ck", "k", "succe", "SUCCE", "u", "UCC", "s", "ucce", "重试", "成功", "重", "x", "\n", "r", "e"}
+		"ck", "k", "succe", "SUCCE", "u", "UCC", "s", "ucce", "重试", "成功", "重", "成", "功", "\xc6\xa8", "x", "\n", "r", "e"}
 	rnd := uint64(1)
 	for n := range 100000 {
 		var b strings.Builder
