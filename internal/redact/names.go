@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -17,7 +18,17 @@ import (
 // secret): the first that matches is the name's.
 var names = []string{"token", "secret_key", "secret-key", "secret.key", "secretkey", "secret", "password",
 	"passphrase", "access_key", "access-key", "access.key", "accesskey", "api_key", "api-key", "apikey",
-	"signature", "passwd", "pwd"}
+	"signature", "passwd", "pwd", "sk"}
+
+// wholeNames are the words of names that are a credential's name only as
+// a whole name: sk (a secret key beside ak=, its id); task, disk and
+// risk end in it too.
+var wholeNames = []string{"sk"}
+
+// callWords start a command or a call whose arguments hold a credential
+// by their place, not by a name: odpscmd's -p (odpscmd -u ID -p KEY) and
+// PyODPS's ODPS('ID', 'KEY', 'project').
+var callWords = []string{"odpscmd", "odps("}
 
 // authNames are the words an Authorization header's name ends in (lower
 // case): its credential follows a scheme (see authorizationValue).
@@ -28,7 +39,7 @@ var authNames = []string{"authorization", "authentication"}
 // in either case: a line's bytes are looked up in it one at a time, and
 // only a word's first letter leads to comparing words.
 var wordsByFirst = func() (t [256][]string) {
-	for _, w := range append(names[:len(names):len(names)], authNames...) {
+	for _, w := range slices.Concat(names, authNames, callWords) {
 		t[w[0]] = append(t[w[0]], w)
 		t[w[0]-'a'+'A'] = append(t[w[0]-'a'+'A'], w)
 	}
@@ -55,14 +66,30 @@ func mayStartWord[T string | []byte](s T) bool {
 	return len(s) > 1 && secondBytes[s[0]][s[1]/64]&(1<<(s[1]%64)) != 0
 }
 
-// isAuthName reports whether w, a word of wordsByFirst, is one of
-// authNames.
-func isAuthName(w string) bool { return w == authNames[0] || w == authNames[1] }
+// wordKind is which list a word of wordsByFirst is from.
+type wordKind uint8
+
+const (
+	nameWord wordKind = iota // names
+	authWord                 // authNames
+	callWord                 // callWords
+)
+
+// kindOf returns the kind of w, a word of wordsByFirst.
+func kindOf(w string) wordKind {
+	switch {
+	case slices.Contains(authNames, w):
+		return authWord
+	case slices.Contains(callWords, w):
+		return callWord
+	}
+	return nameWord
+}
 
 // nameAt returns the length of the word of names s starts with, in any
 // case, or 0.
 func nameAt[T string | []byte](s T) int {
-	if n, auth := wordAt(s); !auth {
+	if n, kind := wordAt(s); kind == nameWord {
 		return n
 	}
 	return 0
@@ -71,20 +98,20 @@ func nameAt[T string | []byte](s T) int {
 // authNameAt returns the length of the word of authNames s starts with,
 // in any case, or 0.
 func authNameAt[T string | []byte](s T) int {
-	if n, auth := wordAt(s); auth {
+	if n, kind := wordAt(s); kind == authWord {
 		return n
 	}
 	return 0
 }
 
-// wordAt returns the length of the word of names or authNames s starts
-// with, in any case, and whether it is one of authNames; 0 if none.
-func wordAt[T string | []byte](s T) (n int, auth bool) {
+// wordAt returns the length of the word of wordsByFirst s starts with,
+// in any case, and its kind; 0 if none.
+func wordAt[T string | []byte](s T) (n int, kind wordKind) {
 	if !mayStartWord(s) {
-		return 0, false
+		return 0, nameWord
 	}
 next:
-	for _, w := range wordsByFirst[s[0]] {
+	for i, w := range wordsByFirst[s[0]] {
 		if len(s) < len(w) {
 			continue
 		}
@@ -93,10 +120,20 @@ next:
 				continue next
 			}
 		}
-		return len(w), isAuthName(w)
+		return len(w), kindsByFirst[s[0]][i]
 	}
-	return 0, false
+	return 0, nameWord
 }
+
+// kindsByFirst are the kinds of wordsByFirst's words, in their order.
+var kindsByFirst = func() (t [256][]wordKind) {
+	for c, words := range wordsByFirst {
+		for _, w := range words {
+			t[c] = append(t[c], kindOf(w))
+		}
+	}
+	return t
+}()
 
 // isFlag reports whether the name that starts at b[i] (or before it) is
 // a command-line flag: one or two dashes at the start of a word (or a
@@ -241,4 +278,23 @@ func inPath(b []byte, i int) bool {
 		}
 	}
 	return false
+}
+
+// isWholeName reports whether w is one of wholeNames, in any case.
+func isWholeName(w []byte) bool {
+	for _, x := range wholeNames {
+		if len(w) == len(x) && hasPrefixFold(w, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// isDotted reports whether the name whose word starts at b[i] has a '.'
+// before the word, after its first byte (odps.access.key, spark.hadoop.odps.access.key): a key
+// of a configuration, whose value may follow a space where a word of
+// prose (password expired) never is a value.
+func isDotted(b []byte, i int) bool {
+	p := nameStart(b, i)
+	return bytes.IndexByte(b[p:i], '.') > 0 && b[p] != '.'
 }

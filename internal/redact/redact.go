@@ -111,12 +111,12 @@ func appendFrom(dst, b []byte, start, end int) []byte {
 // has reports whether s may hold a credential: one of the words of names
 // or authNames, in any case, or a URL ("://", its user's password).
 func has[T string | []byte](s T) bool {
-	for i := 0; i+3 <= len(s); i++ {
+	for i := 0; i+2 <= len(s); i++ {
 		if c := s[i]; mayStartWord(s[i:]) {
 			if n, _ := wordAt(s[i:]); n > 0 {
 				return true
 			}
-		} else if c == ':' && s[i+1] == '/' && s[i+2] == '/' {
+		} else if c == ':' && i+3 <= len(s) && s[i+1] == '/' && s[i+2] == '/' {
 			return true
 		}
 	}
@@ -144,10 +144,12 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 		if !mayStartWord(b[i:]) && b[i] != ':' {
 			continue
 		}
-		if n, auth := wordAt(b[i:]); n > 0 && !auth {
+		if n, kind := wordAt(b[i:]); n > 0 && kind == nameWord {
 			valStart, valEnd, ok = namedValue(b, i, n)
-		} else if n > 0 {
+		} else if n > 0 && kind == authWord {
 			valStart, valEnd, ok = authorizationValue(b, i, n)
+		} else if n > 0 {
+			valStart, valEnd, ok = positionalValue(b, i, n)
 		} else if b[i] == ':' && b[i+1] == '/' && b[i+2] == '/' {
 			valStart, valEnd, ok = userPassword(b, i+3)
 		} else {
@@ -194,6 +196,9 @@ func namedValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 // word b[i:i+n] starts (see namedValue); ok is false if no value follows
 // the name.
 func namedValueStart(b []byte, i, n int) (v valueAt, ok bool) {
+	if i > 0 && (isNameByte(b[i-1]) || b[i-1] == '-') && isWholeName(b[i:i+n]) {
+		return valueAt{}, false // task=, disk:
+	}
 	if k := slashAt(b, i+n); k > i+n && inPath(b, i) {
 		return valueAt{k: k, segment: true}, startsValue(b, k, true)
 	}
@@ -218,6 +223,8 @@ func namedValueStart(b []byte, i, n int) (v valueAt, ok bool) {
 		switch {
 		case p > j && opensPair(b, i):
 			k = p // ('x-token', 'S'), (spark.hadoop.odps.access.key,S)
+		case j > q && q == i+n && isDotted(b, i):
+			k = j // odps.access.key S: a key of a configuration, printed with a space
 		case !isFlag(b, i):
 			return valueAt{}, false // "tokenizer", "token count": no value follows
 		case p > j:
@@ -316,7 +323,11 @@ func pastNamed(b []byte, k, end int) int {
 			if !ok || v.k < end {
 				continue
 			}
-			end = v.end(b)
+			e := v.end(b)
+			if e <= v.k {
+				continue // an empty value (<token>\n</token>): nothing past end to mask
+			}
+			end = e
 			p = v.k - 1 // the names in what was added
 		} else if n := authNameAt(b[p:]); n > 0 {
 			s, known, ok := authorizationStart(b, p, n)

@@ -227,7 +227,8 @@ var morePieces = []string{"token", "Secret", "PASSWORD", "authentication", "Auth
 	"=", ":", "%3D", "%3A", `\`, "%5C", "/", "%2F", "u003c", "u003e", "%3C", "%3E", "<", ">", "&lt;", "&gt;", "<![CDATA[", "]]>",
 	`"`, "'", "%22", `\"`, "&quot;", " ", "\t", "+", "%20", ",", ", ", ";", "[", "]", "(", ")", "{", "}", "b", "u", "x", "S", "a=",
 	"Credential=", "response=", "--", "-", "=>", "->", ":=", "\n", `\n`, "&", "\uff1a", "\u3000", Mask, Mask + " ", "ns:", "_", ".",
-	"a1", "map[", "&#58;", "?", "access_key", "accessKey", "Signature", "://", "@", "</name>", "<value>", "value", "name", "NO", "null"}
+	"a1", "map[", "&#58;", "?", "access_key", "accessKey", "Signature", "://", "@", "</name>", "<value>", "value", "name", "NO", "null",
+	"sk", "odpscmd", " -p ", "ODPS(", "odps.access.key", "task"}
 
 // FuzzRedactMorePieces is FuzzRedactPieces over morePieces.
 func FuzzRedactMorePieces(f *testing.F) {

@@ -111,7 +111,7 @@ func TestRedactsThirdReviewShapes(t *testing.T) {
 // Every word, with every case of its first two letters, passes the
 // first-two-bytes filter (the third review's check).
 func TestFilterKeepsEveryWordInEveryCase(t *testing.T) {
-	for _, w := range append(append([]string{}, names...), authNames...) {
+	for _, w := range append(append([]string{}, names...), authNames...) { // callWords: TestPositionalCredentials
 		for m := 0; m < 4; m++ {
 			b := []byte(w)
 			for i := 0; i < 2; i++ {
@@ -127,6 +127,52 @@ func TestFilterKeepsEveryWordInEveryCase(t *testing.T) {
 					t.Errorf("String(%q) = %q", s+"=S3CR3T", got)
 				}
 			}
+		}
+	}
+}
+
+// Found by the fourth review (2026-12-07, on scan's JSON): a secret key
+// by its whole short name (sk=, beside ak=), a configuration key printed
+// with a space (odps.access.key S), and credentials known by their place:
+// odpscmd's -p and PyODPS's ODPS('ID', 'KEY', ...).
+func TestPositionalCredentials(t *testing.T) {
+	const s = "S3CR3T"
+	for _, in := range []string{
+		`command "odpscmd -u LTAI5tQWERTY -p ` + s + ` --project=etl_proj -f job.sql" failed`,
+		`odpscmd -u LTAI5tQWERTY -p '` + s + `' -e "select 1;"`, `/opt/odpscmd/bin/odpscmd -u id -p=` + s,
+		`ODPSCMD --project=p -u id -p ` + s, `ak=LTAI5tQWERTY sk=` + s, `{"ak":"LTAI","sk":"` + s + `"}`, `SK: ` + s,
+		`odps.access.id=LTAI odps.access.key ` + s, `spark.hadoop.odps.access.key  ` + s,
+		`o = ODPS('LTAI5tQWERTY', '` + s + `', 'etl_proj', endpoint='http://x')`,
+		`odps.ODPS("LTAI", "` + s + `", project="p")`, `ODPS( 'LTAI' ,'` + s + `')`,
+	} {
+		out := String(in)
+		if strings.Contains(out, s) {
+			t.Errorf("leak: String(%q)\n = %q", in, out)
+		}
+		if again := String(out); again != out {
+			t.Errorf("not idempotent: %q -> %q", out, again)
+		}
+	}
+	for _, in := range []string{
+		"task=etl_daily disk=80% risk: low", `{"task":"ods_sync"}`, "odpscmd -u LTAI -e 'select 1;' --project=p",
+		"mkdir -p /tmp/x", "odpscmd_home=/opt/tools -p 8080", "ODPS(project='p', endpoint='e')", "ODPS(os.getenv('ID'), key)",
+		"odps.access.id LTAI5tEXAMPLE", "password expired for user bob",
+	} {
+		if got := String(in); got != in {
+			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)
+		}
+	}
+}
+
+// Found by FuzzRedactMorePieces: an empty element's name inside a value
+// (<access_key>, then a line end and the next '<') ended the value before
+// the next '<', which a second pass then masked too: redacting twice must
+// change nothing.
+func TestAnEmptyElementInAValue(t *testing.T) {
+	for _, in := range []string{"Secret:=a=%3Caccess_key%3E\n%3C", "password=a<token>\n<x", "ODPs( 0000", "ODPS('a'"} {
+		out := String(in)
+		if again := String(out); again != out {
+			t.Errorf("String(%q) = %q, then %q", in, out, again)
 		}
 	}
 }
