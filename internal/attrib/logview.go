@@ -39,11 +39,16 @@ func logViewAt(line []byte, at int) Span {
 }
 
 // urlStop holds the bytes a link in a log line ends at: a space, a quote,
-// a bracket, a backslash (unless it starts \u0026).
+// a bracket, a backslash (unless it starts \u0026), a control byte (the
+// '\r' of a Windows line end: the link was dropped whole with it).
 var urlStop = func() (t [256]bool) {
 	for _, c := range []byte(" \t\"'<>])\\") {
 		t[c] = true
 	}
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t[0x7f] = true
 	return t
 }()
 

@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -63,5 +65,31 @@ func TestAPanicInAGzipStreamLeavesItToItsReader(t *testing.T) {
 	}
 	if got := r.Files[0].TrailingGarbage; got != int64(len("garbage")) {
 		t.Errorf("trailing garbage %d bytes, want %d", got, len("garbage"))
+	}
+}
+
+// Found by the fourth review: a Windows log (CRLF line ends) lost every
+// LogView link, the '\r' taken into the link; its jobs are the same as
+// the same log's with '\n' alone.
+func TestCRLFLogsNameTheSameJobs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/jobs/*.log")
+	if len(files) < 5 {
+		t.Fatalf("%d job logs", len(files))
+	}
+	links := 0
+	for _, f := range files {
+		lf, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crlf := bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))
+		want, got := scanJobs(t, lf, 1<<20), scanJobs(t, crlf, 1<<20)
+		if got != want {
+			t.Errorf("%s with CRLF:\n%s\nwith LF:\n%s", f, got, want)
+		}
+		links += strings.Count(want, "lv \"http")
+	}
+	if links == 0 {
+		t.Fatal("no LogView link in the job logs: the test tests nothing")
 	}
 }
