@@ -6,8 +6,12 @@
 // accessKey, OSS's Signature; see names), the credentials of
 // Authorization headers (any name ending in "authorization" or
 // "authentication": Proxy-Authorization, MaxCompute's
-// application-authentication), and the passwords of URLs' users
-// (jdbc:mysql://root:S@host/).
+// application-authentication), the passwords of URLs' users
+// (jdbc:mysql://root:S@host/), and the credentials known by their place
+// among arguments: odpscmd's -p (odpscmd -u ID -p KEY) and PyODPS's
+// ODPS('ID', 'KEY', ...). A short name is one only whole (sk=, not
+// task=); a dotted configuration key's value may follow a space
+// (odps.access.key S).
 //
 // It finds them in every form they take in MaxCompute logs: a URL query
 // (token=...), a URL inside another one, URL-encoded once or more
