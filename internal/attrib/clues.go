@@ -82,7 +82,7 @@ func Find(line []byte) Clues {
 		}
 		return Span{}
 	})
-	c.Instance = lastInstance(line)
+	c.Instance = lineInstance(line)
 	if !c.LogView.Empty() {
 		// The link's own p= says the most.
 		lv := c.LogView.Of(line)
@@ -115,6 +115,69 @@ func lastInstance(line []byte) Span {
 		}
 	}
 	return Span{}
+}
+
+// lineInstance returns the instance line names as its own. On a line
+// with codes that is the last one announced before its first code
+// (InstanceId: X ODPS-...), else the first after it that is a LogView
+// link's or announced right after a code (PyODPS's header: ODPS-...:
+// InstanceId: X): an instance the message names further on (a table
+// locked by instance Y) is another job's, and the code's is looked for
+// before the line. On a line without codes, the last one announced.
+func lineInstance(line []byte) Span {
+	first := firstCode(line)
+	if first < 0 {
+		return lastInstance(line)
+	}
+	var after Span
+	for p := len(line) - 1; p >= 0; {
+		id, ok := idBefore(line, 0, &p)
+		if !ok {
+			break
+		}
+		switch {
+		case !announced(line, 0, id):
+		case id.Start < first:
+			return id
+		case isLogViewID(line, 0, id) || rightAfterCode(line, id):
+			after = id
+		}
+	}
+	return after
+}
+
+// firstCode returns where the first "ODPS-" and seven digits start in
+// line, or -1.
+func firstCode(line []byte) int {
+	for at := 0; ; {
+		k := bytes.Index(line[at:], []byte("ODPS-"))
+		if k < 0 {
+			return -1
+		}
+		at += k
+		if at+12 <= len(line) && digits(line[at+5:at+12]) {
+			return at
+		}
+		at++
+	}
+}
+
+// rightAfterCode reports whether the announcement of id (an announced
+// ID) follows a code with only ':' and spaces between.
+func rightAfterCode(line []byte, id Span) bool {
+	j := id.Start
+	for j > 0 && (line[j-1] == ' ' || line[j-1] == ':' || line[j-1] == '=' || line[j-1] == '"' || line[j-1] == '\'') {
+		j--
+	}
+	for _, w := range instanceWords {
+		if i := j - len(w); i >= 0 && hasPrefixFold(line[i:], w) {
+			for i > 0 && (line[i-1] == ' ' || line[i-1] == ':') {
+				i--
+			}
+			return i >= 12 && string(line[i-12:i-7]) == "ODPS-" && digits(line[i-7:i])
+		}
+	}
+	return false
 }
 
 // isInstanceID reports whether s has an instance ID's shape: at least 14

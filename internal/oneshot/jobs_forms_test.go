@@ -47,6 +47,14 @@ var jobForms = map[string][]wantJob{
 		{Instance: "20261201030000310g8c2rrq1m", Project: "sales_dw", Root: "ODPS-0123144", Message: "SigKill(OOM)", LogViewOf: true},
 		{Project: "sales_dw", Root: "ODPS-0420095", Message: "'odps:CreateInstance'"},
 	},
+	// Found by review: a message that names the instance holding a lock
+	// names another job, not the failed one (before the code, in a
+	// PyODPS header after it, or announced on the lines before).
+	"locked.log": {
+		{Instance: "20261121020000111aaaa0001", Root: "ODPS-0110061", Message: "table sales.t1 is locked"},
+		{Instance: "20261121021000111bbbb0002", Root: "ODPS-0110061", Message: "partition ds=20261120 is locked"},
+		{Instance: "20261121022000111cccc0003", Root: "ODPS-0110061", Message: "table sales.t3 is locked"},
+	},
 	"dataworks.log": {
 		{Instance: "20261130180002118gq7b2lm", Project: "dw_prod", Root: "ODPS-0130131", Message: "dw_prod.ods_orders_di cannot be resolved",
 			LogViewOf: true, Time: "2026-12-01 02:00:31"},
