@@ -120,6 +120,11 @@ type Tracker struct {
 
 	project   []byte // the last project the stream named, at projectAt
 	projectAt int64
+	// statement is the project of the last prompt, at statementAt: an
+	// instance without a project of its own lines takes it, not one
+	// another job's line named.
+	statement   []byte
+	statementAt int64
 
 	// next is the job whose root message the next line may continue;
 	// nextLeft is how many more lines may.
@@ -197,6 +202,10 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		t.projectAt = at.Offset
 	}
 	if c.Statement {
+		t.statement = append(t.statement[:0], c.Project.Of(line)...)
+		t.statementAt = at.Offset
+	}
+	if c.Statement {
 		t.current = nil
 	}
 	var j *Job
@@ -247,8 +256,10 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		switch {
 		case !c.Project.Empty():
 			j.Project = string(c.Project.Of(line))
-		case len(t.project) > 0 && at.Offset-t.projectAt <= Window:
-			j.Project = string(t.project)
+		case len(t.statement) > 0 && at.Offset-t.statementAt <= Window:
+			// Another job's line with codes may have named a project
+			// since: not this one's.
+			j.Project = string(t.statement)
 		}
 	}
 	if j.LogView == "" && !c.LogView.Empty() {

@@ -55,6 +55,14 @@ var jobForms = map[string][]wantJob{
 		{Instance: "20261121021000111bbbb0002", Root: "ODPS-0110061", Message: "partition ds=20261120 is locked"},
 		{Instance: "20261121022000111cccc0003", Root: "ODPS-0110061", Message: "table sales.t3 is locked"},
 	},
+	// Found by review: another job's project (its link's p=, a denied
+	// resource's) is no project of the next instance's.
+	"projects.log": {
+		{Instance: "20261121021601102bbbbbbbb2", Project: "proj_b", Root: "ODPS-0123031", LogViewOf: true},
+		{Instance: "20261121021701102cccccccc3", Root: "ODPS-0110061"},
+		{Project: "other_proj", Root: "ODPS-0420095", Message: "'odps:CreateInstance'"},
+		{Instance: "20261121021830102dddddddd4", Root: "ODPS-0130071"},
+	},
 	"dataworks.log": {
 		{Instance: "20261130180002118gq7b2lm", Project: "dw_prod", Root: "ODPS-0130131", Message: "dw_prod.ods_orders_di cannot be resolved",
 			LogViewOf: true, Time: "2026-12-01 02:00:31"},
