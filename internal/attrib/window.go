@@ -155,7 +155,8 @@ func LookBackFor(buf []byte, from, to int, id []byte) Before {
 		}
 		s := Span{at[j], at[j] + len(id)}
 		hi = s.Start
-		if s.Start > from && isWord(buf[s.Start-1]) || s.End < len(buf) && isWord(buf[s.End]) || !announced(buf, from, s) {
+		// (The D of a URL-encoded i%3D is no longer word.)
+		if s.Start > from && isWord(buf[s.Start-1]) && !isLogViewID(buf, from, s) || s.End < len(buf) && isWord(buf[s.End]) || !announced(buf, from, s) {
 			continue // within a longer word, or not announced
 		}
 		line, inside := lineOf(buf, from, s)

@@ -63,6 +63,11 @@ var jobForms = map[string][]wantJob{
 		{Project: "other_proj", Root: "ODPS-0420095", Message: "'odps:CreateInstance'"},
 		{Instance: "20261121021830102dddddddd4", Root: "ODPS-0130071"},
 	},
+	// Found by review: a link URL-encoded inside another (i%3D<id>) on
+	// a line before the one naming the instance.
+	"encoded.log": {
+		{Instance: "20261121021701102cccccccc3", Project: "proj_c", Root: "ODPS-0110061", LogViewOf: true},
+	},
 	"dataworks.log": {
 		{Instance: "20261130180002118gq7b2lm", Project: "dw_prod", Root: "ODPS-0130131", Message: "dw_prod.ods_orders_di cannot be resolved",
 			LogViewOf: true, Time: "2026-12-01 02:00:31"},
