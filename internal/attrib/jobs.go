@@ -311,9 +311,12 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		}
 		j.RootMessage = message(line, last.Offset)
 		t.next, t.nextLeft = j, MaxContinuation
-	case j.Root == last.Code && at.Line == j.RootLine+1 && len(codes) == 1 && shortMessage(j.RootMessage):
+	case j.Root == codes[0].Code && at.Line == j.RootLine+1 && shortMessage(j.RootMessage):
 		// PyODPS prints "ODPS-0130013: InstanceId: ..." as the exception's
-		// header and the message on the next line, after the code again.
+		// header and the message on the next line, after the code again;
+		// a cause nested in it is the root ("ODPS-0010000:System internal
+		// error - ..., caused by: ODPS-0123131:...").
+		j.Root = last.Code
 		j.RootMessage = message(line, last.Offset)
 		j.RootLine = at.Line
 		t.next, t.nextLeft = j, MaxContinuation

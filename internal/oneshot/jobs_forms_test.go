@@ -40,6 +40,8 @@ var jobForms = map[string][]wantJob{
 	"pyodps.log": {
 		{Instance: "20261201020011117gxw83mq0p", Project: "demo_project", Root: "ODPS-0130071",
 			Message: "[2,5] Semantic analysis exception - column uid cannot be resolved", LogViewOf: true},
+		// Found by review: the message after the header nests the cause.
+		{Instance: "20261201100500001gpyodps99", Root: "ODPS-0123131", Message: "User defined function exception - Traceback: ZeroDivisionError"},
 	},
 	// The innermost cause of a Caused by: chain; then a CreateInstance
 	// refused in a new record, which is not the failed job's.
