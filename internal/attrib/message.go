@@ -9,27 +9,65 @@ import (
 
 // message returns what line says after the code whose "ODPS-" is at at:
 // the text after the code and its ':', to the end of the line, or of the
-// JSON string (a code right after a '"', its escapes read) or the XML
-// CDATA section it stands in; redacted and cut to MaxMessageBytes.
+// JSON string (its escapes read; the lines its \n starts taken as the
+// lines after a code's are, see continues) or the XML CDATA section it
+// stands in; redacted and cut to MaxMessageBytes.
 func message(line []byte, at int) string {
 	rest := line[min(at+len(scan.Prefix)+7, len(line)):]
-	inJSON := at > 0 && line[at-1] == '"'
 	if bytes.HasSuffix(line[:at], []byte("CDATA[")) {
 		if k := bytes.Index(rest, []byte("]]>")); k >= 0 {
 			rest = rest[:k]
 		}
 	}
-	if inJSON {
-		rest = unquote(rest)
+	if inJSONString(line, at) {
+		rest = jsonLines(unquote(rest))
 	}
 	rest = bytes.TrimLeft(rest, ": ")
 	rest = bytes.TrimRight(rest, " \t\r")
 	return string(scan.CutUTF8(redact.Bytes(rest), MaxMessageBytes))
 }
 
+// inJSONString reports whether line[at] is inside a string of a JSON
+// line (one that starts with '{' or '['): the quotes before it, not
+// escaped, are odd in number.
+func inJSONString(line []byte, at int) bool {
+	t := bytes.TrimLeft(line, " \t")
+	if len(t) == 0 || t[0] != '{' && t[0] != '[' {
+		return false
+	}
+	in := false
+	for i := len(line) - len(t); i < at; i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case '"':
+			in = !in
+		}
+	}
+	return in
+}
+
+// jsonLines returns the first line of s, a JSON string's text, and the
+// lines after it that go on with it (continues; at most MaxContinuation),
+// joined by spaces: the rest of the string is another record's, a stack
+// trace's, a traceback's.
+func jsonLines(s []byte) []byte {
+	first, rest, more := bytes.Cut(s, []byte("\n"))
+	out := first
+	for n := 0; more && n < MaxContinuation; n++ {
+		var l []byte
+		l, rest, more = bytes.Cut(rest, []byte("\n"))
+		if !continues(l) {
+			break
+		}
+		out = append(append(out, ' '), bytes.TrimSpace(l)...)
+	}
+	return out
+}
+
 // unquote reads s as the inside of a JSON string up to its closing '"':
-// \n, \r and \t become spaces (the message goes on), \" and \\ their
-// byte; other escapes stay as written.
+// \n becomes a line end, \r and \t spaces, \" and \\ their byte; other
+// escapes stay as written.
 func unquote(s []byte) []byte {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
@@ -40,7 +78,9 @@ func unquote(s []byte) []byte {
 		case c == '\\' && i+1 < len(s):
 			i++
 			switch s[i] {
-			case 'n', 'r', 't':
+			case 'n':
+				out = append(out, '\n')
+			case 'r', 't':
 				out = append(out, ' ')
 			case '"', '\\', '/':
 				out = append(out, s[i])
@@ -77,6 +117,9 @@ func continues(line []byte) bool {
 			return false
 		}
 	}
+	if hasPrefixFold(t, "at ") && bytes.IndexByte(t, '(') > 0 {
+		return false // a stack frame: at com.aliyun.odps.Instance.waitForSuccess(Instance.java:500)
+	}
 	if bytes.EqualFold(t, []byte("ok")) {
 		return false
 	}
@@ -85,4 +128,4 @@ func continues(line []byte) bool {
 }
 
 // notContinuations start lines that do not continue a message.
-var notContinuations = []string{"at ", "file \"", "traceback", "...", "odps@", "id = ", "log view", "job queueing", "summary", "instance id", "{", "<"}
+var notContinuations = []string{"file \"", "traceback", "...", "odps@", "id = ", "log view", "job queueing", "summary", "instance id", "{", "<"}
