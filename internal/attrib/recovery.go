@@ -77,12 +77,64 @@ func firstHint(b []byte, retried bool) int {
 }
 
 // retryAnnounced reports whether line says a retry or a fallback: retry,
-// retrying, retried, fall back, fallback (any case), 重试.
-func retryAnnounced(line []byte) bool { return retryAt(line) >= 0 }
+// retrying, retried, fall back, fallback (any case), 重试; not one denied
+// (will not be retried, no retry, 不重试) nor a count of none (max retry
+// 0, retries: 0).
+func retryAnnounced(line []byte) bool {
+	for at := 0; at < len(line); {
+		k := retryAt(line[at:])
+		if k < 0 {
+			return false
+		}
+		if !denied(line, at+k) && !noneCounted(line[at+k:]) {
+			return true
+		}
+		at += k + 1
+	}
+	return false
+}
+
+// negations deny the word after them, or after "be" or "to" after them.
+var negations = []string{"not", "no", "never", "won't", "don't", "cannot", "without", "不", "未", "无需", "不再"}
+
+// denied reports whether the word at line[i] follows a negation: right
+// before it, or before "be", "to" or "been" before it (will not be
+// retried, not to retry).
+func denied(line []byte, i int) bool {
+	before := bytes.TrimRight(line[:i], " ")
+	for range 2 {
+		for _, n := range negations {
+			if hasSuffixFold(before, n) && (len(before) == len(n) || !isWord(before[len(before)-len(n)-1])) {
+				return true
+			}
+		}
+		w := bytes.LastIndexByte(before, ' ') + 1
+		switch string(bytes.ToLower(before[w:])) {
+		case "be", "to", "been":
+			before = bytes.TrimRight(before[:w], " ")
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// noneCounted reports whether the word b starts with is followed by a
+// count of none: retry 0, retries: 0, retry=0.
+func noneCounted(b []byte) bool {
+	i := 0
+	for i < len(b) && (isWord(b[i]) || b[i] >= 0x80) {
+		i++
+	}
+	for i < len(b) && (b[i] == ' ' || b[i] == ':' || b[i] == '=') {
+		i++
+	}
+	return i < len(b) && b[i] == '0' && (i+1 == len(b) || !isDigit(b[i+1]))
+}
 
 // succeeded reports whether line says something succeeded: success,
-// succeeded, successful (any case), 成功; not "unsuccessful" or "not
-// succeeded".
+// succeeded, successful (any case), 成功; not "unsuccessful", "not
+// succeeded" or "success=false".
 func succeeded(line []byte) bool {
 	if bytes.Contains(line, []byte("成功")) {
 		return !bytes.Contains(line, []byte("不成功")) && !bytes.Contains(line, []byte("未成功"))
@@ -92,7 +144,28 @@ func succeeded(line []byte) bool {
 		return false
 	}
 	before := bytes.TrimRight(line[:i], " ")
-	return !(i >= 2 && hasPrefixFold(line[i-2:], "un")) && !hasSuffixFold(before, "not") && !hasSuffixFold(before, "no")
+	return !(i >= 2 && hasPrefixFold(line[i-2:], "un")) && !hasSuffixFold(before, "not") && !hasSuffixFold(before, "no") && !falseAfter(line[i:])
+}
+
+// falseAfter reports whether the word b starts with is given a false
+// value: success=false, "succeeded": false, success: 0.
+func falseAfter(b []byte) bool {
+	i := 0
+	for i < len(b) && isWord(b[i]) {
+		i++
+	}
+	j := i
+	for j < len(b) && (b[j] == ' ' || b[j] == '"' || b[j] == '\'') {
+		j++
+	}
+	if j == len(b) || b[j] != '=' && b[j] != ':' {
+		return false
+	}
+	j++
+	for j < len(b) && (b[j] == ' ' || b[j] == '"' || b[j] == '\'') {
+		j++
+	}
+	return hasPrefixFold(b[j:], "false") || j < len(b) && b[j] == '0' && (j+1 == len(b) || !isDigit(b[j+1]))
 }
 
 func hasSuffixFold(b []byte, s string) bool {

@@ -46,6 +46,12 @@ func TestRecovery(t *testing.T) {
 				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n" +
 				"2026-12-01 10:02:00,001 INFO summary: instance 20261201100000001gjoba failed with ODPS-0130071\n" +
 				"2026-12-01 10:02:30,003 INFO instance 20261201100200003gjobc status=Terminated, success\n", 1},
+		// Found by the fourth review: a retry denied, or a success
+		// given as false, is none.
+		{"a retry denied", "2026-12-01 10:01:00,001 INFO task will not be retried: max retry 0\n" +
+			"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n", 0},
+		{"a success given as false", "2026-12-01 10:01:00,001 WARN will retry in 30s (1/3)\n" +
+			"2026-12-01 10:01:30,003 INFO instance " + b + " status: Terminated, success=false\n", 0},
 		{"too late: past the window",
 			"2026-12-01 10:01:00,001 WARN retrying\n" + strings.Repeat("2026-12-01 10:01:00,002 INFO waiting for a free slot in the quota group\n", 150) +
 				"2026-12-01 10:01:30,003 INFO instance " + b + " status=Terminated, success\n", 0},
@@ -61,10 +67,23 @@ func TestRecovery(t *testing.T) {
 	}
 }
 
+func TestRetryAnnounced(t *testing.T) {
+	for line, want := range map[string]bool{
+		"will retry in 30s (1/3)": true, "retrying in a new instance": true, "第1次重试仍然失败": true, "falling back to MR": true,
+		"task will not be retried: max retry 0": false, "no retry": false, "max retry 0": false, "retries: 0": false,
+		"not to retry": false, "不重试": false, "won't retry, max retry 0, retry 1 of 3": true, "status FAILED": false,
+	} {
+		if got := retryAnnounced([]byte(line)); got != want {
+			t.Errorf("retryAnnounced(%q) = %v", line, got)
+		}
+	}
+}
+
 func TestSucceeded(t *testing.T) {
 	for line, want := range map[string]bool{
 		"status SUCCESS": true, "succeeded": true, "Job run successfully": true, "运行成功": true,
 		"unsuccessful": false, "not succeeded": false, "运行不成功": false, "status FAILED": false, "": false,
+		"success=false": false, `"succeeded": false`: false, "success: 0": false, "success=true": true, "success: 10 rows": true,
 	} {
 		if got := succeeded([]byte(line)); got != want {
 			t.Errorf("succeeded(%q) = %v", line, got)
