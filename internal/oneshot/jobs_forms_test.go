@@ -70,6 +70,18 @@ var jobForms = map[string][]wantJob{
 	"encoded.log": {
 		{Instance: "20261121021701102cccccccc3", Project: "proj_c", Root: "ODPS-0110061", LogViewOf: true},
 	},
+	// Found by review: timestamps in brackets (Airflow's), and zap's JSON
+	// lines (a level first, epoch seconds with a fraction), start new
+	// records: two failures, the denial not the job's, the message not
+	// the next record's.
+	"airflow.log": {
+		{Instance: "20261121020000111aaaa0001", Root: "ODPS-0130071", Message: "column a cannot be resolved", Time: "2026-11-21, 02:00:30 UTC"},
+		{Project: "fin_proj", Root: "ODPS-0420095", Message: "'odps:CreateInstance'"},
+	},
+	"zap.log": {
+		{Instance: "20261121021500101aaaa0001", Root: "ODPS-0130071", Message: "column x cannot be resolved", Time: "1763691301.123"},
+		{Project: "other_proj", Root: "ODPS-0420095", Message: "'odps:CreateInstance'"},
+	},
 	"dataworks.log": {
 		{Instance: "20261130180002118gq7b2lm", Project: "dw_prod", Root: "ODPS-0130131", Message: "dw_prod.ods_orders_di cannot be resolved",
 			LogViewOf: true, Time: "2026-12-01 02:00:31"},
