@@ -14,7 +14,7 @@ import (
 // logViewAt reads the LogView link whose "logview" is at line[at:]: a URL
 // (from the last "http" before it, with no space, quote or bracket
 // between) up to the first byte that cannot be in it (a space, a quote,
-// a bracket, a backslash that does not start \u0026).
+// a bracket, a backslash that does not start \u0026 or \u003d).
 func logViewAt(line []byte, at int) Span {
 	start := lastIndexFold(line[:at], "http")
 	if start < 0 {
@@ -30,12 +30,18 @@ func logViewAt(line []byte, at int) Span {
 		for end < len(line) && !urlStop[line[end]] {
 			end++
 		}
-		if end == len(line) || line[end] != '\\' || !bytes.HasPrefix(line[end:], []byte(`\u0026`)) {
+		if end == len(line) || line[end] != '\\' || !jsonEscapedURLByte(line[end:]) {
 			break
 		}
 		end += len(`\u0026`)
 	}
 	return Span{start, end}
+}
+
+// jsonEscapedURLByte reports whether b starts with a byte of a URL that
+// JSON encoders escape: & as \u0026, and = as \u003d (Gson escapes both).
+func jsonEscapedURLByte(b []byte) bool {
+	return bytes.HasPrefix(b, []byte(`\u0026`)) || hasPrefixFold(b, `\u003d`)
 }
 
 // urlStop holds the bytes a link in a log line ends at: a space, a quote,
@@ -85,6 +91,8 @@ func param(u []byte, name string) Span {
 			eq = 1
 		case hasPrefixFold(rest, "%3d"):
 			eq = 3
+		case hasPrefixFold(rest, `\u003d`):
+			eq = 6
 		default:
 			continue
 		}

@@ -254,12 +254,14 @@ func announced(buf []byte, from int, id Span) bool {
 // after "i=" or "i%3D", after '?', '&', "\u0026", "%26" or "%3F", on a
 // line that says "logview".
 func isLogViewID(buf []byte, from int, id Span) bool {
-	pre := buf[max(from, id.Start-len(`\u0026i%3d`)):id.Start]
+	pre := buf[max(from, id.Start-len(`\u0026i\u003d`)):id.Start]
 	switch {
 	case bytes.HasSuffix(pre, []byte("i=")):
 		pre = pre[:len(pre)-2]
 	case len(pre) >= 4 && hasPrefixFold(pre[len(pre)-4:], "i%3d"):
 		pre = pre[:len(pre)-4]
+	case len(pre) >= 7 && hasPrefixFold(pre[len(pre)-7:], `i\u003d`):
+		pre = pre[:len(pre)-7]
 	default:
 		return false
 	}

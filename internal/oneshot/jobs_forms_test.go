@@ -82,6 +82,10 @@ var jobForms = map[string][]wantJob{
 		{Instance: "20261121021500101aaaa0001", Root: "ODPS-0130071", Message: "column x cannot be resolved", Time: "1763691301.123"},
 		{Project: "other_proj", Root: "ODPS-0420095", Message: "'odps:CreateInstance'"},
 	},
+	// Found by review: Gson escapes '=' in a link as \u003d too.
+	"gson.log": {
+		{Instance: "20261121021500101gson0001", Project: "gson_proj", Root: "ODPS-0130071", LogViewOf: true},
+	},
 	"dataworks.log": {
 		{Instance: "20261130180002118gq7b2lm", Project: "dw_prod", Root: "ODPS-0130131", Message: "dw_prod.ods_orders_di cannot be resolved",
 			LogViewOf: true, Time: "2026-12-01 02:00:31"},
