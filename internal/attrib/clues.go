@@ -120,10 +120,12 @@ func lastInstance(line []byte) Span {
 // lineInstance returns the instance line names as its own. On a line
 // with codes that is the last one announced before its first code
 // (InstanceId: X ODPS-...), else the first after it that is a LogView
-// link's or announced right after a code (PyODPS's header: ODPS-...:
-// InstanceId: X): an instance the message names further on (a table
-// locked by instance Y) is another job's, and the code's is looked for
-// before the line. On a line without codes, the last one announced.
+// link's, announced right after a code (PyODPS's header: ODPS-...:
+// InstanceId: X) or announced as a field (instance_id=X, a JSON
+// "instanceId":"X" outside the code's string): an instance the message
+// names in its words (a table locked by instance Y) is another job's,
+// and the code's is looked for before the line. On a line without
+// codes, the last one announced.
 func lineInstance(line []byte) Span {
 	first := firstCode(line)
 	if first < 0 {
@@ -139,7 +141,7 @@ func lineInstance(line []byte) Span {
 		case !announced(line, 0, id):
 		case id.Start < first:
 			return id
-		case isLogViewID(line, 0, id) || rightAfterCode(line, id):
+		case isLogViewID(line, 0, id) || rightAfterCode(line, id) || asField(line, id) && !sameJSONString(line, first, id.Start):
 			after = id
 		}
 	}
@@ -175,6 +177,22 @@ func rightAfterCode(line []byte, id Span) bool {
 				i--
 			}
 			return i >= 12 && string(line[i-12:i-7]) == "ODPS-" && digits(line[i-7:i])
+		}
+	}
+	return false
+}
+
+// asField reports whether the announcement of id (an announced ID) has
+// ':' or '=' between its word and the ID (instance_id=X, "instanceId":
+// "X"), not only spaces (by instance X).
+func asField(line []byte, id Span) bool {
+	for j := id.Start; j > 0; j-- {
+		switch line[j-1] {
+		case ':', '=':
+			return true
+		case ' ', '"', '\'':
+		default:
+			return false
 		}
 	}
 	return false

@@ -123,3 +123,25 @@ func BenchmarkFind(b *testing.B) {
 		})
 	}
 }
+
+// The instance a line with codes names as its own: before the code, or
+// after it as a field or a LogView link's, not in the message's words
+// (the fourth review, and the review of its fix).
+func TestLineInstance(t *testing.T) {
+	const own, other = "20261121021505123gabc12", "20261121015959000zzzz9999"
+	for line, want := range map[string]string{
+		"InstanceId: " + own + " ODPS-0110061:Failed - table t1 is locked by instance " + other:             own,
+		"odps.errors.ODPSError: ODPS-0110061: InstanceId: " + own:                                           own,
+		"FAILED: ODPS-0110061:Failed - table t1 is locked by instance " + other:                             "",
+		`{"level":"error","msg":"query failed","error":"ODPS-0130071:[1,8] x","instance_id":"` + own + `"}`: own,
+		`{"error":"ODPS-0130071:[1,8] x, locked by instance_id=` + other + `"}`:                             "",
+		"ERROR task failed: ODPS-0130071:[1,8] x, instance_id=" + own:                                       own,
+		"ERROR ODPS-0130071: x see http://logview.example.com/logview/?p=p1&i=" + own + "&token=T":          own,
+		"Instance " + own + " poll: RUNNING":                                                                own,
+	} {
+		l := []byte(line)
+		if got := string(Find(l).Instance.Of(l)); got != want {
+			t.Errorf("Find(%q).Instance = %q, want %q", line, got, want)
+		}
+	}
+}

@@ -27,16 +27,17 @@ func message(line []byte, at int) string {
 	return string(scan.CutUTF8(redact.Bytes(rest), MaxMessageBytes))
 }
 
-// inJSONString reports whether line[at] is inside a string of a JSON
-// line (one that starts with '{' or '['): the quotes before it, not
-// escaped, are odd in number.
+// inJSONString reports whether line[at] is inside a string of the JSON
+// the line holds from its first '{' or '[' on (a log line may print a
+// JSON body after its own words): the quotes between, not escaped, are
+// odd in number.
 func inJSONString(line []byte, at int) bool {
-	t := bytes.TrimLeft(line, " \t")
-	if len(t) == 0 || t[0] != '{' && t[0] != '[' {
+	open := bytes.IndexAny(line[:at], "{[")
+	if open < 0 {
 		return false
 	}
 	in := false
-	for i := len(line) - len(t); i < at; i++ {
+	for i := open; i < at; i++ {
 		switch line[i] {
 		case '\\':
 			i++
@@ -45,6 +46,23 @@ func inJSONString(line []byte, at int) bool {
 		}
 	}
 	return in
+}
+
+// sameJSONString reports whether line[a] and line[b] (a < b) are inside
+// one string of the line's JSON.
+func sameJSONString(line []byte, a, b int) bool {
+	if !inJSONString(line, a) {
+		return false
+	}
+	for i := a; i < b; i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case '"':
+			return false
+		}
+	}
+	return true
 }
 
 // jsonLines returns the first line of s, a JSON string's text, and the

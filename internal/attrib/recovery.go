@@ -81,7 +81,9 @@ func firstHint(b []byte, retried bool) int {
 // (will not be retried, no retry, 不重试) nor a count of none (max retry
 // 0, retries: 0).
 func retryAnnounced(line []byte) bool {
-	for at := 0; at < len(line); {
+	// Each word denied costs a search to the end of the line (when no
+	// other word is left there): a few are read, not a line of them.
+	for at, n := 0, 0; at < len(line) && n < maxDenied; n++ {
 		k := retryAt(line[at:])
 		if k < 0 {
 			return false
@@ -93,6 +95,10 @@ func retryAnnounced(line []byte) bool {
 	}
 	return false
 }
+
+// maxDenied bounds the retry words denied that retryAnnounced reads past
+// on a line.
+const maxDenied = 8
 
 // negations deny the word after them, or after "be" or "to" after them.
 var negations = []string{"not", "no", "never", "won't", "don't", "cannot", "without", "不", "未", "无需", "不再"}

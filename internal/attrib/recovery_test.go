@@ -148,3 +148,16 @@ func indexFold(b []byte, s string) int {
 	}
 	return -1
 }
+
+// A line of many denied retries costs a few searches, not one a word
+// (the review of the denial: 100,000 of them took 3 s): past maxDenied
+// of them the line says no retry, even one announced further on.
+func TestManyDeniedRetries(t *testing.T) {
+	line := []byte("ERROR ODPS-0130071: failed " + strings.Repeat("不重试 ", 100000) + "retry")
+	if retryAnnounced(line) {
+		t.Error("read past maxDenied denied words")
+	}
+	if !retryAnnounced([]byte("ERROR ODPS-0130071: failed " + strings.Repeat("不重试 ", maxDenied-1) + "retry")) {
+		t.Error("a retry after fewer than maxDenied denied words missed")
+	}
+}
