@@ -298,3 +298,18 @@ func isDotted(b []byte, i int) bool {
 	p := nameStart(b, i)
 	return bytes.IndexByte(b[p:i], '.') > 0 && b[p] != '.'
 }
+
+func isAlnum(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' }
+
+// keyLike reports whether the word at b[k:] looks like a generated key,
+// not a word of prose: a digit or a capital letter after its first byte,
+// among the bytes a key is made of (odps.access.key in file,
+// odps.access.key to a new value are prose; so is another name, token:).
+func keyLike(b []byte, k int) bool {
+	for i := k + 1; i < len(b) && (isAlnum(b[i]) || strings.IndexByte("+/_-", b[i]) >= 0); i++ {
+		if '0' <= b[i] && b[i] <= '9' || 'A' <= b[i] && b[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}

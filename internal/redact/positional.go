@@ -17,15 +17,34 @@ func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 	if b[i+n-1] == '(' {
 		return secondArgument(b, i+n)
 	}
-	if i > 0 && (isNameByte(b[i-1]) || b[i-1] == '-') || i+n < len(b) && isNameByte(b[i+n]) {
+	w := i + n
+	for _, ext := range []string{".bat", ".exe", ".sh", ".cmd"} {
+		if hasPrefixFold(b[w:], ext) {
+			w += len(ext)
+			break
+		}
+	}
+	if i > 0 && (isNameByte(b[i-1]) || b[i-1] == '-') || w < len(b) && isNameByte(b[w]) {
 		return 0, 0, false // a word of a longer name: odpscmd_home
 	}
-	stop := min(len(b), i+n+maxCommandLen)
-	if nl := bytes.IndexByte(b[i+n:stop], '\n'); nl >= 0 {
-		stop = i + n + nl
+	// Its arguments: flags from the first on ("run odpscmd then mkdir
+	// -p" is prose), to the end of the line or of the command (; | &),
+	// the quoted ones skipped whole (-e "ls tables -p proj").
+	if a := skipSpaces(b, w, false); a == w || a >= len(b) || b[a] != '-' {
+		return 0, 0, false
 	}
-	for k := i + n; k+3 <= stop; k++ {
-		if b[k] != ' ' || b[k+1] != '-' || b[k+2] != 'p' || k+3 < stop && b[k+3] != ' ' && b[k+3] != '=' {
+	stop := min(len(b), w+maxCommandLen)
+	for k := w; k+3 <= stop; k++ {
+		switch c := b[k]; c {
+		case '\n', ';', '|', '&':
+			return 0, 0, false
+		case '"', '\'':
+			if e := bytes.IndexByte(b[k+1:stop], c); e >= 0 {
+				k += 1 + e
+			}
+			continue
+		}
+		if b[k] != ' ' && b[k] != '\t' || b[k+1] != '-' || b[k+2] != 'p' || k+3 < stop && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '=' {
 			continue
 		}
 		v, ok := openedValue(b, skipSpaces(b, skipSeparator(b, k+3), false), false)
@@ -43,7 +62,7 @@ func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 // secondArgument returns the second of the arguments that start at b[k]
 // if it and the first are quoted strings.
 func secondArgument(b []byte, k int) (valStart, valEnd int, ok bool) {
-	open := skipSpaces(b, k, false)
+	open := skipStringPrefix(b, skipSpaces(b, k, false))
 	first := skipQuote(b, open)
 	if first == open {
 		return 0, 0, false
@@ -53,7 +72,7 @@ func secondArgument(b []byte, k int) (valStart, valEnd int, ok bool) {
 	if closing < 0 {
 		return 0, 0, false
 	}
-	q := skipPairComma(b, skipSpaces(b, closing+len(quote), false))
+	q := skipStringPrefix(b, skipPairComma(b, skipSpaces(b, closing+len(quote), false)))
 	second := skipQuote(b, q)
 	if second == q {
 		return 0, 0, false

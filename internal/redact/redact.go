@@ -200,8 +200,8 @@ func namedValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 // word b[i:i+n] starts (see namedValue); ok is false if no value follows
 // the name.
 func namedValueStart(b []byte, i, n int) (v valueAt, ok bool) {
-	if i > 0 && (isNameByte(b[i-1]) || b[i-1] == '-') && isWholeName(b[i:i+n]) {
-		return valueAt{}, false // task=, disk:
+	if i > 0 && (isAlnum(b[i-1]) || b[i-1] == '/') && isWholeName(b[i:i+n]) {
+		return valueAt{}, false // task=, disk:, ak/sk: (x-sk, ALIYUN_SK and --sk are names)
 	}
 	if k := slashAt(b, i+n); k > i+n && inPath(b, i) {
 		return valueAt{k: k, segment: true}, startsValue(b, k, true)
@@ -227,7 +227,7 @@ func namedValueStart(b []byte, i, n int) (v valueAt, ok bool) {
 		switch {
 		case p > j && opensPair(b, i):
 			k = p // ('x-token', 'S'), (spark.hadoop.odps.access.key,S)
-		case j > q && q == i+n && isDotted(b, i):
+		case j > q && q == i+n && isDotted(b, i) && keyLike(b, j):
 			k = j // odps.access.key S: a key of a configuration, printed with a space
 		case !isFlag(b, i):
 			return valueAt{}, false // "tokenizer", "token count": no value follows

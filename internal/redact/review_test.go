@@ -144,6 +144,9 @@ func TestPositionalCredentials(t *testing.T) {
 		`odps.access.id=LTAI odps.access.key ` + s, `spark.hadoop.odps.access.key  ` + s,
 		`o = ODPS('LTAI5tQWERTY', '` + s + `', 'etl_proj', endpoint='http://x')`,
 		`odps.ODPS("LTAI", "` + s + `", project="p")`, `ODPS( 'LTAI' ,'` + s + `')`,
+		// The review of these rules.
+		`odpscmd.bat -u ID -p ` + s, "odpscmd -u ID\t-p " + s, "odpscmd -u ID -p\t" + s, `ODPS(r'ID', r'` + s + `')`,
+		`--sk=` + s, `ALIYUN_SK=` + s, `x-sk: ` + s, `odpscmd -u 'ID' -p '` + s + `'`,
 	} {
 		out := String(in)
 		if strings.Contains(out, s) {
@@ -157,6 +160,8 @@ func TestPositionalCredentials(t *testing.T) {
 		"task=etl_daily disk=80% risk: low", `{"task":"ods_sync"}`, "odpscmd -u LTAI -e 'select 1;' --project=p",
 		"mkdir -p /tmp/x", "odpscmd_home=/opt/tools -p 8080", "ODPS(project='p', endpoint='e')", "ODPS(os.getenv('ID'), key)",
 		"odps.access.id LTAI5tEXAMPLE", "password expired for user bob",
+		"run odpscmd then mkdir -p /tmp/x", `odpscmd -e "ls tables -p proj"`, "odpscmd -u ID; mkdir -p /tmp/x",
+		"Missing config odps.access.key in file", "Setting odps.access.key to a new value", "invalid ak/sk: please check",
 	} {
 		if got := String(in); got != in {
 			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)
