@@ -8,7 +8,8 @@ package attrib
 // layer's largest cost); the bytes below a multiple of 32 are read one
 // at a time.
 func lastDigitRun(buf []byte, from, end int) int {
-	rem := end // the bytes below it are read one at a time
+	_ = buf[from:end] // the assembly reads buf[end-32:end] unchecked
+	rem := end        // the bytes below it are read one at a time
 	if n := (end - from) &^ 31; pairsVector && n > 0 {
 		rem = end - n
 		if k := lastDigitRunAVX2(&buf[rem], n); k >= 0 {
