@@ -41,6 +41,10 @@ type Clues struct {
 	// "odps@ <project>>" at its start. The job of the statement before it
 	// is over; the next one has not been announced yet.
 	Statement bool
+	// Done says the line is odpscmd's "OK", printed when a statement
+	// succeeded: its job is over (odpscmd -f and -e print no prompt
+	// between statements), and the project goes on.
+	Done bool
 }
 
 // Find reads the clues of one line (without its '\n'). Each form is
@@ -52,6 +56,7 @@ func Find(line []byte) Clues {
 	var c Clues
 	c.Time = timestamp(line)
 	c.Statement = hasPrefixFold(line, "odps@")
+	c.Done = isOK(line)
 	c.LogView = firstAt(line, "vV", func(k int) Span {
 		if k < 3 || !hasPrefixFold(line[k-3:], "logview") {
 			return Span{}
@@ -115,6 +120,11 @@ func lastInstance(line []byte) Span {
 		}
 	}
 	return Span{}
+}
+
+// isOK reports whether line is odpscmd's "OK" (see Clues.Done).
+func isOK(line []byte) bool {
+	return len(line) >= 2 && line[0] == 'O' && line[1] == 'K' && (len(line) == 2 || len(line) == 3 && line[2] == '\r')
 }
 
 // lineInstance returns the instance line names as its own. On a line

@@ -205,7 +205,7 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 		t.statement = append(t.statement[:0], c.Project.Of(line)...)
 		t.statementAt = at.Offset
 	}
-	if c.Statement {
+	if c.Statement || c.Done {
 		t.current = nil
 	}
 	var j *Job

@@ -117,7 +117,7 @@ func (s *Stream) lookBack(buf []byte, base int64, pos Pos, own []byte, found *Be
 	} else {
 		b = LookBack(buf, from, to)
 	}
-	if b.Named.Empty() && b.Prompt.Empty() {
+	if b.Named.Empty() && b.Prompt.Empty() && b.Done.Empty() {
 		return
 	}
 	if !b.Named.Empty() && s.T.NeedsFirst(b.ID.Of(buf)) {

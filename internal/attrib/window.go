@@ -29,6 +29,10 @@ type Before struct {
 	// or after Named; Statement the prompt before First, the statement the
 	// instance ran for (it names its project), looked for with First.
 	Prompt, Statement Span
+	// Done is odpscmd's last "OK" after Named (or in the window, if none
+	// is), when no prompt came after Named: the instance's statement is
+	// over (see Clues.Done).
+	Done Span
 }
 
 // LookBack reads the lines of buf that start in [from, to), the lines
@@ -61,7 +65,30 @@ func LookBack(buf []byte, from, to int) Before {
 		}
 	}
 	b.Prompt = lastPrompt(buf, from, to)
+	if b.Prompt.Empty() || !b.Named.Empty() && b.Prompt.Start < b.Named.Start {
+		b.Done = lastOK(buf, max(from, b.Named.End), to)
+	}
 	return b
+}
+
+// lastOK returns the last line of buf that starts in [from, to) and is
+// odpscmd's "OK" (see isOK).
+func lastOK(buf []byte, from, to int) Span {
+	var last Span
+	for q := from; q < to; {
+		k := bytes.IndexByte(buf[q:to], 'K')
+		if k < 0 {
+			break
+		}
+		k += q
+		if s := k - 1; s >= from && buf[s] == 'O' && (s == 0 || buf[s-1] == '\n') {
+			if e := lineEnd(buf, s); isOK(buf[s:e]) {
+				last = Span{s, e}
+			}
+		}
+		q = k + 1
+	}
+	return last
 }
 
 // walkBack returns b, what LookBack(buf, from, to) found, with where its
@@ -383,5 +410,8 @@ func (t *Tracker) Feed(buf []byte, base int64, b Before, lineOf func(off int) in
 	}
 	if !b.Prompt.Empty() && !promptBefore {
 		give(b.Prompt)
+	}
+	if !b.Done.Empty() {
+		give(b.Done) // after Named, and no prompt after it
 	}
 }

@@ -183,6 +183,7 @@ func TestLookBack(t *testing.T) {
 func FuzzLookBack(f *testing.F) {
 	f.Add([]byte(odpscmdLog), 0)
 	f.Add([]byte(farLog()), 7)
+	f.Add([]byte(odpscmdOKLog), 3)
 	f.Fuzz(func(t *testing.T, log []byte, from int) {
 		if from < 0 || from > len(log) || len(log) > 4*Window {
 			return
@@ -386,4 +387,34 @@ func BenchmarkLookBackFor(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(lines)), "lines")
 	b.ReportMetric(float64(found), "found")
+}
+
+// odpscmdOKLog is odpscmd -f's output: no prompts, OK after a statement
+// that succeeded, a statement without an instance failing after it.
+const odpscmdOKLog = `ID = 20261121021501102okjob0001
+Log view:
+http://logview.odps.aliyun.com/logview/?h=http://service.odps.aliyun.com/api&p=etl_proj&i=20261121021501102okjob0001&token=abc
+2026-11-21 02:15:05 M1_job_0:1/0/1[100%]
+OK
+FAILED: ODPS-0130071:[1,22] Semantic analysis exception - column nosuch cannot be resolved
+odps@ p2>select 1;
+ID = 20261121021600102okjob0002
+OK
+ID = 20261121021700102okjob0003
+FAILED: ODPS-0123131:User defined function exception
+OK
+`
+
+// odpscmd's OK ends the job of its statement, read line by line or
+// windowed alike.
+func TestOKEndsTheStatementsJob(t *testing.T) {
+	for name, tr := range map[string]*Tracker{"every line": track(odpscmdOKLog), "windowed": trackWindowed([]byte(odpscmdOKLog))} {
+		var got []string
+		for _, j := range tr.Failed() {
+			got = append(got, j.Instance+" "+j.Root.String())
+		}
+		if want := []string{" ODPS-0130071", "20261121021700102okjob0003 ODPS-0123131"}; strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
 }

@@ -86,6 +86,13 @@ var jobForms = map[string][]wantJob{
 	"gson.log": {
 		{Instance: "20261121021500101gson0001", Project: "gson_proj", Root: "ODPS-0130071", LogViewOf: true},
 	},
+	// Found by review: odpscmd -f prints OK when a statement succeeded,
+	// and no prompt: the failure of the next statement (a DDL, no
+	// instance) is not the succeeded job's; the one after is its own.
+	"odpscmd-f.log": {
+		{Root: "ODPS-0130071", Message: "column nosuch cannot be resolved"},
+		{Instance: "20261121021600102okjob0002", Root: "ODPS-0123131", Message: "ZeroDivisionError"},
+	},
 	"dataworks.log": {
 		{Instance: "20261130180002118gq7b2lm", Project: "dw_prod", Root: "ODPS-0130131", Message: "dw_prod.ods_orders_di cannot be resolved",
 			LogViewOf: true, Time: "2026-12-01 02:00:31"},
