@@ -299,6 +299,22 @@ func isDotted(b []byte, i int) bool {
 	return bytes.IndexByte(b[p:i], '.') > 0 && b[p] != '.'
 }
 
+// upperName reports whether the name that ends at b[i] (before a '_')
+// is upper case: an environment variable's (ALIYUN_SK), not a column's
+// (ss_item_sk, a surrogate key).
+func upperName(b []byte, i int) bool {
+	p := nameStart(b, i)
+	if p == i {
+		return false
+	}
+	for _, c := range b[p:i] {
+		if 'a' <= c && c <= 'z' {
+			return false
+		}
+	}
+	return true
+}
+
 func isAlnum(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' }
 
 // keyLike reports whether the word at b[k:] looks like a generated key,

@@ -1,6 +1,9 @@
 package redact
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Credentials known by their place among a command's or a call's
 // arguments rather than by a name (see callWords).
@@ -28,20 +31,47 @@ func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 		return 0, 0, false // a word of a longer name: odpscmd_home
 	}
 	// Its arguments: flags from the first on ("run odpscmd then mkdir
-	// -p" is prose), to the end of the line or of the command (; | &),
-	// the quoted ones skipped whole (-e "ls tables -p proj").
-	if a := skipSpaces(b, w, false); a == w || a >= len(b) || b[a] != '-' {
+	// -p" is prose), as words or as a list's quoted items (Python's
+	// ['odpscmd', '-u', 'ID', '-p', 'KEY']), to the end of the line or
+	// of the command (';', or a '|' or '&' after a space: a URL holds
+	// them too), the quoted ones skipped whole (-e "ls tables -p proj").
+	a := w
+	for a < len(b) && strings.IndexByte(" \t'\",", b[a]) >= 0 {
+		a++
+	}
+	if a == w || a >= len(b) || b[a] != '-' {
 		return 0, 0, false
 	}
 	stop := min(len(b), w+maxCommandLen)
-	for k := w; k+3 <= stop; k++ {
+	k0 := w
+	if b[w] == '\'' || b[w] == '"' {
+		k0++ // the quote that closes the word's own item
+	}
+	for k := k0; k+3 <= stop; k++ {
 		switch c := b[k]; c {
-		case '\n', ';', '|', '&':
+		case '\n', ';':
 			return 0, 0, false
-		case '"', '\'':
-			if e := bytes.IndexByte(b[k+1:stop], c); e >= 0 {
-				k += 1 + e
+		case '|', '&':
+			if b[k-1] == ' ' {
+				return 0, 0, false
 			}
+		case '"', '\'':
+			e := bytes.IndexByte(b[k+1:stop], c)
+			if e < 0 {
+				continue
+			}
+			if string(b[k+1:k+1+e]) == "-p" {
+				// A list's item: the next one is the key.
+				v := k + 1 + e + 1
+				v = skipSpaces(b, skipPairComma(b, skipSpaces(b, v, false)), false)
+				if q := skipQuote(b, v); q > v {
+					if end := (valueAt{k: q, quote: b[v:q]}).end(b); end > q {
+						return q, end, true
+					}
+				}
+				return 0, 0, false
+			}
+			k += 1 + e
 			continue
 		}
 		if b[k] != ' ' && b[k] != '\t' || b[k+1] != '-' || b[k+2] != 'p' || k+3 < stop && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '=' {

@@ -200,8 +200,8 @@ func namedValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 // word b[i:i+n] starts (see namedValue); ok is false if no value follows
 // the name.
 func namedValueStart(b []byte, i, n int) (v valueAt, ok bool) {
-	if i > 0 && (isAlnum(b[i-1]) || b[i-1] == '/') && isWholeName(b[i:i+n]) {
-		return valueAt{}, false // task=, disk:, ak/sk: (x-sk, ALIYUN_SK and --sk are names)
+	if i > 0 && isWholeName(b[i:i+n]) && (isAlnum(b[i-1]) || b[i-1] == '/' || b[i-1] == '_' && !upperName(b, i-1)) {
+		return valueAt{}, false // task=, disk:, ak/sk:, ss_item_sk= (x-sk, ALIYUN_SK and --sk are names)
 	}
 	if k := slashAt(b, i+n); k > i+n && inPath(b, i) {
 		return valueAt{k: k, segment: true}, startsValue(b, k, true)

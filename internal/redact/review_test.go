@@ -147,6 +147,10 @@ func TestPositionalCredentials(t *testing.T) {
 		// The review of these rules.
 		`odpscmd.bat -u ID -p ` + s, "odpscmd -u ID\t-p " + s, "odpscmd -u ID -p\t" + s, `ODPS(r'ID', r'` + s + `')`,
 		`--sk=` + s, `ALIYUN_SK=` + s, `x-sk: ` + s, `odpscmd -u 'ID' -p '` + s + `'`,
+		// The third review: a Python argument list, '&' inside a URL.
+		`subprocess.CalledProcessError: Command '['odpscmd', '-u', 'LTAI', '-p', '` + s + `', '-e', 'select 1;']' returned non-zero exit status 1.`,
+		`Running command: ["odpscmd", "-u", "LTAI", "-p", "` + s + `"]`,
+		`odpscmd -u ID --endpoint=http://svc/api?x=1&y=2 -p ` + s,
 	} {
 		out := String(in)
 		if strings.Contains(out, s) {
@@ -162,6 +166,8 @@ func TestPositionalCredentials(t *testing.T) {
 		"odps.access.id LTAI5tEXAMPLE", "password expired for user bob",
 		"run odpscmd then mkdir -p /tmp/x", `odpscmd -e "ls tables -p proj"`, "odpscmd -u ID; mkdir -p /tmp/x",
 		"Missing config odps.access.key in file", "Setting odps.access.key to a new value", "invalid ak/sk: please check",
+		"where ss_item_sk=12345 cannot be resolved", "ss_sold_date_sk = d_date_sk", `{"user_sk": 123456}`, "partition (date_sk='20261121')",
+		"odpscmd -u ID -e 'select 1;' & mkdir -p /tmp/x", `['odpscmd', '-u', 'ID', '-e', 'ls -p']`,
 	} {
 		if got := String(in); got != in {
 			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)
