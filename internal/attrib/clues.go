@@ -131,9 +131,10 @@ func isOK(line []byte) bool {
 // with codes that is the last one announced before its first code
 // (InstanceId: X ODPS-...), else the first after it that is a LogView
 // link's, announced right after a code (PyODPS's header: ODPS-...:
-// InstanceId: X) or announced as a field (instance_id=X, a JSON
-// "instanceId":"X" outside the code's string): an instance the message
-// names in its words (a table locked by instance Y) is another job's,
+// InstanceId: X) or a JSON field of the record ("instanceId":"X" outside
+// the code's string): an instance the message names in its words (a
+// table locked by instance Y, resubmitted as instance_id=Y) is another
+// job's,
 // and the code's is looked for before the line. On a line without
 // codes, the last one announced.
 func lineInstance(line []byte) Span {
@@ -192,18 +193,26 @@ func rightAfterCode(line []byte, id Span) bool {
 	return false
 }
 
-// asField reports whether the announcement of id (an announced ID) has
-// ':' or '=' between its word and the ID (instance_id=X, "instanceId":
-// "X"), not only spaces (by instance X).
+// asField reports whether id (an announced ID) is the value of a JSON
+// key of the record ({"instanceId":"X"} , "instance_id": "X"): the
+// instance word is a key of its own, its quote after '{' or ','. A word
+// of prose with ':' or '=' after it (locked by instance: Y, resubmitted
+// as instance_id=Y) is none.
 func asField(line []byte, id Span) bool {
-	for j := id.Start; j > 0; j-- {
-		switch line[j-1] {
-		case ':', '=':
-			return true
-		case ' ', '"', '\'':
-		default:
-			return false
+	j := id.Start
+	for j > 0 && (line[j-1] == ' ' || line[j-1] == '"' || line[j-1] == ':') {
+		j--
+	}
+	for _, w := range instanceWords {
+		i := j - len(w)
+		if i < 1 || !hasPrefixFold(line[i:], w) || line[i-1] != '"' || string(line[j:j+2]) != `":` {
+			continue
 		}
+		k := i - 1
+		for k > 0 && line[k-1] == ' ' {
+			k--
+		}
+		return k > 0 && (line[k-1] == '{' || line[k-1] == ',')
 	}
 	return false
 }

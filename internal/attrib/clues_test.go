@@ -130,14 +130,17 @@ func BenchmarkFind(b *testing.B) {
 func TestLineInstance(t *testing.T) {
 	const own, other = "20261121021505123gabc12", "20261121015959000zzzz9999"
 	for line, want := range map[string]string{
-		"InstanceId: " + own + " ODPS-0110061:Failed - table t1 is locked by instance " + other:             own,
-		"odps.errors.ODPSError: ODPS-0110061: InstanceId: " + own:                                           own,
-		"FAILED: ODPS-0110061:Failed - table t1 is locked by instance " + other:                             "",
-		`{"level":"error","msg":"query failed","error":"ODPS-0130071:[1,8] x","instance_id":"` + own + `"}`: own,
-		`{"error":"ODPS-0130071:[1,8] x, locked by instance_id=` + other + `"}`:                             "",
-		"ERROR task failed: ODPS-0130071:[1,8] x, instance_id=" + own:                                       own,
-		"ERROR ODPS-0130071: x see http://logview.example.com/logview/?p=p1&i=" + own + "&token=T":          own,
-		"Instance " + own + " poll: RUNNING":                                                                own,
+		"InstanceId: " + own + " ODPS-0110061:Failed - table t1 is locked by instance " + other:                      own,
+		"odps.errors.ODPSError: ODPS-0110061: InstanceId: " + own:                                                    own,
+		"FAILED: ODPS-0110061:Failed - table t1 is locked by instance " + other:                                      "",
+		`{"level":"error","msg":"query failed","error":"ODPS-0130071:[1,8] x","instance_id":"` + own + `"}`:          own,
+		`{"error":"ODPS-0130071:[1,8] x, locked by instance_id=` + other + `"}`:                                      "",
+		"ERROR task failed: ODPS-0130071:[1,8] x, instance_id=" + own:                                                "",
+		"WARN ODPS-0010000:System internal error - retrying 1/3, resubmitted as instance_id=" + other:                "",
+		"ERROR ODPS-0110061:Failed - partition ds=20261120 is locked by instance: " + other:                          "",
+		`{"errorCode":"ODPS-0110061","errorMessage":"locked by instance: ` + other + `","instanceId":"` + own + `"}`: own,
+		"ERROR ODPS-0130071: x see http://logview.example.com/logview/?p=p1&i=" + own + "&token=T":                   own,
+		"Instance " + own + " poll: RUNNING":                                                                         own,
 	} {
 		l := []byte(line)
 		if got := string(Find(l).Instance.Of(l)); got != want {

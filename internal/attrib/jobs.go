@@ -125,6 +125,10 @@ type Tracker struct {
 	// another job's line named.
 	statement   []byte
 	statementAt int64
+	// newStatement says a prompt or odpscmd's OK came since the last
+	// line with codes: the next failure is another statement's, however
+	// alike.
+	newStatement bool
 
 	// next is the job whose root message the next line may continue;
 	// nextLeft is how many more lines may.
@@ -207,6 +211,7 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 	if c.Statement || c.Done {
 		t.current = nil
+		t.newStatement = true
 	}
 	var j *Job
 	if !c.Instance.Empty() {
@@ -223,7 +228,7 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 	switch {
 	case j != nil || len(codes) == 0:
-	case !at.Record && t.lastCode != nil && t.current == t.currentAtLastCode && at.Offset-t.lastCode.seen <= Window:
+	case !at.Record && !t.newStatement && t.lastCode != nil && t.current == t.currentAtLastCode && at.Offset-t.lastCode.seen <= Window:
 		// The same error block as the last line with codes, nothing
 		// announced since: the same job (a Caused by: of a denial).
 		j = t.lastCode
@@ -289,7 +294,7 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 	// The innermost code of the line: the last one on it.
 	last := codes[len(codes)-1]
-	if j.Failures == 0 || j.Instance == "" && at.Record && (last.Code != j.failureCode || at.Line-j.failureLine > FailureGap) {
+	if j.Failures == 0 || j.Instance == "" && (t.newStatement || at.Record && (last.Code != j.failureCode || at.Line-j.failureLine > FailureGap)) {
 		j.Failures++
 		j.failureCode = last.Code
 		j.retried = false
@@ -323,6 +328,7 @@ func (t *Tracker) Line(at Pos, line []byte, c Clues, codes []CodeAt) {
 	}
 	t.charged = j
 	t.lastCode, t.currentAtLastCode, t.lastCodeNext = j, t.current, at.Offset+int64(len(line))+1
+	t.newStatement = false
 	for _, m := range codes {
 		if j.add(m.Code) {
 			t.started = append(t.started, m.Code)

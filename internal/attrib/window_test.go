@@ -418,3 +418,21 @@ func TestOKEndsTheStatementsJob(t *testing.T) {
 		}
 	}
 }
+
+// A prompt or odpscmd's OK ends a statement's failure too: the failures of
+// two statements without instances are two, however alike (the third
+// review: 139 DDL statements failing after OK were one failure).
+func TestStatementsFailApart(t *testing.T) {
+	for _, log := range []string{
+		"FAILED: ODPS-0130131:Table not found - table t1\nOK\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n",
+		"FAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\nOK\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - y\n",
+		"odps@ etl>drop table t1;\nFAILED: ODPS-0130131:Table not found - t1\nodps@ etl>select x from t;\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n",
+	} {
+		for name, tr := range map[string]*Tracker{"every line": track(log), "windowed": trackWindowed([]byte(log))} {
+			jobs := tr.Failed()
+			if len(jobs) != 1 || jobs[0].Instance != "" || jobs[0].Failures != 2 {
+				t.Errorf("%s, %q: %s", name, log, attributions(tr))
+			}
+		}
+	}
+}
