@@ -122,9 +122,12 @@ func lastInstance(line []byte) Span {
 	return Span{}
 }
 
-// isOK reports whether line is odpscmd's "OK" (see Clues.Done).
+// isOK reports whether line is odpscmd's "OK" (see Clues.Done): alone,
+// or as the whole message of a log line that wraps odpscmd's output
+// (Airflow's "... INFO - OK", DataWorks' "... INFO OK").
 func isOK(line []byte) bool {
-	return len(line) >= 2 && line[0] == 'O' && line[1] == 'K' && (len(line) == 2 || len(line) == 3 && line[2] == '\r')
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return string(line) == "OK" || bytes.HasSuffix(line, []byte(" INFO - OK")) || bytes.HasSuffix(line, []byte(" INFO OK"))
 }
 
 // lineInstance returns the instance line names as its own. On a line

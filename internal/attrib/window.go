@@ -81,9 +81,12 @@ func lastOK(buf []byte, from, to int) Span {
 			break
 		}
 		k += q
-		if s := k - 1; s >= from && buf[s] == 'O' && (s == 0 || buf[s-1] == '\n') {
-			if e := lineEnd(buf, s); isOK(buf[s:e]) {
-				last = Span{s, e}
+		// An OK that ends its line (alone, or a log line's message).
+		if k > from && buf[k-1] == 'O' && (k+1 == len(buf) || buf[k+1] == '\n' || buf[k+1] == '\r') {
+			if ls, inside := lineStart(buf, from, k-1); inside {
+				if e := lineEnd(buf, k); isOK(buf[ls:e]) {
+					last = Span{ls, e}
+				}
 			}
 		}
 		q = k + 1

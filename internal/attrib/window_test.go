@@ -427,6 +427,9 @@ func TestStatementsFailApart(t *testing.T) {
 		"FAILED: ODPS-0130131:Table not found - table t1\nOK\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n",
 		"FAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\nOK\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - y\n",
 		"odps@ etl>drop table t1;\nFAILED: ODPS-0130131:Table not found - t1\nodps@ etl>select x from t;\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n",
+		// odpscmd's output wrapped by Airflow and DataWorks.
+		"[2026-12-01, 02:00:10 UTC] {subprocess.py:93} INFO - FAILED: ODPS-0130131:Table not found - t1\n[2026-12-01, 02:00:11 UTC] {subprocess.py:93} INFO - OK\n[2026-12-01, 02:00:12 UTC] {subprocess.py:93} INFO - FAILED: ODPS-0130131:Table not found - t2\n",
+		"2026-12-01 02:00:10 INFO FAILED: ODPS-0130131:Table not found - t1\n2026-12-01 02:00:20 INFO OK\n2026-12-01 02:00:21 INFO FAILED: ODPS-0130131:Table not found - t2\n",
 	} {
 		for name, tr := range map[string]*Tracker{"every line": track(log), "windowed": trackWindowed([]byte(log))} {
 			jobs := tr.Failed()
