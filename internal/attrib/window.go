@@ -225,40 +225,6 @@ func (t *Tracker) knows(id []byte) bool {
 	return ok
 }
 
-// idBefore finds, from *p down to from, the next instance ID shape (14
-// digits or more, then lower-case letters and digits), and leaves *p
-// where the search goes on, before it.
-func idBefore(buf []byte, from int, p *int) (Span, bool) {
-	end := *p + 1
-	// A run that holds *p and goes on past it is read whole.
-	for end < len(buf) && end > from && isDigit(buf[end-1]) && isDigit(buf[end]) {
-		end++
-	}
-	for {
-		q := lastDigitRun(buf, from, end)
-		if q < 0 {
-			*p = from - 1
-			return Span{}, false
-		}
-		a, b := q, q+minIDDigits
-		for a > from && isDigit(buf[a-1]) {
-			a--
-		}
-		end = a
-		if b == len(buf) || buf[b] < 'a' || buf[b] > 'z' {
-			continue
-		}
-		e := b
-		for e < len(buf) && isWord(buf[e]) {
-			e++
-		}
-		if isInstanceID(buf[a:e]) {
-			*p = a - 1
-			return Span{a, e}, true
-		}
-	}
-}
-
 // announced reports whether the ID at id is announced the way Find reads
 // it: after one of instanceWords (and spaces, ':', '=' and quotes), or as
 // the i= of a LogView link. It reads no further back than from, nor past

@@ -1,0 +1,126 @@
+package attrib
+
+import (
+	"bytes"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// What a reader that holds several chunks at once (the daemon's workers)
+// reads of each ahead of its turn in its stream: Prepare, then Chunk.
+
+// CodeLine is a line of a chunk with codes: Line in the chunk, the codes
+// at their offsets in the line, in order.
+type CodeLine struct {
+	Line  scan.Span
+	Codes []CodeAt
+	// Newlines is the number of '\n's in the chunk before the line, for
+	// PrepareCounted (scan.Match.Newlines of its first code).
+	Newlines int
+
+	// What Prepare read of it ahead of the stream's turn.
+	prepared    bool
+	newlines    int // '\n's in the chunk before the line
+	clues       Clues
+	wholeWindow bool   // the window it looks back over lies in the chunk
+	before      Before // what LookBack finds there, if wholeWindow and it names no instance
+	// In case the instance is new to the tracker, which only its turn
+	// tells: where the instance before names was first announced
+	// (walkBack), or the instance the line names (LookBackFor), when
+	// the window lies in the chunk.
+	walked, first       Before
+	hasWalked, hasFirst bool
+}
+
+// Prepare reads, in a chunk of whole lines, what Chunk needs of its lines
+// with codes that does not depend on the stream before the chunk: each
+// line's clues and, where the window it looks back over (from the line
+// after the previous one with codes) lies in the chunk, what LookBack
+// finds there. So readers that hold several chunks at once (the daemon's
+// workers) do this part of the work side by side, before each chunk's turn
+// in its stream; Chunk then finds the same jobs as without it (tests
+// compare the two). It counts the chunk's lines too, which Chunk would
+// count in the stream's turn otherwise.
+func Prepare(data []byte, lines []CodeLine) Prepared { return prepare(data, lines, -1) }
+
+// PrepareCounted is Prepare for a reader whose scan counted the chunk's
+// '\n's already (scan.Scanner.ScanLines): newlines of them in data, and
+// each line's Newlines before it.
+func PrepareCounted(data []byte, lines []CodeLine, newlines int) Prepared {
+	return prepare(data, lines, newlines)
+}
+
+// prepare is Prepare, counting the chunk's lines when total is -1, else
+// taking them from the lines' Newlines and total.
+func prepare(data []byte, lines []CodeLine, total int) Prepared {
+	examined := 0 // where the line after the previous one with codes starts
+	counted, newlines := 0, 0
+	// The instances named by the lines before, in the chunk: by a line's
+	// turn the tracker knows them (unless it dropped one, MaxJobs: Chunk
+	// then walks back itself), so their walks would be wasted.
+	var seen recentIDs
+	for i := range lines {
+		l := &lines[i]
+		l.prepared = true
+		if total < 0 {
+			newlines += bytes.Count(data[counted:l.Line.Start], newline)
+			counted = l.Line.Start
+		} else {
+			newlines = l.Newlines
+		}
+		l.newlines = newlines
+		l.clues = Find(l.Line.Of(data))
+		l.wholeWindow = examined > 0 || l.Line.Start >= Window
+		from := max(examined, l.Line.Start-Window)
+		switch own := l.clues.Instance.Of(l.Line.Of(data)); {
+		case len(own) > 0:
+			if l.Line.Start >= Window && !seen.has(own) {
+				l.first, l.hasFirst = LookBackFor(data, l.Line.Start-Window, l.Line.Start, own), true
+			}
+			seen.add(own)
+		case l.wholeWindow:
+			l.before = LookBack(data, from, l.Line.Start)
+			if id := l.before.ID.Of(data); len(id) > 0 {
+				if !seen.has(id) {
+					l.walked, l.hasWalked = walkBack(data, from, l.before), true
+				}
+				seen.add(id)
+			}
+		}
+		examined = nextLine(data, l.Line.End)
+	}
+	if total < 0 {
+		total = newlines + bytes.Count(data[counted:], newline)
+	}
+	return Prepared{newlines: total, counted: true}
+}
+
+// Prepared is what Prepare read of a chunk as a whole, for Chunk; the
+// zero Prepared says Prepare did not read it.
+type Prepared struct {
+	newlines int // the chunk's '\n's
+	counted  bool
+}
+
+// recentIDs holds the last few instance IDs Prepare saw in a chunk (a
+// job's lines with codes name it again and again; a few jobs interleave).
+type recentIDs struct {
+	ids  [4][]byte
+	next int
+}
+
+func (r *recentIDs) has(id []byte) bool {
+	for _, x := range r.ids {
+		if bytes.Equal(x, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *recentIDs) add(id []byte) {
+	if !r.has(id) {
+		r.ids[r.next] = id
+		r.next = (r.next + 1) % len(r.ids)
+	}
+}
