@@ -14,13 +14,13 @@ import (
 type CodeLine struct {
 	Line  scan.Span
 	Codes []CodeAt
-	// Newlines is the number of '\n's in the chunk before the line, for
-	// PrepareCounted (scan.Match.Newlines of its first code).
+	// Newlines is the number of '\n's in the chunk before the line
+	// (scan.Match.Newlines of its first code): Prepare's reader counted
+	// them as it scanned, and Chunk numbers the line from it.
 	Newlines int
 
 	// What Prepare read of it ahead of the stream's turn.
 	prepared    bool
-	newlines    int // '\n's in the chunk before the line
 	clues       Clues
 	wholeWindow bool   // the window it looks back over lies in the chunk
 	before      Before // what LookBack finds there, if wholeWindow and it names no instance
@@ -39,22 +39,12 @@ type CodeLine struct {
 // finds there. So readers that hold several chunks at once (the daemon's
 // workers) do this part of the work side by side, before each chunk's turn
 // in its stream; Chunk then finds the same jobs as without it (tests
-// compare the two). It counts the chunk's lines too, which Chunk would
-// count in the stream's turn otherwise.
-func Prepare(data []byte, lines []CodeLine) Prepared { return prepare(data, lines, -1) }
-
-// PrepareCounted is Prepare for a reader whose scan counted the chunk's
-// '\n's already (scan.Scanner.ScanLines): newlines of them in data, and
-// each line's Newlines before it.
-func PrepareCounted(data []byte, lines []CodeLine, newlines int) Prepared {
-	return prepare(data, lines, newlines)
-}
-
-// prepare is Prepare, counting the chunk's lines when total is -1, else
-// taking them from the lines' Newlines and total.
-func prepare(data []byte, lines []CodeLine, total int) Prepared {
+// compare the two). The reader's scan counted the chunk's '\n's
+// (scan.Scanner.ScanLines): newlines of them in data, and each line's
+// Newlines before it, so that Chunk need not count them in the stream's
+// turn.
+func Prepare(data []byte, lines []CodeLine, newlines int) Prepared {
 	examined := 0 // where the line after the previous one with codes starts
-	counted, newlines := 0, 0
 	// The instances named by the lines before, in the chunk: by a line's
 	// turn the tracker knows them (unless it dropped one, MaxJobs: Chunk
 	// then walks back itself), so their walks would be wasted.
@@ -62,13 +52,6 @@ func prepare(data []byte, lines []CodeLine, total int) Prepared {
 	for i := range lines {
 		l := &lines[i]
 		l.prepared = true
-		if total < 0 {
-			newlines += bytes.Count(data[counted:l.Line.Start], newline)
-			counted = l.Line.Start
-		} else {
-			newlines = l.Newlines
-		}
-		l.newlines = newlines
 		l.clues = Find(l.Line.Of(data))
 		l.wholeWindow = examined > 0 || l.Line.Start >= Window
 		from := max(examined, l.Line.Start-Window)
@@ -89,10 +72,7 @@ func prepare(data []byte, lines []CodeLine, total int) Prepared {
 		}
 		examined = nextLine(data, l.Line.End)
 	}
-	if total < 0 {
-		total = newlines + bytes.Count(data[counted:], newline)
-	}
-	return Prepared{newlines: total, counted: true}
+	return Prepared{newlines: newlines, counted: true}
 }
 
 // Prepared is what Prepare read of a chunk as a whole, for Chunk; the

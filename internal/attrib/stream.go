@@ -211,7 +211,7 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, p Prepared, charged func(i
 		s.following(data, base, &at, l.Start, lineAt)
 		s.WatchLines(data, base, at, l.Start)
 		if lines[i].prepared {
-			numbered(l.Start, lines[i].newlines)
+			numbered(l.Start, lines[i].Newlines)
 		}
 		pos := Pos{Line: lineAt(l.Start), Offset: base + int64(l.Start)}
 		line := l.Of(data)

@@ -26,8 +26,9 @@ func BenchmarkStream(b *testing.B) {
 	}
 	chunks := chunkBytes(log, 1<<20)
 	lines := make([][]CodeLine, len(chunks))
+	newlines := make([]int, len(chunks)) // the scan counts them, not Prepare
 	for i, c := range chunks {
-		lines[i] = codeLines(c)
+		lines[i], newlines[i] = codeLines(c), newlinesOf(c)
 	}
 	b.SetBytes(int64(len(log)))
 	b.ReportAllocs()
@@ -37,7 +38,7 @@ func BenchmarkStream(b *testing.B) {
 		s := NewStream(NewStreamTracker(32))
 		for i, c := range chunks {
 			t0 := time.Now()
-			p := Prepare(c, lines[i])
+			p := Prepare(c, lines[i], newlines[i])
 			t1 := time.Now()
 			s.Chunk(c, lines[i], p, nil)
 			chunk += time.Since(t1)

@@ -44,20 +44,16 @@ func codeLines(chunk []byte) []CodeLine {
 	return out
 }
 
-// trackChunks feeds log to a Stream in chunks of whole lines, two in
-// three read by Prepare or PrepareCounted first, as a worker does;
-// charged collects, line by line, the codes that began a failure.
+// trackChunks feeds log to a Stream in chunks of whole lines, every other
+// one read by Prepare first, as a worker does; charged collects, line by
+// line, the codes that began a failure.
 func trackChunks(log []byte, sizes []int, charged *[]string) *Tracker {
 	s := NewStream(NewTracker())
 	for i, chunk := range chunkLines(log, sizes) {
 		lines := codeLines(chunk)
 		var p Prepared
-		switch i % 3 {
-		case 1:
-			p = Prepare(chunk, lines)
-		case 2:
-			_, newlines := scan.Scanner{}.ScanLines(nil, chunk)
-			p = PrepareCounted(chunk, lines, newlines)
+		if i%2 == 1 {
+			p = Prepare(chunk, lines, newlinesOf(chunk))
 		}
 		s.Chunk(chunk, lines, p, func(i int, j *Job, started []scan.Code) {
 			if charged != nil {
@@ -173,6 +169,13 @@ func TestCRLFKeepsTheErrorBlock(t *testing.T) {
 	}
 }
 
+// newlinesOf counts chunk's '\n's as the pipeline's scan does, for
+// Prepare.
+func newlinesOf(chunk []byte) int {
+	_, n := scan.Scanner{}.ScanLines(nil, chunk)
+	return n
+}
+
 // feedPrepared feeds log to a stream tracker of maxJobs jobs in chunks of
 // sizes lines, preparing the chunks prep picks, and returns the jobs and
 // each line's job and the codes that began a failure.
@@ -183,7 +186,7 @@ func feedPrepared(log []byte, sizes []int, prep func(i int) bool, maxJobs int) s
 		lines := codeLines(chunk)
 		var p Prepared
 		if prep(i) {
-			p = Prepare(chunk, lines)
+			p = Prepare(chunk, lines, newlinesOf(chunk))
 		}
 		n := s.Chunk(chunk, lines, p, func(_ int, j *Job, started []scan.Code) {
 			if j == nil {

@@ -198,7 +198,7 @@ func (w *batchWork) prepare() {
 		l.Codes = w.codesAt[at : at+n]
 		at += n
 	}
-	w.prepared = attrib.PrepareCounted(b.Data, w.codeLines, w.newlines)
+	w.prepared = attrib.Prepare(b.Data, w.codeLines, w.newlines)
 }
 
 // attribute gives the batch to its origin's tracker, in the origin's
