@@ -44,9 +44,8 @@ func isOK(line []byte) bool {
 // InstanceId: X) or a JSON field of the record ("instanceId":"X" outside
 // the code's string): an instance the message names in its words (a
 // table locked by instance Y, resubmitted as instance_id=Y) is another
-// job's,
-// and the code's is looked for before the line. On a line without
-// codes, the last one announced.
+// job's, and the code's is looked for before the line. On a line
+// without codes, the last one announced.
 func lineInstance(line []byte) Span {
 	first := firstCode(line)
 	if first < 0 {
