@@ -18,6 +18,10 @@ type CodeLine struct {
 	// (scan.Match.Newlines of its first code): Prepare's reader counted
 	// them as it scanned, and Chunk numbers the line from it.
 	Newlines int
+	// NoAt is scan.Match.NoAt of its first code: the scan saw no '@'
+	// since the previous line with codes (or the chunk's start), so
+	// Prepare looks back for no odpscmd prompt there.
+	NoAt bool
 
 	// What Prepare read of it ahead of the stream's turn.
 	prepared    bool
@@ -62,7 +66,7 @@ func Prepare(data []byte, lines []CodeLine, newlines int) Prepared {
 			}
 			seen.add(own)
 		case l.wholeWindow:
-			l.before = LookBack(data, from, l.Line.Start)
+			l.before = LookBack(data, from, l.Line.Start, !l.NoAt)
 			if id := l.before.ID.Of(data); len(id) > 0 {
 				if !seen.has(id) {
 					l.walked, l.hasWalked = walkBack(data, from, l.before), true

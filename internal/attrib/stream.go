@@ -115,7 +115,7 @@ func (s *Stream) lookBack(buf []byte, base int64, pos Pos, own []byte, found *Be
 	if found != nil {
 		b = *found
 	} else {
-		b = LookBack(buf, from, to)
+		b = LookBack(buf, from, to, true)
 	}
 	if b.Named.Empty() && b.Prompt.Empty() && b.Done.Empty() {
 		return

@@ -36,7 +36,7 @@ func codeLines(chunk []byte) []CodeLine {
 	var out []CodeLine
 	for _, m := range sc.Scan(nil, chunk) {
 		if n := len(out); n == 0 || out[n-1].Line != m.Line {
-			out = append(out, CodeLine{Line: m.Line, Newlines: m.Newlines})
+			out = append(out, CodeLine{Line: m.Line, Newlines: m.Newlines, NoAt: m.NoAt})
 		}
 		l := &out[len(out)-1]
 		l.Codes = append(l.Codes, CodeAt{m.Code, m.Offset - m.Line.Start})

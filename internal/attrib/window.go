@@ -45,10 +45,12 @@ type Before struct {
 //
 // It is how a reader keeps to Window cheaply: it searches backwards from
 // to for the run of digits an instance ID starts with, 32 bytes a round
-// (lastDigitRun), and stops at the first announced one; it finds prompts with bytes.IndexByte. A
-// region with no instance ID costs a small fraction of scanning it for
-// codes, and lines far from codes are never read.
-func LookBack(buf []byte, from, to int) Before {
+// (lastDigitRun), and stops at the first announced one; it finds prompts
+// with bytes.IndexByte, unless prompts is false: the reader knows that
+// no '@' is in [from, to) (the scan saw none, scan.Match.NoAt). A region
+// with no instance ID costs a small fraction of scanning it for codes,
+// and lines far from codes are never read.
+func LookBack(buf []byte, from, to int, prompts bool) Before {
 	var b Before
 	for p := to - 1; p >= from; {
 		id, ok := idBefore(buf, from, &p)
@@ -64,7 +66,9 @@ func LookBack(buf []byte, from, to int) Before {
 			break
 		}
 	}
-	b.Prompt = lastPrompt(buf, from, to)
+	if prompts {
+		b.Prompt = lastPrompt(buf, from, to)
+	}
 	if b.Prompt.Empty() || !b.Named.Empty() && b.Prompt.Start < b.Named.Start {
 		b.Done = lastOK(buf, max(from, b.Named.End), to)
 	}

@@ -39,7 +39,7 @@ func trackWindowed(log []byte) *Tracker {
 				t.Feed(log, 0, b, lineOf)
 			}
 		} else {
-			b := LookBack(log, from, line.Start)
+			b := LookBack(log, from, line.Start, true)
 			if !b.Named.Empty() && t.NeedsFirst(b.ID.Of(log)) {
 				b = walkBack(log, from, b)
 			}
@@ -148,7 +148,7 @@ func TestLookBack(t *testing.T) {
 	const x, y = "20261201090240093gb7kq1m5", "20261201090240093gb7kq1m6"
 	log := []byte("ID = " + y + "\nodps@ p>select 1;\nID = " + x + "\nLog view:\nhttps://lv.example.com/logview/?p=p&i=" + x + "&token=t\n" +
 		"Query " + y + " polled\ninstance " + x + " status=Running\n2026-12-01 09:02:44 M1_job_0:0/0/1[0%]\n")
-	b := walkBack(log, 0, LookBack(log, 0, len(log)))
+	b := walkBack(log, 0, LookBack(log, 0, len(log), true))
 	for _, c := range []struct {
 		what string
 		span Span
@@ -165,15 +165,15 @@ func TestLookBack(t *testing.T) {
 		}
 	}
 	// Without walkBack, no First or LogView. A line that starts before from is not read.
-	if b := LookBack(log, 0, len(log)); !b.First.Empty() || !b.LogView.Empty() || b.Named.Empty() {
+	if b := LookBack(log, 0, len(log), true); !b.First.Empty() || !b.LogView.Empty() || b.Named.Empty() {
 		t.Errorf("without walkBack: %+v", b)
 	}
-	if b := walkBack(log, len(log)-60, LookBack(log, len(log)-60, len(log))); !b.Named.Empty() {
+	if b := walkBack(log, len(log)-60, LookBack(log, len(log)-60, len(log), true)); !b.Named.Empty() {
 		t.Errorf("from inside the instance's line: %+v", b)
 	}
 	// The prompt after the last instance.
 	tail := append(append([]byte{}, log...), "odps@ p>select 2;\n"...)
-	if b := walkBack(tail, 0, LookBack(tail, 0, len(tail))); string(b.Prompt.Of(tail)) != "odps@ p>select 2;" {
+	if b := walkBack(tail, 0, LookBack(tail, 0, len(tail), true)); string(b.Prompt.Of(tail)) != "odps@ p>select 2;" {
 		t.Errorf("prompt: %q", b.Prompt.Of(tail))
 	}
 }
@@ -188,7 +188,7 @@ func FuzzLookBack(f *testing.F) {
 		if from < 0 || from > len(log) || len(log) > 4*Window {
 			return
 		}
-		b := walkBack(log, from, LookBack(log, from, len(log)))
+		b := walkBack(log, from, LookBack(log, from, len(log), true))
 		for _, s := range []Span{b.Named, b.First, b.LogView, b.Prompt} {
 			if s.Empty() {
 				continue

@@ -87,7 +87,7 @@ func (w *worker) process(b *block, sc scan.Scanner) {
 			prevLine = m.Line.Start
 			res.matchedLines++
 			if !w.skipJobs {
-				res.lines = append(res.lines, w.codeLine(&res, data, start, m.Line, nl, len(b.lineCodes)))
+				res.lines = append(res.lines, w.codeLine(&res, data, start, m, nl, len(b.lineCodes)))
 			}
 		}
 		if !w.skipJobs {

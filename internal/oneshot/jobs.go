@@ -56,9 +56,11 @@ func (res *blockResult) extra(cl *codeLine, none *codeExtra) *codeExtra {
 	return &res.extras[cl.extra]
 }
 
-// codeLine reads the line with codes at line, numbered nl, of a block
-// whose whole lines start at start.
-func (w *worker) codeLine(res *blockResult, data []byte, start int, line scan.Span, nl int64, codes int) codeLine {
+// codeLine reads the line with codes of first, the line's first match
+// (in data's offsets), numbered nl, of a block whose whole lines start
+// at start.
+func (w *worker) codeLine(res *blockResult, data []byte, start int, first scan.Match, nl int64, codes int) codeLine {
+	line := first.Line
 	from := max(w.examined, line.Start-attrib.Window)
 	cl := codeLine{line: line, nl: nl, codes: codes, extra: -1,
 		wholeWindow: from > start || w.examined > start || line.Start-attrib.Window >= start}
@@ -67,7 +69,8 @@ func (w *worker) codeLine(res *blockResult, data []byte, start int, line scan.Sp
 	// instance is new to the tracker (the merger then looks back for where
 	// it was first announced).
 	if cl.wholeWindow && ex.clues.Instance.Empty() {
-		ex.before = attrib.LookBack(data, from, line.Start)
+		// The scan saw no '@' since the previous match: no prompt there.
+		ex.before = attrib.LookBack(data, from, line.Start, !first.NoAt)
 	}
 	if ex != (codeExtra{}) {
 		cl.extra = int32(len(res.extras))

@@ -183,7 +183,7 @@ func (w *batchWork) prepare() {
 	w.codesAt = w.codesAt[:0]
 	for _, m := range w.matches {
 		if n := len(w.codeLines); n == 0 || w.codeLines[n-1].Line != m.Line {
-			w.codeLines = append(w.codeLines, attrib.CodeLine{Line: m.Line, Newlines: m.Newlines})
+			w.codeLines = append(w.codeLines, attrib.CodeLine{Line: m.Line, Newlines: m.Newlines, NoAt: m.NoAt})
 		}
 		w.codesAt = append(w.codesAt, attrib.CodeAt{Code: m.Code, Offset: m.Offset - m.Line.Start})
 	}

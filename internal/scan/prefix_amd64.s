@@ -7,8 +7,10 @@
 // "ODPS-" starts. Unlike a search for one of its bytes, a round costs the
 // same however many P's (or O's) the text holds. The round's bytes are
 // compared with '\n' too, and the bits counted (POPCNT): the lines are
-// numbered in the same pass (R9), up to the match in its round.
-TEXT ·indexPrefixAVX2(SB), NOSPLIT, $0-32
+// numbered in the same pass (R9), up to the match in its round. And they
+// are compared with '@', the bits ORed into Y15: whether the rounds held
+// one (the match's round is whole, the bytes after the match too).
+TEXT ·indexPrefixAVX2(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ $0x4F, AX // 'O'
@@ -29,6 +31,10 @@ TEXT ·indexPrefixAVX2(SB), NOSPLIT, $0-32
 	MOVQ $0x0A, AX // '\n'
 	MOVQ AX, X0
 	VPBROADCASTB X0, Y0
+	MOVQ $0x40, AX // '@'
+	MOVQ AX, X13
+	VPBROADCASTB X13, Y13
+	VPXOR Y15, Y15, Y15
 	XORQ DX, DX
 	XORQ R9, R9
 
@@ -38,6 +44,8 @@ loop:
 	VMOVDQU  (SI)(DX*1), Y11
 	VPCMPEQB Y11, Y0, Y12
 	VPMOVMSKB Y12, R10
+	VPCMPEQB Y11, Y13, Y14
+	VPOR     Y14, Y15, Y15
 	VPCMPEQB Y11, Y1, Y6
 	VPCMPEQB 1(SI)(DX*1), Y2, Y7
 	VPAND    Y6, Y7, Y6
@@ -68,11 +76,15 @@ found:
 	ADDQ DX, AX
 	MOVQ AX, at+16(FP)
 	MOVQ R9, newlines+24(FP)
+	VPMOVMSKB Y15, R11
+	MOVQ R11, ats+32(FP)
 	VZEROUPPER
 	RET
 
 notfound:
 	MOVQ $-1, at+16(FP)
 	MOVQ R9, newlines+24(FP)
+	VPMOVMSKB Y15, R11
+	MOVQ R11, ats+32(FP)
 	VZEROUPPER
 	RET

@@ -5,4 +5,4 @@ package scan
 // prefixVector is false: indexPrefix's portable search does all of it.
 var prefixVector = false
 
-func indexPrefixAVX2(p *byte, n int) (at, newlines int) { panic("no AVX2") }
+func indexPrefixAVX2(p *byte, n int) (at, newlines, ats int) { panic("no AVX2") }

@@ -67,6 +67,13 @@ type Match struct {
 	// Newlines is the number of '\n's in the buffer before Offset: the
 	// match's line is numbered without a second pass over the buffer.
 	Newlines int
+	// NoAt reports that no '@' is in the buffer between the previous
+	// match's Offset (the buffer's start, for the first) and Offset,
+	// seen in the same pass: a reader looking back from a code for what
+	// an '@' marks (odpscmd's prompt "odps@ project>", see attrib) skips
+	// those bytes. False says nothing: there may be one (and without
+	// AVX2 the scan does not look).
+	NoAt bool
 }
 
 // Scanner scans with bounds on the descriptions. The zero value uses the
@@ -141,10 +148,13 @@ func (s Scanner) ScanLines(dst []Match, buf []byte) ([]Match, int) {
 	// newlines counts the '\n's in buf[:i] ("ODPS-" and its digits, which
 	// i skips, hold none).
 	newlines := 0
+	// noAt is whether no '@' was seen since the last match (see NoAt).
+	noAt := true
 	i := 0
 	for i+codeLen <= len(buf) {
-		o, nl := indexPrefix(buf, i)
+		o, nl, none := indexPrefix(buf, i)
 		newlines += nl
+		noAt = noAt && none
 		if o < 0 {
 			return dst, newlines
 		}
@@ -182,7 +192,8 @@ func (s Scanner) ScanLines(dst []Match, buf []byte) ([]Match, int) {
 		if end > lineStart && buf[end-1] == '\r' {
 			end--
 		}
-		m := Match{Code: Code(v), Offset: o, Line: Span{lineStart, end}, Newlines: newlines}
+		m := Match{Code: Code(v), Offset: o, Line: Span{lineStart, end}, Newlines: newlines, NoAt: noAt}
+		noAt = true
 		if !s.CodesOnly {
 			describe(&m, buf, end, maxGeneral, maxContext)
 		}
