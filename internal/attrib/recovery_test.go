@@ -72,10 +72,16 @@ func TestRetryAnnounced(t *testing.T) {
 		"will retry in 30s (1/3)": true, "retrying in a new instance": true, "第1次重试仍然失败": true, "falling back to MR": true,
 		"task will not be retried: max retry 0": false, "no retry": false, "max retry 0": false, "retries: 0": false,
 		"not to retry": false, "不重试": false, "won't retry, max retry 0, retry 1 of 3": true, "status FAILED": false,
+		"Task Will NOT BE Retried": false, "it has not BEEN retried": false, "able to retry": true, "Tobe retried": true,
 	} {
 		if got := retryAnnounced([]byte(line)); got != want {
 			t.Errorf("retryAnnounced(%q) = %v", line, got)
 		}
+	}
+	// The tracker reads it on every line with codes: it allocates nothing.
+	denied := []byte("attempt 3 failed, will NOT Be retried; not to retry, never BEEN retried")
+	if n := testing.AllocsPerRun(100, func() { retryAnnounced(denied) }); n != 0 {
+		t.Errorf("retryAnnounced allocated %v times", n)
 	}
 }
 
