@@ -26,9 +26,14 @@ var names = []string{"token", "secret_key", "secret-key", "secret.key", "secretk
 var wholeNames = []string{"sk"}
 
 // callWords start a command or a call whose arguments hold a credential
-// by their place, not by a name: odpscmd's -p (odpscmd -u ID -p KEY) and
-// PyODPS's ODPS('ID', 'KEY', 'project').
-var callWords = []string{"odpscmd", "odps("}
+// by their place, not by a name: odpscmd's -p (odpscmd -u ID -p KEY, or
+// -pKEY), MySQL's clients' -p (mysql -uroot -pS: attached only, a -p
+// alone prompts for it) and PyODPS's ODPS('ID', 'KEY', 'project'). A
+// word that starts another comes first: it is matched in this order.
+var callWords = []string{"odpscmd", "odps(", "mysqldump", "mysqladmin", "mysql"}
+
+// attachedOnly are the callWords whose -p takes its value attached only.
+var attachedOnly = []string{"mysqldump", "mysqladmin", "mysql"}
 
 // authNames are the words an Authorization header's name ends in (lower
 // case): its credential follows a scheme (see authorizationValue).

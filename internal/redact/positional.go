@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -13,13 +14,16 @@ const maxCommandLen = 1024
 
 // positionalValue finds the credential of the command or call whose word
 // (one of callWords) is b[i:i+n]: the argument of odpscmd's -p (its
-// AccessKey secret: odpscmd -u ID -p KEY --project=p), the second of
-// PyODPS's ODPS('ID', 'KEY', ...) when both are quoted strings (named
-// arguments are names: secret_access_key='KEY').
+// AccessKey secret: odpscmd -u ID -p KEY --project=p, or -pKEY), of
+// MySQL's clients' -p (mysql -uroot -pS; -p alone prompts, and the word
+// after it is another argument), the second of PyODPS's ODPS('ID', 'KEY',
+// ...) when both are quoted strings (named arguments are names:
+// secret_access_key='KEY').
 func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 	if b[i+n-1] == '(' {
 		return secondArgument(b, i+n)
 	}
+	attached := slices.ContainsFunc(attachedOnly, func(w string) bool { return len(w) == n && hasPrefixFold(b[i:], w) })
 	w := i + n
 	for _, ext := range []string{".bat", ".exe", ".sh", ".cmd"} {
 		if hasPrefixFold(b[w:], ext) {
@@ -74,8 +78,20 @@ func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 			k += 1 + e
 			continue
 		}
-		if b[k] != ' ' && b[k] != '\t' || b[k+1] != '-' || b[k+2] != 'p' || k+3 < stop && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '=' {
+		if b[k] != ' ' && b[k] != '\t' || b[k+1] != '-' || b[k+2] != 'p' {
 			continue
+		}
+		if k+3 < stop && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '=' {
+			// -pKEY: the rest of the word.
+			if v, ok := openedValue(b, k+3, false); ok {
+				if e := v.end(b); e > v.k {
+					return v.k, e, true
+				}
+			}
+			return 0, 0, false
+		}
+		if attached {
+			continue // mysql -p prompts: what follows is not the password
 		}
 		v, ok := openedValue(b, skipSpaces(b, skipSeparator(b, k+3), false), false)
 		if !ok {

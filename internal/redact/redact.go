@@ -7,9 +7,10 @@
 // Authorization headers (any name ending in "authorization" or
 // "authentication": Proxy-Authorization, MaxCompute's
 // application-authentication), the passwords of URLs' users
-// (jdbc:mysql://root:S@host/), and the credentials known by their place
-// among arguments: odpscmd's -p (odpscmd -u ID -p KEY) and PyODPS's
-// ODPS('ID', 'KEY', ...). A short name is one only whole (sk=, not
+// (jdbc:mysql://root:S@host/, also with a '/', '?' or '#' unencoded), and
+// the credentials known by their place among arguments: odpscmd's -p
+// (odpscmd -u ID -p KEY, -pKEY), MySQL's clients' attached -p (mysql
+// -uroot -pS) and PyODPS's ODPS('ID', 'KEY', ...). A short name is one only whole (sk=, not
 // task=); a dotted configuration key's value may follow a space
 // (odps.access.key S).
 //

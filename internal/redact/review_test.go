@@ -187,3 +187,38 @@ func TestAnEmptyElementInAValue(t *testing.T) {
 		}
 	}
 }
+
+// Left alone before, taken 2026-12-07: a password given to a command's -p
+// attached to the flag (odpscmd -pKEY, MySQL's clients' -pS, the form
+// their scripts print with set -x), and a URL's password with a '/', '?'
+// or '#' its writer did not encode. What looks the same but is none stays:
+// mysql's -p alone prompts (the word after it is a database), a URL's port
+// is digits, and a '/' after it starts the path. (A password with both an
+// '@' and a '/', root:p@s/S@host, still loses only what comes before its
+// first '@': its '/' cannot be told from the path of a URL whose user has
+// a password, u:p@host/a@b.)
+func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
+	const s = "S3CR3T"
+	for _, in := range []string{
+		"odpscmd -u LTAI5tEXAMPLE -p" + s + " -e 'select 1;'",
+		"odpscmd.bat --project=p -e 'x' -p" + s,
+		"mysql -h db -uroot -p" + s + " -e 'select 1'",
+		"+ mysqldump -uroot -p'a b " + s + "' ods > ods.sql",
+		"mysqladmin -p" + s + " status",
+		"jdbc:mysql://root:pa/" + s + "@db.example.com:3306/ods",
+		"jdbc:mysql://root:" + s + "?x@db:3306/ods", "redis://:a#" + s + "@cache:6379/0",
+	} {
+		if got := String(in); strings.Contains(got, s) {
+			t.Errorf("String(%q)\n = %q", in, got)
+		}
+	}
+	for _, in := range []string{
+		"mysql -h db -u root -p ods", "mkdir -p /tmp/x", "mysql_home -pX", "the mysql -p flag",
+		"http://host:8080/path@x", "https://host:8443/a?b=c@d", "http://user:pass/word and no at",
+		"ftp://[::1]:21/x@y",
+	} {
+		if got := String(in); got != in {
+			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)
+		}
+	}
+}

@@ -85,7 +85,11 @@ var endsAuthority = func() (t [256]bool) {
 // userPassword finds the password of a URL's user whose authority starts
 // at b[i] (after "://"): https://user:S@host/, jdbc:mysql://root:S@h/db.
 // The authority ends at the first '/', '?', '#', space, quote or bracket;
-// the password runs from the first ':' to its last '@'.
+// the password runs from the first ':' to its last '@'. A password with
+// a '/', '?' or '#' left unencoded (jdbc:mysql://root:pa/ss@h/db, as
+// configuration files and their logs hold them) ends the authority early:
+// when what follows the ':' there is no port (digits), the password runs
+// to the first '@' before a space, quote or bracket.
 func userPassword(b []byte, i int) (valStart, valEnd int, ok bool) {
 	end := i
 	for end < len(b) && end-i < maxAuthority && !endsAuthority[b[end]] {
@@ -93,11 +97,48 @@ func userPassword(b []byte, i int) (valStart, valEnd int, ok bool) {
 	}
 	at := bytes.LastIndexByte(b[i:end], '@')
 	if at < 0 {
-		return 0, 0, false
+		return rawPassword(b, i, end)
 	}
 	colon := bytes.IndexByte(b[i:i+at], ':')
 	if colon < 0 || colon+1 == at {
 		return 0, 0, false
 	}
 	return i + colon + 1, i + at, true
+}
+
+// rawPassword is userPassword for an authority b[i:end] without '@' that
+// ends at a '/', '?' or '#' which may be a password's (see userPassword).
+func rawPassword(b []byte, i, end int) (valStart, valEnd int, ok bool) {
+	if end == len(b) || strings.IndexByte("/?#", b[end]) < 0 {
+		return 0, 0, false
+	}
+	colon := bytes.IndexByte(b[i:end], ':')
+	if colon < 0 || onlyDigits(b[i+colon+1:end]) {
+		return 0, 0, false // no user, or a host's port: https://h:8080/a@b
+	}
+	for k := end; k < len(b) && k-i < maxAuthority; k++ {
+		switch c := b[k]; {
+		case c == '@':
+			// To the last '@' of the authority that goes on from it, as
+			// userPassword reads the masked text again (://:S#@@h).
+			e := k
+			for e < len(b) && e-i < maxAuthority && !endsAuthority[b[e]] {
+				e++
+			}
+			return i + colon + 1, k + bytes.LastIndexByte(b[k:e], '@'), true
+		case c != '/' && c != '?' && c != '#' && endsAuthority[c]:
+			return 0, 0, false
+		}
+	}
+	return 0, 0, false
+}
+
+// onlyDigits reports whether b is all ASCII digits (or empty).
+func onlyDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
