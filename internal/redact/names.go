@@ -27,13 +27,14 @@ var wholeNames = []string{"sk"}
 
 // callWords start a command or a call whose arguments hold a credential
 // by their place, not by a name: odpscmd's -p (odpscmd -u ID -p KEY, or
-// -pKEY), MySQL's clients' -p (mysql -uroot -pS: attached only, a -p
-// alone prompts for it) and PyODPS's ODPS('ID', 'KEY', 'project'). A
-// word that starts another comes first: it is matched in this order.
-var callWords = []string{"odpscmd", "odps(", "mysqldump", "mysqladmin", "mysql"}
+// -pKEY), MySQL's and MariaDB's clients' -p (mysql -uroot -pS, and every
+// command whose name starts so: mysqldump, mysql_upgrade, mariadb-dump;
+// attached only, a -p alone prompts for it) and PyODPS's ODPS('ID',
+// 'KEY', 'project').
+var callWords = []string{"odpscmd", "odps(", "mysql", "mariadb"}
 
 // attachedOnly are the callWords whose -p takes its value attached only.
-var attachedOnly = []string{"mysqldump", "mysqladmin", "mysql"}
+var attachedOnly = []string{"mysql", "mariadb"}
 
 // authNames are the words an Authorization header's name ends in (lower
 // case): its credential follows a scheme (see authorizationValue).

@@ -189,14 +189,17 @@ func TestAnEmptyElementInAValue(t *testing.T) {
 }
 
 // Left alone before, taken 2026-12-07: a password given to a command's -p
-// attached to the flag (odpscmd -pKEY, MySQL's clients' -pS, the form
-// their scripts print with set -x), and a URL's password with a '/', '?'
-// or '#' its writer did not encode. What looks the same but is none stays:
-// mysql's -p alone prompts (the word after it is a database), a URL's port
-// is digits, and a '/' after it starts the path. (A password with both an
-// '@' and a '/', root:p@s/S@host, still loses only what comes before its
-// first '@': its '/' cannot be told from the path of a URL whose user has
-// a password, u:p@host/a@b.)
+// attached to the flag (odpscmd -pKEY, MySQL's and MariaDB's clients'
+// -pS, the form their scripts print with set -x), and a URL's password
+// with a '/', '?' or '#' its writer did not encode. With the forms a
+// review of the first version found leaking: the -p quoted whole (bash's
+// trace of a password with a space or a shell character, Python's and
+// JSON's argument lists, CalledProcessError's message), a value holding
+// ',' ';' '&' '%' or '<', the family's other clients, a database before
+// the options, a JSON string's "\/", a later -p after an empty one. What
+// looks the same but is none stays: mysql's -p alone prompts (the word or
+// item after it is a database), a URL's port is digits (or a list of
+// hosts and ports, or IPv6), and a '/' after it starts the path.
 func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 	const s = "S3CR3T"
 	for _, in := range []string{
@@ -207,15 +210,33 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		"mysqladmin -p" + s + " status",
 		"jdbc:mysql://root:pa/" + s + "@db.example.com:3306/ods",
 		"jdbc:mysql://root:" + s + "?x@db:3306/ods", "redis://:a#" + s + "@cache:6379/0",
+		// Found by the review.
+		"+ mysql -uroot '-p" + s + "!'", "+ mysqldump -uroot '-ppa;" + s + "' ods", "+ mysql -uroot '-pa " + s + "' ods",
+		"+ odpscmd -u LTAI '-p" + s + "!' -e 'x'",
+		"['mysql', '-uroot', '-p" + s + "', 'ods']",
+		"CalledProcessError: Command '['mysql', '-uroot', '-p" + s + "', '-e', 'x']' returned non-zero exit status 1.",
+		`{"args":["mysql","-uroot","-p` + s + `"]}`, `{"msg":"[\"mysql\", \"-p` + s + `\"]"}`,
+		`exec.Command("mysql", "-uroot", "-p` + s + `")`, "['odpscmd', '-u', 'ID', '-p" + s + "']",
+		`mysql -uroot "-pa ` + s + `"`,
+		"+ mysql -pAb," + s, "mysql -pAb%26" + s, "mysql -p<" + s + ">", "mysql -pu'" + s + "'", "mysql -ppa;" + s, "mysql -ppa&" + s,
+		"sh -c 'mysql -uroot -p" + s + "'",
+		"mysqlimport -uroot -p" + s + " db f.txt", "mysql_upgrade -p" + s, "mariadb -p" + s, "mariadb-dump -uroot -p" + s + " db",
+		"mysqlsh --uri x -p" + s, "mysql ods -uroot -p" + s,
+		`{"url":"jdbc:mysql://root:pa\/` + s + `@db:3306\/ods"}`,
+		"mysql -uroot --password -p, -p" + s, "mysql -uroot -p'' -p" + s,
+		`{"msg":"[\"odpscmd\", \"-u\", \"ID\", \"-p\", \"` + s + `\"]"}`,
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
 		}
 	}
 	for _, in := range []string{
-		"mysql -h db -u root -p ods", "mkdir -p /tmp/x", "mysql_home -pX", "the mysql -p flag",
+		"mysql -h db -u root -p ods", "mkdir -p /tmp/x", "mysql.conf -pX", "the mysql -p flag",
+		"['mysql', '-uroot', '-p', 'ods']",
 		"http://host:8080/path@x", "https://host:8443/a?b=c@d", "http://user:pass/word and no at",
-		"ftp://[::1]:21/x@y",
+		"ftp://[::1]:21/x@y", "https://medium.com/@user", "https://medium.com:443/@user",
+		"jdbc:mysql://h1:3306,h2:3306/ods?user=etl@corp.com", "mongodb://h1:27017,h2:27017/admin?user=etl@corp.com",
+		"http://fe80::1/x@y", "mysql -e 'x'&&mkdir -pv /tmp/x",
 	} {
 		if got := String(in); got != in {
 			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)

@@ -107,18 +107,21 @@ func userPassword(b []byte, i int) (valStart, valEnd int, ok bool) {
 }
 
 // rawPassword is userPassword for an authority b[i:end] without '@' that
-// ends at a '/', '?' or '#' which may be a password's (see userPassword).
+// ends at a '/', '?' or '#' (or a JSON string's "\/") which may be a
+// password's (see userPassword).
 func rawPassword(b []byte, i, end int) (valStart, valEnd int, ok bool) {
-	if end == len(b) || strings.IndexByte("/?#", b[end]) < 0 {
+	if !mayGoOn(b, end) {
 		return 0, 0, false
 	}
 	colon := bytes.IndexByte(b[i:end], ':')
-	if colon < 0 || onlyDigits(b[i+colon+1:end]) {
-		return 0, 0, false // no user, or a host's port: https://h:8080/a@b
+	if colon < 0 || ports(b[i+colon+1:end]) {
+		// No user, or a host's port (https://h:8080/a@b), a list of hosts
+		// and ports (jdbc:mysql://h1:3306,h2:3306/db?user=a@b) or IPv6.
+		return 0, 0, false
 	}
 	for k := end; k < len(b) && k-i < maxAuthority; k++ {
-		switch c := b[k]; {
-		case c == '@':
+		switch {
+		case b[k] == '@':
 			// To the last '@' of the authority that goes on from it, as
 			// userPassword reads the masked text again (://:S#@@h).
 			e := k
@@ -126,19 +129,35 @@ func rawPassword(b []byte, i, end int) (valStart, valEnd int, ok bool) {
 				e++
 			}
 			return i + colon + 1, k + bytes.LastIndexByte(b[k:e], '@'), true
-		case c != '/' && c != '?' && c != '#' && endsAuthority[c]:
+		case endsAuthority[b[k]] && !mayGoOn(b, k):
 			return 0, 0, false
 		}
 	}
 	return 0, 0, false
 }
 
-// onlyDigits reports whether b is all ASCII digits (or empty).
-func onlyDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
+// mayGoOn reports whether b[k], a byte that ends an authority, may be a
+// password's instead: '/', '?', '#', or the '\' of "\/".
+func mayGoOn(b []byte, k int) bool {
+	if k == len(b) {
+		return false
 	}
-	return true
+	switch b[k] {
+	case '/', '?', '#':
+		return true
+	case '\\':
+		return k+1 < len(b) && b[k+1] == '/'
+	}
+	return false
+}
+
+// ports reports whether s, what follows a host's ':' up to the end of an
+// authority, is a port (digits, or none), or the first of a list of hosts
+// and ports (3306,h2:3306), or the rest of an IPv6 address (::1).
+func ports(s []byte) bool {
+	d := 0
+	for d < len(s) && '0' <= s[d] && s[d] <= '9' {
+		d++
+	}
+	return d == len(s) || s[0] == ':' || d > 0 && (s[d] == ',' || s[d] == ';')
 }

@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func indexPrefixAVX2(p *byte, n int) (at, newlines int)
+// func indexPrefixAVX2(p *byte, n int) (at, newlines, ats int)
 //
 // Each round compares the 32 bytes at i, i+1, ... i+4 with 'O', 'D', 'P',
 // 'S', '-' and ANDs the five: a bit of the mask is a position where
