@@ -67,14 +67,13 @@ func String(s string) string {
 	if !has(s) {
 		return s
 	}
-	// next only reads: a view of s's bytes, not a copy, until something
-	// is to be masked.
+	// The passes only read: a view of s's bytes, not a copy, until
+	// something is to be masked.
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
-	start, end, ok := next(b)
-	if !ok {
-		return s
+	if out := redact(b); !same(out, b) {
+		return string(out)
 	}
-	return string(appendFrom(nil, b, start, end))
+	return s
 }
 
 // Bytes returns b with every token value replaced by Mask: b itself when
@@ -83,6 +82,37 @@ func Bytes(b []byte) []byte {
 	if !has(b) {
 		return b
 	}
+	return redact(b)
+}
+
+// Append appends b to dst with every token value replaced by Mask.
+func Append(dst, b []byte) []byte {
+	if !has(b) {
+		return append(dst, b...)
+	}
+	return append(dst, redact(b)...)
+}
+
+// redact returns b with every token value replaced by Mask: b itself when
+// it holds none, else a new slice. The credentials known by their place
+// go first (positional), then the rest (next); when the first pass masked
+// some, both run once more on what came out: a value masked by the second
+// may have held what ended a command for the first (mysql it's
+// password='a;b' -pS: the quote of "it's" paired with the value's), so
+// that redacting the result again changes nothing.
+func redact(b []byte) []byte {
+	if !hasCall(b) {
+		return named(b)
+	}
+	out := named(positional(b))
+	if same(out, b) {
+		return out
+	}
+	return named(positional(out))
+}
+
+// named masks the values next finds in b: b itself when there are none.
+func named(b []byte) []byte {
 	start, end, ok := next(b)
 	if !ok {
 		return b
@@ -90,13 +120,9 @@ func Bytes(b []byte) []byte {
 	return appendFrom(nil, b, start, end)
 }
 
-// Append appends b to dst with every token value replaced by Mask.
-func Append(dst, b []byte) []byte {
-	start, end, ok := next(b)
-	if !ok {
-		return append(dst, b...)
-	}
-	return appendFrom(dst, b, start, end)
+// same reports whether a and b are the same bytes in memory.
+func same(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // appendFrom appends b to dst with every token value replaced by Mask,
@@ -121,7 +147,7 @@ func has[T string | []byte](s T) bool {
 			if n, _ := wordAt(s[i:]); n > 0 {
 				return true
 			}
-		} else if c == ':' && i+3 <= len(s) && s[i+1] == '/' && s[i+2] == '/' {
+		} else if c == ':' && i+3 <= len(s) && (s[i+1] == '/' && s[i+2] == '/' || s[i+1] == '\\' && i+5 <= len(s) && string(s[i+1:i+5]) == `\/\/`) {
 			return true
 		}
 	}
@@ -143,7 +169,8 @@ var quotes = []string{`"`, "'", "&quot;", "&#34;", "&#x22;", "&apos;", "&#39;", 
 // next finds the first credential in b: [valStart, valEnd), the value of
 // a name that ends in a word of names (namedValue), the credential of an
 // Authorization header (authorizationValue) or the password of a URL's
-// user (userPassword).
+// user (userPassword; "://" may be a JSON string's ":\/\/"). Those known
+// by their place are positional's, which runs first.
 func next(b []byte) (valStart, valEnd int, ok bool) {
 	for i := 0; i+3 <= len(b); i++ {
 		if !mayStartWord(b[i:]) && b[i] != ':' {
@@ -154,9 +181,11 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 		} else if n > 0 && kind == authWord {
 			valStart, valEnd, ok = authorizationValue(b, i, n)
 		} else if n > 0 {
-			valStart, valEnd, ok = positionalValue(b, i, n)
+			continue // a command's or a call's: positional's
 		} else if b[i] == ':' && b[i+1] == '/' && b[i+2] == '/' {
 			valStart, valEnd, ok = userPassword(b, i+3)
+		} else if b[i] == ':' && hasPrefixFold(b[i:], `:\/\/`) {
+			valStart, valEnd, ok = userPassword(b, i+5) // a JSON string's: http:\/\/u:S@h
 		} else {
 			continue
 		}

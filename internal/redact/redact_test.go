@@ -228,7 +228,7 @@ var morePieces = []string{"token", "Secret", "PASSWORD", "authentication", "Auth
 	`"`, "'", "%22", `\"`, "&quot;", " ", "\t", "+", "%20", ",", ", ", ";", "[", "]", "(", ")", "{", "}", "b", "u", "x", "S", "a=",
 	"Credential=", "response=", "--", "-", "=>", "->", ":=", "\n", `\n`, "&", "\uff1a", "\u3000", Mask, Mask + " ", "ns:", "_", ".",
 	"a1", "map[", "&#58;", "?", "access_key", "accessKey", "Signature", "://", "@", "</name>", "<value>", "value", "name", "NO", "null",
-	"sk", "odpscmd", " -p ", "ODPS(", "odps.access.key", "task", "mysql", "-p", "#", "root:", "3306"}
+	"sk", "odpscmd", " -p ", "ODPS(", "odps.access.key", "task", "mysql", "-p", "#", "root:", "3306", `'\''`, "u'", " mysql -uroot "}
 
 // FuzzRedactMorePieces is FuzzRedactPieces over morePieces.
 func FuzzRedactMorePieces(f *testing.F) {

@@ -225,6 +225,20 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		`{"url":"jdbc:mysql://root:pa\/` + s + `@db:3306\/ods"}`,
 		"mysql -uroot --password -p, -p" + s, "mysql -uroot -p'' -p" + s,
 		`{"msg":"[\"odpscmd\", \"-u\", \"ID\", \"-p\", \"` + s + `\"]"}`,
+		// Found by a second review: a secret between the command and its
+		// -p, Python 2's and bytes' lists, quotes inside a quoted -p,
+		// JSON's escaped '/', mysql's -p=S, a -p's value that is another
+		// option before the real one.
+		"mysql -h db -uetl --password=" + s + " -pX", "+ mysqlsh mysql://root:" + s + "@db:3306 --sql -pfoo",
+		"Run mysql import: token=" + s + " -pv", "docker run --name mysql -e MYSQL_ROOT_PASSWORD=" + s + " -p3306:3306 mysql:8",
+		"odpscmd --access-key=" + s + " -p KEY", "mysql it's password='a;" + s + "' -pX",
+		"[u'mysql', u'-uroot', u'-p" + s + "', u'ods']", "[b'mysql', b'-uroot', b'-p" + s + "']",
+		"[u'odpscmd', u'-u', u'ID', u'-p', u'" + s + "']",
+		"+ mysql -uroot '-pab'\\''" + s + "'", `mysql -uroot '-pab'"'"'` + s + `'`,
+		`{"args":["mysql","-uroot","-pab\"` + s + `"]}`, `['mysql', '-uroot', '-pab\'` + s + `"x']`,
+		`{"cmd":"mysql -uroot -p\"a b ` + s + `\" db"}`,
+		`{"url":"jdbc:mysql:\/\/root:` + s + `@db:3306\/ods"}`, `{"url":"jdbc:mysql:\/\/root:pa\/` + s + `@db:3306\/ods"}`,
+		"odpscmd -u ID -project=prj -p " + s, "mysql -uroot -p=" + s + " db",
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
@@ -237,6 +251,10 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		"ftp://[::1]:21/x@y", "https://medium.com/@user", "https://medium.com:443/@user",
 		"jdbc:mysql://h1:3306,h2:3306/ods?user=etl@corp.com", "mongodb://h1:27017,h2:27017/admin?user=etl@corp.com",
 		"http://fe80::1/x@y", "mysql -e 'x'&&mkdir -pv /tmp/x",
+		// The second review's: another option's value, what closes the
+		// value, a line apart.
+		"Sync mysql to odps via DataX, params -p\"-Dbizdate=20240101\"", "docker run --name mysql -p3306:3306 -d mysql:8",
+		"Checking mysql status, it's up\nrun 'x' then mkdir -pv /data\n", "+ mysql -uroot '-p\n+ echo 'done'\n",
 	} {
 		if got := String(in); got != in {
 			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)
