@@ -239,6 +239,7 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		`{"cmd":"mysql -uroot -p\"a b ` + s + `\" db"}`,
 		`{"url":"jdbc:mysql:\/\/root:` + s + `@db:3306\/ods"}`, `{"url":"jdbc:mysql:\/\/root:pa\/` + s + `@db:3306\/ods"}`,
 		"odpscmd -u ID -project=prj -p " + s, "mysql -uroot -p=" + s + " db",
+		"jdbc:mysql://root:Xh/" + s + "k8=@db:3306/ods",
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
@@ -255,6 +256,7 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		// value, a line apart.
 		"Sync mysql to odps via DataX, params -p\"-Dbizdate=20240101\"", "docker run --name mysql -p3306:3306 -d mysql:8",
 		"Checking mysql status, it's up\nrun 'x' then mkdir -pv /data\n", "+ mysql -uroot '-p\n+ echo 'done'\n",
+		"https://host:abc/path?email=a@b.com", "mysql://$HOST:$PORT/db?user=etl@corp", "http://2001:db8::1/a@b",
 	} {
 		if got := String(in); got != in {
 			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)

@@ -89,7 +89,9 @@ var endsAuthority = func() (t [256]bool) {
 // a '/', '?' or '#' left unencoded (jdbc:mysql://root:pa/ss@h/db, as
 // configuration files and their logs hold them) ends the authority early:
 // when what follows the ':' there is no port (digits), the password runs
-// to the first '@' before a space, quote or bracket.
+// to the first '@' before a space, quote or bracket, unless a query's '='
+// (after a '?') or '&' comes first (https://h:abc/p?email=a@b; a base64
+// password's '=' is no query's: root:Xh/k8=@db).
 func userPassword(b []byte, i int) (valStart, valEnd int, ok bool) {
 	end := i
 	for end < len(b) && end-i < maxAuthority && !endsAuthority[b[end]] {
@@ -119,8 +121,13 @@ func rawPassword(b []byte, i, end int) (valStart, valEnd int, ok bool) {
 		// and ports (jdbc:mysql://h1:3306,h2:3306/db?user=a@b) or IPv6.
 		return 0, 0, false
 	}
+	query := false // a '?' was read: a '=' after it is a query's
 	for k := end; k < len(b) && k-i < maxAuthority; k++ {
 		switch {
+		case b[k] == '&' || b[k] == '=' && query:
+			return 0, 0, false // ?user=a@b
+		case b[k] == '?':
+			query = true
 		case b[k] == '@':
 			// To the last '@' of the authority that goes on from it, as
 			// userPassword reads the masked text again (://:S#@@h).
@@ -153,11 +160,12 @@ func mayGoOn(b []byte, k int) bool {
 
 // ports reports whether s, what follows a host's ':' up to the end of an
 // authority, is a port (digits, or none), or the first of a list of hosts
-// and ports (3306,h2:3306), or the rest of an IPv6 address (::1).
+// and ports (3306,h2:3306), or the rest of an IPv6 address (::1,
+// db8::1).
 func ports(s []byte) bool {
 	d := 0
 	for d < len(s) && '0' <= s[d] && s[d] <= '9' {
 		d++
 	}
-	return d == len(s) || s[0] == ':' || d > 0 && (s[d] == ',' || s[d] == ';')
+	return d == len(s) || bytes.Contains(s, []byte("::")) || s[0] == ':' || d > 0 && (s[d] == ',' || s[d] == ';')
 }
