@@ -10,32 +10,58 @@ import (
 // arguments rather than by a name (see callWords).
 
 // maxCommandLen bounds how far after a command's word its -p is looked
-// for (on the same line).
-const maxCommandLen = 2048
+// for (on its line, or the lines a '\' at their end continues), and
+// maxFlags how many -p are read there: a text costs a vectorised search
+// for "-p" in that window a command word, and a reading of the windows
+// that hold one, to their maxFlags-th -p.
+const (
+	maxCommandLen = 2048
+	maxFlags      = 16
+)
+
+// span is [start, end) of a text; cut says the reading of its command
+// ended there (see wholeWord).
+type span struct {
+	start, end int
+	cut        bool
+}
 
 // positional masks in b the credentials known by their place among a
-// command's or a call's arguments (positionalValue), and returns b
+// command's or a call's arguments (positionalValues), and returns b
 // itself when it holds none. It runs before next's pass, on the whole
 // text: a credential named between a command and its -p (mysql
-// --password=S -pS2) is masked by that pass all the same.
+// --password=S -pS2) is masked by that pass all the same. Every command
+// word is read, also one inside another's quoted argument (mysql job
+// 'mysqldump -pS'), and what they find is masked together.
 func positional(b []byte) []byte {
-	var out []byte
-	from := 0 // b[from:] is not in out yet
+	var found []span
 	for i := 0; i+3 <= len(b); i++ {
 		if !mayStartWord(b[i:]) {
 			continue
 		}
 		n, kind := wordAt(b[i:])
-		if n == 0 || kind != callWord {
-			continue
+		if n == 0 || kind != callWord || inLast(found, i) {
+			continue // (a word in a value found is no command: odpscmd -p odpscmd)
 		}
-		if s, e, ok := positionalValue(b, i, n); ok && s >= from {
-			out = append(append(out, b[from:s]...), Mask...)
-			from = e
-		}
+		positionalValues(b, i, n, func(f span) { found = append(found, f) })
 	}
-	if out == nil {
+	if len(found) == 0 {
 		return b
+	}
+	slices.SortFunc(found, func(x, y span) int { return x.start - y.start })
+	var out []byte
+	from := 0 // b[from:] is not in out yet
+	for _, f := range found {
+		if f.end <= from {
+			continue // inside one masked already
+		}
+		if f.cut {
+			f.end = wordEnd(b, f.end)
+		}
+		if f.start >= from {
+			out = append(append(out, b[from:f.start]...), Mask...)
+		}
+		from = f.end // overlapping ones are masked as one
 	}
 	return append(out, b[from:]...)
 }
@@ -86,21 +112,45 @@ var callPairs = func() (t [256]uint64) {
 	return t
 }()
 
-// positionalValue finds the credential of the command or call whose word
-// (one of callWords) is b[i:i+n]: the argument of odpscmd's -p (its
-// AccessKey secret: odpscmd -u ID -p KEY --project=p, or -pKEY), of
-// MySQL's and MariaDB's clients' -p (mysql -uroot -pS, -p=S, mysqldump,
-// mariadb-dump...; -p alone prompts, and the word after it is another
-// argument), the second of PyODPS's ODPS('ID', 'KEY', ...) when both are
-// quoted strings (named arguments are names: secret_access_key='KEY').
-// The -p may be quoted whole, as bash's traces print a password with a
-// space or a shell character ('-pS 1!', a quote in it as itemEnd reads
-// it) and lists hold it (['mysql', '-pS'], [u'mysql', u'-pS'],
-// ["-pS\"1"]). A value that is
-// another option is none (DataX's -p"-Dbizdate=...", -project=p).
-func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
+// inLast reports whether i is in one of the last maxFlags spans of found
+// (those of the commands just read: the rest lie before them).
+func inLast(found []span, i int) bool {
+	for _, f := range found[max(0, len(found)-maxFlags):] {
+		if f.start <= i && i < f.end {
+			return true
+		}
+	}
+	return false
+}
+
+// wordEnd returns where the word that goes on at b[i] ends: a value the
+// reading of its command cut is masked whole, so that redacting again
+// changes nothing.
+func wordEnd(b []byte, i int) int {
+	if k := bytes.IndexAny(b[i:], " \t\r\n"); k >= 0 {
+		return i + k
+	}
+	return len(b)
+}
+
+// positionalValues gives add the credentials of the command or call
+// whose word (one of callWords) is b[i:i+n]: the arguments of odpscmd's
+// -p (its AccessKey secret: odpscmd -u ID -p KEY --project=p, or -pKEY),
+// of MySQL's and MariaDB's clients' -p (mysql -uroot -pS, -p=S,
+// mysqldump, mariadb-dump...; -p alone prompts, and the word after it is
+// another argument), every one of them (mysql takes the last); the second
+// of PyODPS's ODPS('ID', 'KEY', ...) when both are quoted strings (named
+// arguments are names: secret_access_key='KEY'). The -p may be quoted
+// whole, as bash's traces print a password with a space or a shell
+// character ('-pS 1!', a quote in it as itemEnd reads it) and lists hold
+// it (['mysql', '-pS'], [u'mysql', u'-pS'], ["-pS\"1"]). A value that is
+// another option is none (otherOption).
+func positionalValues(b []byte, i, n int, add func(span)) {
 	if b[i+n-1] == '(' {
-		return secondArgument(b, i+n)
+		if s, e, ok := secondArgument(b, i+n); ok {
+			add(span{start: s, end: e})
+		}
+		return
 	}
 	attached := slices.ContainsFunc(attachedOnly, func(w string) bool { return len(w) == n && hasPrefixFold(b[i:], w) })
 	w := i + n
@@ -117,25 +167,30 @@ func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 		}
 	}
 	if i > 0 && (isNameByte(b[i-1]) || b[i-1] == '-') || w < len(b) && isNameByte(b[w]) {
-		return 0, 0, false // a word of a longer name: odpscmd_home
+		return // a word of a longer name: odpscmd_home
 	}
 	// Its arguments: odpscmd's flags from the first on ("run odpscmd then
 	// mkdir -p" is prose; mysql takes its database first too), as words
 	// or as a list's quoted items (Python's ['odpscmd', '-u', 'ID', '-p',
-	// 'KEY']), to the end of the line or of the command (';', "&&", "||",
-	// or a '|' or '&' after a space: a URL holds them too), the quoted
-	// ones skipped whole (-e "ls tables -p proj") unless they are the -p.
+	// 'KEY']), to the end of the command: of its line (or of the lines a
+	// '\' continues), ';', "&&", "||", or a '|' or '&' after a space (a
+	// URL holds them too). The quoted ones are skipped whole (-e "ls
+	// tables -p proj") unless they are the -p. All of it is read in
+	// b[:stop], maxCommandLen bytes at most.
 	a := w
 	for a < len(b) && strings.IndexByte(" \t'\",\\", b[a]) >= 0 {
 		a = skipStringPrefix(b, a+1) // and a list's next item's u or b
 	}
 	if a == w || a >= len(b) || !attached && b[a] != '-' {
-		return 0, 0, false
+		return
 	}
-	stop := min(len(b), w+maxCommandLen)
-	if nl := bytes.IndexByte(b[w:stop], '\n'); nl >= 0 {
-		stop = w + nl
+	full := len(b)
+	b = b[:commandEnd(b, w)]
+	if !bytes.Contains(b[w:], []byte("-p")) {
+		return
 	}
+	value := func(s, e int) { add(span{s, e, e == len(b) && len(b) < full}) }
+	flags := 0
 	k0 := w
 	switch {
 	case b[w] == '\'' || b[w] == '"':
@@ -143,16 +198,16 @@ func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 	case b[w] == '\\' && w+1 < len(b) && b[w+1] == '"':
 		k0 += 2 // in a JSON string: [\"mysql\", \"-pS\"]
 	}
-	for k := k0; k < stop; k++ {
+	for k := k0; k < len(b); k++ {
 		switch c := b[k]; c {
 		case ';':
-			return 0, 0, false
+			return
 		case '|', '&':
-			if b[k-1] == ' ' || k+1 < stop && b[k+1] == c {
-				return 0, 0, false
+			if b[k-1] == ' ' || k+1 < len(b) && b[k+1] == c {
+				return
 			}
 		case '"', '\'':
-			end := itemEnd(b, k, stop)
+			end := itemEnd(b, k, len(b))
 			if end < 0 {
 				continue
 			}
@@ -162,24 +217,32 @@ func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 				v := skipQuote(b, end) // past the closing quote
 				v = skipStringPrefix(b, skipSpaces(b, skipPairComma(b, skipSpaces(b, v, false)), false))
 				if q := skipQuote(b, v); q > v {
-					if e := (valueAt{k: q, quote: b[v:q]}).end(b); e > q && !otherOption(b[q:e]) {
-						return q, e, true
+					if e := (valueAt{k: q, quote: b[v:q]}).end(b); e > q && !otherOption(b[q:e], false, false) {
+						value(q, e)
 					}
 				}
-			case len(item) > 2 && item[0] == '-' && item[1] == 'p' && opensItem(b, k) && !otherOption(item[2:]):
-				// '-pKEY' quoted whole.
-				return k + 3, end, true
+			case len(item) > 2 && item[0] == '-' && item[1] == 'p' && opensItem(b, k) && !otherOption(item[2:], true, attached):
+				value(k+3, end) // '-pKEY' quoted whole
 			}
 			k = skipQuote(b, end) - 1 // past the closing quote
 			continue
 		}
-		if b[k] != ' ' && b[k] != '\t' || k+2 >= len(b) || b[k+1] != '-' || b[k+2] != 'p' {
+		if (b[k] == ' ' || b[k] == '\t') && k+1 < len(b) && mayStartWord(b[k+1:]) {
+			if m, kind := wordAt(b[k+1:]); m > 0 && kind == callWord {
+				return // the next command reads its own arguments
+			}
+		}
+		if !flagAt(b, k) {
 			continue
+		}
+		if flags++; flags > maxFlags {
+			return
 		}
 		if k+3 < len(b) && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '\r' && b[k+3] != '\n' && (b[k+3] != '=' || attached) {
 			// -pKEY: the rest of the word (mysql's -p=S: =S).
-			if s, e := attachedValue(b, k+3, stop); e > s && !otherOption(b[s:e]) {
-				return s, e, true
+			if s, e := attachedValue(b, k+3); e > s && !otherOption(b[s:e], true, attached) {
+				value(s, e)
+				k = e - 1
 			}
 			continue
 		}
@@ -188,123 +251,39 @@ func positionalValue(b []byte, i, n int) (valStart, valEnd int, ok bool) {
 		}
 		// A -p with nothing readable after it: a later one may have it.
 		if v, ok := openedValue(b, skipSpaces(b, skipSeparator(b, k+3), false), false); ok {
-			if e := v.end(b); e > v.k && !otherOption(b[v.k:e]) {
-				return v.k, e, true
+			if e := v.end(b); e > v.k && !otherOption(b[v.k:e], false, false) {
+				value(v.k, e)
+				k = e - 1
 			}
 		}
 	}
-	return 0, 0, false
 }
 
-// itemEnd returns where the text of the quoted item opened by the quote
-// at b[k] ends (its closing quote, or the '\' of a JSON string's closing
-// \"), or -1 before stop: a quote escaped with a backslash is in the
-// item, and so is a single quote inside single quotes as bash's traces
-// write it (quote, backslash, quote, quote) and Python's shlex.join
-// (quote, '"', quote, '"', quote).
-func itemEnd(b []byte, k, stop int) int {
-	c := b[k]
-	if k > 0 && b[k-1] == '\\' {
-		// In a JSON string: to the next \" that is not \\\".
-		for p := k + 1; p+1 < stop; p++ {
-			if b[p] == '\\' && b[p+1] == c && b[p-1] != '\\' {
-				return p
-			}
+// commandEnd returns where the reading of a command's arguments from w
+// stops: at the end of its line, unless a '\' ends the line (a shell's
+// continuation), and at most maxCommandLen bytes on.
+func commandEnd(b []byte, w int) int {
+	stop := min(len(b), w+maxCommandLen)
+	for at := w; ; {
+		nl := bytes.IndexByte(b[at:stop], '\n')
+		if nl < 0 {
+			return stop
 		}
-		return -1
-	}
-	for p := k + 1; p < stop; p++ {
-		switch {
-		case b[p] == '\\':
-			p++ // an escaped byte
-		case b[p] != c:
-		case c == '\'' && hasPrefixFold(b[p:], `'\''`):
-			p += 3
-		case c == '\'' && hasPrefixFold(b[p:], `'"'"'`):
-			p += 4
-		default:
-			return p
+		at += nl
+		if end := bytes.TrimSuffix(b[w:at], []byte{'\r'}); len(end) == 0 || end[len(end)-1] != '\\' {
+			return at
 		}
+		at++
 	}
-	return -1
 }
 
-// opensItem reports whether the quote at b[k] opens a word or a list's
-// item: after a space, a bracket or a ',' (and maybe a Python 2 string's
-// u or b, a JSON string's backslash).
-func opensItem(b []byte, k int) bool {
-	j := k
-	if j > 0 && b[j-1] == '\\' {
-		j--
+// flagAt reports whether b[k:] is " -p" (or a tab, or a JSON string's
+// escaped tab, before it).
+func flagAt(b []byte, k int) bool {
+	if k+2 >= len(b) || b[k+1] != '-' || b[k+2] != 'p' {
+		return false
 	}
-	if j > 0 && strings.IndexByte("ubrUBR", b[j-1]) >= 0 && (j == 1 || !isNameByte(b[j-2])) {
-		j--
-	}
-	return j == 0 || strings.IndexByte(" \t[,(", b[j-1]) >= 0
-}
-
-// otherOption reports whether v, read as a -p's value, is another option
-// or its value instead: it starts with '-' (DataX's -p"-Dbizdate=x"), it
-// is lower-case letters and '=' (-project=p read as -p), or a port
-// mapping (docker run --name mysql -p3306:3306).
-func otherOption(v []byte) bool {
-	if len(v) > 0 && v[0] == '-' {
-		return true
-	}
-	i := 0
-	for i < len(v) && 'a' <= v[i] && v[i] <= 'z' {
-		i++
-	}
-	if i > 1 && i < len(v) && v[i] == '=' {
-		return true
-	}
-	port, rest, found := bytes.Cut(v, []byte{':'})
-	return found && len(port) > 0 && len(rest) > 0 && digitsOnly(port) && digitsOnly(rest)
-}
-
-// digitsOnly reports whether b is all ASCII digits.
-func digitsOnly(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// attachedValue returns where the value attached to a flag at b[s] (-pS)
-// starts and ends: a quoted one at its closing quote (-p'S 1'), any other
-// at the end of the shell word (a space, a tab, the line's end), whatever
-// it holds (-pAb,1;2&3%26), but for a quote, ']', ')' or '}' that closes
-// an enclosing string or list (sh -c 'mysql -pS', [mysql, -pS],
-// "mysqldump -pS": error), with the '\' escaping it, a JSON string's \n,
-// \r or \t, or a ',' before a space.
-func attachedValue(b []byte, s, stop int) (int, int) {
-	if b[s] == '\'' || b[s] == '"' {
-		if end := itemEnd(b, s, stop); end >= 0 {
-			return s + 1, end
-		}
-	}
-	if b[s] == '\\' && s+1 < len(b) && b[s+1] == '"' {
-		// In a JSON string: -p\"S 1\".
-		if end := itemEnd(b, s+1, stop); end >= 0 {
-			return s + 2, end
-		}
-	}
-	closes := func(q int) bool {
-		return q == len(b) || strings.IndexByte(" \t\r\n,])}:", b[q]) >= 0
-	}
-	e := s
-	for ; e < len(b) && strings.IndexByte(" \t\r\n", b[e]) < 0; e++ {
-		switch c := b[e]; {
-		case strings.IndexByte("'\"])}", c) >= 0 && closes(e+1),
-			c == ',' && e+1 < len(b) && b[e+1] == ' ',
-			c == '\\' && e+1 < len(b) && strings.IndexByte("nrt", b[e+1]) >= 0,
-			c == '\\' && e+1 < len(b) && (b[e+1] == '\'' || b[e+1] == '"') && closes(e+2):
-			return s, e
-		}
-	}
-	return s, e
+	return b[k] == ' ' || b[k] == '\t' || b[k] == 't' && k > 0 && b[k-1] == '\\'
 }
 
 // secondArgument returns the second of the arguments that start at b[k]

@@ -55,6 +55,7 @@
 package redact
 
 import (
+	"bytes"
 	"strings"
 	"unsafe"
 )
@@ -95,21 +96,28 @@ func Append(dst, b []byte) []byte {
 
 // redact returns b with every token value replaced by Mask: b itself when
 // it holds none, else a new slice. The credentials known by their place
-// go first (positional), then the rest (next); when the first pass masked
-// some, both run once more on what came out: a value masked by the second
-// may have held what ended a command for the first (mysql it's
-// password='a;b' -pS: the quote of "it's" paired with the value's), so
-// that redacting the result again changes nothing.
+// go first (positional), then the rest (next); while they mask
+// something, both run again, maxRounds times at most: a value masked by
+// one may have held what ended or began a command or a quoted item for
+// the other (mysql it's password='a;b' -pS: the quote of "it's" paired
+// with the value's), so that redacting the result again changes nothing.
 func redact(b []byte) []byte {
 	if !hasCall(b) {
 		return named(b)
 	}
-	out := named(positional(b))
-	if same(out, b) {
-		return out
+	out := b
+	for range maxRounds {
+		n := named(positional(out))
+		if bytes.Equal(n, out) {
+			return out // a round that changes nothing: done
+		}
+		out = n
 	}
-	return named(positional(out))
+	return out
 }
+
+// maxRounds bounds redact's rounds.
+const maxRounds = 4
 
 // named masks the values next finds in b: b itself when there are none.
 func named(b []byte) []byte {

@@ -240,6 +240,21 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		`{"url":"jdbc:mysql:\/\/root:` + s + `@db:3306\/ods"}`, `{"url":"jdbc:mysql:\/\/root:pa\/` + s + `@db:3306\/ods"}`,
 		"odpscmd -u ID -project=prj -p " + s, "mysql -uroot -p=" + s + " db",
 		"jdbc:mysql://root:Xh/" + s + "k8=@db:3306/ods",
+		// Found by a third review: a -p alone at the end of a quoted
+		// command with the next credential after it, a command inside
+		// another's quoted argument, passwords of an option's shape, the
+		// last of two -p, a JSON string's tabs, a shell's continued line,
+		// a word's quoted or escaped parts.
+		"run_cmd(cmd='mysqldump -uroot -p', password='" + s + "')", "Task(cmd='mysql -uroot -p', secret_key='" + s + "', host='db')",
+		`level=info msg="run" cmd="mysql -h db -uroot -p" password="a ` + s + `"`, "cmd='mysql -uroot -p' Authorization='Bearer " + s + "'",
+		"{'cmd': 'odpscmd -u ID -p', 'token': '" + s + "'}", `mysql -pX,"password":"` + s + `"`,
+		"Running mysql job 'mysqldump -uroot -p" + s + " ods' then mkdir -pv /data/out",
+		"mysql isn't reachable, retrying: mysql -h db -uroot -p" + s + " -e 'select 1' then mkdir -pv /x",
+		`mysql backups: "mysqldump -uroot -p` + s + ` ods > /b/ods.sql", cleanup: find /b -mtime +7 -print`,
+		"{'engine': 'mysql', 'cmd': 'mysql -uroot -p" + s + " ods', 'flags': '-pv'}",
+		"mysql -uroot -pwelcome=" + s, "mysql -uroot -p-" + s, "odpscmd -u ID -p abc=" + s, "odpscmd -u ID -p -" + s,
+		"mysql -uroot -pX -p" + s, `{"cmd":"mysql\t-uroot\t-p` + s + `"}`, "mysql -h db \\\n  -uroot \\\n  -p" + s + " ods",
+		"mysql -uroot -pS3C\\ " + s + " db", `mysql -uroot -pS3C"R3T ` + s + `" db`, "mysql -uroot -p'S3C'" + s,
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
@@ -257,9 +272,33 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		"Sync mysql to odps via DataX, params -p\"-Dbizdate=20240101\"", "docker run --name mysql -p3306:3306 -d mysql:8",
 		"Checking mysql status, it's up\nrun 'x' then mkdir -pv /data\n", "+ mysql -uroot '-p\n+ echo 'done'\n",
 		"https://host:abc/path?email=a@b.com", "mysql://$HOST:$PORT/db?user=etl@corp", "http://2001:db8::1/a@b",
+		// The third review's: a lone -p closing a quoted command.
+		"run_cmd(cmd='mysqldump -uroot -p', db='ods')", `{"cmd":"mysql -uroot -p","db":"ods"}`,
 	} {
 		if got := String(in); got != in {
 			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)
+		}
+	}
+}
+
+// Every command of a long text is read, whatever their number, a value
+// longer than a command's window is masked whole, and a word that is a
+// value is no command (odpscmd -p odpscmd): redacting again changes
+// nothing.
+func TestRedactsManyCommands(t *testing.T) {
+	const s = "S3CR3T"
+	for _, in := range []string{
+		strings.Repeat("mysql -uroot -p"+s+" ods; ", 300),
+		strings.Repeat("odpscmd -u ID -p "+s+" -e 'x' && ", 300),
+		"mysql -uroot -p" + strings.Repeat(s, 2000),
+		strings.Repeat("odpscmd -p ", 300) + s,
+	} {
+		got := String(in)
+		if strings.Contains(got, s) {
+			t.Errorf("String(%.60q...) leaves %s", in, s)
+		}
+		if again := String(got); again != got {
+			t.Errorf("String(%.60q...) redacted again changes", in)
 		}
 	}
 }

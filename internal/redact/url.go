@@ -121,11 +121,16 @@ func rawPassword(b []byte, i, end int) (valStart, valEnd int, ok bool) {
 		// and ports (jdbc:mysql://h1:3306,h2:3306/db?user=a@b) or IPv6.
 		return 0, 0, false
 	}
+	if b[end-1] == ':' && (hasPrefixFold(b[end:], "//") || hasPrefixFold(b[end:], `\/\/`)) {
+		return 0, 0, false // another URL's "://": its password is its own
+	}
 	query := false // a '?' was read: a '=' after it is a query's
 	for k := end; k < len(b) && k-i < maxAuthority; k++ {
 		switch {
 		case b[k] == '&' || b[k] == '=' && query:
 			return 0, 0, false // ?user=a@b
+		case b[k] == ':' && (hasPrefixFold(b[k:], "://") || hasPrefixFold(b[k:], `:\/\/`)):
+			return 0, 0, false // another URL: its own password is its own
 		case b[k] == '?':
 			query = true
 		case b[k] == '@':

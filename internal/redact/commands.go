@@ -1,0 +1,136 @@
+package redact
+
+import (
+	"bytes"
+	"strings"
+)
+
+// How a command's arguments are read for its -p's value (see
+// positionalValues): quoted items, words and what ends them.
+
+// itemEnd returns where the text of the quoted item opened by the quote
+// at b[k] ends (its closing quote, or the '\' of a JSON string's closing
+// \"), or -1 before stop: a quote escaped with a backslash is in the
+// item, and so is a single quote inside single quotes as bash's traces
+// write it (quote, backslash, quote, quote) and Python's shlex.join
+// (quote, '"', quote, '"', quote).
+func itemEnd(b []byte, k, stop int) int {
+	c := b[k]
+	if k > 0 && b[k-1] == '\\' {
+		// In a JSON string: to the next \" that is not \\\".
+		for p := k + 1; p+1 < stop; p++ {
+			if b[p] == '\\' && b[p+1] == c && b[p-1] != '\\' {
+				return p
+			}
+		}
+		return -1
+	}
+	for p := k + 1; p < stop; p++ {
+		switch {
+		case b[p] == '\\':
+			p++ // an escaped byte
+		case b[p] != c:
+		case c == '\'' && hasPrefixFold(b[p:], `'\''`):
+			p += 3
+		case c == '\'' && hasPrefixFold(b[p:], `'"'"'`):
+			p += 4
+		default:
+			return p
+		}
+	}
+	return -1
+}
+
+// opensItem reports whether the quote at b[k] opens a word or a list's
+// item: after a space, a bracket or a ',' (and maybe a Python 2 string's
+// u or b, a JSON string's backslash).
+func opensItem(b []byte, k int) bool {
+	j := k
+	if j > 0 && b[j-1] == '\\' {
+		j--
+	}
+	if j > 0 && strings.IndexByte("ubrUBR", b[j-1]) >= 0 && (j == 1 || !isNameByte(b[j-2])) {
+		j--
+	}
+	return j == 0 || strings.IndexByte(" \t[,(", b[j-1]) >= 0
+}
+
+// otherOption reports whether v, read as a -p's value, is another option
+// or its value instead: a Java property DataX's -p passes
+// (-p"-Dbizdate=x"); glued to the -p, for odpscmd, a word and '='
+// (-project=p read as -p), for mysql (attached), a port mapping (docker
+// run --name mysql -p3306:3306). A password of any other shape is one.
+func otherOption(v []byte, glued, attached bool) bool {
+	v = bytes.TrimLeft(v, `"'\\`) // -p"-D...", -p\"-D...\"
+	switch {
+	case bytes.HasPrefix(v, []byte("-D")):
+		return true
+	case glued && !attached:
+		i := 0
+		for i < len(v) && 'a' <= v[i] && v[i] <= 'z' {
+			i++
+		}
+		return i > 1 && i < len(v) && v[i] == '='
+	case glued:
+		port, rest, found := bytes.Cut(v, []byte{':'})
+		return found && len(port) > 0 && len(rest) > 0 && digitsOnly(port) && digitsOnly(rest)
+	}
+	return false
+}
+
+// digitsOnly reports whether b is all ASCII digits.
+func digitsOnly(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// attachedValue returns where the value attached to a flag at b[s] (-pS)
+// starts and ends: the rest of the shell word, its quoted parts and
+// escaped bytes with it (-pAb,1;2&3%26, -p'S 1', -pS\ 1, -pa"b c"d). A
+// quote, ']', ')' or '}' that closes an enclosing string or list ends it
+// (sh -c 'mysql -pS', [mysql, -pS], "mysqldump -pS": error; a -p right
+// before it is alone: cmd='mysql -p', password='S'), and so do a JSON
+// string's \n, \r, \t and closing \", a ',' before a space or a quote
+// (-p, -pS; -pX,"password":"S"). b ends where the command's reading does.
+func attachedValue(b []byte, s int) (int, int) {
+	closes := func(q int) bool {
+		return q == len(b) || strings.IndexByte(" \t\r\n,;])}:", b[q]) >= 0
+	}
+	if b[s] == '\\' && s+1 < len(b) && b[s+1] == '"' && !closes(s+2) {
+		// In a JSON string: -p\"S 1\".
+		if end := itemEnd(b, s+1, len(b)); end >= 0 {
+			return s, end + 2
+		}
+	}
+	e := s
+	for e < len(b) {
+		switch c := b[e]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			return s, e
+		case c == '\\' && e+1 < len(b):
+			if strings.IndexByte("nrt", b[e+1]) >= 0 || (b[e+1] == '"' || b[e+1] == '\'') && closes(e+2) {
+				return s, e
+			}
+			e += 2 // an escaped byte
+		case c == '\'' || c == '"':
+			if closes(e + 1) {
+				return s, e
+			}
+			q := bytes.IndexByte(b[e+1:], c)
+			if q < 0 {
+				return s, e
+			}
+			e += q + 2 // a quoted part of the word
+		case strings.IndexByte("])}", c) >= 0 && closes(e+1),
+			c == ',' && e+1 < len(b) && (b[e+1] == ' ' || b[e+1] == '"' || b[e+1] == '\''):
+			return s, e
+		default:
+			e++
+		}
+	}
+	return s, e
+}
