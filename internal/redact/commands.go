@@ -90,7 +90,8 @@ func digitsOnly(b []byte) bool {
 
 // attachedValue returns where the value attached to a flag at b[s] (-pS)
 // starts and ends: the rest of the shell word, its quoted parts and
-// escaped bytes with it (-pAb,1;2&3%26, -p'S 1', -pS\ 1, -pa"b c"d). A
+// escaped bytes with it (-pAb,1;2&3%26, -p'S 1', -pS\ 1, -pa"b c"d; a
+// single quote between letters is an apostrophe, -pO'Brien). A
 // quote, ']', ')' or '}' that closes an enclosing string or list ends it
 // (sh -c 'mysql -pS', [mysql, -pS], "mysqldump -pS": error; a -p right
 // before it is alone: cmd='mysql -p', password='S'), and so do a JSON
@@ -116,6 +117,8 @@ func attachedValue(b []byte, s int) (int, int) {
 				return s, e
 			}
 			e += 2 // an escaped byte
+		case c == '\'' && e > s && isAlnum(b[e-1]) && e+1 < len(b) && isAlnum(b[e+1]):
+			e++ // an apostrophe in a word (-pO'Brien, -pit's), not a quote
 		case c == '\'' || c == '"':
 			if closes(e + 1) {
 				return s, e

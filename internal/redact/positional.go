@@ -40,10 +40,16 @@ func positional(b []byte) []byte {
 			continue
 		}
 		n, kind := wordAt(b[i:])
-		if n == 0 || kind != callWord || inLast(found, i) {
-			continue // (a word in a value found is no command: odpscmd -p odpscmd)
+		if n == 0 || kind != callWord {
+			continue
 		}
-		positionalValues(b, i, n, func(f span) { found = append(found, f) })
+		positionalValues(b, i, n, func(f span) {
+			// The commands of a list of them read each other's -p: each is
+			// kept once (found grows with the text, not with its commands).
+			if !foundLast(found, f.start) {
+				found = append(found, f)
+			}
+		})
 	}
 	if len(found) == 0 {
 		return b
@@ -112,11 +118,11 @@ var callPairs = func() (t [256]uint64) {
 	return t
 }()
 
-// inLast reports whether i is in one of the last maxFlags spans of found
-// (those of the commands just read: the rest lie before them).
-func inLast(found []span, i int) bool {
-	for _, f := range found[max(0, len(found)-maxFlags):] {
-		if f.start <= i && i < f.end {
+// foundLast reports whether one of the last 2×maxFlags spans of found
+// (those of the commands just read) starts at start.
+func foundLast(found []span, start int) bool {
+	for _, f := range found[max(0, len(found)-2*maxFlags):] {
+		if f.start == start {
 			return true
 		}
 	}
@@ -138,7 +144,8 @@ func wordEnd(b []byte, i int) int {
 // -p (its AccessKey secret: odpscmd -u ID -p KEY --project=p, or -pKEY),
 // of MySQL's and MariaDB's clients' -p (mysql -uroot -pS, -p=S,
 // mysqldump, mariadb-dump...; -p alone prompts, and the word after it is
-// another argument), every one of them (mysql takes the last); the second
+// another argument), odpscmd's first, mysql's every one to the maxFlags-th
+// (it takes the last); the second
 // of PyODPS's ODPS('ID', 'KEY', ...) when both are quoted strings (named
 // arguments are names: secret_access_key='KEY'). The -p may be quoted
 // whole, as bash's traces print a password with a space or a shell
@@ -219,18 +226,22 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 				if q := skipQuote(b, v); q > v {
 					if e := (valueAt{k: q, quote: b[v:q]}).end(b); e > q && !otherOption(b[q:e], false, false) {
 						value(q, e)
+						return // odpscmd's: its first
 					}
 				}
-			case len(item) > 2 && item[0] == '-' && item[1] == 'p' && opensItem(b, k) && !otherOption(item[2:], true, attached):
-				value(k+3, end) // '-pKEY' quoted whole
+			case len(item) > 2 && item[0] == '-' && item[1] == 'p' && opensItem(b, k):
+				if flags++; flags > maxFlags {
+					return
+				}
+				if !otherOption(item[2:], true, attached) {
+					value(k+3, end) // '-pKEY' quoted whole
+					if !attached {
+						return // odpscmd's: its first
+					}
+				}
 			}
 			k = skipQuote(b, end) - 1 // past the closing quote
 			continue
-		}
-		if (b[k] == ' ' || b[k] == '\t') && k+1 < len(b) && mayStartWord(b[k+1:]) {
-			if m, kind := wordAt(b[k+1:]); m > 0 && kind == callWord {
-				return // the next command reads its own arguments
-			}
 		}
 		if !flagAt(b, k) {
 			continue
@@ -242,6 +253,9 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			// -pKEY: the rest of the word (mysql's -p=S: =S).
 			if s, e := attachedValue(b, k+3); e > s && !otherOption(b[s:e], true, attached) {
 				value(s, e)
+				if !attached {
+					return // odpscmd's: its first
+				}
 				k = e - 1
 			}
 			continue
@@ -253,7 +267,7 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		if v, ok := openedValue(b, skipSpaces(b, skipSeparator(b, k+3), false), false); ok {
 			if e := v.end(b); e > v.k && !otherOption(b[v.k:e], false, false) {
 				value(v.k, e)
-				k = e - 1
+				return // odpscmd's: its first
 			}
 		}
 	}

@@ -255,6 +255,16 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		"mysql -uroot -pwelcome=" + s, "mysql -uroot -p-" + s, "odpscmd -u ID -p abc=" + s, "odpscmd -u ID -p -" + s,
 		"mysql -uroot -pX -p" + s, `{"cmd":"mysql\t-uroot\t-p` + s + `"}`, "mysql -h db \\\n  -uroot \\\n  -p" + s + " ods",
 		"mysql -uroot -pS3C\\ " + s + " db", `mysql -uroot -pS3C"R3T ` + s + `" db`, "mysql -uroot -p'S3C'" + s,
+		// Found by a fourth review: odpscmd's reading stopped at a word
+		// starting with mysql (a file, a project), mysql's at a host named
+		// so; an apostrophe in a -p value took a later name with it.
+		"odpscmd -u ID -f mysql_sync.sql -p " + s, "odpscmd -u LTAI --project mysql_ods -p " + s + " -e 'x'",
+		"odpscmd --config mysql.ini -u ID -p " + s, "+ mysql -h mysql.prod -uroot -p" + s + " ods",
+		"mysqldump -h mysql01.prod.example.com -P 3306 -uroot -p" + s + " ods", "+ mysql -S mysql.sock -uroot -p" + s,
+		"INFO exec [mysql, -h, mysql.prod, -uroot, -p" + s + "] exited 1",
+		`INFO run cmd="mysql -uroot -pit's ods" env={'MYSQL_PWD': '` + s + `'}`,
+		`mysql -uroot -pO'Brien -e "select 1"; curl -H 'Authorization: Bearer ` + s + `' https://api`,
+		"odpscmd -u LTAI -p KEY1 -e 'x' -p Authorization: Bearer " + s,
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
@@ -299,6 +309,21 @@ func TestRedactsManyCommands(t *testing.T) {
 		}
 		if again := String(got); again != got {
 			t.Errorf("String(%.60q...) redacted again changes", in)
+		}
+	}
+}
+
+// odpscmd's reading takes its first -p only (the fourth review: the
+// lines after a command in a JSON or Python string, another command's -p
+// after it, were masked).
+func TestRedactsOdpscmdFirstFlagOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		`Running command: ['/usr/bin/bash', '-c', 'odpscmd -u LTAI -p S\nmkdir -p /data/out\ncp -p a.csv /data/out/']`: `Running command: ['/usr/bin/bash', '-c', 'odpscmd -u LTAI -p REDACTED\nmkdir -p /data/out\ncp -p a.csv /data/out/']`,
+		"docker run -e CMD='odpscmd -u ID -p S' -p 8080:80 etl:1":                                                      "docker run -e CMD='odpscmd -u ID -p REDACTED' -p 8080:80 etl:1",
+		"jobs=[['odpscmd', '-u', 'ID', '-p', 'S', '-f', 'a.sql'], ['mysql', '-uroot', '-p', 'ods']]":                   "jobs=[['odpscmd', '-u', 'ID', '-p', 'REDACTED', '-f', 'a.sql'], ['mysql', '-uroot', '-p', 'ods']]",
+	} {
+		if got := String(in); got != want {
+			t.Errorf("String(%q)\n = %q\nwant %q", in, got, want)
 		}
 	}
 }
