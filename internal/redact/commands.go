@@ -59,7 +59,8 @@ func opensItem(b []byte, k int) bool {
 // or its value instead: a Java property DataX's -p passes
 // (-p"-Dbizdate=x"); glued to the -p, for odpscmd, a word and '='
 // (-project=p read as -p), for mysql (attached), a port mapping (docker
-// run --name mysql -p3306:3306). A password of any other shape is one.
+// run --name mysql -p3306:3306, -p127.0.0.1:3306:3306/tcp). A password
+// of any other shape is one.
 func otherOption(v []byte, glued, attached bool) bool {
 	v = bytes.TrimLeft(v, `"'\\`) // -p"-D...", -p\"-D...\"
 	switch {
@@ -72,16 +73,17 @@ func otherOption(v []byte, glued, attached bool) bool {
 		}
 		return i > 1 && i < len(v) && v[i] == '='
 	case glued:
-		port, rest, found := bytes.Cut(v, []byte{':'})
-		return found && len(port) > 0 && len(rest) > 0 && digitsOnly(port) && digitsOnly(rest)
+		// 3306:3306, 3306:3306/tcp, 127.0.0.1:3306:3306.
+		v = bytes.TrimSuffix(bytes.TrimSuffix(v, []byte("/tcp")), []byte("/udp"))
+		return bytes.IndexByte(v, ':') > 0 && v[len(v)-1] != ':' && onlyPortBytes(v)
 	}
 	return false
 }
 
-// digitsOnly reports whether b is all ASCII digits.
-func digitsOnly(b []byte) bool {
+// onlyPortBytes reports whether b is digits, '.' and ':' only.
+func onlyPortBytes(b []byte) bool {
 	for _, c := range b {
-		if c < '0' || c > '9' {
+		if (c < '0' || c > '9') && c != '.' && c != ':' {
 			return false
 		}
 	}
@@ -106,6 +108,9 @@ func attachedValue(b []byte, s int) (int, int) {
 		if end := itemEnd(b, s+1, len(b)); end >= 0 {
 			return s, end + 2
 		}
+	}
+	if strings.IndexByte(",;])}:", b[s]) >= 0 && (closes(s+1) || b[s+1] == '"' || b[s+1] == '\'') {
+		return s, s // a -p alone before punctuation: mysql -p; echo, [mysql, -p]
 	}
 	e := s
 	for e < len(b) {

@@ -26,15 +26,13 @@ type span struct {
 	cut        bool
 }
 
-// positional masks in b the credentials known by their place among a
-// command's or a call's arguments (positionalValues), and returns b
-// itself when it holds none. It runs before next's pass, on the whole
-// text: a credential named between a command and its -p (mysql
-// --password=S -pS2) is masked by that pass all the same. Every command
-// word is read, also one inside another's quoted argument (mysql job
-// 'mysqldump -pS'), and what they find is masked together.
-func positional(b []byte) []byte {
-	var found []span
+// positionalSpans appends to found the credentials known by their place
+// among a command's or a call's arguments in b (positionalValues). Every
+// command word is read, also one inside another's quoted argument (mysql
+// job 'mysqldump -pS'). redact masks them with the named ones, found in
+// the same text: a value read too far cannot hide a name from next.
+func positionalSpans(b []byte, found []span) []span {
+	first := len(found)
 	for i := 0; i+3 <= len(b); i++ {
 		if !mayStartWord(b[i:]) {
 			continue
@@ -46,11 +44,21 @@ func positional(b []byte) []byte {
 		positionalValues(b, i, n, func(f span) {
 			// The commands of a list of them read each other's -p: each is
 			// kept once (found grows with the text, not with its commands).
-			if !foundLast(found, f.start) {
+			if !foundLast(found[first:], f.start) {
+				if f.cut {
+					f.end = wordEnd(b, f.end)
+				}
 				found = append(found, f)
 			}
 		})
 	}
+	return found
+}
+
+// mask returns b with the spans of found (in any order, overlapping or
+// not) replaced by Mask, overlapping ones as one, or b itself if found is
+// empty.
+func mask(b []byte, found []span) []byte {
 	if len(found) == 0 {
 		return b
 	}
@@ -60,9 +68,6 @@ func positional(b []byte) []byte {
 	for _, f := range found {
 		if f.end <= from {
 			continue // inside one masked already
-		}
-		if f.cut {
-			f.end = wordEnd(b, f.end)
 		}
 		if f.start >= from {
 			out = append(append(out, b[from:f.start]...), Mask...)
@@ -173,7 +178,7 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			break
 		}
 	}
-	if i > 0 && (isNameByte(b[i-1]) || b[i-1] == '-') || w < len(b) && isNameByte(b[w]) {
+	if i > 0 && (isNameByte(b[i-1]) && !escapeBefore(b, i) || b[i-1] == '-') || w < len(b) && isNameByte(b[w]) {
 		return // a word of a longer name: odpscmd_home
 	}
 	// Its arguments: odpscmd's flags from the first on ("run odpscmd then
@@ -191,12 +196,13 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	if a == w || a >= len(b) || !attached && b[a] != '-' {
 		return
 	}
-	full := len(b)
 	b = b[:commandEnd(b, w)]
 	if !bytes.Contains(b[w:], []byte("-p")) {
 		return
 	}
-	value := func(s, e int) { add(span{s, e, e == len(b) && len(b) < full}) }
+	// A value that runs to maxCommandLen is cut there, not at a line's end.
+	cut := len(b) == w+maxCommandLen
+	value := func(s, e int) { add(span{s, e, cut && e == len(b)}) }
 	flags := 0
 	k0 := w
 	switch {
@@ -273,11 +279,21 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	}
 }
 
+// escapeBefore reports whether b[i] follows a JSON or Python string's
+// \n, \r or \t: a word starts there ("set -e\nmysql -pS").
+func escapeBefore(b []byte, i int) bool {
+	return i > 1 && b[i-2] == '\\' && strings.IndexByte("nrt", b[i-1]) >= 0
+}
+
 // commandEnd returns where the reading of a command's arguments from w
 // stops: at the end of its line, unless a '\' ends the line (a shell's
-// continuation), and at most maxCommandLen bytes on.
+// continuation), or of a line in a JSON or Python string (\n), and at
+// most maxCommandLen bytes on.
 func commandEnd(b []byte, w int) int {
 	stop := min(len(b), w+maxCommandLen)
+	if k := bytes.Index(b[w:stop], []byte(`\n`)); k >= 0 && !bytes.HasSuffix(b[w:w+k], []byte(`\`)) {
+		stop = w + k
+	}
 	for at := w; ; {
 		nl := bytes.IndexByte(b[at:stop], '\n')
 		if nl < 0 {

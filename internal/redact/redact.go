@@ -8,9 +8,11 @@
 // "authentication": Proxy-Authorization, MaxCompute's
 // application-authentication), the passwords of URLs' users
 // (jdbc:mysql://root:S@host/, also with a '/', '?' or '#' unencoded), and
-// the credentials known by their place among arguments: odpscmd's -p
-// (odpscmd -u ID -p KEY, -pKEY), MySQL's clients' attached -p (mysql
-// -uroot -pS) and PyODPS's ODPS('ID', 'KEY', ...). A short name is one only whole (sk=, not
+// the credentials known by their place among arguments, in a pass of
+// their own (positional): odpscmd's -p (odpscmd -u ID -p KEY, -pKEY),
+// MySQL's and MariaDB's clients' attached -p (mysql -uroot -pS, quoted
+// whole in shell traces and argument lists) and PyODPS's ODPS('ID',
+// 'KEY', ...). A short name is one only whole (sk=, not
 // task=); a dotted configuration key's value may follow a space
 // (odps.access.key S).
 //
@@ -96,18 +98,19 @@ func Append(dst, b []byte) []byte {
 
 // redact returns b with every token value replaced by Mask: b itself when
 // it holds none, else a new slice. The credentials known by their place
-// go first (positional), then the rest (next); while they mask
-// something, both run again, maxRounds times at most: a value masked by
-// one may have held what ended or began a command or a quoted item for
-// the other (mysql it's password='a;b' -pS: the quote of "it's" paired
-// with the value's), so that redacting the result again changes nothing.
+// (positionalSpans) and the rest (next) are found in the same text and
+// masked together; while that masks something, it runs again, maxRounds
+// times at most: a value masked may have held what ended or began a
+// command or a quoted item (mysql it's password='a;b' -pS: the quote of
+// "it's" paired with the value's), so that redacting the result again
+// changes nothing.
 func redact(b []byte) []byte {
 	if !hasCall(b) {
 		return named(b)
 	}
 	out := b
 	for range maxRounds {
-		n := named(positional(out))
+		n := mask(out, namedSpans(out, positionalSpans(out, nil)))
 		if bytes.Equal(n, out) {
 			return out // a round that changes nothing: done
 		}
@@ -118,6 +121,20 @@ func redact(b []byte) []byte {
 
 // maxRounds bounds redact's rounds.
 const maxRounds = 4
+
+// namedSpans appends to found the values next finds in b, one after the
+// other as appendFrom masks them.
+func namedSpans(b []byte, found []span) []span {
+	for off := 0; off < len(b); {
+		start, end, ok := next(b[off:])
+		if !ok {
+			break
+		}
+		found = append(found, span{start: off + start, end: off + end})
+		off += end
+	}
+	return found
+}
 
 // named masks the values next finds in b: b itself when there are none.
 func named(b []byte) []byte {

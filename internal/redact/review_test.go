@@ -265,6 +265,16 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		`INFO run cmd="mysql -uroot -pit's ods" env={'MYSQL_PWD': '` + s + `'}`,
 		`mysql -uroot -pO'Brien -e "select 1"; curl -H 'Authorization: Bearer ` + s + `' https://api`,
 		"odpscmd -u LTAI -p KEY1 -e 'x' -p Authorization: Bearer " + s,
+		// Found by a fifth review: a -p value read too far took a later
+		// credential's name with it (the passes now find their values in
+		// the same text); commands after a JSON string's \n.
+		`INFO running: mysql -h db -uroot -pP'@ss -e "select 1" && curl -s -H 'Authorization: Bearer ` + s + `' https://api/x`,
+		`INFO running mysql -uroot -pXy"9 ods, headers={"Authorization": "Bearer ` + s + `"}`,
+		"mysql -uroot -pX,password: " + s, "mysql -uroot -pX;Authorization: Bearer " + s,
+		`{"msg":"odpscmd -u LTAI -pKEY1 -e 'x'\nodpscmd -u LTAI -p ` + s + ` -e 'y'"}`,
+		`Running command: ['bash', '-c', 'set -ex\nmysql -h db -uroot -p` + s + ` -e "select 1"']`,
+		`{"script":"#!/bin/bash\nset -e\nmysqldump -uroot -p` + s + ` ods > /data/ods.sql\n"}`,
+		`{"script":"#!/bin/bash\nset -e\nodpscmd -u LTAI -p ` + s + ` -f a.sql\n"}`,
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
@@ -284,6 +294,10 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		"https://host:abc/path?email=a@b.com", "mysql://$HOST:$PORT/db?user=etl@corp", "http://2001:db8::1/a@b",
 		// The third review's: a lone -p closing a quoted command.
 		"run_cmd(cmd='mysqldump -uroot -p', db='ods')", `{"cmd":"mysql -uroot -p","db":"ods"}`,
+		// The fifth review's: a lone -p before punctuation, docker's ports.
+		"+ mysql -uroot -p; echo done", "Enter: mysql -u root -p: then type the password",
+		`{"msg":"exec [mysql, -h, db, -uroot, -p]"}`, "docker run -d --name mysql -p3306:3306/tcp mysql:8",
+		"docker run -d --name mysql -p127.0.0.1:3306:3306 mysql:8",
 	} {
 		if got := String(in); got != in {
 			t.Errorf("String(%q)\n = %q, want it unchanged", in, got)
