@@ -149,8 +149,9 @@ func wordEnd(b []byte, i int) int {
 // -p (its AccessKey secret: odpscmd -u ID -p KEY --project=p, or -pKEY),
 // of MySQL's and MariaDB's clients' -p (mysql -uroot -pS, -p=S,
 // mysqldump, mariadb-dump...; -p alone prompts, and the word after it is
-// another argument), odpscmd's first, mysql's every one to the maxFlags-th
-// (it takes the last); the second
+// another argument), odpscmd's first spaced one (and those glued to it
+// that look like a key), mysql's every one to the maxFlags-th (it takes
+// the last); the second
 // of PyODPS's ODPS('ID', 'KEY', ...) when both are quoted strings (named
 // arguments are names: secret_access_key='KEY'). The -p may be quoted
 // whole, as bash's traces print a password with a space or a shell
@@ -239,11 +240,8 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 				if flags++; flags > maxFlags {
 					return
 				}
-				if !otherOption(item[2:], true, attached) {
+				if !otherOption(item[2:], true, attached) && (attached || gluedKey(item[2:])) {
 					value(k+3, end) // '-pKEY' quoted whole
-					if !attached {
-						return // odpscmd's: its first
-					}
 				}
 			}
 			k = skipQuote(b, end) - 1 // past the closing quote
@@ -257,11 +255,8 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		}
 		if k+3 < len(b) && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '\r' && b[k+3] != '\n' && (b[k+3] != '=' || attached) {
 			// -pKEY: the rest of the word (mysql's -p=S: =S).
-			if s, e := attachedValue(b, k+3); e > s && !otherOption(b[s:e], true, attached) {
+			if s, e := attachedValue(b, k+3); e > s && !otherOption(b[s:e], true, attached) && (attached || gluedKey(b[s:e])) {
 				value(s, e)
-				if !attached {
-					return // odpscmd's: its first
-				}
 				k = e - 1
 			}
 			continue
@@ -284,6 +279,12 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 func escapeBefore(b []byte, i int) bool {
 	return i > 1 && b[i-2] == '\\' && strings.IndexByte("nrt", b[i-1]) >= 0
 }
+
+// gluedKey reports whether v, glued to odpscmd's -p, is its AccessKey
+// secret (-pKEY: 6 bytes or more, with a digit or a capital letter) and
+// not another option (-project p, -ppid, -pv): odpscmd's reading goes
+// on to its -p KEY either way.
+func gluedKey(v []byte) bool { return len(v) >= 6 && keyLike(v, 0) }
 
 // commandEnd returns where the reading of a command's arguments from w
 // stops: at the end of its line, unless a '\' ends the line (a shell's

@@ -335,6 +335,14 @@ func TestRedactsOdpscmdFirstFlagOnly(t *testing.T) {
 		`Running command: ['/usr/bin/bash', '-c', 'odpscmd -u LTAI -p S\nmkdir -p /data/out\ncp -p a.csv /data/out/']`: `Running command: ['/usr/bin/bash', '-c', 'odpscmd -u LTAI -p REDACTED\nmkdir -p /data/out\ncp -p a.csv /data/out/']`,
 		"docker run -e CMD='odpscmd -u ID -p S' -p 8080:80 etl:1":                                                      "docker run -e CMD='odpscmd -u ID -p REDACTED' -p 8080:80 etl:1",
 		"jobs=[['odpscmd', '-u', 'ID', '-p', 'S', '-f', 'a.sql'], ['mysql', '-uroot', '-p', 'ods']]":                   "jobs=[['odpscmd', '-u', 'ID', '-p', 'REDACTED', '-f', 'a.sql'], ['mysql', '-uroot', '-p', 'ods']]",
+		// A sixth review: an option glued to odpscmd's -p is no key, and
+		// the reading goes on to its -p KEY.
+		"odpscmd -ppid -p S":                "odpscmd -ppid -p REDACTED",
+		"odpscmd -project prj -p S":         "odpscmd -project prj -p REDACTED",
+		"odpscmd -u ID -pv -f a.sql -p S":   "odpscmd -u ID -pv -f a.sql -p REDACTED",
+		"odpscmd -p1 -p S":                  "odpscmd -p1 -p REDACTED",
+		"['odpscmd', '-ppid', '-p', 'S']":   "['odpscmd', '-ppid', '-p', 'REDACTED']",
+		"odpscmd -pLTAI5tKEY9x -e 'x' -p S": "odpscmd -pREDACTED -e 'x' -p REDACTED",
 	} {
 		if got := String(in); got != want {
 			t.Errorf("String(%q)\n = %q\nwant %q", in, got, want)
