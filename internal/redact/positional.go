@@ -216,6 +216,10 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		switch c := b[k]; c {
 		case ';':
 			return
+		case '\\':
+			if k+1 < len(b) && b[k+1] == 'n' && (k == 0 || b[k-1] != '\\') {
+				return // a JSON or Python string's line ends: set -e\nmkdir -p d
+			}
 		case '|', '&':
 			if b[k-1] == ' ' || k+1 < len(b) && b[k+1] == c {
 				return
@@ -264,9 +268,19 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		if attached {
 			continue // mysql -p prompts: what follows is not the password
 		}
-		// A -p with nothing readable after it: a later one may have it.
-		if v, ok := openedValue(b, skipSpaces(b, skipSeparator(b, k+3), false), false); ok {
-			if e := v.end(b); e > v.k && !otherOption(b[v.k:e], false, false) {
+		// A -p with nothing readable after it: a later one may have it. A
+		// value is cut at a JSON or Python string's \n (-p S\nmkdir -p d),
+		// and starts after one (-p \nS).
+		v0 := skipSpaces(b, skipSeparator(b, k+3), false)
+		for v0+1 < len(b) && b[v0] == '\\' && strings.IndexByte("nrt", b[v0+1]) >= 0 {
+			v0 += 2
+		}
+		if v, ok := openedValue(b, v0, false); ok {
+			e := v.end(b)
+			if nl := bytes.Index(b[v.k:e], []byte(`\n`)); nl > 0 && len(v.quote) == 0 {
+				e = v.k + nl
+			}
+			if e > v.k && !otherOption(b[v.k:e], false, false) {
 				value(v.k, e)
 				return // odpscmd's: its first
 			}
@@ -288,13 +302,10 @@ func gluedKey(v []byte) bool { return len(v) >= 6 && keyLike(v, 0) }
 
 // commandEnd returns where the reading of a command's arguments from w
 // stops: at the end of its line, unless a '\' ends the line (a shell's
-// continuation), or of a line in a JSON or Python string (\n), and at
-// most maxCommandLen bytes on.
+// continuation), and at most maxCommandLen bytes on. (A JSON or Python
+// string's \n outside a quoted item ends it too: positionalValues.)
 func commandEnd(b []byte, w int) int {
 	stop := min(len(b), w+maxCommandLen)
-	if k := bytes.Index(b[w:stop], []byte(`\n`)); k >= 0 && !bytes.HasSuffix(b[w:w+k], []byte(`\`)) {
-		stop = w + k
-	}
 	for at := w; ; {
 		nl := bytes.IndexByte(b[at:stop], '\n')
 		if nl < 0 {

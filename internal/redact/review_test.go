@@ -275,6 +275,12 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		`Running command: ['bash', '-c', 'set -ex\nmysql -h db -uroot -p` + s + ` -e "select 1"']`,
 		`{"script":"#!/bin/bash\nset -e\nmysqldump -uroot -p` + s + ` ods > /data/ods.sql\n"}`,
 		`{"script":"#!/bin/bash\nset -e\nodpscmd -u LTAI -p ` + s + ` -f a.sql\n"}`,
+		// A seventh review: a key with a \n escape in a list's item or
+		// after -p (read from a file without strip()).
+		"Running command: ['odpscmd', '-u', 'ID', '-p', '\\n" + s + "', '--project', 'prj']",
+		"['odpscmd', '-u', 'ID', '-p', '%26" + s + "\\n', '--project', 'prj']",
+		"['odpscmd', '-u', 'ID', '-p', 'a&" + s + "\\n', '--project', 'prj']", "['odpscmd', '-u', 'ID', '-p', 'Kx9s\\n" + s + "']",
+		"odpscmd -u ID -p '\\n" + s + "' --project p", "odpscmd -u ID -p \\n" + s,
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
