@@ -56,15 +56,15 @@ func opensItem(b []byte, k int) bool {
 }
 
 // otherOption reports whether v, read as a -p's value, is another option
-// or its value instead: a Java property DataX's -p passes
-// (-p"-Dbizdate=x"); glued to the -p, for odpscmd, a word and '='
+// or its value instead, glued to the -p: a Java property DataX's -p
+// passes (-p"-Dbizdate=x"); for odpscmd, a word and '='
 // (-project=p read as -p), for mysql (attached), a port mapping (docker
 // run --name mysql -p3306:3306, -p127.0.0.1:3306:3306/tcp). A password
 // of any other shape is one.
 func otherOption(v []byte, glued, attached bool) bool {
 	v = bytes.TrimLeft(v, `"'\\`) // -p"-D...", -p\"-D...\"
 	switch {
-	case bytes.HasPrefix(v, []byte("-D")):
+	case glued && bytes.HasPrefix(v, []byte("-D")):
 		return true
 	case glued && !attached:
 		i := 0

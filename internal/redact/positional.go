@@ -217,7 +217,7 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		case ';':
 			return
 		case '\\':
-			if k+1 < len(b) && b[k+1] == 'n' && (k == 0 || b[k-1] != '\\') {
+			if k+1 < len(b) && b[k+1] == 'n' && (k == 0 || b[k-1] != '\\') && !continued(b, k) {
 				return // a JSON or Python string's line ends: set -e\nmkdir -p d
 			}
 		case '|', '&':
@@ -286,6 +286,15 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			}
 		}
 	}
+}
+
+// continued reports whether the \n escape at b[k] ends a line that a
+// shell's '\' continues, in a JSON or Python string: \\\n, \\\r\n.
+func continued(b []byte, k int) bool {
+	if k >= 2 && string(b[k-2:k]) == `\r` {
+		k -= 2
+	}
+	return k >= 2 && string(b[k-2:k]) == `\\`
 }
 
 // escapeBefore reports whether b[i] follows a JSON or Python string's

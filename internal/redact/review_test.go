@@ -281,6 +281,10 @@ func TestRedactsAttachedFlagsAndRawURLPasswords(t *testing.T) {
 		"['odpscmd', '-u', 'ID', '-p', '%26" + s + "\\n', '--project', 'prj']",
 		"['odpscmd', '-u', 'ID', '-p', 'a&" + s + "\\n', '--project', 'prj']", "['odpscmd', '-u', 'ID', '-p', 'Kx9s\\n" + s + "']",
 		"odpscmd -u ID -p '\\n" + s + "' --project p", "odpscmd -u ID -p \\n" + s,
+		// An eighth review: a continued line in a JSON string with CRLF,
+		// odpscmd's spaced -p value starting with -D.
+		`{"script":"odpscmd -u LTAIid \\\r\n  -p ` + s + ` --project=p"}`, "odpscmd -u ID -p -D" + s,
+		"['odpscmd','-u','ID','-p','-D" + s + "']",
 	} {
 		if got := String(in); strings.Contains(got, s) {
 			t.Errorf("String(%q)\n = %q", in, got)
