@@ -20,7 +20,7 @@ const (
 )
 
 // span is [start, end) of a text; cut says the reading of its command
-// ended there (see wholeWord).
+// ended there, at maxCommandLen (its value goes on to wordEnd).
 type span struct {
 	start, end int
 	cut        bool
@@ -77,10 +77,10 @@ func mask(b []byte, found []span) []byte {
 	return append(out, b[from:]...)
 }
 
-// hasCall reports whether b may hold a credential positional masks: a
-// "-p" (odpscmd's, mysql's) or a call "odps(" in any case, found by
+// hasCall reports whether b may hold a credential positionalSpans finds:
+// a "-p" (odpscmd's, mysql's) or a call "odps(" in any case, found by
 // vectorised searches most text fails, and then a word of callWords.
-// redact runs positional only where it is needed.
+// redact reads the commands only where it is needed.
 func hasCall(b []byte) bool {
 	if !bytes.Contains(b, []byte("-p")) && !hasCallOpen(b) {
 		return false

@@ -8,11 +8,11 @@
 // "authentication": Proxy-Authorization, MaxCompute's
 // application-authentication), the passwords of URLs' users
 // (jdbc:mysql://root:S@host/, also with a '/', '?' or '#' unencoded), and
-// the credentials known by their place among arguments, in a pass of
-// their own (positional): odpscmd's -p (odpscmd -u ID -p KEY, -pKEY),
-// MySQL's and MariaDB's clients' attached -p (mysql -uroot -pS, quoted
-// whole in shell traces and argument lists) and PyODPS's ODPS('ID',
-// 'KEY', ...). A short name is one only whole (sk=, not
+// the credentials known by their place among arguments, found apart
+// (positionalSpans) and masked with the rest: odpscmd's -p (odpscmd -u
+// ID -p KEY, -pKEY), MySQL's and MariaDB's clients' attached -p (mysql
+// -uroot -pS, quoted whole in shell traces and argument lists) and
+// PyODPS's ODPS('ID', 'KEY', ...). A short name is one only whole (sk=, not
 // task=); a dotted configuration key's value may follow a space
 // (odps.access.key S).
 //
@@ -195,7 +195,7 @@ var quotes = []string{`"`, "'", "&quot;", "&#34;", "&#x22;", "&apos;", "&#39;", 
 // a name that ends in a word of names (namedValue), the credential of an
 // Authorization header (authorizationValue) or the password of a URL's
 // user (userPassword; "://" may be a JSON string's ":\/\/"). Those known
-// by their place are positional's, which runs first.
+// by their place are positionalSpans', found in the same text.
 func next(b []byte) (valStart, valEnd int, ok bool) {
 	for i := 0; i+3 <= len(b); i++ {
 		if !mayStartWord(b[i:]) && b[i] != ':' {
@@ -206,7 +206,7 @@ func next(b []byte) (valStart, valEnd int, ok bool) {
 		} else if n > 0 && kind == authWord {
 			valStart, valEnd, ok = authorizationValue(b, i, n)
 		} else if n > 0 {
-			continue // a command's or a call's: positional's
+			continue // a command's or a call's: positionalSpans'
 		} else if b[i] == ':' && b[i+1] == '/' && b[i+2] == '/' {
 			valStart, valEnd, ok = userPassword(b, i+3)
 		} else if b[i] == ':' && hasPrefixFold(b[i:], `:\/\/`) {
