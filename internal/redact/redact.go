@@ -88,14 +88,6 @@ func Bytes(b []byte) []byte {
 	return redact(b)
 }
 
-// Append appends b to dst with every token value replaced by Mask.
-func Append(dst, b []byte) []byte {
-	if !has(b) {
-		return append(dst, b...)
-	}
-	return append(dst, redact(b)...)
-}
-
 // redact returns b with every token value replaced by Mask: b itself when
 // it holds none, else a new slice. The credentials known by their place
 // (positionalSpans) and the rest (next) are found in the same text and
