@@ -257,6 +257,15 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		if flags++; flags > maxFlags {
 			return
 		}
+		if e, ok := javaListItem(b, k+3); ok && !attached {
+			// Java's unquoted list (List.toString of a ProcessBuilder's
+			// command): [odpscmd, -u, ID, -p, KEY, -e, ...].
+			if v := skipSpaces(b, k+4, false); e > v && !otherOption(b[v:e], false, false) {
+				value(v, e)
+				return // odpscmd's: its first
+			}
+			continue
+		}
 		if k+3 < len(b) && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '\r' && b[k+3] != '\n' && (b[k+3] != '=' || attached) {
 			// -pKEY: the rest of the word (mysql's -p=S: =S).
 			if s, e := attachedValue(b, k+3); e > s && !otherOption(b[s:e], true, attached) && (attached || gluedKey(b[s:e])) {
@@ -286,6 +295,21 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			}
 		}
 	}
+}
+
+// javaListItem reports whether b[i:] is ", " after a -p, as Java's
+// unquoted lists separate their items, and where the next item ends: at
+// the next ',' or ']', or a space or the line's end (a key holds none).
+func javaListItem(b []byte, i int) (end int, ok bool) {
+	if i+1 >= len(b) || b[i] != ',' || b[i+1] != ' ' {
+		return 0, false
+	}
+	v := skipSpaces(b, i+1, false)
+	end = v
+	for end < len(b) && strings.IndexByte(",] \t\r\n", b[end]) < 0 {
+		end++
+	}
+	return end, true
 }
 
 // continued reports whether the \n escape at b[k] ends a line that a

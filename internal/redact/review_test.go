@@ -359,3 +359,24 @@ func TestRedactsOdpscmdFirstFlagOnly(t *testing.T) {
 		}
 	}
 }
+
+// Java prints a command's argument list unquoted (List.toString of a
+// ProcessBuilder's command): [odpscmd, -u, ID, -p, S, -e, ...]. The item
+// after odpscmd's -p is its key, to the next ", " or the list's end.
+func TestRedactsJavaArgumentLists(t *testing.T) {
+	for in, want := range map[string]string{
+		"Running [odpscmd, -u, LTAI5tID, -p, S3cr3tK3y, -e, select 1;]":                         "Running [odpscmd, -u, LTAI5tID, -p, REDACTED, -e, select 1;]",
+		"ProcessBuilder command=[/opt/odpscmd/bin/odpscmd, --project=p, -u, ID, -p, S3cr3tK3y]": "ProcessBuilder command=[/opt/odpscmd/bin/odpscmd, --project=p, -u, ID, -p, REDACTED]",
+		"cmd: [odpscmd.sh, -u, ID, -p,S3cr3tK3y, -f, a.sql]":                                    "cmd: [odpscmd.sh, -u, ID, -pREDACTED, -f, a.sql]", // (glued: the comma goes with the key, as before)
+		// As in the other forms: mysql's -p alone prompts; a -p at the
+		// list's end has no value; the item after odpscmd's -p is masked
+		// whatever it looks like (a key may start with '-').
+		"[mysql, -uroot, -p, ods]": "[mysql, -uroot, -p, ods]",
+		"[odpscmd, -u, ID, -p]":    "[odpscmd, -u, ID, -p]",
+		"[odpscmd, -p, -e, x]":     "[odpscmd, -p, REDACTED, x]",
+	} {
+		if got := String(in); got != want {
+			t.Errorf("String(%q)\n = %q\nwant %q", in, got, want)
+		}
+	}
+}
