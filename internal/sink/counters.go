@@ -114,8 +114,9 @@ func (e *ErrorCounters) Add(source string, cl classify.Class, n int) {
 }
 
 // counter returns the counter of kind for cl's code in source, made if
-// it is the first count of its series; nil when the code is counted as
-// "other": undocumented, past the bound.
+// it is the first count of its series (with cl's labels: a code's
+// classification is fixed, the catalog built in); nil when the code is
+// counted as "other": undocumented, past the bound.
 func (e *ErrorCounters) counter(kind int, source string, cl classify.Class) prometheus.Counter {
 	k := seriesKey{code: cl.Code, source: source}
 	e.mu.Lock()
