@@ -159,6 +159,9 @@ func ScanReader(ctx context.Context, r *Report, name string, in io.Reader, opts 
 	r.beginFile(name, -1)
 	e := newEngine(r, name, opts)
 	e.consumed = counted.n.Load
+	if members != nil {
+		e.check = members.check
+	}
 	err := e.run(ctx, src, -1)
 	if members != nil {
 		if err == nil {
@@ -233,6 +236,10 @@ type engine struct {
 	// readerDone is closed when the goroutine that reads a stream is done
 	// with it.
 	readerDone chan struct{}
+	// check, if set, reads the input's data in order after each block is
+	// merged (a gzip stream's checksums: gzipMembers.check); an error ends
+	// the scan as a read error does.
+	check func(data []byte) error
 }
 
 func newEngine(r *Report, name string, opts Options) *engine {

@@ -3,9 +3,13 @@ package oneshot
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
+	"sync"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -16,20 +20,133 @@ import (
 // in trailing and ignored ("decompression OK, trailing garbage ignored").
 // A member cut short is still an error (io.ErrUnexpectedEOF): its data is
 // missing.
+//
+// It reads the members' headers and trailers itself (RFC 1952) and only
+// inflates: the CRC-32 and size of each member's data are checked by
+// check, which the scan's merger calls on the data in order, on the other
+// core. Inflating one stream bounds a scan of it, and the checksum was
+// 2 % of it (klauspost's gzip.Reader computes it as it inflates).
 type gzipMembers struct {
 	in       *bufio.Reader
-	zr       *gzip.Reader
-	trailing int64 // bytes after the last member, not zeros
+	fr       io.ReadCloser // the current member's deflate stream
+	trailing int64         // bytes after the last member, not zeros
 	done     bool
+	out      int64     // data returned by Read, all members
+	hdr      [512]byte // a header's fields (a name or comment, at most its size)
+
+	mu   sync.Mutex
+	ends []memberEnd // members read to their end that check has not reached yet
+
+	// check's side.
+	checked   int64  // data checked, all members
+	crc, size uint32 // of the current member's data checked
 }
 
+// memberEnd is where a member's data ends in the stream's data, and what
+// its trailer says of it.
+type memberEnd struct {
+	at        int64
+	crc, size uint32
+}
+
+// maxHeaderString bounds a header's name and comment, as gzip.Reader
+// does.
+const maxHeaderString = 512
+
+// The header's flags (RFC 1952, 2.3.1).
+const (
+	flagHeaderCRC = 1 << 1
+	flagExtra     = 1 << 2
+	flagName      = 1 << 3
+	flagComment   = 1 << 4
+)
+
 func newGzipMembers(in *bufio.Reader) (*gzipMembers, error) {
-	zr, err := gzip.NewReader(in)
-	if err != nil {
+	g := &gzipMembers{in: in}
+	if err := g.header(); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, err
 	}
-	zr.Multistream(false)
-	return &gzipMembers{in: in, zr: zr}, nil
+	return g, nil
+}
+
+// header reads a member's header and starts inflating its data.
+func (g *gzipMembers) header() error {
+	b := g.hdr[:10]
+	if _, err := io.ReadFull(g.in, b); err != nil {
+		return err
+	}
+	if b[0] != gzipMagic[0] || b[1] != gzipMagic[1] || b[2] != 8 {
+		return gzip.ErrHeader // not gzip, or not deflate
+	}
+	flags := b[3]
+	if flags>>5 != 0 {
+		return gzip.ErrHeader // reserved flags must be zero
+	}
+	digest := crc32.ChecksumIEEE(b)
+	if flags&flagExtra != 0 {
+		x := g.hdr[:2]
+		if _, err := io.ReadFull(g.in, x); err != nil {
+			return noEOF(err)
+		}
+		digest = crc32.Update(digest, crc32.IEEETable, x)
+		for n := int(binary.LittleEndian.Uint16(x)); n > 0; {
+			k := min(n, len(g.hdr))
+			if _, err := io.ReadFull(g.in, g.hdr[:k]); err != nil {
+				return noEOF(err)
+			}
+			digest = crc32.Update(digest, crc32.IEEETable, g.hdr[:k])
+			n -= k
+		}
+	}
+	for _, f := range []byte{flagName, flagComment} {
+		if flags&f == 0 {
+			continue
+		}
+		// Zero-terminated, maxHeaderString bytes at most with the zero.
+		n := 0
+		for {
+			c, err := g.in.ReadByte()
+			if err != nil {
+				return noEOF(err)
+			}
+			if n == maxHeaderString {
+				return gzip.ErrHeader
+			}
+			g.hdr[n] = c
+			n++
+			if c == 0 {
+				break
+			}
+		}
+		digest = crc32.Update(digest, crc32.IEEETable, g.hdr[:n])
+	}
+	if flags&flagHeaderCRC != 0 {
+		x := g.hdr[:2]
+		if _, err := io.ReadFull(g.in, x); err != nil {
+			return noEOF(err)
+		}
+		if binary.LittleEndian.Uint16(x) != uint16(digest) {
+			return gzip.ErrHeader
+		}
+	}
+	if g.fr == nil {
+		g.fr = flate.NewReader(g.in)
+	} else if err := g.fr.(flate.Resetter).Reset(g.in, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// noEOF reads an end of the input inside a header or trailer as the cut
+// it is.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func (g *gzipMembers) Read(p []byte) (int, error) {
@@ -37,17 +154,21 @@ func (g *gzipMembers) Read(p []byte) (int, error) {
 		if g.done {
 			return 0, io.EOF
 		}
-		n, err := g.zr.Read(p)
+		n, err := g.fr.Read(p)
+		g.out += int64(n)
 		if err != io.EOF {
 			return n, err
 		}
-		// The end of a member: another one, or the end of the data.
+		// The end of a member: its trailer, then another member or the
+		// end of the data.
+		if terr := g.trailer(); terr != nil {
+			return n, terr
+		}
 		magic, _ := g.in.Peek(len(gzipMagic))
 		if bytes.Equal(magic, gzipMagic) {
-			if rerr := g.zr.Reset(g.in); rerr != nil {
-				return n, rerr
+			if herr := g.header(); herr != nil {
+				return n, noEOF(herr)
 			}
-			g.zr.Multistream(false)
 		} else {
 			g.done = true
 			if terr := g.skipTrailing(); terr != nil {
@@ -57,6 +178,53 @@ func (g *gzipMembers) Read(p []byte) (int, error) {
 		if n > 0 {
 			return n, nil
 		}
+	}
+}
+
+// trailer reads the trailer of the member whose data just ended, for
+// check.
+func (g *gzipMembers) trailer() error {
+	t := g.hdr[:8]
+	if _, err := io.ReadFull(g.in, t); err != nil {
+		return noEOF(err)
+	}
+	g.mu.Lock()
+	g.ends = append(g.ends, memberEnd{at: g.out, crc: binary.LittleEndian.Uint32(t), size: binary.LittleEndian.Uint32(t[4:])})
+	g.mu.Unlock()
+	return nil
+}
+
+// check reads p, the stream's next data, in order, and compares the
+// CRC-32 and size of each member whose data ends in it with its trailer's
+// (gzip.ErrChecksum if they differ). A member's trailer is read before any
+// of the data after it: by the time check reaches a member's end, it
+// knows the trailer.
+func (g *gzipMembers) check(p []byte) error {
+	for {
+		g.mu.Lock()
+		end, ended := memberEnd{at: -1}, len(g.ends) > 0
+		if ended {
+			end = g.ends[0]
+		}
+		g.mu.Unlock()
+		k := len(p)
+		if ended && end.at-g.checked < int64(k) {
+			k = int(end.at - g.checked)
+		}
+		g.crc = crc32.Update(g.crc, crc32.IEEETable, p[:k])
+		g.size += uint32(k) // ISIZE is the size modulo 2^32
+		g.checked += int64(k)
+		p = p[k:]
+		if g.checked != end.at {
+			return nil // p is checked, and no member ends in it
+		}
+		if g.crc != end.crc || g.size != end.size {
+			return gzip.ErrChecksum
+		}
+		g.crc, g.size = 0, 0
+		g.mu.Lock()
+		g.ends = g.ends[1:]
+		g.mu.Unlock()
 	}
 }
 
@@ -80,4 +248,4 @@ func (g *gzipMembers) skipTrailing() error {
 	}
 }
 
-func (g *gzipMembers) Close() error { return g.zr.Close() }
+func (g *gzipMembers) Close() error { return g.fr.Close() }

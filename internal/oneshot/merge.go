@@ -158,6 +158,15 @@ func (e *engine) merge(ctx context.Context, done <-chan *block) error {
 			return failed.errorAt(stage, consumed, consumed+int64(max(len(b.data), b.size)))
 		}
 		consumed += int64(len(b.data))
+		if e.check != nil {
+			if err := e.check(b.data); err != nil {
+				e.pool <- b.slot
+				if f := m.finishGuarded(); f != nil {
+					return f.errorAt("merging", m.pendingAt, consumed)
+				}
+				return fmt.Errorf("cannot read %s: %w", e.name, err)
+			}
+		}
 		e.adapt(b.seq, len(b.data), b.res.matches)
 		if e.opts.Progress != nil {
 			if e.consumed != nil {
