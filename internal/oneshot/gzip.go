@@ -22,10 +22,14 @@ import (
 // missing.
 //
 // It reads the members' headers and trailers itself (RFC 1952) and only
-// inflates: the CRC-32 and size of each member's data are checked by
+// inflates: the CRC-32 and size of a large member's data are checked by
 // check, which the scan's merger calls on the data in order, on the other
 // core. Inflating one stream bounds a scan of it, and the checksum was
-// 2 % of it (klauspost's gzip.Reader computes it as it inflates).
+// 2 % of it (klauspost's gzip.Reader computes it as it inflates). A small
+// member (smallMember bytes of data at most, an empty one) is checked
+// here, as it is read, and tells check only to skip its data: what check
+// has to wait for then stays bounded by the large members in flight (a
+// member end for each of two million empty members took 33 MiB).
 type gzipMembers struct {
 	in       *bufio.Reader
 	fr       io.ReadCloser // the current member's deflate stream
@@ -33,9 +37,15 @@ type gzipMembers struct {
 	done     bool
 	out      int64     // data returned by Read, all members
 	hdr      [512]byte // a header's fields (a name or comment, at most its size)
+	// The current member: its data so far, and its CRC-32 while it is
+	// small.
+	memberSize int64
+	memberCRC  uint32
 
-	mu   sync.Mutex
-	ends []memberEnd // members read to their end that check has not reached yet
+	mu sync.Mutex
+	// ends are the ends of the members read that check has not reached
+	// yet, in order: each covers the data from the previous one's end.
+	ends []memberEnd
 
 	// check's side.
 	checked   int64  // data checked, all members
@@ -43,11 +53,16 @@ type gzipMembers struct {
 }
 
 // memberEnd is where a member's data ends in the stream's data, and what
-// its trailer says of it.
+// its trailer says of it; or, when read, where a run of small members
+// checked by Read ends.
 type memberEnd struct {
 	at        int64
 	crc, size uint32
+	read      bool
 }
+
+// smallMember is the most data of a member that Read checks itself.
+const smallMember = 64 << 10
 
 // maxHeaderString bounds a header's name and comment, as gzip.Reader
 // does.
@@ -156,6 +171,10 @@ func (g *gzipMembers) Read(p []byte) (int, error) {
 		}
 		n, err := g.fr.Read(p)
 		g.out += int64(n)
+		if g.memberSize+int64(n) <= smallMember {
+			g.memberCRC = crc32.Update(g.memberCRC, crc32.IEEETable, p[:n])
+		}
+		g.memberSize += int64(n)
 		if err != io.EOF {
 			return n, err
 		}
@@ -181,22 +200,36 @@ func (g *gzipMembers) Read(p []byte) (int, error) {
 	}
 }
 
-// trailer reads the trailer of the member whose data just ended, for
-// check.
+// trailer reads the trailer of the member whose data just ended: a small
+// member's is checked here, a large one's is left to check.
 func (g *gzipMembers) trailer() error {
 	t := g.hdr[:8]
 	if _, err := io.ReadFull(g.in, t); err != nil {
 		return noEOF(err)
 	}
+	end := memberEnd{at: g.out, crc: binary.LittleEndian.Uint32(t), size: binary.LittleEndian.Uint32(t[4:])}
+	small := g.memberSize <= smallMember
+	if small && (g.memberCRC != end.crc || uint32(g.memberSize) != end.size) {
+		return gzip.ErrChecksum
+	}
+	g.memberSize, g.memberCRC = 0, 0
 	g.mu.Lock()
-	g.ends = append(g.ends, memberEnd{at: g.out, crc: binary.LittleEndian.Uint32(t), size: binary.LittleEndian.Uint32(t[4:])})
-	g.mu.Unlock()
+	defer g.mu.Unlock()
+	switch last := len(g.ends) - 1; {
+	case !small:
+		g.ends = append(g.ends, end)
+	case last >= 0 && g.ends[last].read:
+		g.ends[last].at = end.at // the run of small members goes on
+	default:
+		g.ends = append(g.ends, memberEnd{at: end.at, read: true})
+	}
 	return nil
 }
 
 // check reads p, the stream's next data, in order, and compares the
-// CRC-32 and size of each member whose data ends in it with its trailer's
-// (gzip.ErrChecksum if they differ). A member's trailer is read before any
+// CRC-32 and size of each large member whose data ends in it with its
+// trailer's (gzip.ErrChecksum if they differ); the data of the small
+// members Read checked is skipped. A member's trailer is read before any
 // of the data after it: by the time check reaches a member's end, it
 // knows the trailer.
 func (g *gzipMembers) check(p []byte) error {
@@ -211,19 +244,25 @@ func (g *gzipMembers) check(p []byte) error {
 		if ended && end.at-g.checked < int64(k) {
 			k = int(end.at - g.checked)
 		}
-		g.crc = crc32.Update(g.crc, crc32.IEEETable, p[:k])
-		g.size += uint32(k) // ISIZE is the size modulo 2^32
+		if !end.read {
+			g.crc = crc32.Update(g.crc, crc32.IEEETable, p[:k])
+			g.size += uint32(k) // ISIZE is the size modulo 2^32
+		}
 		g.checked += int64(k)
 		p = p[k:]
 		if g.checked != end.at {
 			return nil // p is checked, and no member ends in it
 		}
-		if g.crc != end.crc || g.size != end.size {
+		if !end.read && (g.crc != end.crc || g.size != end.size) {
 			return gzip.ErrChecksum
 		}
+		// (A run of small members may have gone on since: then its end
+		// is further, and the next round skips to it.)
 		g.crc, g.size = 0, 0
 		g.mu.Lock()
-		g.ends = g.ends[1:]
+		if g.ends[0].at == end.at {
+			g.ends = g.ends[1:]
+		}
 		g.mu.Unlock()
 	}
 }

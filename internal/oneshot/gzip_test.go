@@ -1,11 +1,13 @@
 package oneshot
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"hash/crc32"
+	"io"
 	"strings"
 	"testing"
 )
@@ -36,53 +38,90 @@ func scanGzip(t *testing.T, gz []byte, bs int) (*Report, error, error) {
 	return r, err, errStream
 }
 
-// A member's data is checked against its trailer (CRC-32 and size) by the
-// merger, not while it is inflated: a wrong trailer is still a read error,
-// in any member, whatever the blocks; the data before it is scanned.
+// A member's data is checked against its trailer (CRC-32 and size): a
+// large one's by the merger, not while it is inflated, a small one's as it
+// is read. A wrong trailer is a read error either way, in any member,
+// whatever the blocks; the data before it is scanned.
 func TestGzipTrailersChecked(t *testing.T) {
 	data := examples(t)
 	half := bytes.IndexByte(data[len(data)/2:], '\n') + len(data)/2 + 1
-	first, second := gzipOf(t, data[:half], gzip.Header{}), gzipOf(t, data[half:], gzip.Header{})
-	for _, tc := range []struct {
-		name string
-		gz   func() []byte
-	}{
-		{"crc of the last member", func() []byte {
-			gz := bytes.Clone(first)
-			gz[len(gz)-8] ^= 1
-			return gz
-		}},
-		{"size of the last member", func() []byte {
-			gz := bytes.Clone(first)
-			gz[len(gz)-4] ^= 1
-			return gz
-		}},
-		{"crc of the first of two", func() []byte {
-			gz := bytes.Clone(first)
-			gz[len(gz)-5] ^= 0x80
-			return append(gz, second...)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for _, bs := range []int{1, 4096, 1 << 20} {
-				r, err, errStream := scanGzip(t, tc.gz(), bs)
-				for _, e := range []error{err, errStream} {
-					if e == nil || !strings.Contains(e.Error(), "cannot read") || !strings.Contains(e.Error(), "invalid checksum") {
-						t.Errorf("blocks of %d: error %v, want a read error for the checksum", bs, e)
+	large := bytes.Repeat(data, 4)
+	if half > smallMember || len(large) <= smallMember {
+		t.Fatalf("members of %d and %d bytes: not one small and one large", half, len(large))
+	}
+	for _, size := range []struct {
+		name   string
+		member []byte
+	}{{"small", data[:half]}, {"large", large}} {
+		first, second := gzipOf(t, size.member, gzip.Header{}), gzipOf(t, data[half:], gzip.Header{})
+		for _, tc := range []struct {
+			name string
+			gz   func() []byte
+		}{
+			{"crc of the last member", func() []byte {
+				gz := bytes.Clone(first)
+				gz[len(gz)-8] ^= 1
+				return gz
+			}},
+			{"size of the last member", func() []byte {
+				gz := bytes.Clone(first)
+				gz[len(gz)-4] ^= 1
+				return gz
+			}},
+			{"crc of the first of two", func() []byte {
+				gz := bytes.Clone(first)
+				gz[len(gz)-5] ^= 0x80
+				return append(gz, second...)
+			}},
+		} {
+			t.Run(size.name+" "+tc.name, func(t *testing.T) {
+				for _, bs := range []int{1, 4096, 1 << 20} {
+					r, err, errStream := scanGzip(t, tc.gz(), bs)
+					for _, e := range []error{err, errStream} {
+						if e == nil || !strings.Contains(e.Error(), "cannot read") || !strings.Contains(e.Error(), "invalid checksum") {
+							t.Errorf("blocks of %d: error %v, want a read error for the checksum", bs, e)
+						}
+					}
+					if r.Lines == 0 {
+						t.Errorf("blocks of %d: nothing scanned before the error", bs)
 					}
 				}
-				if r.Lines == 0 {
-					t.Errorf("blocks of %d: nothing scanned before the error", bs)
-				}
-			}
-		})
+			})
+		}
 	}
 	// A trailer cut short: its data is there, but the input is cut.
-	_, err, errStream := scanGzip(t, first[:len(first)-3], 4096)
+	_, err, errStream := scanGzip(t, gzipOf(t, data, gzip.Header{})[:len(gzipOf(t, data, gzip.Header{}))-3], 4096)
 	for _, e := range []error{err, errStream} {
 		if e == nil || !strings.Contains(e.Error(), "unexpected EOF") {
 			t.Errorf("cut trailer: error %v, want unexpected EOF", e)
 		}
+	}
+}
+
+// What the merger has to check is bounded by the large members in
+// flight, not by the members: runs of small and empty members are checked
+// as they are read and leave one entry (found by review: two million
+// empty members left two million, 33 MiB).
+func TestGzipSmallMembersLeaveOneEnd(t *testing.T) {
+	empty := gzipOf(t, nil, gzip.Header{})
+	var z bytes.Buffer
+	for range 20000 {
+		z.Write(empty)
+	}
+	z.Write(gzipOf(t, []byte("ODPS-0130071:x\n"), gzip.Header{}))
+	g, err := newGzipMembers(bufio.NewReader(&z))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(g)
+	if err != nil || string(got) != "ODPS-0130071:x\n" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+	if len(g.ends) != 1 || !g.ends[0].read || g.ends[0].at != int64(len(got)) {
+		t.Errorf("ends %+v, want one run of members read, to %d", g.ends, len(got))
+	}
+	if err := g.check(got); err != nil || len(g.ends) != 0 {
+		t.Errorf("check: %v, %d ends left", err, len(g.ends))
 	}
 }
 
