@@ -198,6 +198,20 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		return
 	}
 	b = b[:commandEnd(b, w)]
+	// Java's unquoted lists (List.toString of a ProcessBuilder's command:
+	// [odpscmd, -u, ID, -p, KEY, -e, select 1;]): the command word is an
+	// item, its arguments are the next ones, to the bracket that closes
+	// the list (or the line's end, if none is open before the word: a
+	// String.join): a ';', '|' or '&' is in an item (SQL), a quote opens an
+	// item only at an item's start, and odpscmd's items may have no blank
+	// between. (Without a bracket, another command on the line after the
+	// list has its -p's value masked too: a key's leak is worse.)
+	javaList := b[w] == ','
+	if javaList {
+		if end := listEnd(b, i, w); end >= 0 {
+			b = b[:end]
+		}
+	}
 	if !bytes.Contains(b[w:], []byte("-p")) {
 		return
 	}
@@ -215,16 +229,21 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	for k := k0; k < len(b); k++ {
 		switch c := b[k]; c {
 		case ';':
-			return
+			if !javaList {
+				return
+			}
 		case '\\':
 			if k+1 < len(b) && b[k+1] == 'n' && (k == 0 || b[k-1] != '\\') && !continued(b, k) {
 				return // a JSON or Python string's line ends: set -e\nmkdir -p d
 			}
 		case '|', '&':
-			if b[k-1] == ' ' || k+1 < len(b) && b[k+1] == c {
+			if !javaList && (b[k-1] == ' ' || k+1 < len(b) && b[k+1] == c) {
 				return
 			}
 		case '"', '\'':
+			if javaList && !opensItem(b, k) {
+				continue // it's, don't
+			}
 			end := itemEnd(b, k, len(b))
 			if end < 0 {
 				continue
@@ -251,16 +270,16 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			k = skipQuote(b, end) - 1 // past the closing quote
 			continue
 		}
-		if !flagAt(b, k) {
+		if !flagAt(b, k) && !(javaList && !attached && b[k] == ',' && k+2 < len(b) && b[k+1] == '-' && b[k+2] == 'p') {
 			continue
 		}
 		if flags++; flags > maxFlags {
 			return
 		}
-		if e, ok := javaListItem(b, k+3); ok && !attached {
-			// Java's unquoted list (List.toString of a ProcessBuilder's
-			// command): [odpscmd, -u, ID, -p, KEY, -e, ...].
-			if v := skipSpaces(b, k+4, false); e > v && !otherOption(b[v:e], false, false) {
+		if v, e, ok := javaListItem(b, k+3); ok && javaList && !attached {
+			// The next item is odpscmd's key, whatever it looks like (a key
+			// may start with '-'), as in the other forms.
+			if e > v {
 				value(v, e)
 				return // odpscmd's: its first
 			}
@@ -297,19 +316,63 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	}
 }
 
-// javaListItem reports whether b[i:] is ", " after a -p, as Java's
-// unquoted lists separate their items, and where the next item ends: at
-// the next ',' or ']', or a space or the line's end (a key holds none).
-func javaListItem(b []byte, i int) (end int, ok bool) {
-	if i+1 >= len(b) || b[i] != ',' || b[i+1] != ' ' {
-		return 0, false
+// javaListItem reports whether b[i:] is the ',' (and blanks) after a -p
+// in a Java list, and where the next item starts and ends: at a ',' or a
+// bracket, a quote, ';' or '<' (what closes the text the list is printed
+// in), or a blank (a key holds none of them).
+func javaListItem(b []byte, i int) (start, end int, ok bool) {
+	if i >= len(b) || b[i] != ',' {
+		return 0, 0, false
 	}
-	v := skipSpaces(b, i+1, false)
-	end = v
-	for end < len(b) && strings.IndexByte(",] \t\r\n", b[end]) < 0 {
+	start = skipSpaces(b, i+1, false)
+	end = start
+	for end < len(b) && strings.IndexByte(",])}\"';< \t\r\n", b[end]) < 0 {
 		end++
 	}
-	return end, true
+	return start, end, true
+}
+
+// listEnd returns where the list that the command word b[i:w] is an item
+// of closes: the bracket matching the nearest one open before the word on
+// its line (a '[' or a '(': Scala's List(...)), past the brackets the
+// items hold in pairs (SQL's count(*), a[1]); or -1 if none is open before
+// it or none closes it in b.
+func listEnd(b []byte, i, w int) int {
+	var open byte
+	for p, depth := i-1, 0; p >= 0 && i-p <= maxCommandLen && b[p] != '\n'; p-- {
+		switch b[p] {
+		case ']', ')':
+			depth++
+		case '[', '(':
+			if depth == 0 {
+				open = b[p]
+			}
+			depth--
+		}
+		if open != 0 {
+			break
+		}
+	}
+	if open == 0 {
+		return -1
+	}
+	closing := byte(']')
+	if open == '(' {
+		closing = ')'
+	}
+	depth := 0
+	for p := w; p < len(b); p++ {
+		switch b[p] {
+		case open:
+			depth++
+		case closing:
+			if depth == 0 {
+				return p
+			}
+			depth--
+		}
+	}
+	return -1
 }
 
 // continued reports whether the \n escape at b[k] ends a line that a

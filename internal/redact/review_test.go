@@ -367,13 +367,38 @@ func TestRedactsJavaArgumentLists(t *testing.T) {
 	for in, want := range map[string]string{
 		"Running [odpscmd, -u, LTAI5tID, -p, S3cr3tK3y, -e, select 1;]":                         "Running [odpscmd, -u, LTAI5tID, -p, REDACTED, -e, select 1;]",
 		"ProcessBuilder command=[/opt/odpscmd/bin/odpscmd, --project=p, -u, ID, -p, S3cr3tK3y]": "ProcessBuilder command=[/opt/odpscmd/bin/odpscmd, --project=p, -u, ID, -p, REDACTED]",
-		"cmd: [odpscmd.sh, -u, ID, -p,S3cr3tK3y, -f, a.sql]":                                    "cmd: [odpscmd.sh, -u, ID, -pREDACTED, -f, a.sql]", // (glued: the comma goes with the key, as before)
+		"cmd: [odpscmd.sh, -u, ID, -p,S3cr3tK3y, -f, a.sql]":                                    "cmd: [odpscmd.sh, -u, ID, -p,REDACTED, -f, a.sql]",
 		// As in the other forms: mysql's -p alone prompts; a -p at the
 		// list's end has no value; the item after odpscmd's -p is masked
 		// whatever it looks like (a key may start with '-').
 		"[mysql, -uroot, -p, ods]": "[mysql, -uroot, -p, ods]",
 		"[odpscmd, -u, ID, -p]":    "[odpscmd, -u, ID, -p]",
 		"[odpscmd, -p, -e, x]":     "[odpscmd, -p, REDACTED, x]",
+		// A review of the first version: the SQL of a -e item is bare, its
+		// ';', '||', '&' and apostrophes are in the item, not the
+		// command's end or a quoted item; other separators Java's joins
+		// print.
+		"Running [odpscmd, -e, select count(*) from t;, -u, ID, -p, S3cr3tK3y]":                   "Running [odpscmd, -e, select count(*) from t;, -u, ID, -p, REDACTED]",
+		"[odpscmd, --project=p, -e, drop table t; create table t(a int);, -u, ID, -p, S3cr3tK3y]": "[odpscmd, --project=p, -e, drop table t; create table t(a int);, -u, ID, -p, REDACTED]",
+		"[odpscmd, -e, select a || b from t where a=1 & b=2, -u, ID, -p, S3cr3tK3y]":              "[odpscmd, -e, select a || b from t where a=1 & b=2, -u, ID, -p, REDACTED]",
+		"[odpscmd, -e, it's, -u, ID, -p, S3cr3tK3y, -e, don't]":                                   "[odpscmd, -e, it's, -u, ID, -p, REDACTED, -e, don't]",
+		"[odpscmd, -e, select a[1] from t, -u, ID, -p, S3cr3tK3y]":                                "[odpscmd, -e, select a[1] from t, -u, ID, -p, REDACTED]",
+		"[odpscmd,\t-u,\tID,\t-p,\tS3cr3tK3y]":                                                    "[odpscmd,\t-u,\tID,\t-p,\tREDACTED]",
+		"[odpscmd,-u,ID,-p,S3cr3tK3y]":                                                            "[odpscmd,-u,ID,-p,REDACTED]",
+		// The list ends at its bracket: another command's -p after it is
+		// its own.
+		"steps=[[odpscmd, -f, a.sql], [mysql, -uroot, -p, ods]]":      "steps=[[odpscmd, -f, a.sql], [mysql, -uroot, -p, ods]]",
+		"commands: [[odpscmd, -f, a.sql], [mkdir, -p, /tmp/out]]":     "commands: [[odpscmd, -f, a.sql], [mkdir, -p, /tmp/out]]",
+		"ran [odpscmd, -f, a.sql] then [ssh, -p, 2222, host]":         "ran [odpscmd, -f, a.sql] then [ssh, -p, 2222, host]",
+		"ran [odpscmd, -f, a.sql] then [docker, run, -p, 8080:80, x]": "ran [odpscmd, -f, a.sql] then [docker, run, -p, 8080:80, x]",
+		// The key ends where the text around the list goes on.
+		"List(odpscmd, -u, ID, -p, S3cr3tK3y) exited 1":                    "List(odpscmd, -u, ID, -p, REDACTED) exited 1",
+		`{"cmd":"odpscmd, -u, ID, -p, S3cr3tK3y","token":"abc"}`:           `{"cmd":"odpscmd, -u, ID, -p, REDACTED","token":"REDACTED"}`,
+		"cmd='odpscmd, -u, ID, -p, S3cr3tK3y' next":                        "cmd='odpscmd, -u, ID, -p, REDACTED' next",
+		"<cmd>odpscmd, -u, ID, -p, S3cr3tK3y</cmd>":                        "<cmd>odpscmd, -u, ID, -p, REDACTED</cmd>",
+		"List(odpscmd, -e, select count(*) from t, -u, ID, -p, S3cr3tK3y)": "List(odpscmd, -e, select count(*) from t, -u, ID, -p, REDACTED)",
+		// Prose after the word is no list.
+		"odpscmd -f a.sql failed: missing value for -p, aborting": "odpscmd -f a.sql failed: missing value for -p, aborting",
 	} {
 		if got := String(in); got != want {
 			t.Errorf("String(%q)\n = %q\nwant %q", in, got, want)
