@@ -142,3 +142,62 @@ func attachedValue(b []byte, s int) (int, int) {
 	}
 	return s, e
 }
+
+// javaListItem reports whether b[i:] is the ',' (and blanks) after a -p
+// in a Java list, and where the next item starts and ends: at a ',' or a
+// bracket, a quote, ';' or '<' (what closes the text the list is printed
+// in), or a blank (a key holds none of them).
+func javaListItem(b []byte, i int) (start, end int, ok bool) {
+	if i >= len(b) || b[i] != ',' {
+		return 0, 0, false
+	}
+	start = skipSpaces(b, i+1, false)
+	end = start
+	for end < len(b) && strings.IndexByte(",])}\"';< \t\r\n", b[end]) < 0 {
+		end++
+	}
+	return start, end, true
+}
+
+// listEnd returns where the list that the command word b[i:w] is an item
+// of closes: the bracket matching the nearest one open before the word on
+// its line (a '[' or a '(': Scala's List(...)), past the brackets the
+// items hold in pairs (SQL's count(*), a[1]); or -1 if none is open before
+// it or none closes it in b.
+func listEnd(b []byte, i, w int) int {
+	var open byte
+	for p, depth := i-1, 0; p >= 0 && i-p <= maxCommandLen && b[p] != '\n'; p-- {
+		switch b[p] {
+		case ']', ')':
+			depth++
+		case '[', '(':
+			if depth == 0 {
+				open = b[p]
+			}
+			depth--
+		}
+		if open != 0 {
+			break
+		}
+	}
+	if open == 0 {
+		return -1
+	}
+	closing := byte(']')
+	if open == '(' {
+		closing = ')'
+	}
+	depth := 0
+	for p := w; p < len(b); p++ {
+		switch b[p] {
+		case open:
+			depth++
+		case closing:
+			if depth == 0 {
+				return p
+			}
+			depth--
+		}
+	}
+	return -1
+}
