@@ -159,45 +159,32 @@ func javaListItem(b []byte, i int) (start, end int, ok bool) {
 	return start, end, true
 }
 
-// listEnd returns where the list that the command word b[i:w] is an item
-// of closes: the bracket matching the nearest one open before the word on
-// its line (a '[' or a '(': Scala's List(...)), past the brackets the
-// items hold in pairs (SQL's count(*), a[1]); or -1 if none is open before
-// it or none closes it in b.
-func listEnd(b []byte, i, w int) int {
-	var open byte
-	for p, depth := i-1, 0; p >= 0 && i-p <= maxCommandLen && b[p] != '\n'; p-- {
+// listOpen returns the bracket that opens the list the command word at
+// b[i] is an item of: the nearest one open before the word on its line,
+// within maxListOpen bytes (a '[', or the '(' of Scala's List(...)), and
+// the bracket that closes it; 0, 0 if none is open there. The reader of
+// the command's arguments stops at the closing one, past those the items
+// hold in pairs (SQL's count(*), a[1]).
+func listOpen(b []byte, i int) (open, closing byte) {
+	for p, depth := i-1, 0; p >= 0 && i-p <= maxListOpen && b[p] != '\n'; p-- {
 		switch b[p] {
 		case ']', ')':
 			depth++
 		case '[', '(':
 			if depth == 0 {
-				open = b[p]
-			}
-			depth--
-		}
-		if open != 0 {
-			break
-		}
-	}
-	if open == 0 {
-		return -1
-	}
-	closing := byte(']')
-	if open == '(' {
-		closing = ')'
-	}
-	depth := 0
-	for p := w; p < len(b); p++ {
-		switch b[p] {
-		case open:
-			depth++
-		case closing:
-			if depth == 0 {
-				return p
+				if b[p] == '(' {
+					return '(', ')'
+				}
+				return '[', ']'
 			}
 			depth--
 		}
 	}
-	return -1
+	return 0, 0
 }
+
+// maxListOpen bounds how far before a command word listOpen looks for the
+// bracket that opens its list: a path to the command or a few items
+// ([sudo, -u, etl, /opt/odpscmd/bin/odpscmd, ...]); a line of a million
+// commas pays this much for each word, not maxCommandLen.
+const maxListOpen = 256

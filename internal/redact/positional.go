@@ -207,11 +207,11 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	// between. (Without a bracket, another command on the line after the
 	// list has its -p's value masked too: a key's leak is worse.)
 	javaList := b[w] == ','
+	var open, closing byte
 	if javaList {
-		if end := listEnd(b, i, w); end >= 0 {
-			b = b[:end]
-		}
+		open, closing = listOpen(b, i)
 	}
+	depth := 0 // of the brackets inside the list's items
 	if !bytes.Contains(b[w:], []byte("-p")) {
 		return
 	}
@@ -227,6 +227,14 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		k0 += 2 // in a JSON string: [\"mysql\", \"-pS\"]
 	}
 	for k := k0; k < len(b); k++ {
+		if open != 0 && (b[k] == open || b[k] == closing) {
+			if b[k] == open {
+				depth++
+			} else if depth--; depth < 0 {
+				return // the list's end
+			}
+			continue
+		}
 		switch c := b[k]; c {
 		case ';':
 			if !javaList {
