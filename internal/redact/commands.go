@@ -145,15 +145,19 @@ func attachedValue(b []byte, s int) (int, int) {
 
 // javaListItem reports whether b[i:] is the ',' (and blanks) after a -p
 // in a Java list, and where the next item starts and ends: at a ',' or a
-// bracket, a quote, ';' or '<' (what closes the text the list is printed
-// in), or a blank (a key holds none of them).
+// bracket, a quote, ';', '<' (but for a placeholder's first), '&', '|' or
+// a backslash (what closes the text the list is printed in, or starts
+// the next command), or a blank (a key holds none of them).
 func javaListItem(b []byte, i int) (start, end int, ok bool) {
 	if i >= len(b) || b[i] != ',' {
 		return 0, 0, false
 	}
 	start = skipSpaces(b, i+1, false)
 	end = start
-	for end < len(b) && strings.IndexByte(",])}\"';< \t\r\n", b[end]) < 0 {
+	if end < len(b) && b[end] == '<' {
+		end++ // a placeholder's: <KEY>
+	}
+	for end < len(b) && strings.IndexByte(",])}\"';<&|\\ \t\r\n", b[end]) < 0 {
 		end++
 	}
 	return start, end, true

@@ -192,6 +192,9 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	// b[:stop], maxCommandLen bytes at most.
 	a := w
 	for a < len(b) && strings.IndexByte(" \t'\",\\", b[a]) >= 0 {
+		if b[a] == '\\' && a+1 < len(b) && strings.IndexByte("tnr", b[a+1]) >= 0 {
+			a++ // a JSON string's \t: [odpscmd,\t-u, ...]
+		}
 		a = skipStringPrefix(b, a+1) // and a list's next item's u or b
 	}
 	if a == w || a >= len(b) || !attached && b[a] != '-' {
@@ -206,15 +209,15 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	// item only at an item's start, and odpscmd's items may have no blank
 	// between. (Without a bracket, another command on the line after the
 	// list has its -p's value masked too: a key's leak is worse.)
+	if !bytes.Contains(b[w:], []byte("-p")) {
+		return
+	}
 	javaList := b[w] == ','
 	var open, closing byte
 	if javaList {
 		open, closing = listOpen(b, i)
 	}
 	depth := 0 // of the brackets inside the list's items
-	if !bytes.Contains(b[w:], []byte("-p")) {
-		return
-	}
 	// A value that runs to maxCommandLen is cut there, not at a line's end.
 	cut := len(b) == w+maxCommandLen
 	value := func(s, e int) { add(span{s, e, cut && e == len(b)}) }
@@ -278,7 +281,7 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			k = skipQuote(b, end) - 1 // past the closing quote
 			continue
 		}
-		if !flagAt(b, k) && !(javaList && !attached && b[k] == ',' && k+2 < len(b) && b[k+1] == '-' && b[k+2] == 'p') {
+		if !flagAt(b, k) && !(javaList && b[k] == ',' && k+3 < len(b) && b[k+1] == '-' && b[k+2] == 'p' && (!attached || b[k+3] != ',')) {
 			continue
 		}
 		if flags++; flags > maxFlags {
@@ -286,7 +289,14 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		}
 		if v, e, ok := javaListItem(b, k+3); ok && javaList && !attached {
 			// The next item is odpscmd's key, whatever it looks like (a key
-			// may start with '-'), as in the other forms.
+			// may start with '-'), as in the other forms; quoted, as the
+			// quote reads it (-p, "KEY", in a JSON string -p, \"KEY\").
+			if q := skipQuote(b, v); q > v {
+				if qe := (valueAt{k: q, quote: b[v:q]}).end(b); qe > q {
+					value(q, qe)
+					return
+				}
+			}
 			if e > v {
 				value(v, e)
 				return // odpscmd's: its first
@@ -295,7 +305,13 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		}
 		if k+3 < len(b) && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '\r' && b[k+3] != '\n' && (b[k+3] != '=' || attached) {
 			// -pKEY: the rest of the word (mysql's -p=S: =S).
-			if s, e := attachedValue(b, k+3); e > s && !otherOption(b[s:e], true, attached) && (attached || gluedKey(b[s:e])) {
+			s, e := attachedValue(b, k+3)
+			if javaList {
+				if c := bytes.IndexAny(b[s:e], ",])}"); c >= 0 {
+					e = s + c // the item's end: [mysql,-uroot,-pS,db]
+				}
+			}
+			if e > s && !otherOption(b[s:e], true, attached) && (attached || gluedKey(b[s:e])) {
 				value(s, e)
 				k = e - 1
 			}

@@ -397,6 +397,23 @@ func TestRedactsJavaArgumentLists(t *testing.T) {
 		"cmd='odpscmd, -u, ID, -p, S3cr3tK3y' next":                        "cmd='odpscmd, -u, ID, -p, REDACTED' next",
 		"<cmd>odpscmd, -u, ID, -p, S3cr3tK3y</cmd>":                        "<cmd>odpscmd, -u, ID, -p, REDACTED</cmd>",
 		"List(odpscmd, -e, select count(*) from t, -u, ID, -p, S3cr3tK3y)": "List(odpscmd, -e, select count(*) from t, -u, ID, -p, REDACTED)",
+		// A second review: brackets in a quoted item are the item's; a
+		// quoted key; the text around a list without blanks; a
+		// placeholder; mysql's attached password without blanks; a list in
+		// a JSON string with \t escapes.
+		`[odpscmd, -e, select ']', -u, ID, -p, S3cr3tK3y]`:                              "[odpscmd, -e, select ']', -u, ID, -p, REDACTED]",
+		`List(odpscmd, -e, select regexp_replace(s, '\\)', ''), -u, ID, -p, S3cr3tK3y)`: `List(odpscmd, -e, select regexp_replace(s, '\\)', ''), -u, ID, -p, REDACTED)`,
+		`{"msg":"Running [odpscmd, -e, select \"a]\" from t, -u, ID, -p, S3cr3tK3y]"}`:  `{"msg":"Running [odpscmd, -e, select \"a]\" from t, -u, ID, -p, REDACTED]"}`,
+		`[mysql, -uroot, -e, select ']', -pS3cr3t, db]`:                                 "[mysql, -uroot, -e, select ']', -pREDACTED, db]",
+		`[odpscmd, -u, ID, -p, "S3cr3tK3y"]`:                                            `[odpscmd, -u, ID, -p, "REDACTED"]`,
+		`{"msg":"cmd=[odpscmd, -u, \"ID\", -p, \"S3cr3tK3y\"]"}`:                        `{"msg":"cmd=[odpscmd, -u, \"ID\", -p, \"REDACTED\"]"}`,
+		`{"msg":"odpscmd,-u,ID,-p,S3cr3tK3y\nDone"}`:                                    `{"msg":"odpscmd,-u,ID,-p,REDACTED\nDone"}`,
+		"odpscmd,-u,ID,-p,S3cr3tK3y&&mysql -uroot -p ods":                               "odpscmd,-u,ID,-p,REDACTED&&mysql -uroot -p ods",
+		"[odpscmd,-u,ID,-pS3cr3tK3y,-e,x]":                                              "[odpscmd,-u,ID,-pREDACTED,-e,x]",
+		"[odpscmd, -u, ID, -p, <S3cr3tK3y>]":                                            "[odpscmd, -u, ID, -p, REDACTED]",
+		"[mysql,-uroot,-pS3cr3t,db]":                                                    "[mysql,-uroot,-pREDACTED,db]",
+		"[mysqldump,-uroot,-p,db] then (hadoop, fs, -put, a, b)":                        "[mysqldump,-uroot,-p,db] then (hadoop, fs, -put, a, b)",
+		`{"msg":"[odpscmd,\t-u,\tID,\t-p,\tS3cr3tK3y]"}`:                                `{"msg":"[odpscmd,\t-u,\tID,\t-p,\tREDACTED]"}`,
 		// Prose after the word is no list.
 		"odpscmd -f a.sql failed: missing value for -p, aborting": "odpscmd -f a.sql failed: missing value for -p, aborting",
 	} {
