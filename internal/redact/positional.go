@@ -212,7 +212,18 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	if !bytes.Contains(b[w:], []byte("-p")) {
 		return
 	}
-	javaList := b[w] == ','
+	// (The word may end a quoted item: ["C:\\...\\odpscmd.bat", -u, ...].)
+	sep := w
+	switch {
+	case b[sep] == '"' || b[sep] == '\'':
+		sep++
+	case b[sep] == '\\' && sep+1 < len(b) && b[sep+1] == '"':
+		sep += 2
+	}
+	javaList := sep < len(b) && b[sep] == ','
+	// A list joined without blanks ([mysql,-uroot,-pS,db]): an attached
+	// value ends at the next ','.
+	joined := javaList && sep+1 < len(b) && b[sep+1] != ' ' && b[sep+1] != '\t'
 	var open, closing byte
 	if javaList {
 		open, closing = listOpen(b, i)
@@ -253,7 +264,16 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			}
 		case '"', '\'':
 			if javaList && !opensItem(b, k) {
-				continue // it's, don't
+				// Inside an item: a quoted text's brackets are its own
+				// (x=']'); an apostrophe is none (it's, don't).
+				item := b[k+1:]
+				if comma := bytes.IndexByte(item, ','); comma >= 0 {
+					item = item[:comma]
+				}
+				if q := bytes.IndexByte(item, c); q >= 0 {
+					k += 1 + q
+				}
+				continue
 			}
 			end := itemEnd(b, k, len(b))
 			if end < 0 {
@@ -305,12 +325,16 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		}
 		if k+3 < len(b) && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '\r' && b[k+3] != '\n' && (b[k+3] != '=' || attached) {
 			// -pKEY: the rest of the word (mysql's -p=S: =S).
-			s, e := attachedValue(b, k+3)
-			if javaList {
-				if c := bytes.IndexAny(b[s:e], ",])}"); c >= 0 {
-					e = s + c // the item's end: [mysql,-uroot,-pS,db]
+			lim := len(b)
+			if joined {
+				switch c := bytes.IndexByte(b[k+3:], ','); {
+				case c == 0:
+					continue // -p alone: mysql prompts (odpscmd's was read above)
+				case c > 0:
+					lim = k + 3 + c
 				}
 			}
+			s, e := attachedValue(b[:lim], k+3)
 			if e > s && !otherOption(b[s:e], true, attached) && (attached || gluedKey(b[s:e])) {
 				value(s, e)
 				k = e - 1

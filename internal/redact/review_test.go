@@ -414,6 +414,17 @@ func TestRedactsJavaArgumentLists(t *testing.T) {
 		"[mysql,-uroot,-pS3cr3t,db]":                                                    "[mysql,-uroot,-pREDACTED,db]",
 		"[mysqldump,-uroot,-p,db] then (hadoop, fs, -put, a, b)":                        "[mysqldump,-uroot,-p,db] then (hadoop, fs, -put, a, b)",
 		`{"msg":"[odpscmd,\t-u,\tID,\t-p,\tS3cr3tK3y]"}`:                                `{"msg":"[odpscmd,\t-u,\tID,\t-p,\tREDACTED]"}`,
+		// A third review: a quoted text inside an item ends no list; an
+		// attached value in a list with blanks ends as without a list; a
+		// quoted Windows path as the command's item.
+		`[mysql, -e, select * from t where x=']', -uroot, -pSEKRETm1]`:                  "[mysql, -e, select * from t where x=']', -uroot, -pREDACTED]",
+		`List(mysql, -e, select * from t where x=')', -uroot, -pSEKRETm1)`:              "List(mysql, -e, select * from t where x=')', -uroot, -pREDACTED)",
+		`[odpscmd, -e, select * from t where x=']', -u, ID, -p, SEKRETa1B2]`:            "[odpscmd, -e, select * from t where x=']', -u, ID, -p, REDACTED]",
+		`[mysql, -uroot, -pSEKRETab,cd, db]`:                                            "[mysql, -uroot, -pREDACTED, db]",
+		`[mysql, -uroot, -p"SEKRETab,cd", db]`:                                          "[mysql, -uroot, -pREDACTED, db]",
+		`[odpscmd, -u, ID, -pSEKRETab)cd]`:                                              "[odpscmd, -u, ID, -pREDACTED]",
+		`[cmd, /c, "C:\Program Files\odpscmd\bin\odpscmd.bat", -u, ID, -p, SEKRETa1B2]`: `[cmd, /c, "C:\Program Files\odpscmd\bin\odpscmd.bat", -u, ID, -p, REDACTED]`,
+		"mysql,x -p,db": "mysql,x -p,db", // -p alone in a list joined without blanks (a crash in a draft)
 		// Prose after the word is no list.
 		"odpscmd -f a.sql failed: missing value for -p, aborting": "odpscmd -f a.sql failed: missing value for -p, aborting",
 	} {
