@@ -192,3 +192,43 @@ func listOpen(b []byte, i int) (open, closing byte) {
 // ([sudo, -u, etl, /opt/odpscmd/bin/odpscmd, ...]); a line of a million
 // commas pays this much for each word, not maxCommandLen.
 const maxListOpen = 256
+
+// quotedInItem returns where the quoted text opened by the quote at b[k],
+// inside a list's item, closes: at the same quote before the item's ','
+// (x=']'), else at one followed by ',', a bracket or the end (x='a,b]',);
+// or k when none closes it there, or when it would hide a -p (an
+// apostrophe, it's -p'S': a quote that pairs with a later one is no
+// quoted text).
+func quotedInItem(b []byte, k int) int {
+	c := b[k]
+	item := b[k+1:]
+	if comma := bytes.IndexByte(item, ','); comma >= 0 {
+		item = item[:comma]
+	}
+	q := bytes.IndexByte(item, c)
+	if q < 0 {
+		// Within maxQuotedText: a line of quotes pays that for each.
+		text := b[k+1 : min(len(b), k+1+maxQuotedText)]
+		for p := 0; p < len(text); p++ {
+			n := bytes.IndexByte(text[p:], c)
+			if n < 0 {
+				break
+			}
+			if p += n; k+2+p == len(b) || p+1 < len(text) && strings.IndexByte(",])}", text[p+1]) >= 0 {
+				q = p
+				break
+			}
+		}
+	}
+	if q < 0 {
+		return k
+	}
+	if text := b[k+1 : k+1+q]; bytes.Contains(text, []byte(" -p")) || bytes.Contains(text, []byte(",-p")) || bytes.Contains(text, []byte("\t-p")) {
+		return k
+	}
+	return k + 1 + q
+}
+
+// maxQuotedText bounds how far quotedInItem looks for the quote that
+// closes a quoted text holding a ',' (an SQL literal).
+const maxQuotedText = 256

@@ -223,7 +223,7 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	javaList := sep < len(b) && b[sep] == ','
 	// A list joined without blanks ([mysql,-uroot,-pS,db]): an attached
 	// value ends at the next ','.
-	joined := javaList && sep+1 < len(b) && b[sep+1] != ' ' && b[sep+1] != '\t'
+	joined := javaList && sep+1 < len(b) && b[sep+1] != ' ' && b[sep+1] != '\t' && !(sep+2 < len(b) && b[sep+1] == '\\' && strings.IndexByte("tnr", b[sep+2]) >= 0)
 	var open, closing byte
 	if javaList {
 		open, closing = listOpen(b, i)
@@ -266,12 +266,8 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			if javaList && !opensItem(b, k) {
 				// Inside an item: a quoted text's brackets are its own
 				// (x=']'); an apostrophe is none (it's, don't).
-				item := b[k+1:]
-				if comma := bytes.IndexByte(item, ','); comma >= 0 {
-					item = item[:comma]
-				}
-				if q := bytes.IndexByte(item, c); q >= 0 {
-					k += 1 + q
+				if q := quotedInItem(b, k); q > k {
+					k = q
 				}
 				continue
 			}
@@ -327,11 +323,17 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 			// -pKEY: the rest of the word (mysql's -p=S: =S).
 			lim := len(b)
 			if joined {
-				switch c := bytes.IndexByte(b[k+3:], ','); {
-				case c == 0:
+				from := k + 3 // a quoted value's ',' are its own: -p'S,1'
+				if q := skipQuote(b, from); q > from {
+					if e := (valueAt{k: q, quote: b[from:q]}).end(b); e > q {
+						from = e
+					}
+				}
+				switch c := bytes.IndexByte(b[from:], ','); {
+				case c == 0 && from == k+3:
 					continue // -p alone: mysql prompts (odpscmd's was read above)
-				case c > 0:
-					lim = k + 3 + c
+				case c >= 0:
+					lim = from + c
 				}
 			}
 			s, e := attachedValue(b[:lim], k+3)

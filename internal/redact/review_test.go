@@ -425,6 +425,16 @@ func TestRedactsJavaArgumentLists(t *testing.T) {
 		`[odpscmd, -u, ID, -pSEKRETab)cd]`:                                              "[odpscmd, -u, ID, -pREDACTED]",
 		`[cmd, /c, "C:\Program Files\odpscmd\bin\odpscmd.bat", -u, ID, -p, SEKRETa1B2]`: `[cmd, /c, "C:\Program Files\odpscmd\bin\odpscmd.bat", -u, ID, -p, REDACTED]`,
 		"mysql,x -p,db": "mysql,x -p,db", // -p alone in a list joined without blanks (a crash in a draft)
+		// A fourth review: a quoted password holding a ',' in a list
+		// joined without blanks; a JSON-escaped \t after the commas is a
+		// blank; a quoted text holding a ',' before a bracket; an
+		// apostrophe and a later quote around a -p are no quoted text.
+		`[mysql,-uroot,-p'SEK,RET1',db]`:                         "[mysql,-uroot,-pREDACTED,db]",
+		`[mysql,-uroot,-p\"SEK,RET1\",db]`:                       "[mysql,-uroot,-pREDACTED,db]",
+		`[mysql,\t-uroot,\t-pSEK,RET1,\tdb]`:                     `[mysql,\t-uroot,\t-pREDACTED\tdb]`,
+		`[mysql, -e, select * from t where x='a,b]', -pSEKRET1]`: "[mysql, -e, select * from t where x='a,b]', -pREDACTED]",
+		`List(mysql, -e, select f(x='a,b)'), -pSEKRET1)`:         "List(mysql, -e, select f(x='a,b)'), -pREDACTED)",
+		`[mysql, it's -p'SEKRET1']`:                              "[mysql, it's -pREDACTED]",
 		// Prose after the word is no list.
 		"odpscmd -f a.sql failed: missing value for -p, aborting": "odpscmd -f a.sql failed: missing value for -p, aborting",
 	} {
