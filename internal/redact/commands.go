@@ -232,3 +232,15 @@ func quotedInItem(b []byte, k int) int {
 // maxQuotedText bounds how far quotedInItem looks for the quote that
 // closes a quoted text holding a ',' (an SQL literal).
 const maxQuotedText = 256
+
+// quotedValue returns where the text of a value quoted at b[i] starts and
+// ends (a quote in any of skipQuote's forms, closed as valueAt reads it),
+// if one is there and holds something.
+func quotedValue(b []byte, i int) (start, end int, ok bool) {
+	q := skipQuote(b, i)
+	if q == i {
+		return 0, 0, false
+	}
+	e := (valueAt{k: q, quote: b[i:q]}).end(b)
+	return q, e, e > q
+}

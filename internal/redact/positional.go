@@ -201,6 +201,9 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		return
 	}
 	b = b[:commandEnd(b, w)]
+	if !bytes.Contains(b[w:], []byte("-p")) {
+		return
+	}
 	// Java's unquoted lists (List.toString of a ProcessBuilder's command:
 	// [odpscmd, -u, ID, -p, KEY, -e, select 1;]): the command word is an
 	// item, its arguments are the next ones, to the bracket that closes
@@ -208,11 +211,8 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	// String.join): a ';', '|' or '&' is in an item (SQL), a quote opens an
 	// item only at an item's start, and odpscmd's items may have no blank
 	// between. (Without a bracket, another command on the line after the
-	// list has its -p's value masked too: a key's leak is worse.)
-	if !bytes.Contains(b[w:], []byte("-p")) {
-		return
-	}
-	// (The word may end a quoted item: ["C:\\...\\odpscmd.bat", -u, ...].)
+	// list has its -p's value masked too: a key's leak is worse.) The word
+	// may end a quoted item: ["C:\\...\\odpscmd.bat", -u, ...].
 	sep := w
 	switch {
 	case b[sep] == '"' || b[sep] == '\'':
@@ -222,7 +222,7 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 	}
 	javaList := sep < len(b) && b[sep] == ','
 	// A list joined without blanks ([mysql,-uroot,-pS,db]): an attached
-	// value ends at the next ','.
+	// value ends at the next ',' after its quoted part, if it has one.
 	joined := javaList && sep+1 < len(b) && b[sep+1] != ' ' && b[sep+1] != '\t' && !(sep+2 < len(b) && b[sep+1] == '\\' && strings.IndexByte("tnr", b[sep+2]) >= 0)
 	var open, closing byte
 	if javaList {
@@ -280,11 +280,9 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 				// A list's item: the next one is the key.
 				v := skipQuote(b, end) // past the closing quote
 				v = skipStringPrefix(b, skipSpaces(b, skipPairComma(b, skipSpaces(b, v, false)), false))
-				if q := skipQuote(b, v); q > v {
-					if e := (valueAt{k: q, quote: b[v:q]}).end(b); e > q && !otherOption(b[q:e], false, false) {
-						value(q, e)
-						return // odpscmd's: its first
-					}
+				if q, e, ok := quotedValue(b, v); ok && !otherOption(b[q:e], false, false) {
+					value(q, e)
+					return // odpscmd's: its first
 				}
 			case len(item) > 2 && item[0] == '-' && item[1] == 'p' && opensItem(b, k):
 				if flags++; flags > maxFlags {
@@ -303,31 +301,28 @@ func positionalValues(b []byte, i, n int, add func(span)) {
 		if flags++; flags > maxFlags {
 			return
 		}
-		if v, e, ok := javaListItem(b, k+3); ok && javaList && !attached {
-			// The next item is odpscmd's key, whatever it looks like (a key
-			// may start with '-'), as in the other forms; quoted, as the
-			// quote reads it (-p, "KEY", in a JSON string -p, \"KEY\").
-			if q := skipQuote(b, v); q > v {
-				if qe := (valueAt{k: q, quote: b[v:q]}).end(b); qe > q {
-					value(q, qe)
-					return
+		if javaList && !attached {
+			if v, e, ok := javaListItem(b, k+3); ok {
+				// The next item is odpscmd's key, whatever it looks like (a
+				// key may start with '-'), as in the other forms; quoted, as
+				// the quote reads it (-p, "KEY", in a JSON string -p, \"KEY\").
+				if q, qe, quoted := quotedValue(b, v); quoted {
+					v, e = q, qe
 				}
+				if e > v {
+					value(v, e)
+					return // odpscmd's: its first
+				}
+				continue
 			}
-			if e > v {
-				value(v, e)
-				return // odpscmd's: its first
-			}
-			continue
 		}
 		if k+3 < len(b) && b[k+3] != ' ' && b[k+3] != '\t' && b[k+3] != '\r' && b[k+3] != '\n' && (b[k+3] != '=' || attached) {
 			// -pKEY: the rest of the word (mysql's -p=S: =S).
 			lim := len(b)
 			if joined {
 				from := k + 3 // a quoted value's ',' are its own: -p'S,1'
-				if q := skipQuote(b, from); q > from {
-					if e := (valueAt{k: q, quote: b[from:q]}).end(b); e > q {
-						from = e
-					}
+				if _, e, quoted := quotedValue(b, from); quoted {
+					from = e
 				}
 				switch c := bytes.IndexByte(b[from:], ','); {
 				case c == 0 && from == k+3:
