@@ -9,8 +9,9 @@ import (
 	"io"
 	"sync"
 
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/odpswatch/odpswatch/internal/inflate"
 )
 
 // gzipMembers decompresses the gzip members of a stream one after the
@@ -22,18 +23,19 @@ import (
 // missing.
 //
 // It reads the members' headers and trailers itself (RFC 1952) and only
-// inflates: the CRC-32 and size of a large member's data are checked by
-// check, which the scan's merger calls on the data in order, on the other
-// core. Inflating one stream bounds a scan of it, and the checksum was
-// 2 % of it (klauspost's gzip.Reader computes it as it inflates). A small
+// inflates (package inflate): the CRC-32 and size of a large member's data
+// are checked by check, which the scan's merger calls on the data in
+// order, on the other core. Inflating one stream bounds a scan of it, and
+// the checksum was 2 % of it (klauspost's gzip.Reader computes it as it
+// inflates). A small
 // member (smallMember bytes of data at most, an empty one) is checked
 // here, as it is read, and tells check only to skip its data: what check
 // has to wait for then stays bounded by the large members in flight (a
 // member end for each of two million empty members took 33 MiB).
 type gzipMembers struct {
 	in       *bufio.Reader
-	fr       io.ReadCloser // the current member's deflate stream
-	trailing int64         // bytes after the last member, not zeros
+	fr       *inflate.Reader // the current member's deflate stream
+	trailing int64           // bytes after the last member, not zeros
 	done     bool
 	out      int64     // data returned by Read, all members
 	hdr      [512]byte // a header's fields (a name or comment, at most its size)
@@ -148,9 +150,9 @@ func (g *gzipMembers) header() error {
 		}
 	}
 	if g.fr == nil {
-		g.fr = flate.NewReader(g.in)
-	} else if err := g.fr.(flate.Resetter).Reset(g.in, nil); err != nil {
-		return err
+		g.fr = inflate.NewReader(g.in)
+	} else {
+		g.fr.Reset(g.in)
 	}
 	return nil
 }
