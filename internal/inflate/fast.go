@@ -81,21 +81,28 @@ func (d *Reader) fast() error {
 		}
 		src := o - distance
 		switch {
-		case distance >= 8:
-			// Eight bytes at a time, the overlap included: each load
-			// reads bytes already written. Up to seven bytes past the
-			// match are written, in the slack, and later overwritten.
+		case distance >= length && length > 32:
+			copy(win[o:o+length], win[src:src+length])
+		case distance >= 16 || distance >= length:
+			// Eight bytes at a time: each load reads bytes written
+			// before the match, or, past its length, bytes no one reads.
+			// Up to seven bytes past the match are written, in the
+			// slack, and later overwritten. (At distances of 8 to 15 a
+			// load would read a store just made, which the processor
+			// forwards slowly: those take the copies below.)
 			for i := 0; i < length; i += 8 {
 				le.PutUint64(win[o+i:], le.Uint64(win[src+i:]))
 			}
 		case distance == 1:
-			b := win[src]
-			for i := range length {
-				win[o+i] = b
+			v := uint64(win[src]) * 0x0101010101010101
+			for i := 0; i < length; i += 8 {
+				le.PutUint64(win[o+i:], v)
 			}
 		default:
-			for i := range length {
-				win[o+i] = win[src+i]
+			// The period, copied again and again, twice as much each
+			// time.
+			for n := 0; n < length; {
+				n += copy(win[o+n:o+length], win[src:o+n])
 			}
 		}
 		o += length

@@ -110,11 +110,14 @@ func NewReader(in *bufio.Reader) *Reader {
 	return d
 }
 
-// Reset starts reading the stream that in holds next; the buffers are
-// kept, and so is the output not read yet: the history is the new
-// stream's from here.
+// Reset starts reading the stream that in holds next, as a new Reader
+// would (what the last one left unread is dropped), keeping the buffers.
 func (d *Reader) Reset(in *bufio.Reader) {
-	*d = Reader{in: in, win: d.win, tabs: d.tabs, r: d.r, o: d.o, histStart: d.o}
+	win, tabs := d.win, d.tabs
+	if win == nil {
+		win, tabs = make([]byte, winSize), new(tables)
+	}
+	*d = Reader{in: in, win: win, tabs: tabs}
 }
 
 // Close does nothing: a Reader holds no resources but memory.
@@ -435,7 +438,10 @@ func (d *Reader) huffman() error {
 			}
 			continue
 		}
-		if d.more(64) && len(d.buf)-d.pos >= 8 {
+		// What in holds already, without waiting for more: a symbol at a
+		// time, below, waits only for the bits it needs (a pipe's writer
+		// may be waiting for what those symbols make).
+		if d.more(0) && len(d.buf)-d.pos >= 8 {
 			continue
 		}
 		d.clean()

@@ -290,3 +290,26 @@ func TestInflateMatchBeforeTheStreamsStart(t *testing.T) {
 		t.Fatalf("second stream: error %v, want a CorruptError", err)
 	}
 }
+
+// Reset drops what the last stream left unread, as a new Reader would
+// (found by review: it was read before the new stream's output), and a
+// zero Reader can be Reset.
+func TestInflateResetDropsTheUnread(t *testing.T) {
+	a, b := logText(21, 5000), []byte("the second stream")
+	br := bufio.NewReaderSize(bytes.NewReader(deflate(t, a, 6)), 4096)
+	d := NewReader(br)
+	p := make([]byte, 10)
+	if n, err := d.Read(p); n != 10 || err != nil || !bytes.Equal(p, a[:10]) {
+		t.Fatalf("first read: %d, %v, %q", n, err, p)
+	}
+	br = bufio.NewReaderSize(bytes.NewReader(deflate(t, b, 6)), 4096)
+	d.Reset(br)
+	if got, err := io.ReadAll(d); err != nil || !bytes.Equal(got, b) {
+		t.Fatalf("after Reset: %q (%d bytes), %v; want %q", head(got), len(got), err, b)
+	}
+	var z Reader
+	z.Reset(bufio.NewReaderSize(bytes.NewReader(deflate(t, b, 6)), 4096))
+	if got, err := io.ReadAll(&z); err != nil || !bytes.Equal(got, b) {
+		t.Fatalf("a zero Reader, Reset: %q, %v; want %q", got, err, b)
+	}
+}
