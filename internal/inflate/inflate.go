@@ -19,9 +19,8 @@
 // bits, refilled eight bytes at once without a branch (the way libdeflate
 // does), decodes a length's base and extra bits with one table load,
 // copies matches eight bytes at a time, and writes into a flat buffer
-// with the history before it. On a gzip'd log of this project's generator
-// that is ~1.4x klauspost's speed (BenchmarkInflate, the ratio in one
-// run).
+// with the history before it. On log text deflated at level 6 that is
+// ~1.5x klauspost's speed (BenchmarkInflate prints the ratio of one run).
 package inflate
 
 import (
