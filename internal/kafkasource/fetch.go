@@ -110,11 +110,13 @@ func (s *Source) consume(ctx, rctx context.Context, p *partition, next int64) (r
 		}
 		// The batch being filled waits for the next fetch while the broker
 		// has more at once; else it goes now.
-		if err != nil || next >= fetch.HighWaterMark() || rctx.Err() != nil {
+		atEnd := err == nil && next >= fetch.HighWaterMark()
+		if err != nil || atEnd || rctx.Err() != nil {
 			if !s.flush(ctx, p, &cur) {
 				return read, nil
 			}
 		}
+		p.readToEnd(atEnd)
 		switch {
 		case err == nil:
 		case rctx.Err() != nil:

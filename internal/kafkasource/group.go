@@ -29,8 +29,18 @@ func (s *Source) runGeneration(ctx, gctx context.Context, gen *kafka.Generation)
 	for _, p := range g.parts {
 		fetchers.Go(func() { s.fetchPartition(fctx, p) })
 	}
+	// Offsets are committed every CommitInterval, and once more in each
+	// interval when the member catches up (every partition read to its
+	// end, every batch done): a backlog's offsets are committed as soon as
+	// it is counted rather than up to an interval later, and a trickle of
+	// messages makes at most two commits an interval.
 	tick := time.NewTicker(s.opts.CommitInterval)
-	shutdown := false
+	commitNow := func() {
+		cctx, cancel := context.WithTimeout(ctx, s.commitTimeout)
+		s.commit(cctx, g)
+		cancel()
+	}
+	shutdown, caughtUpCommitted := false, false
 loop:
 	for {
 		select {
@@ -40,9 +50,14 @@ loop:
 		case <-gctx.Done():
 			break loop
 		case <-tick.C:
-			cctx, cancel := context.WithTimeout(ctx, s.commitTimeout)
-			s.commit(cctx, g)
-			cancel()
+			commitNow()
+			caughtUpCommitted = false
+		case <-g.idleCh:
+			if !caughtUpCommitted && g.caughtUp() && g.committable() {
+				commitNow()
+				caughtUpCommitted = true
+			}
+			s.idleChecks.Add(1)
 		}
 	}
 	tick.Stop()

@@ -121,6 +121,7 @@ type Source struct {
 	readyTimeout                time.Duration
 
 	commitRounds atomic.Int64 // commit attempts made, for tests
+	idleChecks   atomic.Int64 // times the member looked whether it caught up, for tests
 
 	budget *budget
 

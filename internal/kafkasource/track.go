@@ -26,11 +26,14 @@ type generation struct {
 
 	pending atomic.Int64  // batches sent and not done
 	doneCh  chan struct{} // a batch got done (cap 1)
+	// idleCh says the member may have caught up (cap 1): the last batch
+	// in flight got done, or a partition was read to its end.
+	idleCh chan struct{}
 }
 
 func newGeneration(gen *kafka.Generation) *generation {
 	g := &generation{id: gen.ID, groupID: gen.GroupID, memberID: gen.MemberID,
-		parts: make(map[tp]*partition), doneCh: make(chan struct{}, 1)}
+		parts: make(map[tp]*partition), doneCh: make(chan struct{}, 1), idleCh: make(chan struct{}, 1)}
 	for topic, as := range gen.Assignments {
 		for _, a := range as {
 			k := tp{topic, a.ID}
@@ -93,6 +96,8 @@ type partition struct {
 	lastProgress time.Time
 	sending      bool               // waiting on the pipeline or the budget: not a stall
 	restart      context.CancelFunc // ends the current connection
+	// atEnd says the last fetch read the partition to its high watermark.
+	atEnd atomic.Bool
 }
 
 // register records a batch ending at end as sent, before it is.
@@ -109,8 +114,7 @@ func (p *partition) unregister(f *offsets.Flight) {
 	p.mu.Lock()
 	p.offsets.Remove(f)
 	p.mu.Unlock()
-	p.g.pending.Add(-1)
-	p.g.notify()
+	p.g.batchLeft()
 }
 
 // done marks f counted: the partition's committable offset moves past
@@ -120,9 +124,59 @@ func (p *partition) done(f *offsets.Flight) {
 	first := p.offsets.Done(f)
 	p.mu.Unlock()
 	if first {
-		p.g.pending.Add(-1)
-		p.g.notify()
+		p.g.batchLeft()
 	}
+}
+
+// committable reports whether a partition's committable offset moved past
+// what was committed.
+func (g *generation) committable() bool {
+	for _, p := range g.parts {
+		p.mu.Lock()
+		moved := p.offsets.Committed() > p.committed
+		p.mu.Unlock()
+		if moved {
+			return true
+		}
+	}
+	return false
+}
+
+// batchLeft counts a batch in flight no longer.
+func (g *generation) batchLeft() {
+	if g.pending.Add(-1) == 0 {
+		g.mayBeIdle()
+	}
+	g.notify()
+}
+
+// readToEnd records whether p's last fetch read it to its end.
+func (p *partition) readToEnd(atEnd bool) {
+	p.atEnd.Store(atEnd)
+	if atEnd {
+		p.g.mayBeIdle()
+	}
+}
+
+func (g *generation) mayBeIdle() {
+	select {
+	case g.idleCh <- struct{}{}:
+	default:
+	}
+}
+
+// caughtUp reports whether every partition was read to its end and every
+// batch sent is done: what is committable is all there is for now.
+func (g *generation) caughtUp() bool {
+	if g.pending.Load() != 0 {
+		return false
+	}
+	for _, p := range g.parts {
+		if !p.atEnd.Load() {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *generation) notify() {
