@@ -29,7 +29,7 @@ help:
 	@echo "make bench-kafka    odpswatch's Kafka source against kcat on a loopback broker (needs kcat)"
 	@echo "make bench-smallfiles  odpswatch scan against cat on 10,000 small log files"
 	@echo "make bench-rotation    the file source against nxadm/tail under rotation (bench/rotation.md)"
-	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each, the file source's line assembly, the token redaction, the job clues and scan's JSON indentation for LINEFUZZTIME ($(LINEFUZZTIME)) each, and the inflater against compress/flate for FUZZTIME"
+	@echo "make fuzz           fuzz the scanner (against the reference regexp, and its bounds) for FUZZTIME ($(FUZZTIME)) each, the file source's line assembly, the token redaction, the job clues, scan's JSON indentation and the inflater (against compress/flate) for LINEFUZZTIME ($(LINEFUZZTIME)) each"
 	@echo "make lint           gofmt, go vet and staticcheck"
 	@echo "make golden         rewrite the scan golden files (read the diff before committing)"
 
@@ -87,7 +87,7 @@ fuzz:
 	$(GO) test ./internal/attrib -run '^$$' -fuzz '^FuzzFind$$' -fuzztime $(LINEFUZZTIME)
 	$(GO) test ./internal/attrib -run '^$$' -fuzz '^FuzzLookBack$$' -fuzztime $(LINEFUZZTIME)
 	$(GO) test ./internal/oneshot -run '^$$' -fuzz '^FuzzWriteIndented$$' -fuzztime $(LINEFUZZTIME)
-	$(GO) test ./internal/inflate -run '^$$' -fuzz '^FuzzInflate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/inflate -run '^$$' -fuzz '^FuzzInflate$$' -fuzztime $(LINEFUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
