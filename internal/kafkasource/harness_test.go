@@ -401,14 +401,6 @@ func (r *running) commitRounds(n int64) {
 	waitFor(r.t, nil, "commit rounds", func() bool { return r.src.commitRounds.Load() >= target })
 }
 
-// idleChecks waits until the source has looked whether it caught up n
-// more times (the first may have begun before the call).
-func (r *running) idleChecks(n int64) {
-	r.t.Helper()
-	target := r.src.idleChecks.Load() + n
-	waitFor(r.t, nil, "looks at whether the source caught up", func() bool { return r.src.idleChecks.Load() >= target })
-}
-
 // committed asks the broker for the group's committed offsets (-1: none).
 func committed(t *testing.T, c *kfake.Cluster, group, topic string, partitions int) []int64 {
 	t.Helper()
