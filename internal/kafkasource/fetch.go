@@ -110,7 +110,9 @@ func (s *Source) consume(ctx, rctx context.Context, p *partition, next int64) (r
 		}
 		// The batch being filled waits for the next fetch while the broker
 		// has more at once; else it goes now.
-		atEnd := err == nil && next >= fetch.HighWaterMark()
+		// An empty fetch (a long poll that found nothing) ends in
+		// kafka-go's RequestTimedOut: at the end too.
+		atEnd := (err == nil || errors.Is(err, kafka.RequestTimedOut) && next == from) && next >= fetch.HighWaterMark()
 		if err != nil || atEnd || rctx.Err() != nil {
 			if !s.flush(ctx, p, &cur) {
 				return read, nil
