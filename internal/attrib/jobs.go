@@ -30,7 +30,8 @@ const (
 
 // Window is how far, in bytes of the stream, a code's attribution
 // reaches back: to the lines that start at most Window bytes before the
-// code's line. A job announced (or charged with a code) further back is
+// code's line, or before the long run of odpscmd's progress lines right
+// before it (see LongRun). A job announced (or charged with a code) further back is
 // not the code's job, nor is a project named further back its project;
 // the code then belongs to no instance. A reader that feeds a Tracker
 // needs to read only these lines (see LookBack): lines far from codes
@@ -109,8 +110,9 @@ type CodeAt struct {
 //
 // Lines must come in stream order. Lines that neither carry codes nor
 // announce anything may be left out, and so may any line that starts more
-// than Window bytes before the next code's: the jobs that fail are the
-// same. Its memory is bounded (MaxJobs and the other bounds above).
+// than Window bytes before the next code's, or before the long run of
+// progress lines that code follows (given to Progress instead, see
+// LongRun): the jobs that fail are the same. Its memory is bounded (MaxJobs and the other bounds above).
 type Tracker struct {
 	jobs    []*Job
 	byID    map[string]*Job

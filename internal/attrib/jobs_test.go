@@ -17,6 +17,9 @@ func track(log string) *Tracker {
 	var sc scan.Scanner
 	offset := int64(0)
 	var prev []byte
+	// The run of progress lines the lines so far end with: its first
+	// line's offset (-1: none) and its last's.
+	runStart, runLast := int64(-1), int64(0)
 	for i, line := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
 		b := []byte(line)
 		at := Pos{Line: int64(i + 1), Offset: offset, Record: NewRecord(prev, b), Time: Timestamp(prev)}
@@ -25,6 +28,20 @@ func track(log string) *Tracker {
 		var codes []CodeAt
 		for _, m := range sc.Scan(nil, b) {
 			codes = append(codes, CodeAt{m.Code, m.Offset})
+		}
+		switch {
+		case IsProgress(b):
+			if runStart < 0 {
+				runStart = at.Offset
+			}
+			runLast = at.Offset
+		case len(codes) > 0 && runStart >= 0:
+			if at.Offset-runStart >= LongRun {
+				t.Progress(runStart, runLast)
+			}
+			fallthrough
+		default:
+			runStart = -1
 		}
 		if len(codes) == 0 && t.WantsNext() && t.Next(at, b) {
 			continue

@@ -32,6 +32,11 @@ type Stream struct {
 	// lines is the number of lines of the stream before histEnd.
 	lines   int64
 	scratch []byte
+	// run is the run of progress lines the history ends with, if it does
+	// (see IsProgress); runScratch holds the lines before a run that
+	// started after the history's end.
+	run        runState
+	runScratch []byte
 }
 
 // NewStream returns the stream of t, at its start.
@@ -46,6 +51,7 @@ func (s *Stream) History() ([]byte, int64) {
 // Remember adds p, whole lines of the stream from where the history ends,
 // to the history.
 func (s *Stream) Remember(p []byte) {
+	s.rememberRun(p)
 	s.histEnd += int64(len(p))
 	if len(p) >= Window {
 		s.hist = append(s.hist[:0], fromLine(p, len(p)-Window)...)
@@ -62,6 +68,7 @@ func (s *Stream) Remember(p []byte) {
 func (s *Stream) Skip(n int64) {
 	s.histEnd += n
 	s.hist = s.hist[:0]
+	s.run.open, s.run.partial = false, false
 }
 
 // fromLine returns b from the first line that starts at or after i.
@@ -95,6 +102,11 @@ func (s *Stream) LookBack(buf []byte, base int64, pos Pos, own []byte, found *Be
 // lookBack is LookBack, with what Prepare read of the line in buf, if
 // pre is set (its look-back is then what was found).
 func (s *Stream) lookBack(buf []byte, base int64, pos Pos, own []byte, found *Before, pre *CodeLine) {
+	if s.afterRun(buf, base, pos) {
+		// What was read from the line ahead of its turn reached into the
+		// run, or not before it.
+		found, pre = nil, nil
+	}
 	if pre != nil {
 		found = &pre.before
 	}

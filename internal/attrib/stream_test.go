@@ -84,7 +84,7 @@ ODPS-0130071:[1,8] Semantic analysis exception - column foo cannot be resolved
 // feeding of the whole log (the engine's), itself checked against
 // feeding every line.
 func TestStreamChunksAttributeAsWindowed(t *testing.T) {
-	logs := map[string]string{"odpscmd": odpscmdLog, "far": farLog(), "pyodps": pyodpsLog,
+	logs := map[string]string{"odpscmd": odpscmdLog, "far": farLog(), "pyodps": pyodpsLog, "long": longJobLog(3 * Window),
 		"unended": strings.TrimSuffix(pyodpsLog, "\n")}
 	for name, log := range logs {
 		want := attributions(trackWindowed([]byte(log)))

@@ -27,6 +27,20 @@ func trackWindowed(log []byte) *Tracker {
 			codes = append(codes, CodeAt{matches[i].Code, matches[i].Offset - line.Start})
 		}
 		text := line.Of(log)
+		if k := progressRun(log, 0, line.Start); line.Start-k >= LongRun {
+			// After a long run of progress lines: the window before the
+			// run, then the run.
+			from := max(examined, k-Window)
+			if k > examined {
+				b := LookBack(log, from, k, true)
+				if !b.Named.Empty() && t.NeedsFirst(b.ID.Of(log)) {
+					b = walkBack(log, from, b)
+				}
+				t.Feed(log, 0, b, lineOf)
+				examined = k
+			}
+			t.Progress(int64(k), int64(bytes.LastIndexByte(log[:line.Start-1], '\n')+1))
+		}
 		from := max(examined, line.Start-Window)
 		if own := Find(text).Instance.Of(text); len(own) > 0 {
 			// A line that names a new instance: its announcements, from
@@ -90,7 +104,7 @@ func attributions(t *Tracker) string {
 // The engine's windowed feeding names the same failed jobs, with the
 // same codes and causes, as feeding every line.
 func TestWindowedFeedingAttributesAsAllLines(t *testing.T) {
-	for name, log := range map[string]string{"odpscmd": odpscmdLog, "far": farLog()} {
+	for name, log := range map[string]string{"odpscmd": odpscmdLog, "far": farLog(), "long": longJobLog(3 * Window)} {
 		all, windowed := attributions(track(log)), attributions(trackWindowed([]byte(log)))
 		if all != windowed {
 			t.Errorf("%s: every line:\n%s\nwindowed:\n%s", name, all, windowed)
@@ -98,13 +112,13 @@ func TestWindowedFeedingAttributesAsAllLines(t *testing.T) {
 	}
 }
 
-// farLog has an instance announced more than Window bytes before a code:
-// the code belongs to no instance.
+// farLog has an instance announced more than Window bytes before a code,
+// with other lines between: the code belongs to no instance.
 func farLog() string {
 	var b strings.Builder
 	b.WriteString("odps@ p_far>select 1;\nID = 20261201090100001gb7kq1m1\n")
 	for i := 0; b.Len() < Window+100; i++ {
-		fmt.Fprintf(&b, "2026-12-01 09:%02d:%02d M1_job_0:0/0/1[0%%]\n", i/60%60, i%60)
+		fmt.Fprintf(&b, "2026-12-01 09:%02d:%02d INFO scheduler: 12 tasks waiting\n", i/60%60, i%60)
 	}
 	b.WriteString("FAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n")
 	b.WriteString("ID = 20261201090100002gb7kq1m2\nFAILED: ODPS-0130161:[1,1] Parse exception - y\n")
@@ -117,6 +131,65 @@ func TestAttributionStopsAtWindow(t *testing.T) {
 	if len(failed) != 2 || failed[1].Instance != "20261201090100002gb7kq1m2" || failed[0].Instance != "" ||
 		failed[0].Root != mustCode(t, "ODPS-0130071") || failed[0].Project != "" {
 		t.Fatalf("want the near instance's code attributed and the far one's not:\n%s", attributions(tr))
+	}
+}
+
+// longJobLog is odpscmd's output of a statement whose job fails after
+// running for a while: its ID and LogView, then progress lines, far more
+// than Window bytes of them (n), then FAILED; then a second statement,
+// whose instance is announced far before its failure, with other lines
+// between.
+func longJobLog(n int) string {
+	var b strings.Builder
+	b.WriteString("odps@ p_long>insert overwrite table t select * from s;\nID = 20261201090100001gb7kq1m1\nLog view:\n" +
+		"http://logview.odps.aliyun.com/logview/?h=http://service.example.com/api&p=p_long&i=20261201090100001gb7kq1m1&token=dG9rZW4tbG9uZw==\n" +
+		"Job Queueing...\n")
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "2026-12-01 09:%02d:%02d M1_job_0:%d/0/4[0%%]\tR2_1_job_0:0/0/1[0%%]\n", i/60%60, i%60, i%4)
+	}
+	b.WriteString("FAILED: ODPS-0123049:buffer overflow - join J3_1_2 output row exceeds 8 MB\n")
+	b.WriteString(farLog())
+	return b.String()
+}
+
+// A run of progress lines does not count against a code's window: the job
+// that was running when it started fails at its end, with its LogView
+// and project.
+func TestProgressKeepsTheJob(t *testing.T) {
+	for _, n := range []int{LongRun + 100, 3 * Window, 40 * Window} {
+		tr := trackWindowed([]byte(longJobLog(n)))
+		failed := tr.Failed()
+		if len(failed) != 3 || failed[0].Instance != "20261201090100001gb7kq1m1" || failed[0].Project != "p_long" ||
+			!strings.Contains(failed[0].LogView, "i=20261201090100001gb7kq1m1") || failed[0].Root != mustCode(t, "ODPS-0123049") ||
+			failed[1].Instance != "" || failed[2].Instance != "20261201090100002gb7kq1m2" {
+			t.Errorf("%d bytes of progress: want the long job named, the far one not:\n%s", n, attributions(tr))
+		}
+		if all := attributions(track(longJobLog(n))); all != attributions(tr) {
+			t.Errorf("%d bytes of progress: every line:\n%s\nwindowed:\n%s", n, all, attributions(tr))
+		}
+	}
+}
+
+func TestIsProgress(t *testing.T) {
+	for line, want := range map[string]bool{
+		"2026-11-20 10:00:00 M1_job_0:0/0/4[0%]  R2_1_job_0:0/0/1[0%]":           true,
+		"2015-08-06 15:04:47 M1_Stg1_job0:0/1/1[0%]\tR2_1_Stg1_job0:0/0/1[0%]\r": true,
+		"M1_job_0:12/3/40[100%] ": true,
+		"2026-11-20 10:00:00 INFO  2026-11-20 10:00:00 J3_1_2_job_0:1/1/1[100%]": true,
+		"M1_job_0:0/0/4[0%] ODPS-0123049 x:1/1/1[1%]":                            false, // a code
+		"M1_job_0:0/0/4[0%] done":                                                false,
+		"M1_job_0:0/4[0%]":                                                       false,
+		"M1_job_0:0/0/4[%]":                                                      false,
+		"M1_job_0:0/0/4[0]":                                                      false,
+		":0/0/4[0%]":                                                             false,
+		"a b:0/0/4[0%]x":                                                         false,
+		"a-b:0/0/4[0%]":                                                          false,
+		"":                                                                       false,
+		"[0%]":                                                                   false,
+	} {
+		if got := IsProgress([]byte(line)); got != want {
+			t.Errorf("IsProgress(%q) = %v, want %v", line, got, want)
+		}
 	}
 }
 
@@ -184,6 +257,10 @@ func FuzzLookBack(f *testing.F) {
 	f.Add([]byte(odpscmdLog), 0)
 	f.Add([]byte(farLog()), 7)
 	f.Add([]byte(odpscmdOKLog), 3)
+	// A long run of progress lines in less than a window: every line's
+	// feeding is compared there too.
+	long := longJobLog(LongRun + 200)
+	f.Add([]byte(long[:strings.Index(long, "FAILED")+60]), 2)
 	f.Fuzz(func(t *testing.T, log []byte, from int) {
 		if from < 0 || from > len(log) || len(log) > 4*Window {
 			return

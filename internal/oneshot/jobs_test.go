@@ -152,3 +152,51 @@ func TestJobsWindowAtBlockBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// A job that runs for a while before it fails prints far more than a
+// window of progress lines between its ID and LogView and its FAILED:
+// still named, with its LogView and project, whatever the blocks (the
+// run crosses many of them); a second job's run broken by another line is
+// not (attrib.IsProgress).
+func TestLongJobsAcrossBlocks(t *testing.T) {
+	var b strings.Builder
+	for i, n := range []int{3 * attrib.Window, 30 * attrib.Window} {
+		id := fmt.Sprintf("2026120109010000%dgb7kq1m1", i)
+		fmt.Fprintf(&b, "odps@ p_long%d>insert overwrite table t select * from s;\nID = %s\nLog view:\n"+
+			"http://logview.odps.aliyun.com/logview/?h=http://service.example.com/api&p=p_long%d&i=%s&token=dG9rZW4tbG9uZw==\nJob Queueing...\n", i, id, i, id)
+		for start := b.Len(); b.Len()-start < n; {
+			fmt.Fprintf(&b, "2026-12-01 09:%02d:%02d M1_job_0:0/0/4[0%%]\tR2_1_job_0:0/0/1[0%%]\n", b.Len()/60%60, b.Len()%60)
+		}
+		b.WriteString("FAILED: ODPS-0123049:buffer overflow - join J3_1_2 output row exceeds 8 MB\n")
+	}
+	b.WriteString("odps@ p_broken>select 1;\nID = 20261201090100009gb7kq1m9\n")
+	for start := b.Len(); b.Len()-start < 3*attrib.Window; {
+		b.WriteString("2026-12-01 09:00:00 M1_job_0:0/0/4[0%]\n")
+	}
+	b.WriteString("2026-12-01 09:00:00 INFO something else\n2026-12-01 09:00:01 M1_job_0:0/0/4[0%]\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception - x\n")
+	data := []byte(b.String())
+	want := scanJobs(t, data, 1<<20)
+	for i := range 2 {
+		id := fmt.Sprintf("2026120109010000%dgb7kq1m1", i)
+		if !strings.Contains(want, fmt.Sprintf(`x: %q "p_long%d"`, id, i)) || !strings.Contains(want, "i="+id) {
+			t.Errorf("job %s is not named with its project and LogView:\n%s", id, want)
+		}
+	}
+	if !strings.Contains(want, `x: "" "" lines`) || strings.Contains(want, "kq1m9") {
+		t.Errorf("the broken run's code is not of no instance:\n%s", want)
+	}
+	for _, bs := range []int{1, 7, 64, 4093, 8192, 100_000} {
+		for _, workers := range []int{1, 3} {
+			r := NewReport()
+			if err := ScanReader(context.Background(), r, "x", bytes.NewReader(data), Options{BlockSize: bs, Workers: workers}); err != nil {
+				t.Fatal(err)
+			}
+			if got := jobsOf(r); got != want {
+				t.Errorf("block %d, %d workers:\n%s\nwant\n%s", bs, workers, got, want)
+			}
+		}
+	}
+	if strings.Contains(want, "dG9rZW4tbG9uZw") {
+		t.Errorf("a LogView token is kept:\n%s", want)
+	}
+}

@@ -1,0 +1,245 @@
+package attrib
+
+import (
+	"bytes"
+
+	"github.com/odpswatch/odpswatch/internal/scan"
+)
+
+// odpscmd's progress lines. While a statement's job runs, odpscmd prints
+// a line of its stages' progress every few seconds ("2026-11-20 10:00:05
+// M1_job_0:1/0/4[0%]  R2_1_job_0:0/0/1[0%]"), and nothing else, until
+// the job ends: a job that fails after ten minutes has some 8 KiB of them
+// between its "ID = ..." and LogView lines and its "FAILED: ODPS-...".
+// Window alone would lose the job there. So a long run of progress lines
+// right before a line with codes (LongRun bytes or more, from its first
+// line to the code's) does not count against the code's window: its
+// look-back reaches Window bytes before the run, and the job current when
+// the run started goes on through it (Tracker.Progress). A shorter run
+// leaves the window as it is: the lines that announce its job (a few
+// hundred bytes before it, from odpscmd) are in it, and a look-back of
+// its own before each code after a progress line would cost the daemon a
+// tenth of its ordered step on a log where jobs' lines interleave. A run
+// is bounded by nothing but the stream: a reader keeps the lines before
+// its start (a copy of at most Window bytes), not the run.
+
+// LongRun is the shortest run of progress lines that does not count
+// against a code's window: the bytes from its first line's start to the
+// code's line.
+const LongRun = Window / 2
+
+// IsProgress reports whether line (without its '\n') is one of odpscmd's
+// progress lines: its last word, after a blank or at its start, is a
+// stage's progress, NAME:D/D/D[D%] (NAME of letters, digits and '_'),
+// and blanks may follow it. A line with a code is none (whatever it
+// ends with): a reader's look-back stops at it, as at the lines given.
+func IsProgress(line []byte) bool {
+	line = bytes.TrimRight(line, " \t\r")
+	n := len(line)
+	if n < len("M:0/0/0[0%]") || line[n-1] != ']' || line[n-2] != '%' {
+		return false
+	}
+	word := line[max(bytes.LastIndexByte(line, ' '), bytes.LastIndexByte(line, '\t'))+1:]
+	i := 0
+	for i < len(word) && isWord(word[i]) && word[i] != ':' {
+		i++
+	}
+	if i == 0 || i == len(word) || word[i] != ':' {
+		return false
+	}
+	// Then the counts and the share: D/D/D[D%].
+	i++
+	for _, sep := range []byte("//[%") {
+		k := i
+		for i < len(word) && isDigit(word[i]) {
+			i++
+		}
+		if i == k || i == len(word) || word[i] != sep {
+			return false
+		}
+		i++
+	}
+	return i == len(word)-1 && lastIndexFold(line, "odps-") < 0 // the ']', and no code
+}
+
+// progressRun returns where the run of progress lines that ends at to (a
+// line's start, or len(buf)) starts in buf, going no further back than lo
+// (a line's start): to when the line before to is no progress line, lo
+// when every line from lo is one (the run may go on before it).
+func progressRun(buf []byte, lo, to int) int {
+	for to > lo {
+		end := to
+		if buf[end-1] == '\n' {
+			end--
+		}
+		// The cheap test first: most lines do not end with ']'.
+		if k := end - 1; k < lo || buf[k] != ']' && buf[k] != '\r' && buf[k] != ' ' && buf[k] != '\t' {
+			break
+		}
+		start := lo + scan.LastNewline(buf[lo:end]) + 1
+		if !IsProgress(buf[start:end]) {
+			break
+		}
+		to = start
+	}
+	return to
+}
+
+// runState is what a Stream knows of the run of progress lines its
+// history ends with (Remember keeps it).
+type runState struct {
+	open bool
+	// start is the stream offset of the run's first line; lines the '\n's
+	// from there to the history's end.
+	start int64
+	lines int64
+	// before holds the lines before the run's start that a code's
+	// look-back would read (the Window before it, after the last line
+	// examined), from stream offset beforeAt; beforeFrom is where those
+	// lines start in it (0, or 1 after a '\n' kept to say so).
+	before     []byte
+	beforeAt   int64
+	beforeFrom int
+	// partial says the history ends within a line: the next bytes
+	// remembered go on with it.
+	partial bool
+}
+
+// rememberRun updates s.run with p, whole lines of the stream about to
+// join the history (which still ends at s.histEnd).
+func (s *Stream) rememberRun(p []byte) {
+	r := &s.run
+	if len(p) == 0 {
+		return
+	}
+	wasPartial := r.partial
+	r.partial = p[len(p)-1] != '\n'
+	if wasPartial && len(p) == 1 {
+		// The '\n' that ends a line remembered without it: the line was
+		// read as ended then.
+		if r.open {
+			r.lines++
+		}
+		return
+	}
+	k := progressRun(p, 0, len(p))
+	switch {
+	case k == len(p):
+		r.open = false
+	case k == 0 && r.open:
+		r.lines += int64(bytes.Count(p, newline))
+	default:
+		r.open, r.start = true, s.histEnd+int64(k)
+		r.lines = int64(bytes.Count(p[k:], newline))
+		r.before, r.beforeAt, r.beforeFrom = s.streamBefore(r.before[:0], p[:k], r.start)
+	}
+}
+
+// streamBefore appends to dst the lines a look-back from the run that
+// starts at stream offset start reads: those that start in the Window
+// before it, after the last line examined. pre is the stream from the
+// history's end up to start. It returns them with the stream offset of
+// dst's first byte and where the lines start in it.
+func (s *Stream) streamBefore(dst, pre []byte, start int64) ([]byte, int64, int) {
+	histAt := s.histEnd - int64(len(s.hist))
+	// (A line examined is never in a run: min only guards the slices.)
+	from := min(max(s.examined, start-Window, histAt), start)
+	// One byte more, when there is one, tells whether from starts a line
+	// (the history's first byte does).
+	at := max(from-1, histAt)
+	if at < s.histEnd {
+		dst = append(dst, s.hist[at-histAt:]...)
+		dst = append(dst, pre...)
+	} else {
+		dst = append(dst, pre[at-s.histEnd:]...)
+	}
+	return dst, at, int(from - at)
+}
+
+// afterRun handles a line with codes at pos that comes right after a long
+// run of progress lines (LongRun): it gives the tracker what the lines before the run
+// say (as LookBack would from the run's start) and the run, and marks
+// them examined. buf, whose first byte is at stream offset base, holds
+// the stream from the history's end up to the line. It reports whether
+// the line came after a run: the look-back that Prepare or a scan's
+// worker made from the line does not hold then.
+func (s *Stream) afterRun(buf []byte, base int64, pos Pos) bool {
+	to := int(pos.Offset - base)
+	hs := int(max(s.histEnd-base, 0)) // where the lines not remembered start in buf
+	k := to
+	if to > hs {
+		k = progressRun(buf, hs, to)
+		if k == to {
+			return false
+		}
+	} else if !s.run.open {
+		return false
+	}
+	// The start of the run's last line, the one before the code's.
+	var last int64
+	switch {
+	case to > hs:
+		last = base + int64(hs+scan.LastNewline(buf[hs:to-1])+1)
+	case len(s.hist) > 0:
+		h := s.hist[:len(s.hist)-1]
+		last = s.histEnd - int64(len(s.hist)) + int64(scan.LastNewline(h)+1)
+	default:
+		last = s.run.start // a line longer than the history holds
+	}
+	// The stream offset and line number of the run's first line.
+	start := base + int64(k)
+	if k == hs && s.run.open {
+		start = s.run.start
+	}
+	if pos.Offset-start < LongRun {
+		return false
+	}
+	runLines := int64(bytes.Count(buf[k:to], newline))
+	var before []byte
+	var beforeAt int64
+	var from int
+	if k == hs && s.run.open {
+		// The run goes on from before buf: its lines before were kept.
+		runLines += s.run.lines
+		before, beforeAt, from = s.run.before, s.run.beforeAt, s.run.beforeFrom
+	} else {
+		s.runScratch, beforeAt, from = s.streamBefore(s.runScratch[:0], buf[hs:k], start)
+		before = s.runScratch
+	}
+	if start > s.examined {
+		s.feedBefore(before, beforeAt, from, pos.Line-runLines)
+		s.examined = start
+	}
+	s.T.Progress(start, last)
+	return true
+}
+
+// feedBefore gives the tracker what LookBack finds in the lines of buf
+// (whose first byte is at stream offset base) from from to its end,
+// where the line numbered line starts.
+func (s *Stream) feedBefore(buf []byte, base int64, from int, line int64) {
+	to := len(buf)
+	if from >= to {
+		return
+	}
+	b := LookBack(buf, from, to, true)
+	if b.Named.Empty() && b.Prompt.Empty() && b.Done.Empty() {
+		return
+	}
+	if !b.Named.Empty() && s.T.NeedsFirst(b.ID.Of(buf)) {
+		b = walkBack(buf, from, b)
+	}
+	c := lineCounter{buf: buf, to: to, toLine: line, at: to, atLine: line}
+	s.T.Feed(buf, base, b, c.lineOf)
+}
+
+// Progress tells t that the lines from stream offset start up to the one
+// at last are a run of progress lines (IsProgress), right before the
+// next line given: the job current when the run started (named or
+// charged at most Window bytes before it) goes on through it, as if named
+// on its last line.
+func (t *Tracker) Progress(start, last int64) {
+	if t.current != nil && start-t.current.seen <= Window {
+		t.current.seen = max(t.current.seen, last)
+	}
+}
