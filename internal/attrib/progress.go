@@ -100,39 +100,49 @@ type runState struct {
 	before     []byte
 	beforeAt   int64
 	beforeFrom int
-	// partial says the history ends within a line: the next bytes
-	// remembered go on with it.
-	partial bool
 }
 
 // rememberRun updates s.run with p, whole lines of the stream about to
 // join the history (which still ends at s.histEnd).
 func (s *Stream) rememberRun(p []byte) {
-	r := &s.run
-	if len(p) == 0 {
-		return
-	}
-	wasPartial := r.partial
-	r.partial = p[len(p)-1] != '\n'
-	if wasPartial && len(p) == 1 {
+	if s.partial && len(p) == 1 {
 		// The '\n' that ends a line remembered without it: the line was
 		// read as ended then.
-		if r.open {
-			r.lines++
-		}
 		return
 	}
-	k := progressRun(p, 0, len(p))
-	switch {
+	switch k := progressRun(p, 0, len(p)); {
 	case k == len(p):
-		r.open = false
-	case k == 0 && r.open:
-		r.lines += int64(bytes.Count(p, newline))
+		s.run.open = false
+	case k == 0:
+		s.runGoesOn(int64(bytes.Count(p, newline)) + btoi(p[len(p)-1] != '\n'))
 	default:
-		r.open, r.start = true, s.histEnd+int64(k)
-		r.lines = int64(bytes.Count(p[k:], newline))
-		r.before, r.beforeAt, r.beforeFrom = s.streamBefore(r.before[:0], p[:k], r.start)
+		s.runFrom(s.histEnd+int64(k), p[:k], int64(bytes.Count(p[k:], newline))+btoi(p[len(p)-1] != '\n'))
 	}
+}
+
+// runGoesOn adds n progress lines, about to be remembered, to the run
+// the history ends with, or starts one with them.
+func (s *Stream) runGoesOn(n int64) {
+	if s.run.open {
+		s.run.lines += n
+		return
+	}
+	s.runFrom(s.histEnd, nil, n)
+}
+
+// runFrom starts the run at stream offset start, of n lines: pre is the
+// stream from the history's end up to it.
+func (s *Stream) runFrom(start int64, pre []byte, n int64) {
+	r := &s.run
+	r.open, r.start, r.lines = true, start, n
+	r.before, r.beforeAt, r.beforeFrom = s.streamBefore(r.before[:0], pre, start)
+}
+
+func btoi(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // streamBefore appends to dst the lines a look-back from the run that
@@ -176,15 +186,9 @@ func (s *Stream) afterRun(buf []byte, base int64, pos Pos) bool {
 		return false
 	}
 	// The start of the run's last line, the one before the code's.
-	var last int64
-	switch {
-	case to > hs:
+	last := s.lastAt
+	if to > hs {
 		last = base + int64(hs+scan.LastNewline(buf[hs:to-1])+1)
-	case len(s.hist) > 0:
-		h := s.hist[:len(s.hist)-1]
-		last = s.histEnd - int64(len(s.hist)) + int64(scan.LastNewline(h)+1)
-	default:
-		last = s.run.start // a line longer than the history holds
 	}
 	// The stream offset and line number of the run's first line.
 	start := base + int64(k)

@@ -32,6 +32,13 @@ type Stream struct {
 	// lines is the number of lines of the stream before histEnd.
 	lines   int64
 	scratch []byte
+	// partial says the history ends within a line: the next bytes
+	// remembered go on with it. lastAt is the stream offset of the last
+	// line remembered, lastHead its first RecordHead bytes (the history
+	// may hold none of it: a line longer than Window).
+	partial  bool
+	lastAt   int64
+	lastHead []byte
 	// run is the run of progress lines the history ends with, if it does
 	// (see IsProgress); runScratch holds the lines before a run that
 	// started after the history's end.
@@ -41,52 +48,6 @@ type Stream struct {
 
 // NewStream returns the stream of t, at its start.
 func NewStream(t *Tracker) *Stream { return &Stream{T: t} }
-
-// History returns the stream's last whole lines before the next chunk,
-// at most Window bytes of them, and the stream offset of its first byte.
-func (s *Stream) History() ([]byte, int64) {
-	return s.hist, s.histEnd - int64(len(s.hist))
-}
-
-// Remember adds p, whole lines of the stream from where the history ends,
-// to the history.
-func (s *Stream) Remember(p []byte) {
-	s.rememberRun(p)
-	s.histEnd += int64(len(p))
-	if len(p) >= Window {
-		s.hist = append(s.hist[:0], fromLine(p, len(p)-Window)...)
-		return
-	}
-	if drop := len(s.hist) + len(p) - Window; drop > 0 {
-		s.hist = s.hist[:copy(s.hist, fromLine(s.hist, drop))]
-	}
-	s.hist = append(s.hist, p...)
-}
-
-// Skip moves the history past n bytes it cannot hold (a line cut short):
-// it starts again empty after them.
-func (s *Stream) Skip(n int64) {
-	s.histEnd += n
-	s.hist = s.hist[:0]
-	s.run.open, s.run.partial = false, false
-}
-
-// fromLine returns b from the first line that starts at or after i.
-func fromLine(b []byte, i int) []byte {
-	if i == 0 || b[i-1] == '\n' {
-		return b[i:]
-	}
-	return b[nextLine(b, i):]
-}
-
-// nextLine returns the offset of the line after the one that goes on at
-// i, or len(b).
-func nextLine(b []byte, i int) int {
-	if k := bytes.IndexByte(b[i:], '\n'); k >= 0 {
-		return i + k + 1
-	}
-	return len(b)
-}
 
 // LookBack gives the tracker what the window of the line with codes at
 // pos says, reading buf, whose first byte is at stream offset base and
@@ -326,16 +287,12 @@ func (s *Stream) WatchLines(data []byte, base int64, from, stop int) {
 }
 
 // lineBefore returns the line before the one at start in data, or the
-// history's last line.
+// start of the last line remembered (RecordHead bytes of it).
 func (s *Stream) lineBefore(data []byte, start int) []byte {
 	if start > 0 {
 		return data[scan.LastNewline(data[:start-1])+1 : start-1]
 	}
-	if len(s.hist) == 0 {
-		return nil
-	}
-	before := s.hist[:len(s.hist)-1]
-	return before[scan.LastNewline(before)+1:]
+	return s.lastHead
 }
 
 var newline = []byte{'\n'}

@@ -265,3 +265,44 @@ func TestPrepareAsUnprepared(t *testing.T) {
 		t.Errorf("only %d logs longer than two windows named a failure: the test shows little", nontriv)
 	}
 }
+
+// Found by review: the history keeps no line longer than Window, nor the
+// '\n' Chunk adds to a last line without one; the line before the next
+// chunk's first is still known: where it starts (a run of progress lines
+// ends there) and whether it starts a record.
+func TestStreamAfterALineLongerThanTheHistory(t *testing.T) {
+	lv := "http://logview.odps.aliyun.com/logview/?h=http://service&p=p_lv&i=20261201090100001gaaaa01&token=abc\n"
+	prog := "2026-12-01 09:00:00 " + strings.Repeat("y", Window) + " M1_job_0:0/0/4[0%]"
+	code := "FAILED: ODPS-0123049:buffer overflow - row exceeds 8 MB\n"
+	long := "FAILED: ODPS-0123049:buffer overflow\n2026-12-01 09:00:00 INFO " + strings.Repeat("z", Window) +
+		"\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception\n"
+	for _, c := range []struct {
+		name   string
+		chunks []string
+	}{
+		{"an unended progress line", []string{lv, prog, code}},
+		{"a record", []string{long}},
+	} {
+		// The stream: Chunk takes a chunk's last line as ended.
+		var log string
+		for _, chunk := range c.chunks {
+			log += strings.TrimSuffix(chunk, "\n") + "\n"
+		}
+		want := attributions(trackWindowed([]byte(log)))
+		s := NewStream(NewTracker())
+		for _, chunk := range c.chunks {
+			s.Chunk([]byte(chunk), codeLines([]byte(chunk)), Prepared{}, nil)
+		}
+		if got := attributions(s.T); got != want {
+			t.Errorf("%s, in the given chunks:\n%s\nwant:\n%s", c.name, got, want)
+		}
+		for _, sizes := range [][]int{{1}, {2}} {
+			if got := attributions(trackChunks([]byte(log), sizes, nil)); got != want {
+				t.Errorf("%s, in chunks of %v lines:\n%s\nwant:\n%s", c.name, sizes, got, want)
+			}
+		}
+	}
+	if jobs := trackWindowed([]byte(long)).Failed(); len(jobs) != 1 || jobs[0].Failures != 2 {
+		t.Errorf("a failure after a new record is not a second one:\n%s", attributions(trackWindowed([]byte(long))))
+	}
+}

@@ -94,14 +94,7 @@ func nextLine(data []byte, i int) int {
 type jobFeeder struct {
 	s       *attrib.Stream // nil: jobs are not named
 	scratch []byte
-	// stitched is the start of the last line the merger stitched: the
-	// line before the block's first whole line.
-	stitched []byte
 }
-
-// recordHead bounds what is kept of a line to tell whether it starts a
-// new record (a timestamp is shorter).
-const recordHead = 64
 
 // remember adds p, whole lines of the stream, to the history.
 func (f *jobFeeder) remember(p []byte) {
@@ -147,7 +140,7 @@ func (m *merger) feedJobs(b *block, base int64) {
 		// before it says.
 		pos.Record = !ex.clues.Time.Empty()
 		if !pos.Record {
-			prev := m.jobs.stitched
+			prev := f.LastHead() // the stitched line's
 			if cl.line.Start > wholeStart {
 				prevStart := wholeStart + scan.LastNewline(data[wholeStart:cl.line.Start-1]) + 1
 				prev = data[prevStart : cl.line.Start-1]
@@ -185,14 +178,18 @@ func (m *merger) stitchedJobs(line []byte) {
 	pos := attrib.Pos{Line: m.r.file.Lines, Offset: m.pendingAt}
 	end := m.pendingAt + m.pendingLen + 1
 	defer func() {
-		f.stitched = append(f.stitched[:0], line[:min(len(line), recordHead)]...)
 		// The line joins the history, whole, or the history starts again
-		// after it when it was cut.
+		// after it when it was cut (a run of progress lines goes on
+		// through it if it ends as one and has no code).
 		if int64(len(line)) == m.pendingLen {
 			f.scratch = append(append(f.scratch[:0], line...), '\n')
 			f.s.Remember(f.scratch)
 		} else {
-			f.s.Skip(m.pendingLen + 1)
+			var tail []byte
+			if len(m.matches) == 0 {
+				tail = m.pendingTail
+			}
+			f.s.Skip(m.pendingLen+1, line, tail)
 		}
 	}()
 	if len(m.matches) == 0 {
@@ -209,11 +206,7 @@ func (m *merger) stitchedJobs(line []byte) {
 	clues := attrib.Find(line)
 	f.s.LookBack(hist, histAt, pos, clues.Instance.Of(line), nil)
 	if pos.Record = !clues.Time.Empty(); !pos.Record {
-		var prev []byte
-		if len(hist) > 0 {
-			before := hist[:len(hist)-1] // without the '\n' that ends the line before
-			prev = before[scan.LastNewline(before)+1:]
-		}
+		prev := f.s.LastHead()
 		pos.Record = attrib.NewRecord(prev, line)
 		pos.Time = attrib.Timestamp(prev)
 	}

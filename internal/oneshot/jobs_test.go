@@ -200,3 +200,49 @@ func TestLongJobsAcrossBlocks(t *testing.T) {
 		t.Errorf("a LogView token is kept:\n%s", want)
 	}
 }
+
+// Found by review: a progress line cut at MaxLine where it crosses blocks
+// still goes on with its run (its end is kept), and a line longer than the
+// history still tells whether the line after it starts a record: the same
+// jobs whatever the blocks.
+func TestJobsAfterCutAndLongLines(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("odps@ p_x>select 1;\nID = 20261201090100001gaaaa01\n")
+	for b.Len() < 3000 {
+		b.WriteString("2026-12-01 09:00:00 M1_job_0:0/0/4[0%]\n")
+	}
+	b.WriteString("2026-12-01 09:00:05")
+	for i := range 80 {
+		fmt.Fprintf(&b, " M%d_job_0:0/0/4[0%%]", i)
+	}
+	b.WriteString("\n")
+	for b.Len() < 12000 {
+		b.WriteString("2026-12-01 09:00:10 M1_job_0:1/0/4[0%]\n")
+	}
+	b.WriteString("FAILED: ODPS-0123049:buffer overflow - row exceeds 8 MB\n")
+	cut := []byte(b.String())
+	long := []byte("FAILED: ODPS-0123049:buffer overflow\n2026-12-01 09:00:00 INFO " + strings.Repeat("z", attrib.Window) +
+		"\nFAILED: ODPS-0130071:[1,8] Semantic analysis exception\n")
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string // in the jobs found (for long, the second failure's code)
+	}{{"cut", cut, `x: "20261201090100001gaaaa01" "p_x"`}, {"long", long, "{ODPS-0130071 1 1 2}"}} {
+		scanAt := func(bs int) string {
+			r := NewReport()
+			if err := ScanReader(context.Background(), r, "x", bytes.NewReader(c.data), Options{BlockSize: bs, Workers: 2, MaxLine: 1024}); err != nil {
+				t.Fatal(err)
+			}
+			return jobsOf(r)
+		}
+		want := scanAt(1 << 20)
+		if !strings.Contains(want, c.want) {
+			t.Errorf("%s: the jobs do not have %s:\n%s", c.name, c.want, want)
+		}
+		for _, bs := range []int{1, 64, 3500, 8192} {
+			if got := scanAt(bs); got != want {
+				t.Errorf("%s, block %d:\n%s\nwant\n%s", c.name, bs, got, want)
+			}
+		}
+	}
+}

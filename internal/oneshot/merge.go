@@ -19,7 +19,10 @@ type merger struct {
 
 	pending    []byte // the start of the line being read, at most maxLine bytes
 	pendingLen int64  // its whole length so far
-	matches    []scan.Match
+	// pendingTail is its last attrib.RecordHead bytes: a cut line's end
+	// may be a progress line's (attrib.IsProgress).
+	pendingTail []byte
+	matches     []scan.Match
 
 	// offset is the stream offset of the block being merged; pendingAt
 	// that of the pending line.
@@ -86,6 +89,16 @@ func (m *merger) extend(p []byte) {
 	if room := m.maxLine - len(m.pending); room > 0 {
 		m.pending = append(m.pending, p[:min(room, len(p))]...)
 	}
+	// The line's last bytes, for a line cut short.
+	if len(p) >= attrib.RecordHead {
+		m.pendingTail = append(m.pendingTail[:0], p[len(p)-attrib.RecordHead:]...)
+		return
+	}
+	t := append(m.pendingTail, p...)
+	if over := len(t) - attrib.RecordHead; over > 0 {
+		t = t[:copy(t, t[over:])]
+	}
+	m.pendingTail = t
 }
 
 // endLine scans the pending line, which a '\n' (or the end of the input)
@@ -114,7 +127,7 @@ func (m *merger) endLine() {
 		}
 	}
 	m.pendingAt += m.pendingLen + 1
-	m.pending, m.pendingLen = m.pending[:0], 0
+	m.pending, m.pendingLen, m.pendingTail = m.pending[:0], 0, m.pendingTail[:0]
 }
 
 // finish ends the input: a last line without '\n' still counts.
