@@ -48,7 +48,7 @@ func (s *Stream) Remember(p []byte) {
 // start, tail its end (nil when it has codes): a run of progress lines
 // goes on through a line that ends as one.
 func (s *Stream) Skip(n int64, head, tail []byte) {
-	if IsProgress(tail) {
+	if progressShape(tail) {
 		s.runGoesOn(1)
 	} else {
 		s.run.open = false

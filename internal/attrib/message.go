@@ -138,7 +138,7 @@ func continues(line []byte) bool {
 	if hasPrefixFold(t, "at ") && bytes.IndexByte(t, '(') > 0 {
 		return false // a stack frame: at com.aliyun.odps.Instance.waitForSuccess(Instance.java:500)
 	}
-	if bytes.EqualFold(t, []byte("ok")) || IsProgress(t) {
+	if bytes.EqualFold(t, []byte("ok")) || progressShape(t) {
 		return false // odpscmd's end of a statement, a job's progress
 	}
 	c := Find(line)

