@@ -1,8 +1,13 @@
 package daemon
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/odpswatch/odpswatch/internal/status"
 )
 
 // A failure printed on both sides of a restart counts once: the file's
@@ -44,5 +49,64 @@ func TestFailuresSurviveARestart(t *testing.T) {
 	}
 	if got := td.metric(failures0130071); got > 0 {
 		t.Errorf("after the restart, the failure printed before it counted again: %v", got)
+	}
+}
+
+// A job that runs for a while before it fails is named with its instance,
+// project and LogView: followed as odpscmd writes it, its progress lines
+// (more than the 8 KiB window) read a few at a time, and across a restart
+// in the middle of them (the file's context goes back to where the run
+// started).
+func TestLongJobIsNamed(t *testing.T) {
+	const (
+		id      = "20261201090100001gb7kq1m1"
+		token   = "c2VjcmV0LWxvbmctam9iLXRva2Vu"
+		failure = `odpswatch_failures_total{code="ODPS-0123049",family="sql",module="processor",severity="9",source="jobs"}`
+		read    = `odpswatch_source_bytes_total{source="jobs"}`
+	)
+	for _, restart := range []bool{false, true} {
+		dir := t.TempDir()
+		jobLog, state := filepath.Join(dir, "job.log"), filepath.Join(dir, "state")
+		cfgPath := filepath.Join(dir, "c.yml")
+		writeConfig(t, cfgPath, "sources:\n"+sourceYAML("jobs", filepath.Join(dir, "*.log")))
+		size, startedAt := 0, 0 // the file's size, when this daemon started
+		write := func(s string) {
+			appendFile(t, jobLog, s)
+			size += len(s)
+		}
+		write("odps@ p_long>insert overwrite table t select * from s;\nID = " + id + "\nLog view:\n" +
+			"http://logview.odps.aliyun.com/logview/?h=http://service.example.com/api&p=p_long&i=" + id + "&token=" + token + "\nJob Queueing...\n")
+		td := startDaemon(t, cfgPath, state)
+		for i := range 20 {
+			if restart && i == 10 {
+				if err := td.stop(); err != nil { // saves positions
+					t.Fatal(err)
+				}
+				td, startedAt = startDaemon(t, cfgPath, state), size
+			}
+			var b strings.Builder
+			for k := range 32 {
+				fmt.Fprintf(&b, "2026-12-01 09:%02d:%02d M1_job_0:%d/0/4[0%%]\tR2_1_job_0:0/0/1[0%%]\n", i, k, k%4)
+			}
+			write(b.String())
+			td.waitMetric(read, float64(size-startedAt)) // read before the next lines come
+		}
+		write("FAILED: ODPS-0123049:buffer overflow - join J3_1_2 output row exceeds 8 MB\n")
+		td.waitMetric(failure, 1)
+		_, body := td.get("/api/v1/status")
+		if strings.Contains(body, token) {
+			t.Errorf("restart %v: the status carries the LogView token", restart)
+		}
+		var doc status.Document
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.FailingJobs) != 1 || doc.FailingJobs[0].Instance != id || doc.FailingJobs[0].Project != "p_long" ||
+			!strings.Contains(doc.FailingJobs[0].LogView, "i="+id) {
+			t.Errorf("restart %v: failing jobs %+v, want %s of p_long with its LogView", restart, doc.FailingJobs, id)
+		}
+		if err := td.stop(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -99,21 +99,11 @@ func (s *Source) flushPending(ctx context.Context, f *file) {
 // attrib.Window bytes before where it starts reading (a saved position,
 // or its end with start_at: end): they are counted nowhere, but tell the
 // file's job tracker which failures are under way, so that a failure
-// printed on both sides of a restart counts once. A file that cannot be
-// read there has no context; only a done ctx returns false.
+// printed on both sides of a restart counts once, and which job is
+// running (contextBefore: back over its progress lines). A file that
+// cannot be read there has no context; only a done ctx returns false.
 func (s *Source) sendContext(ctx context.Context, f *file) bool {
-	from := max(f.readOff-attrib.Window, 0)
-	buf := make([]byte, f.readOff-from)
-	if n, _ := f.fh.ReadAt(buf, from); n < len(buf) {
-		return true
-	}
-	if from > 0 {
-		// From the first line that starts in it.
-		k := bytes.IndexByte(buf, '\n')
-		buf, from = buf[k+1:], from+int64(k+1)
-	}
-	// Up to the last whole line.
-	buf = buf[:bytes.LastIndexByte(buf, '\n')+1]
+	buf, from := contextBefore(f.fh, f.readOff)
 	if len(buf) == 0 {
 		return true
 	}
@@ -125,4 +115,56 @@ func (s *Source) sendContext(ctx context.Context, f *file) bool {
 		return false
 	}
 	return true
+}
+
+// maxRunContext bounds how far back before where a file is read from its
+// context looks for the start of a run of progress lines (with
+// attrib.Window more: some six hours of odpscmd's, a line every five
+// seconds): a job that has run longer is not known when its failure comes
+// after a restart.
+const maxRunContext = 256 << 10
+
+// contextBefore returns the whole lines of r before offset end, and the
+// offset of the first, that a job tracker starting at end reads first:
+// those that start in the attrib.Window bytes before end, or, when those
+// are all progress lines (a job was running: attrib.RunStart), those from
+// the Window before the run's start, at most maxRunContext bytes back.
+func contextBefore(r io.ReaderAt, end int64) ([]byte, int64) {
+	buf, from := wholeLinesBefore(r, end, attrib.Window)
+	if len(buf) == 0 || from == 0 || attrib.RunStart(buf) > 0 {
+		return buf, from
+	}
+	long, longFrom := wholeLinesBefore(r, end, maxRunContext+attrib.Window)
+	k := attrib.RunStart(long)
+	if k == 0 && longFrom > 0 {
+		// A longer run than maxRunContext: its job is not in reach.
+		return buf, from
+	}
+	// From the first line that starts in the Window before the run.
+	cut := max(k-attrib.Window, 0)
+	if cut > 0 && long[cut-1] != '\n' {
+		cut += bytes.IndexByte(long[cut:], '\n') + 1
+	}
+	return long[cut:], longFrom + int64(cut)
+}
+
+// wholeLinesBefore reads the lines of r that start in the n bytes before
+// offset end and end before it, and returns them with the offset of the
+// first; none when they cannot be read.
+func wholeLinesBefore(r io.ReaderAt, end int64, n int) ([]byte, int64) {
+	from := max(end-int64(n), 0)
+	buf := make([]byte, end-from)
+	if k, _ := r.ReadAt(buf, from); k < len(buf) {
+		return nil, 0
+	}
+	if from > 0 {
+		// From the first line that starts in it.
+		k := bytes.IndexByte(buf, '\n')
+		if k < 0 {
+			return nil, 0
+		}
+		buf, from = buf[k+1:], from+int64(k+1)
+	}
+	// Up to the last whole line.
+	return buf[:bytes.LastIndexByte(buf, '\n')+1], from
 }
