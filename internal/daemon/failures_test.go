@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/odpswatch/odpswatch/internal/attrib"
 	"github.com/odpswatch/odpswatch/internal/status"
 )
 
@@ -55,8 +56,9 @@ func TestFailuresSurviveARestart(t *testing.T) {
 // A job that runs for a while before it fails is named with its instance,
 // project and LogView: followed as odpscmd writes it, its progress lines
 // (more than the 8 KiB window) read a few at a time, and across a restart
-// in the middle of them (the file's context goes back to where the run
-// started).
+// in the middle of them, the run then short, just under the window or
+// long (the file's context goes back to the window before the run's
+// start; a review found the run just under the window lost the job).
 func TestLongJobIsNamed(t *testing.T) {
 	const (
 		id      = "20261201090100001gb7kq1m1"
@@ -64,7 +66,11 @@ func TestLongJobIsNamed(t *testing.T) {
 		failure = `odpswatch_failures_total{code="ODPS-0123049",family="sql",module="processor",severity="9",source="jobs"}`
 		read    = `odpswatch_source_bytes_total{source="jobs"}`
 	)
-	for _, restart := range []bool{false, true} {
+	progress := func(i int) string {
+		return fmt.Sprintf("2026-12-01 %02d:%02d:%02d M1_job_0:%d/0/4[0%%]\tR2_1_job_0:0/0/1[0%%]\n", 9+i/3600, i/60%60, i%60, i%4)
+	}
+	// restartAt is the run's length when the daemon restarts (0: never).
+	for _, restartAt := range []int{0, 2000, attrib.Window - 100, 20_000} {
 		dir := t.TempDir()
 		jobLog, state := filepath.Join(dir, "job.log"), filepath.Join(dir, "state")
 		cfgPath := filepath.Join(dir, "c.yml")
@@ -74,28 +80,30 @@ func TestLongJobIsNamed(t *testing.T) {
 			appendFile(t, jobLog, s)
 			size += len(s)
 		}
+		write(strings.Repeat("2026-12-01 09:00:00 INFO other lines of the file\n", 400))
 		write("odps@ p_long>insert overwrite table t select * from s;\nID = " + id + "\nLog view:\n" +
 			"http://logview.odps.aliyun.com/logview/?h=http://service.example.com/api&p=p_long&i=" + id + "&token=" + token + "\nJob Queueing...\n")
 		td := startDaemon(t, cfgPath, state)
-		for i := range 20 {
-			if restart && i == 10 {
+		run := 0
+		for i := 0; run < 40_000; i++ {
+			if restartAt > 0 && run < restartAt && run+len(progress(i)) >= restartAt {
+				td.waitMetric(read, float64(size-startedAt))
 				if err := td.stop(); err != nil { // saves positions
 					t.Fatal(err)
 				}
 				td, startedAt = startDaemon(t, cfgPath, state), size
 			}
-			var b strings.Builder
-			for k := range 32 {
-				fmt.Fprintf(&b, "2026-12-01 09:%02d:%02d M1_job_0:%d/0/4[0%%]\tR2_1_job_0:0/0/1[0%%]\n", i, k, k%4)
+			write(progress(i))
+			run += len(progress(i))
+			if i%32 == 31 {
+				td.waitMetric(read, float64(size-startedAt)) // read before the next lines come
 			}
-			write(b.String())
-			td.waitMetric(read, float64(size-startedAt)) // read before the next lines come
 		}
 		write("FAILED: ODPS-0123049:buffer overflow - join J3_1_2 output row exceeds 8 MB\n")
 		td.waitMetric(failure, 1)
 		_, body := td.get("/api/v1/status")
 		if strings.Contains(body, token) {
-			t.Errorf("restart %v: the status carries the LogView token", restart)
+			t.Errorf("restart at %d: the status carries the LogView token", restartAt)
 		}
 		var doc status.Document
 		if err := json.Unmarshal([]byte(body), &doc); err != nil {
@@ -103,7 +111,7 @@ func TestLongJobIsNamed(t *testing.T) {
 		}
 		if len(doc.FailingJobs) != 1 || doc.FailingJobs[0].Instance != id || doc.FailingJobs[0].Project != "p_long" ||
 			!strings.Contains(doc.FailingJobs[0].LogView, "i="+id) {
-			t.Errorf("restart %v: failing jobs %+v, want %s of p_long with its LogView", restart, doc.FailingJobs, id)
+			t.Errorf("restart at %d bytes of the run: failing jobs %+v, want %s of p_long with its LogView", restartAt, doc.FailingJobs, id)
 		}
 		if err := td.stop(); err != nil {
 			t.Fatal(err)

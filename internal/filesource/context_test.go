@@ -19,9 +19,10 @@ func progressLines(n int) string {
 }
 
 // A file read from within it has as context the lines of the Window
-// before; when those are all progress lines (a job was running when the
+// before; when those end with progress lines (a job was running when the
 // daemon stopped), the lines of the Window before the run's start and the
-// run, unless the run is longer than maxRunContext.
+// run, unless the run is longer than maxRunContext. (A review found the
+// run just under the window: the job's announcements fell out.)
 func TestContextBackToTheRunsStart(t *testing.T) {
 	head := "odps@ p_x>insert overwrite table t select * from s;\nID = 20261201090100001gb7kq1m1\nLog view:\nhttp://logview.example.com/logview/?p=p_x&i=20261201090100001gb7kq1m1&token=dG9rZW4\n"
 	filler := strings.Repeat("2026-12-01 09:00:00 INFO other lines of the file\n", 400) // 19 600 bytes
@@ -30,7 +31,8 @@ func TestContextBackToTheRunsStart(t *testing.T) {
 		want              func(before, run string) string // the context
 	}{
 		{"no run", filler + head, "", func(before, run string) string { return tailLines(before, attrib.Window) }},
-		{"a short run", filler + head, progressLines(2000), func(before, run string) string { return tailLines(before+run, attrib.Window) }},
+		{"a short run", filler + head, progressLines(2000), func(before, run string) string { return tailLines(before, attrib.Window) + run }},
+		{"a run just under the window", filler + head, progressLines(attrib.Window - 150), func(before, run string) string { return tailLines(before, attrib.Window) + run }},
 		{"a long run", filler + head, progressLines(50_000), func(before, run string) string { return tailLines(before, attrib.Window) + run }},
 		{"a run from the file's start", head, progressLines(50_000), func(before, run string) string { return before + run }},
 		{"a run longer than the bound", filler + head, progressLines(maxRunContext + attrib.Window + 1000), func(before, run string) string { return tailLines(run, attrib.Window) }},

@@ -119,23 +119,31 @@ func (s *Source) sendContext(ctx context.Context, f *file) bool {
 
 // maxRunContext bounds how far back before where a file is read from its
 // context looks for the start of a run of progress lines (with
-// attrib.Window more: some six hours of odpscmd's, a line every five
-// seconds): a job that has run longer is not known when its failure comes
-// after a restart.
+// attrib.Window more: three to six hours of odpscmd's, a line of two to
+// four stages every five seconds): a job that has run longer is not known
+// when its failure comes after a restart.
 const maxRunContext = 256 << 10
 
 // contextBefore returns the whole lines of r before offset end, and the
 // offset of the first, that a job tracker starting at end reads first:
-// those that start in the attrib.Window bytes before end, or, when those
-// are all progress lines (a job was running: attrib.RunStart), those from
-// the Window before the run's start, at most maxRunContext bytes back.
+// those that start in the attrib.Window bytes before end or, when those
+// end with a run of progress lines (attrib.RunStart: a job was running),
+// those from the Window before the run's start (the run may go on after
+// end and grow long), reading at most maxRunContext bytes of it.
 func contextBefore(r io.ReaderAt, end int64) ([]byte, int64) {
 	buf, from := wholeLinesBefore(r, end, attrib.Window)
-	if len(buf) == 0 || from == 0 || attrib.RunStart(buf) > 0 {
-		return buf, from
+	k := attrib.RunStart(buf)
+	if k == len(buf) || k == 0 && from == 0 {
+		return buf, from // no run, or one from the file's start
 	}
-	long, longFrom := wholeLinesBefore(r, end, maxRunContext+attrib.Window)
-	k := attrib.RunStart(long)
+	// The lines before the run's start: a Window of them when it started
+	// in buf, else as far back as the bound allows.
+	back := int(end-from-int64(k)) + attrib.Window
+	if k == 0 {
+		back = maxRunContext + attrib.Window
+	}
+	long, longFrom := wholeLinesBefore(r, end, back)
+	k = attrib.RunStart(long)
 	if k == 0 && longFrom > 0 {
 		// A longer run than maxRunContext: its job is not in reach.
 		return buf, from
