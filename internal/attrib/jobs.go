@@ -50,6 +50,10 @@ type Pos struct {
 	// the line before it starts with, if any (see Timestamp): odpscmd
 	// prints FAILED without one, right after a timestamped progress line.
 	Time []byte
+	// NoProgress says the reader knows the line before is no progress
+	// line (NoProgressBefore), so that a Stream need not read it: the
+	// reader that took the line's turn has not read it since it scanned it.
+	NoProgress bool
 }
 
 // Timestamp returns the timestamp line starts with, or nil.

@@ -25,6 +25,7 @@ type CodeLine struct {
 
 	// What Prepare read of it ahead of the stream's turn.
 	prepared    bool
+	noProgress  bool // the line before it in the chunk is no progress line
 	clues       Clues
 	wholeWindow bool   // the window it looks back over lies in the chunk
 	before      Before // what LookBack finds there, if wholeWindow and it names no instance
@@ -56,6 +57,7 @@ func Prepare(data []byte, lines []CodeLine, newlines int) Prepared {
 	for i := range lines {
 		l := &lines[i]
 		l.prepared = true
+		l.noProgress = l.Line.Start > 0 && NoProgressBefore(data, l.Line.Start)
 		l.clues = Find(l.Line.Of(data))
 		l.wholeWindow = examined > 0 || l.Line.Start >= Window
 		from := max(examined, l.Line.Start-Window)

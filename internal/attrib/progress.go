@@ -39,33 +39,47 @@ func IsProgress(line []byte) bool {
 
 // progressShape is IsProgress but for the codes: for lines known to have
 // none (those a reader has not given the tracker, after the last it gave).
+// It reads the last word only, from its end (a code's line is often after
+// a progress line: the line's start is not read).
 func progressShape(line []byte) bool {
-	line = bytes.TrimRight(line, " \t\r")
-	n := len(line)
-	if n < len("M:0/0/0[0%]") || line[n-1] != ']' || line[n-2] != '%' {
+	i := len(line) - 1
+	for i >= 0 && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r') {
+		i--
+	}
+	// Backwards: ]%, then D[, D/, D/ and D: (D digits), then NAME.
+	if i < len("M:0/0/0[0") || line[i] != ']' || line[i-1] != '%' {
 		return false
 	}
-	word := line[max(bytes.LastIndexByte(line, ' '), bytes.LastIndexByte(line, '\t'))+1:]
-	i := 0
-	for i < len(word) && isWord(word[i]) && word[i] != ':' {
-		i++
-	}
-	if i == 0 || i == len(word) || word[i] != ':' {
-		return false
-	}
-	// Then the counts and the share: D/D/D[D%].
-	i++
-	for _, sep := range []byte("//[%") {
+	i -= 2
+	for _, sep := range []byte("[//:") {
 		k := i
-		for i < len(word) && isDigit(word[i]) {
-			i++
+		for i >= 0 && isDigit(line[i]) {
+			i--
 		}
-		if i == k || i == len(word) || word[i] != sep {
+		if i == k || i < 0 || line[i] != sep {
 			return false
 		}
-		i++
+		i--
 	}
-	return i == len(word)-1 // the ']'
+	k := i
+	for i >= 0 && isWord(line[i]) {
+		i--
+	}
+	return i < k && (i < 0 || line[i] == ' ' || line[i] == '\t')
+}
+
+// NoProgressBefore reports whether the line of buf before the one that
+// starts at start (> 0) is surely no progress line: the byte before its
+// '\n' is none of those a progress line ends with. A reader that scans a
+// chunk ahead of its turn tells it in Pos.NoProgress: it has the bytes in
+// its cache then (in the turn, reading them was a cache miss for each line
+// with codes: 3 % of scan's time).
+func NoProgressBefore(buf []byte, start int) bool {
+	if start < 2 {
+		return start == 1 // an empty line
+	}
+	c := buf[start-2]
+	return c != ']' && c != '\r' && c != ' ' && c != '\t'
 }
 
 // progressRun returns where the run of progress lines that ends at to (a
@@ -176,9 +190,9 @@ func (s *Stream) streamBefore(dst, pre []byte, start int64) ([]byte, int64, int)
 }
 
 // afterRun handles a line with codes at pos that comes right after a long
-// run of progress lines (LongRun): it gives the tracker what the lines before the run
-// say (as LookBack would from the run's start) and the run, and marks
-// them examined. buf, whose first byte is at stream offset base, holds
+// run of progress lines (LongRun): it gives the tracker what the lines
+// before the run say (as LookBack would from the run's start) and the
+// run, and marks them examined. buf, whose first byte is at stream offset base, holds
 // the stream from the history's end up to the line. It reports whether
 // the line came after a run: the look-back that Prepare or a scan's
 // worker made from the line does not hold then.
@@ -187,6 +201,9 @@ func (s *Stream) afterRun(buf []byte, base int64, pos Pos) bool {
 	hs := int(max(s.histEnd-base, 0)) // where the lines not remembered start in buf
 	k := to
 	if to > hs {
+		if pos.NoProgress {
+			return false
+		}
 		k = progressRun(buf, max(hs, int(s.examined-base)), to)
 		if k == to {
 			return false

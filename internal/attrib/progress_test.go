@@ -3,6 +3,7 @@ package attrib
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 
 	"strings"
 	"testing"
@@ -185,5 +186,38 @@ func TestLongRunsAsWindowed(t *testing.T) {
 	}
 	if named < 100 {
 		t.Errorf("only %d of 400 logs named a job: the test shows little", named)
+	}
+}
+
+// progressLineRE is what IsProgress reads, but for the codes.
+var progressLineRE = regexp.MustCompile(`(^|[ \t])[A-Za-z0-9_]+:[0-9]+/[0-9]+/[0-9]+\[[0-9]+%\][ \t\r]*$`)
+
+// The shape of a progress line is read as the expression says, on random
+// lines of the bytes that matter.
+func TestProgressShapeAsTheExpression(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "M1_job0:/[]%% \t\r9x-"
+	matched := 0
+	for n := range 200_000 {
+		var b []byte
+		if n%2 == 0 {
+			b = append(b, "2026-12-01 09:00:05 M1_job_0:1/0/4[0%]"[:rng.IntN(39)]...)
+		}
+		for range rng.IntN(20) {
+			b = append(b, alphabet[rng.IntN(len(alphabet))])
+		}
+		if n%3 == 0 {
+			b = append(b, " R2_1_job_0:0/0/1[0%]"[rng.IntN(21):]...)
+		}
+		got, want := progressShape(b), progressLineRE.Match(b)
+		if got != want {
+			t.Fatalf("progressShape(%q) = %v, want %v", b, got, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched < 10_000 {
+		t.Errorf("only %d of the random lines are progress lines: the test shows little", matched)
 	}
 }

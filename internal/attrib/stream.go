@@ -186,7 +186,7 @@ func (s *Stream) Chunk(data []byte, lines []CodeLine, p Prepared, charged func(i
 		if lines[i].prepared {
 			numbered(l.Start, lines[i].Newlines)
 		}
-		pos := Pos{Line: lineAt(l.Start), Offset: base + int64(l.Start)}
+		pos := Pos{Line: lineAt(l.Start), Offset: base + int64(l.Start), NoProgress: lines[i].noProgress}
 		line := l.Of(data)
 		var clues Clues
 		if lines[i].prepared {

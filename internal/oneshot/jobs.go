@@ -38,6 +38,9 @@ type codeLine struct {
 	// wholeWindow is false when its window reaches back past the block's
 	// first whole line: the merger looks back again, with the history.
 	wholeWindow bool
+	// noProgress says the line before it in the block is no progress line
+	// (attrib.NoProgressBefore): the merger need not read it.
+	noProgress bool
 }
 
 // codeExtra is what a worker read of a line with codes for the jobs.
@@ -63,7 +66,8 @@ func (w *worker) codeLine(res *blockResult, data []byte, start int, first scan.M
 	line := first.Line
 	from := max(w.examined, line.Start-attrib.Window)
 	cl := codeLine{line: line, nl: nl, codes: codes, extra: -1,
-		wholeWindow: from > start || w.examined > start || line.Start-attrib.Window >= start}
+		wholeWindow: from > start || w.examined > start || line.Start-attrib.Window >= start,
+		noProgress:  line.Start > start && attrib.NoProgressBefore(data, line.Start)}
 	ex := codeExtra{clues: attrib.Find(line.Of(data))}
 	// A line that names its instance needs nothing before it, unless the
 	// instance is new to the tracker (the merger then looks back for where
@@ -125,7 +129,7 @@ func (m *merger) feedJobs(b *block, base int64) {
 			next := &res.lines[i+1]
 			codesEnd, stop = next.codes, next.line.Start
 		}
-		pos := attrib.Pos{Line: base + cl.nl, Offset: m.offset + int64(cl.line.Start)}
+		pos := attrib.Pos{Line: base + cl.nl, Offset: m.offset + int64(cl.line.Start), NoProgress: cl.noProgress}
 		ex := res.extra(cl, &none)
 		own := ex.clues.Instance.Of(cl.line.Of(data))
 		if cl.wholeWindow && (cl.line.Start-attrib.Window >= wholeStart || !f.NeedsWholeWindow(own)) {
