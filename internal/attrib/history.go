@@ -17,20 +17,26 @@ func (s *Stream) History() ([]byte, int64) {
 }
 
 // Remember adds p, whole lines of the stream from where the history ends,
-// to the history.
+// to the history. The last line may lack its '\n': the next p is then
+// that '\n' alone.
 func (s *Stream) Remember(p []byte) {
 	if len(p) == 0 {
 		return
 	}
-	s.rememberRun(p)
-	s.rememberLast(p)
-	wasPartial := s.partial
-	s.partial = p[len(p)-1] != '\n'
-	if wasPartial && len(p) == 1 && len(s.hist) == 0 {
-		// The end of a line the history could not hold (longer than
-		// Window): it holds no line then, not an empty one.
-		s.histEnd++
-		return
+	if s.partial {
+		// p is the '\n' that ends the line remembered last without it
+		// (Chunk takes a chunk's last line as ended): that line's run and
+		// head were read then. A history that could not hold the line
+		// (longer than Window) holds no line, not an empty one.
+		s.partial = false
+		if len(s.hist) == 0 {
+			s.histEnd += int64(len(p))
+			return
+		}
+	} else {
+		s.rememberRun(p)
+		s.rememberLast(p)
+		s.partial = p[len(p)-1] != '\n'
 	}
 	s.histEnd += int64(len(p))
 	if len(p) >= Window {
@@ -76,14 +82,9 @@ func (s *Stream) rememberLast(p []byte) {
 	if body[len(body)-1] == '\n' {
 		body = body[:len(body)-1]
 	}
-	switch k := scan.LastNewline(body); {
-	case k >= 0 || !s.partial:
-		s.lastAt = s.histEnd + int64(k+1)
-		s.lastHead = append(s.lastHead[:0], body[k+1:min(len(body), k+1+RecordHead)]...)
-	case len(s.lastHead) < RecordHead:
-		// More of a line remembered in parts.
-		s.lastHead = append(s.lastHead, body[:min(len(body), RecordHead-len(s.lastHead))]...)
-	}
+	k := scan.LastNewline(body) + 1
+	s.lastAt = s.histEnd + int64(k)
+	s.lastHead = append(s.lastHead[:0], body[k:min(len(body), k+RecordHead)]...)
 }
 
 // fromLine returns b from the first line that starts at or after i.

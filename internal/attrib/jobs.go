@@ -31,9 +31,9 @@ const (
 // Window is how far, in bytes of the stream, a code's attribution
 // reaches back: to the lines that start at most Window bytes before the
 // code's line, or before the long run of odpscmd's progress lines right
-// before it (see LongRun). A job announced (or charged with a code) further back is
-// not the code's job, nor is a project named further back its project;
-// the code then belongs to no instance. A reader that feeds a Tracker
+// before it (see LongRun). A job announced (or charged with a code)
+// further back is not the code's job, nor is a project named further back
+// its project; the code then belongs to no instance. A reader that feeds a Tracker
 // needs to read only these lines (see LookBack): lines far from codes
 // cost nothing.
 const Window = 8 << 10
@@ -50,9 +50,10 @@ type Pos struct {
 	// the line before it starts with, if any (see Timestamp): odpscmd
 	// prints FAILED without one, right after a timestamped progress line.
 	Time []byte
-	// NoProgress says the reader knows the line before is no progress
-	// line (NoProgressBefore), so that a Stream need not read it: the
-	// reader that took the line's turn has not read it since it scanned it.
+	// NoProgress says the line before is surely no progress line
+	// (NoProgressBefore), as a reader that scanned the chunk ahead of the
+	// line's turn knows: a Stream then does not read that line again (by
+	// the turn, a cache miss).
 	NoProgress bool
 }
 
@@ -116,7 +117,8 @@ type CodeAt struct {
 // announce anything may be left out, and so may any line that starts more
 // than Window bytes before the next code's, or before the long run of
 // progress lines that code follows (given to Progress instead, see
-// LongRun): the jobs that fail are the same. Its memory is bounded (MaxJobs and the other bounds above).
+// LongRun): the jobs that fail are the same. Its memory is bounded
+// (MaxJobs and the other bounds above).
 type Tracker struct {
 	jobs    []*Job
 	byID    map[string]*Job

@@ -78,34 +78,38 @@ func NoProgressBefore(buf []byte, start int) bool {
 	if start < 2 {
 		return start == 1 // an empty line
 	}
-	c := buf[start-2]
-	return c != ']' && c != '\r' && c != ' ' && c != '\t'
+	return !mayEndProgress(buf[start-2])
 }
 
 // progressRun returns where the run of progress lines that ends at to (a
 // line's start, or len(buf)) starts in buf, going no further back than lo
 // (a line's start): to when the line before to is no progress line, lo
-// when every line from lo is one (the run may go on before it). The
-// lines from lo have no code: a reader passes the end of the last line it
-// gave the tracker, or a later line's start.
-func progressRun(buf []byte, lo, to int) int {
+// when every line from lo is one (the run may go on before it). progress
+// tells a progress line: progressShape for lines known to have no code (a
+// reader's from the end of the last line it gave the tracker), else
+// IsProgress.
+func progressRun(buf []byte, lo, to int, progress func([]byte) bool) int {
 	for to > lo {
 		end := to
 		if buf[end-1] == '\n' {
 			end--
 		}
-		// The cheap test first: most lines do not end with ']'.
-		if k := end - 1; k < lo || buf[k] != ']' && buf[k] != '\r' && buf[k] != ' ' && buf[k] != '\t' {
+		// The cheap test first: most lines do not end as one.
+		if end == lo || !mayEndProgress(buf[end-1]) {
 			break
 		}
 		start := lo + scan.LastNewline(buf[lo:end]) + 1
-		if !progressShape(buf[start:end]) {
+		if !progress(buf[start:end]) {
 			break
 		}
 		to = start
 	}
 	return to
 }
+
+// mayEndProgress reports whether a line that ends with c may be a
+// progress line.
+func mayEndProgress(c byte) bool { return c == ']' || c == '\r' || c == ' ' || c == '\t' }
 
 // runState is what a Stream knows of the run of progress lines its
 // history ends with (Remember keeps it).
@@ -127,13 +131,8 @@ type runState struct {
 // rememberRun updates s.run with p, whole lines of the stream about to
 // join the history (which still ends at s.histEnd).
 func (s *Stream) rememberRun(p []byte) {
-	if s.partial && len(p) == 1 {
-		// The '\n' that ends a line remembered without it: the line was
-		// read as ended then.
-		return
-	}
 	// The lines of p after the last one given have no code.
-	switch k := progressRun(p, int(min(max(s.examined-s.histEnd, 0), int64(len(p)))), len(p)); {
+	switch k := progressRun(p, int(min(max(s.examined-s.histEnd, 0), int64(len(p)))), len(p), progressShape); {
 	case k == len(p):
 		s.run.open = false
 	case k == 0:
@@ -204,7 +203,7 @@ func (s *Stream) afterRun(buf []byte, base int64, pos Pos) bool {
 		if pos.NoProgress {
 			return false
 		}
-		k = progressRun(buf, max(hs, int(s.examined-base)), to)
+		k = progressRun(buf, max(hs, int(s.examined-base)), to, progressShape)
 		if k == to {
 			return false
 		}
@@ -216,9 +215,11 @@ func (s *Stream) afterRun(buf []byte, base int64, pos Pos) bool {
 	if to > hs {
 		last = base + int64(hs+scan.LastNewline(buf[hs:to-1])+1)
 	}
-	// The stream offset and line number of the run's first line.
+	// The stream offset and line number of the run's first line: the
+	// run's the history ends with when it goes on into buf.
+	goesOn := k == hs && s.run.open
 	start := base + int64(k)
-	if k == hs && s.run.open {
+	if goesOn {
 		start = s.run.start
 	}
 	if pos.Offset-start < LongRun {
@@ -228,8 +229,8 @@ func (s *Stream) afterRun(buf []byte, base int64, pos Pos) bool {
 	var before []byte
 	var beforeAt int64
 	var from int
-	if k == hs && s.run.open {
-		// The run goes on from before buf: its lines before were kept.
+	if goesOn {
+		// Its lines before were kept.
 		runLines += s.run.lines
 		before, beforeAt, from = s.run.before, s.run.beforeAt, s.run.beforeFrom
 	} else {
@@ -279,18 +280,4 @@ func (t *Tracker) Progress(start, last int64) {
 // last line is none, 0 when every line is one (the run may go on before
 // them). A reader that starts within a stream (a daemon restarted) looks
 // back that far, and Window before it, for the job the run is of.
-func RunStart(lines []byte) int {
-	to := len(lines)
-	for to > 0 {
-		end := to
-		if lines[end-1] == '\n' {
-			end--
-		}
-		start := scan.LastNewline(lines[:end]) + 1
-		if !IsProgress(lines[start:end]) {
-			break
-		}
-		to = start
-	}
-	return to
-}
+func RunStart(lines []byte) int { return progressRun(lines, 0, len(lines), IsProgress) }

@@ -27,7 +27,7 @@ func trackWindowed(log []byte) *Tracker {
 			codes = append(codes, CodeAt{matches[i].Code, matches[i].Offset - line.Start})
 		}
 		text := line.Of(log)
-		if k := progressRun(log, examined, line.Start); line.Start-k >= LongRun {
+		if k := progressRun(log, examined, line.Start, progressShape); line.Start-k >= LongRun {
 			// After a long run of progress lines: the window before the
 			// run, then the run.
 			from := max(examined, k-Window)
